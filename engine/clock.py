@@ -1,0 +1,35 @@
+"""The platform clock: every 'now' in the engine comes from here, so tests move time without sleeping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+
+class PlatformClock:
+    def __init__(self) -> None:
+        self._frozen: datetime | None = None
+        self._offset = timedelta()
+
+    def now(self) -> datetime:
+        """Aware UTC datetime."""
+        if self._frozen is not None:
+            return self._frozen
+        return datetime.now(UTC) + self._offset
+
+    def freeze(self, at: datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("the platform clock takes aware datetimes")
+        self._frozen = at.astimezone(UTC)
+
+    def advance(self, delta: timedelta) -> None:
+        if self._frozen is not None:
+            self._frozen += delta
+        else:
+            self._offset += delta
+
+    def reset(self) -> None:
+        self._frozen = None
+        self._offset = timedelta()
+
+
+clock = PlatformClock()
