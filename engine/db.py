@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 DEFAULT_URL = "sqlite:///instance/motcua.sqlite"
+WRITE_OPTION = "motcua_write"
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -77,9 +78,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 
 def _sqlite_begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
-    # Take the write lock at the start of each command: two writers queue instead of deadlocking.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A command takes the write lock at its start, so two writers queue instead of failing on upgrade;
+    # plain reads begin a deferred transaction and run beside writers (WAL).
+    if conn.get_execution_options().get(WRITE_OPTION):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
 
 
-def make_session_factory(engine: Engine) -> sessionmaker:
+def make_session_factory(engine: Engine, *, write: bool = False) -> sessionmaker:
+    """Sessions for reads, or (write=True) for commands that change state."""
+    if write:
+        engine = engine.execution_options(**{WRITE_OPTION: True})
     return sessionmaker(bind=engine, expire_on_commit=False)

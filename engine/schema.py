@@ -1,10 +1,14 @@
-"""Creating and upgrading the database schema (Alembic migrations are the only way the schema changes)."""
+"""Creating and upgrading the database schema: Alembic migrations are the only way the schema changes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
 from sqlalchemy.engine import Engine
 
-from engine.db import Base
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def import_models() -> None:
@@ -12,6 +16,19 @@ def import_models() -> None:
     import engine.models  # noqa: F401
 
 
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the database to the newest schema (creates it on an empty database)."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
 def create_schema(engine: Engine) -> None:
-    import_models()
-    Base.metadata.create_all(engine)
+    upgrade(engine)

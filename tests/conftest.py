@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -36,12 +38,15 @@ def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def db_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """The migrated database of one backend (for SQLite: the template each test copies)."""
     if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("db") / "motcua.sqlite"
+        path = tmp_path_factory.mktemp("db") / "template.sqlite"
         engine = make_engine(f"sqlite:///{path}")
         create_schema(engine)
-        yield engine
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         engine.dispose()
+        yield engine
         return
     if not _postgres_available():
         pytest.fail(f"PostgreSQL is not reachable at {PG_URL}; start it (see .ci/run)")
@@ -49,7 +54,8 @@ def db_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     admin = make_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    # The schema travels in the URL, so that a subprocess given db.url sees the same tables.
+    engine = make_engine(f"{PG_URL}?options=-csearch_path%3D{schema}")
     create_schema(engine)
     yield engine
     engine.dispose()
@@ -59,8 +65,16 @@ def db_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 
 
 @pytest.fixture
-def db(db_engine: Engine) -> Iterator[Engine]:
-    """A clean database for one test (tables emptied, schema kept)."""
+def db(db_engine: Engine, tmp_path: Path) -> Iterator[Engine]:
+    """A clean, migrated database for one test."""
+    if db_engine.dialect.name == "sqlite":
+        # A fresh copy of the template: the append-only audit trail cannot be emptied, by design.
+        path = tmp_path / "motcua.sqlite"
+        shutil.copyfile(db_engine.url.database, path)
+        engine = make_engine(f"sqlite:///{path}")
+        yield engine
+        engine.dispose()
+        return
     _truncate(db_engine)
     yield db_engine
 
@@ -80,12 +94,7 @@ def _reset_clock() -> Iterator[None]:
 
 
 def _truncate(engine: Engine) -> None:
+    # TRUNCATE fires no row triggers, so it empties the append-only audit trail between tests.
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    if not tables:
-        return
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
+        conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))

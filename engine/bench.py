@@ -1,0 +1,168 @@
+"""`motcua bench`: platform throughput against the bare-library floor, and the inbox query at scale.
+
+The floor is what SpiffWorkflow alone costs for the same diagram: run, serialize, deserialize and one
+SQLite commit per wait state, no platform. The platform must reach at least half of it (issue 2).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import insert, select, text
+
+from engine.business_calendar import BusinessCalendar
+from engine.clock import clock
+from engine.db import make_engine, make_session_factory
+from engine.deployment import deploy_files
+from engine.dossier_service import DossierService
+from engine.schema import upgrade
+from engine.script_engine import platform_functions
+from engine.serialization import serializer_config
+from engine.validation import parse_bundle
+from engine.work_item import WorkItem
+
+DIAGRAM = Path(__file__).resolve().parent.parent / "bench" / "licence_bench.bpmn"
+PROCESS = "licence_demo"
+# What the officers enter at each user task of the bench diagram, in order.
+STEPS = [("receive", {"devices": ["ct", "dental"]}), ("check", {"dossier_complete": True}), ("appraise", {})]
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _floor(n: int) -> float:
+    """Dossiers per second for SpiffWorkflow alone, with one SQLite commit per wait state."""
+    bundle = parse_bundle({"bench.bpmn": DIAGRAM.read_text(encoding="utf-8")})
+    spec, subprocess_specs = bundle.specs(PROCESS)
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(serializer_config()))
+    engine = PythonScriptEngine(TaskDataEnvironment(platform_functions(BusinessCalendar())))
+    with tempfile.TemporaryDirectory() as tmp:
+        db = sqlite3.connect(Path(tmp) / "floor.sqlite", isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("CREATE TABLE instance (id INTEGER PRIMARY KEY, state TEXT)")
+        started = time.perf_counter()
+        for i in range(n):
+            workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine)
+            workflow.do_engine_steps()
+            for _, data in STEPS:
+                state = serializer.serialize_json(workflow)
+                db.execute("INSERT OR REPLACE INTO instance VALUES (?, ?)", (i, state))
+                workflow = serializer.deserialize_json(state)
+                workflow.script_engine = engine
+                task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
+                task.data.update(data)
+                task.run()
+                workflow.do_engine_steps()
+            db.execute("INSERT OR REPLACE INTO instance VALUES (?, ?)", (i, serializer.serialize_json(workflow)))
+        elapsed = time.perf_counter() - started
+    return n / elapsed
+
+
+def _platform(url: str, n: int) -> float:
+    engine = make_engine(url)
+    upgrade(engine)
+    with make_session_factory(engine, write=True)() as session:
+        deploy_files(session, {"bench.bpmn": DIAGRAM.read_text(encoding="utf-8")}, actor="bench")
+        session.commit()
+    service = DossierService(engine)
+    started = time.perf_counter()
+    for _ in range(n):
+        out = service.start(PROCESS, {}, actor="bench")
+        for spec, data in STEPS:
+            task = next(t for t in out.ready if t.spec == spec)
+            out = service.complete(out.dossier_id, task.id, data, actor="bench")
+        assert out.status == "completed"
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return n / elapsed
+
+
+def _inbox(url: str, items: int) -> tuple[float, int]:
+    """Median milliseconds of one role's inbox page with `items` open work items in the table."""
+    engine = make_engine(url)
+    upgrade(engine)
+    service = DossierService(engine)
+    with make_session_factory(engine, write=True)() as session:
+        deploy_files(session, {"bench.bpmn": DIAGRAM.read_text(encoding="utf-8")}, actor="bench")
+        session.commit()
+    dossier_id = service.start(PROCESS, {}, actor="bench").dossier_id
+    roles = ["reception", "specialist", "office_head", "leadership", "liaison"]
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        present = conn.scalar(select(text("count(*)")).select_from(WorkItem.__table__))
+        rows = [
+            {"dossier_id": dossier_id, "task_id": f"bench-{i:08d}", "task_spec": "appraise", "name": "Thẩm định",
+             "role": roles[i % len(roles)], "status": "open", "created_at": now,
+             "due_at": now + timedelta(minutes=i % 50_000)}
+            for i in range(max(0, items - present))
+        ]
+        for start in range(0, len(rows), 10_000):
+            conn.execute(insert(WorkItem), rows[start:start + 10_000])
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("ANALYZE work_item"))
+    query = (select(WorkItem.id, WorkItem.dossier_id, WorkItem.name, WorkItem.due_at)
+             .where(WorkItem.status == "open", WorkItem.role.in_(["specialist"]))
+             .order_by(WorkItem.due_at, WorkItem.id).limit(50))
+    timings = []
+    with engine.connect() as conn:
+        for _ in range(30):
+            started = time.perf_counter()
+            page = conn.execute(query).all()
+            timings.append((time.perf_counter() - started) * 1000)
+        total = conn.scalar(select(text("count(*)")).select_from(WorkItem.__table__))
+    engine.dispose()
+    assert len(page) == 50
+    return statistics.median(timings), total
+
+
+def _postgres_reachable() -> bool:
+    try:
+        with make_engine(PG_URL).connect() as conn:
+            conn.execute(text("select 1"))
+        return True
+    except Exception:
+        return False
+
+
+@click.command()
+@click.option("-n", "--dossiers", default=300, show_default=True, help="Dossiers per measurement.")
+@click.option("--inbox-items", default=100_000, show_default=True)
+def bench(dossiers: int, inbox_items: int) -> None:
+    """Throughput of the platform vs the bare SpiffWorkflow floor, and the inbox query."""
+    clock.freeze(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+    floor = _floor(dossiers)
+    click.echo(f"floor (SpiffWorkflow + serialize + SQLite commit): {floor:8.1f} dossiers/s")
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite_url = f"sqlite:///{tmp}/bench.sqlite"
+        rate = _platform(sqlite_url, dossiers)
+        click.echo(f"platform on SQLite:                               {rate:8.1f} dossiers/s"
+                   f"  ratio {rate / floor:.2f} (target >= 0.5)")
+        ms, total = _inbox(sqlite_url, inbox_items)
+        click.echo(f"inbox page on SQLite, {total} open items:         {ms:8.2f} ms (target < 50)")
+    if _postgres_reachable():
+        schema = f"bench_{int(time.time())}"
+        with make_engine(PG_URL).begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        try:
+            url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+            rate = _platform(url, dossiers)
+            click.echo(f"platform on PostgreSQL:                           {rate:8.1f} dossiers/s"
+                       f"  ratio {rate / floor:.2f}")
+            ms, total = _inbox(url, inbox_items)
+            click.echo(f"inbox page on PostgreSQL, {total} open items:     {ms:8.2f} ms (target < 50)")
+        finally:
+            with make_engine(PG_URL).begin() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    else:
+        click.echo("PostgreSQL not reachable at 127.0.0.1:5432: skipped its figures")
+    clock.reset()

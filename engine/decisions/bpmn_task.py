@@ -1,0 +1,287 @@
+"""Business rule tasks evaluated by our decision engine instead of SpiffWorkflow's.
+
+Three pieces, each merged by the platform's parser and serializer set-up:
+
+- `DecisionParserMixin` for a `SpiffBpmnParser` subclass: DMN files are loaded with `load_dmn` (every
+  cell checked) and kept by decision id; the same id in two files is a problem.
+- `BUSINESS_RULE_PARSER_OVERRIDES` for the parser's `OVERRIDE_PARSER_CLASSES`: `bpmn:businessRuleTask`
+  becomes a `DecisionTask` calling `spiffworkflow:calledDecisionId`; a decision no loaded file defines
+  is a parse error naming the task.
+- `DECISION_SERIALIZER_CONFIG` for `BpmnWorkflowSerializer.configure(...)`, and
+  `register_data_types(registry)` for the Decimal and date values decisions put in task data.
+
+At run time the task evaluates the decision with the task's data and merges the result into it by name
+(the shapes of `DecisionModel.evaluate`). The task spec carries the DMN file's text, so a dossier keeps
+the tables of the version it started on; the text is compiled once per process and content hash.
+
+Evaluating over a list (S-FEEL has no iteration): with the task properties (`spiffworkflow:properties`)
+
+    decision-for-each     = devices        name (or dotted path) of a list in the task data
+    decision-item         = device         name each element is bound to (default: item)
+    decision-aggregation  = SUM            optional: SUM, MIN, MAX or COUNT, as a COLLECT table would
+    decision-result       = appraisal_fee  optional: where to store the result
+
+the decision is evaluated once per element and the values are stored, as a list or aggregated, under
+`decision-result` (default: the decision's result key). Procedure 2 totals its per-device fees this way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import IO, Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.parser.util import full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
+from SpiffWorkflow.spiff.serializer.task_spec import SpiffBpmnTaskConverter
+from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
+
+from engine.problems import Problem, ValidationFailed
+
+from . import load_dmn
+from .errors import DecisionError
+from .evaluator import DecisionModel
+from .hit_policy import AGGREGATION_NAMES, Aggregation, HitPolicy
+from .model import DecisionTable
+
+FOR_EACH = "decision-for-each"
+ITEM = "decision-item"
+AGGREGATION = "decision-aggregation"
+RESULT = "decision-result"
+
+_CACHE_SIZE = 64
+_compiled: OrderedDict[str, DecisionModel] = OrderedDict()
+
+
+def compiled_model(source: str, filename: str, digest: str | None = None) -> DecisionModel:
+    """The DecisionModel of a DMN text, compiled once per process and content hash."""
+    digest = digest or hashlib.sha256(source.encode("utf-8")).hexdigest()
+    model = _compiled.get(digest)
+    if model is None:
+        model = load_dmn(source, filename)
+        _compiled[digest] = model
+        while len(_compiled) > _CACHE_SIZE:
+            _compiled.popitem(last=False)
+    return model
+
+
+class DecisionParserMixin:
+    """Mix into a `SpiffBpmnParser` subclass (before it in the bases) to load DMN with our engine."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.decision_models: dict[str, DecisionModel] = {}
+
+    def add_dmn_source(self, source: bytes | str, filename: str | None = None) -> DecisionModel:
+        """Load one DMN file; raises ValidationFailed (bad file, or a decision id already loaded)."""
+        name = filename or "<dmn>"
+        model = load_dmn(source, name)
+        clashes = [
+            Problem(
+                name,
+                decision_id,
+                f"decision '{decision_id}' is also defined in {self.decision_models[decision_id].filename}",
+            )
+            for decision_id in model.decision_ids
+            if decision_id in self.decision_models and self.decision_models[decision_id].filename != name
+        ]
+        if clashes:
+            raise ValidationFailed(clashes)
+        for decision_id in model.decision_ids:
+            self.decision_models[decision_id] = model
+        return model
+
+    def add_dmn_xml(self, node: Any, filename: str | None = None) -> None:
+        self.add_dmn_source(etree.tostring(node, encoding="utf-8"), filename)
+
+    def add_dmn_str(self, dmn_str: bytes | str, filename: str | None = None) -> None:
+        self.add_dmn_source(dmn_str, filename)
+
+    def add_dmn_io(self, file_like_object: IO[Any], filename: str | None = None) -> None:
+        self.add_dmn_source(file_like_object.read(), filename)
+
+    def add_dmn_file(self, filename: str) -> None:
+        self.add_dmn_files([filename])
+
+    def add_dmn_files(self, filenames: Iterable[str]) -> None:
+        for filename in filenames:
+            with open(filename, "rb") as dmn_file:
+                self.add_dmn_source(dmn_file.read(), str(filename))
+
+    def find_decision(self, decision_id: str) -> DecisionModel | None:
+        """The loaded model that defines `decision_id`, or None."""
+        return self.decision_models.get(decision_id)
+
+
+class DecisionTask(SpiffBpmnTask):
+    """A business rule task evaluated by `engine.decisions`."""
+
+    def __init__(
+        self,
+        wf_spec: Any,
+        name: str,
+        decision_id: str,
+        dmn_source: str,
+        dmn_filename: str,
+        for_each: str | None = None,
+        item_name: str | None = None,
+        aggregation: str | None = None,
+        result_name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(wf_spec, name, **kwargs)
+        self.decision_id = decision_id
+        self.dmn_source = dmn_source
+        self.dmn_filename = dmn_filename
+        self.for_each = for_each
+        self.item_name = item_name
+        self.aggregation = aggregation
+        self.result_name = result_name
+        self._model: DecisionModel | None = None
+
+    @property
+    def model(self) -> DecisionModel:
+        if self._model is None:
+            self._model = compiled_model(self.dmn_source, self.dmn_filename)
+        return self._model
+
+    def decide(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The values this task writes into the task data."""
+        model = self.model
+        if self.for_each:
+            items = _lookup(data, self.for_each)
+            aggregation = Aggregation(self.aggregation) if self.aggregation else None
+            value = model.evaluate_each(self.decision_id, items, self.item_name or "item", data, aggregation)
+            return {self.result_name or model.result_key(self.decision_id): value}
+        if self.result_name:
+            return {self.result_name: model.evaluate_value(self.decision_id, data)}
+        return model.evaluate(self.decision_id, data)
+
+    def _run_hook(self, my_task: Any) -> bool:
+        try:
+            result = self.decide(my_task.data)
+        except DecisionError as exc:
+            raise WorkflowTaskException(str(exc), task=my_task, exception=exc) from exc
+        my_task.data.update(result)
+        return bool(super()._run_hook(my_task))
+
+
+def _lookup(data: Mapping[str, Any], path: str) -> Any:
+    value: Any = data
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            raise DecisionError(f"'{path}' is not in the task data, so there is no list to evaluate for each")
+        value = value[part]
+    return value
+
+
+class DecisionTaskParser(SpiffTaskParser):
+    """Parses `bpmn:businessRuleTask` into a DecisionTask; needs a parser with `DecisionParserMixin`."""
+
+    def create_task(self) -> DecisionTask:
+        task_label = f"business rule task '{self.node.get('name') or self.bpmn_id}'"
+        decision_id = self.get_decision_ref(self.node)
+        if not decision_id:
+            raise ValidationException(
+                f"{task_label} names no decision (spiffworkflow:calledDecisionId)",
+                node=self.node,
+                file_name=self.filename,
+            )
+        parser = self.process_parser.parser
+        model = parser.find_decision(decision_id) if hasattr(parser, "find_decision") else None
+        if model is None:
+            known = ", ".join(sorted(getattr(parser, "decision_models", {}))) or "none"
+            raise ValidationException(
+                f"{task_label} calls decision '{decision_id}', which no loaded DMN file defines "
+                f"(loaded decisions: {known})",
+                node=self.node,
+                file_name=self.filename,
+            )
+        extensions = self.parse_extensions()
+        properties = extensions.get("properties", {})
+        aggregation = self._aggregation(properties.get(AGGREGATION), model, decision_id, task_label)
+        return self.spec_class(
+            self.spec,
+            self.bpmn_id,
+            decision_id=decision_id,
+            dmn_source=model.source,
+            dmn_filename=model.filename,
+            for_each=properties.get(FOR_EACH) or None,
+            item_name=properties.get(ITEM) or None,
+            aggregation=aggregation,
+            result_name=properties.get(RESULT) or None,
+            prescript=extensions.get("preScript"),
+            postscript=extensions.get("postScript"),
+            **self.bpmn_attributes,
+        )
+
+    def _aggregation(
+        self, text: str | None, model: DecisionModel, decision_id: str, task_label: str
+    ) -> str | None:
+        if not text:
+            return None
+        aggregation = AGGREGATION_NAMES.get(text.strip().upper())
+        if aggregation is None:
+            raise ValidationException(
+                f"{task_label}: {AGGREGATION} must be SUM, MIN, MAX or COUNT, not '{text}'",
+                node=self.node,
+                file_name=self.filename,
+            )
+        logic = model.decision(decision_id).logic
+        several = isinstance(logic, DecisionTable) and (
+            len(logic.outputs) > 1
+            or not (logic.hit_policy.single_hit or logic.aggregation or logic.hit_policy is HitPolicy.COLLECT)
+        )
+        if several and aggregation is not Aggregation.COUNT:
+            raise ValidationException(
+                f"{task_label}: {aggregation.value} needs a decision with one value per item; "
+                f"decision '{decision_id}' gives several outputs or a list",
+                node=self.node,
+                file_name=self.filename,
+            )
+        return aggregation.value
+
+    @staticmethod
+    def get_decision_ref(node: Any) -> str | None:
+        return SpiffTaskParser._parse_extensions(node).get("calledDecisionId")
+
+
+class DecisionTaskConverter(SpiffBpmnTaskConverter):
+    def to_dict(self, spec: DecisionTask) -> dict[str, Any]:
+        dct: dict[str, Any] = super().to_dict(spec)
+        dct.update(
+            decision_id=spec.decision_id,
+            dmn_source=spec.dmn_source,
+            dmn_filename=spec.dmn_filename,
+            for_each=spec.for_each,
+            item_name=spec.item_name,
+            aggregation=spec.aggregation,
+            result_name=spec.result_name,
+        )
+        return dct
+
+    def from_dict(self, dct: dict[str, Any]) -> DecisionTask:
+        spec: DecisionTask = self.task_spec_from_dict(dct)
+        return spec
+
+
+BUSINESS_RULE_PARSER_OVERRIDES: dict[str, tuple[type, type]] = {
+    full_tag("businessRuleTask"): (DecisionTaskParser, DecisionTask),
+}
+
+DECISION_SERIALIZER_CONFIG: dict[type, type] = {DecisionTask: DecisionTaskConverter}
+
+
+def register_data_types(registry: Any) -> None:
+    """Teach a serializer registry the values decisions write into task data: Decimal (as exact text)
+    and date (ISO). `datetime` is already known to SpiffWorkflow's default registry."""
+    registry.register(Decimal, lambda value: {"value": str(value)}, lambda dct: Decimal(dct["value"]))
+    registry.register(
+        dt.date, lambda value: {"value": value.isoformat()}, lambda dct: dt.date.fromisoformat(dct["value"])
+    )

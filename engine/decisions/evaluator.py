@@ -1,0 +1,282 @@
+"""`DecisionModel`: the decisions of one DMN file, evaluated against a dossier's data.
+
+Result shapes (what `evaluate` returns; `evaluate_value` returns the bare DMN value instead, which is
+also what a downstream decision sees under this decision's name):
+
+- literal expression: `{variable name: value}`;
+- decision table with one output: `{output name: value}`, where the output name is the output column's
+  `name`, or the decision's variable name when the column has none; the value is a scalar for single hit
+  policies and aggregations, and a list for COLLECT / RULE ORDER / OUTPUT ORDER;
+- decision table with several outputs, single hit: `{output name: value, ...}` (all None when nothing
+  matched and there are no defaults);
+- decision table with several outputs, list policies: `{variable name: [{output name: value, ...}, ...]}`.
+
+No rule matching is explicit (see `hit_policy`): defaults when the table has them, else None for
+single hit, `[]` for lists, None for C+ C< C>, and 0 for C#.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .errors import DecisionError
+from .feel import Scope
+from .hit_policy import Aggregation, HitPolicy, aggregate, describe, select
+from .model import DataType, Decision, DecisionTable, Definitions, KnowledgeModel, Logic, OutputClause
+from .values import coerce, show, to_feel
+
+
+def _conform(value: Any, data_type: DataType, allowed: Any = None) -> Any:
+    value = coerce(value, data_type.base)
+    if value is not None:
+        for tests in (allowed, data_type.allowed):
+            if tests is not None and not tests.matches(value, _EMPTY):
+                raise DecisionError(f"{show(value)} is not one of the allowed values {tests.text}")
+    return value
+
+
+_EMPTY = Scope()
+
+
+class DecisionModel:
+    """The compiled decisions of one DMN file. Immutable after loading and safe to share between
+    threads; every evaluation builds its own scope."""
+
+    def __init__(self, definitions: Definitions) -> None:
+        self.definitions = definitions
+        self.filename = definitions.filename
+        self.source = definitions.source
+        self._decisions = definitions.decisions
+        self._by_name = {d.name: d for d in definitions.decisions.values()}
+        self._typed_inputs = [
+            data for data in definitions.input_data.values() if data.type.base or data.type.allowed
+        ]
+        for model in definitions.knowledge_models.values():
+            model.function.implementation = self._bind_knowledge_model(model)
+
+    @property
+    def decision_ids(self) -> list[str]:
+        return list(self._decisions)
+
+    def decision(self, decision_id: str) -> Decision:
+        try:
+            return self._decisions[decision_id]
+        except KeyError:
+            known = ", ".join(self._decisions) or "none"
+            raise DecisionError(
+                f"no decision '{decision_id}' in {self.filename} (decisions: {known})"
+            ) from None
+
+    def find(self, name_or_id: str) -> Decision | None:
+        """A decision by id, else by name (TCK result nodes name decisions by name)."""
+        return self._decisions.get(name_or_id) or self._by_name.get(name_or_id)
+
+    # -- public evaluation -------------------------------------------------------------------------
+
+    def evaluate(self, decision_id: str, context: Mapping[str, Any]) -> dict[str, Any]:
+        """Evaluate a decision (and the decisions it requires) against `context`; see the module doc
+        for the shape. Raises DecisionError, whose message names the decision."""
+        decision = self.decision(decision_id)
+        return self.result_of(decision_id, self._value(decision, self._scope(context), {}))
+
+    def evaluate_value(self, decision_id: str, context: Mapping[str, Any]) -> Any:
+        """The decision's DMN value: a scalar, a dict for several outputs, a list for list policies."""
+        return self._value(self.decision(decision_id), self._scope(context), {})
+
+    def evaluate_each(
+        self,
+        decision_id: str,
+        items: Sequence[Any],
+        item_name: str,
+        context: Mapping[str, Any] | None = None,
+        aggregation: Aggregation | None = None,
+    ) -> Any:
+        """Evaluate a decision once per element of a list (S-FEEL has no iteration), with the element
+        bound to `item_name`, and collect the values like a COLLECT table: a list, or its SUM / MIN /
+        MAX / COUNT. This is how a dossier's per-device fees are totalled."""
+        decision = self.decision(decision_id)
+        if not isinstance(items, Sequence) or isinstance(items, str | bytes):
+            raise DecisionError(f"{decision.label}: '{item_name}' items must be a list, got {items!r}")
+        base = self._scope(context or {})
+        values = []
+        for number, item in enumerate(items, 1):
+            scope = Scope(parent=base)
+            try:
+                scope.bind(item_name, to_feel(item))
+                value = self._value(decision, scope, {})
+            except DecisionError as exc:
+                raise DecisionError(f"{item_name} {number} of {len(items)}: {exc}") from None
+            if value is None and aggregation in (Aggregation.SUM, Aggregation.MIN, Aggregation.MAX):
+                raise DecisionError(
+                    f"{item_name} {number} of {len(items)}: {decision.label} gives no value "
+                    f"for {show(to_feel(item))}, so the {aggregation.value} cannot be taken"
+                )
+            values.append(value)
+        if aggregation is None:
+            return values
+        return aggregate(aggregation, values, f"{decision.label} over each {item_name}")
+
+    def result_key(self, decision_id: str) -> str:
+        """The key under which `evaluate` puts a single value or a list of rows."""
+        decision = self.decision(decision_id)
+        logic = decision.logic
+        if isinstance(logic, DecisionTable) and len(logic.outputs) == 1:
+            return logic.outputs[0].name or decision.variable_name
+        return decision.variable_name
+
+    def result_of(self, decision_id: str, value: Any) -> dict[str, Any]:
+        """Wrap a decision's DMN value in the documented result shape (module doc)."""
+        decision = self.decision(decision_id)
+        logic = decision.logic
+        if isinstance(logic, DecisionTable) and len(logic.outputs) > 1 and logic.hit_policy.single_hit:
+            if value is None:
+                return {output.name: None for output in logic.outputs}
+            return dict(value)
+        return {self.result_key(decision_id): value}
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _scope(self, context: Mapping[str, Any]) -> Scope:
+        scope = Scope(context)
+        for data in self._typed_inputs:
+            if data.name in context:
+                try:
+                    scope.bind(data.name, _conform(to_feel(context[data.name]), data.type))
+                except DecisionError as exc:
+                    raise DecisionError(f"input data '{data.name}': {exc}") from None
+        return scope
+
+    def _value(self, decision: Decision, scope: Scope, memo: dict[str, Any]) -> Any:
+        if decision.id in memo:
+            return memo[decision.id]
+        inner = scope
+        if decision.required_decisions:
+            inner = Scope(parent=scope)
+            for required_id in decision.required_decisions:
+                required = self._decisions[required_id]
+                inner.bind(required.variable_name, self._value(required, scope, memo))
+        value = self._run(decision.logic, inner, decision.label)
+        logic = decision.logic
+        if not isinstance(logic, DecisionTable) or logic.hit_policy.single_hit or logic.aggregation:
+            try:
+                value = _conform(value, decision.type)
+            except DecisionError as exc:
+                raise DecisionError(f"{decision.label} (type {decision.type.name}): {exc}") from None
+        memo[decision.id] = value
+        return value
+
+    def _run(self, logic: Logic, scope: Scope, what: str) -> Any:
+        if isinstance(logic, DecisionTable):
+            return self._table(logic, scope, what)
+        try:
+            return logic.expression.evaluate(scope)
+        except DecisionError as exc:
+            raise DecisionError(f"{what}: {exc}") from None
+
+    def _bind_knowledge_model(self, model: KnowledgeModel) -> Any:
+        label = f"business knowledge model '{model.name}'"
+
+        def invoke(*args: Any) -> Any:
+            scope = Scope()
+            for (name, data_type), value in zip(model.parameters, args, strict=True):
+                try:
+                    scope.bind(name, _conform(value, data_type))
+                except DecisionError as exc:
+                    raise DecisionError(f"{label}, parameter '{name}': {exc}") from None
+            return self._run(model.logic, scope, label)
+
+        return invoke
+
+    def _table(self, table: DecisionTable, scope: Scope, what: str) -> Any:
+        values = []
+        for clause in table.inputs:
+            try:
+                values.append(_conform(clause.expression.evaluate(scope), clause.type, clause.allowed))
+            except DecisionError as exc:
+                raise DecisionError(f"{what}, input '{clause.label}': {exc}") from None
+
+        first_only = table.hit_policy is HitPolicy.FIRST
+        matched = []
+        for rule in table.rules:
+            column = 0
+            try:
+                for column, test in enumerate(rule.input_entries):
+                    if not test.matches(values[column], scope):
+                        break
+                else:
+                    matched.append(rule)
+                    if first_only:
+                        break
+            except DecisionError as exc:
+                raise DecisionError(
+                    f"{what}, rule {rule.index} (id '{rule.id}'), input '{table.inputs[column].label}': {exc}"
+                ) from None
+
+        if not matched:
+            return self._no_match(table, scope, what)
+        hits = [
+            (
+                rule.index,
+                rule.id,
+                self._row(table, rule.output_entries, scope, f"{what}, rule {rule.index} (id '{rule.id}')"),
+            )
+            for rule in matched
+        ]
+        return select(
+            table.hit_policy,
+            table.aggregation,
+            hits,
+            lambda value: self._priority(table, value),
+            f"{what} ({describe(table.hit_policy, table.aggregation)})",
+        )
+
+    def _row(self, table: DecisionTable, entries: Sequence[Any], scope: Scope, where: str) -> Any:
+        outputs = table.outputs
+        if len(outputs) == 1:
+            return self._output(outputs[0], entries[0], scope, where)
+        return {
+            clause.name: self._output(clause, entry, scope, where)
+            for clause, entry in zip(outputs, entries, strict=True)
+        }
+
+    @staticmethod
+    def _output(clause: OutputClause, entry: Any, scope: Scope, where: str) -> Any:
+        try:
+            return _conform(entry.evaluate(scope), clause.type, clause.allowed)
+        except DecisionError as exc:
+            raise DecisionError(f"{where}, output '{clause.name or clause.id}': {exc}") from None
+
+    @staticmethod
+    def _priority(table: DecisionTable, value: Any) -> tuple[int, ...]:
+        outputs = table.outputs
+        row = [value] if len(outputs) == 1 else [value[o.name] for o in outputs]
+        ranks = []
+        for clause, item in zip(outputs, row, strict=True):
+            if clause.allowed is not None:
+                position = clause.allowed.position(item, _EMPTY)
+                ranks.append(len(clause.allowed.tests) if position is None else position)
+        return tuple(ranks)
+
+    def _no_match(self, table: DecisionTable, scope: Scope, what: str) -> Any:
+        aggregation = table.aggregation
+        if aggregation is Aggregation.COUNT:
+            return to_feel(0)
+        if not any(clause.default is not None for clause in table.outputs):
+            if table.hit_policy.single_hit or aggregation is not None:
+                return None
+            return []
+        defaults = [clause.default for clause in table.outputs]
+        outputs = table.outputs
+        if len(outputs) == 1:
+            row = self._output(outputs[0], defaults[0], scope, f"{what}, default output")
+        else:
+            row = {
+                clause.name: None
+                if default is None
+                else self._output(clause, default, scope, f"{what}, default output")
+                for clause, default in zip(outputs, defaults, strict=True)
+            }
+        if table.hit_policy.single_hit or aggregation is not None:
+            return row
+        return [row]

@@ -1,0 +1,139 @@
+"""Deploying a set of diagrams and tables: validate everything, then store each changed process once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.clock import clock
+from engine.definition import ProcessDefinition
+from engine.problems import ValidationFailed
+from engine.roles import role_for_lane
+from engine.serialization import WorkflowSerializer
+from engine.validation import ParsedBundle, parse_bundle, read_folder
+
+_serializer = WorkflowSerializer()
+
+
+@dataclass(frozen=True)
+class Deployed:
+    process_id: str
+    version: int
+    created: bool
+
+
+def _catalogue(spec: BpmnProcessSpec, subprocess_specs: Mapping[str, BpmnProcessSpec]) -> dict[str, Any]:
+    """What the web app needs to know of the diagram without loading the engine."""
+    tasks = {}
+    for process in (spec, *subprocess_specs.values()):
+        for ts in process.task_specs.values():
+            if not getattr(ts, "bpmn_id", None):
+                continue
+            properties = getattr(ts, "extensions", {}).get("properties", {})
+            role = role_for_lane(ts.lane) if isinstance(ts, UserTask | ManualTask) else None
+            tasks[ts.bpmn_id] = {
+                "name": ts.bpmn_name or ts.bpmn_id,
+                "process": process.name,
+                "kind": type(ts).__name__,
+                "role": role.code if role else None,
+                "properties": dict(properties),
+                "calls": ts.spec if isinstance(ts, SubWorkflowTask) else None,
+            }
+    return {"tasks": tasks}
+
+
+def _files_for(bundle: ParsedBundle, process_id: str, called: Mapping[str, BpmnProcessSpec]) -> dict[str, str]:
+    names = {bundle.process_files[p] for p in (process_id, *called) if p in bundle.process_files}
+    names |= {n for n in bundle.files if n.endswith(".dmn")}
+    return {n: bundle.files[n] for n in sorted(names)}
+
+
+def deploy_files(session: Session, files: Mapping[str, str | bytes], actor: str) -> list[Deployed]:
+    """Validate the whole set; store a new version of each executable process whose content changed.
+
+    Raises ValidationFailed with every problem, and stores nothing, when anything is wrong.
+    """
+    bundle = parse_bundle(files)
+    if bundle.problems:
+        raise ValidationFailed(bundle.problems)
+    results = []
+    now = clock.now()
+    for process_id in sorted(bundle.executable):
+        spec, called = bundle.specs(process_id)
+        spec_json = _serializer.spec_to_json(spec, called)
+        sources = _files_for(bundle, process_id, called)
+        digest = hashlib.sha256(
+            json.dumps({"spec": spec_json, "files": sources}, sort_keys=True).encode()
+        ).hexdigest()
+        existing = session.scalar(
+            select(ProcessDefinition).where(
+                ProcessDefinition.process_id == process_id, ProcessDefinition.content_hash == digest
+            )
+        )
+        if existing is not None:
+            results.append(Deployed(process_id, existing.version, created=False))
+            continue
+        latest = session.scalar(
+            select(func.max(ProcessDefinition.version)).where(ProcessDefinition.process_id == process_id)
+        )
+        definition = ProcessDefinition(
+            process_id=process_id,
+            name=bundle.names.get(process_id, process_id),
+            version=(latest or 0) + 1,
+            content_hash=digest,
+            spec_json=spec_json,
+            files=sources,
+            catalogue=_catalogue(spec, called),
+            deployed_at=now,
+            deployed_by=actor,
+        )
+        session.add(definition)
+        session.flush()
+        results.append(Deployed(process_id, definition.version, created=True))
+    return results
+
+
+def deploy_folders(session: Session, roots: list[Path], actor: str) -> list[Deployed]:
+    files: dict[str, str] = {}
+    for root in roots:
+        files.update({f"{root.name}/{k}": v for k, v in read_folder(root).items()})
+    return deploy_files(session, files, actor)
+
+
+def latest_definition(session: Session, process_id: str) -> ProcessDefinition | None:
+    return session.scalar(
+        select(ProcessDefinition)
+        .where(ProcessDefinition.process_id == process_id)
+        .order_by(ProcessDefinition.version.desc())
+        .limit(1)
+    )
+
+
+class SpecCache:
+    """Deserialized specs by content hash: stored definitions never change, so the cache never goes stale."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, definition: ProcessDefinition) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
+        specs = self._specs.get(definition.content_hash)
+        if specs is None:
+            specs = _serializer.spec_from_json(definition.spec_json)
+            with self._lock:
+                self._specs[definition.content_hash] = specs
+        return specs
+
+
+spec_cache = SpecCache()

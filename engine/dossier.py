@@ -1,0 +1,55 @@
+"""A dossier (hồ sơ): one application running through one version of a procedure."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.db import Base
+
+
+class DossierStatus(enum.StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Dossier(Base):
+    __tablename__ = "dossier"
+    __table_args__ = (
+        # The scheduler's query: running dossiers whose next timer is due.
+        Index("ix_dossier_next_timer", "next_timer_at"),
+        Index("ix_dossier_status_procedure", "status", "process_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(40), unique=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=DossierStatus.RUNNING)
+    title: Mapped[str] = mapped_column(String(500), default="")
+    channel: Mapped[str] = mapped_column(String(20), default="desk")
+    # Engine state without the definition (see engine.serialization).
+    state: Mapped[str] = mapped_column(Text)
+    # A small copy of the process data for lists and search; the engine state is the truth.
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    next_timer_at: Mapped[datetime | None]
+    # The legal clock (engine.legal_clock, as its event log) and what supervisors query of it.
+    legal_clock: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    total_due_at: Mapped[datetime | None]
+    clock_paused: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    # Set when the engine failed on this dossier outside a person's command (e.g. a timer's script);
+    # the scheduler leaves it alone until someone resolves it.
+    incident: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,69 @@
+"""Keeping a dossier's legal clock in step with its workflow.
+
+The diagram says where the law's deadlines are (bpmn/README.md): an element with the property
+`legal-phase` = `name:amount:unit` runs that phase while it is active; a user task with `clock` = `pause`
+stops the clock while it waits (the applicant owes a fee or a supplement); the start event's
+`legal-total` = `amount:unit` sets the procedure's total deadline. Phases follow one another, as in the
+procedures (check, then appraisal; or the hops of an appointment chain).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+
+from engine.business_calendar import Duration
+from engine.legal_clock import LegalClock, PhaseSpec, parse_phase_property
+
+ACTIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
+
+
+def _properties(task_spec) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return getattr(task_spec, "extensions", {}).get("properties", {})
+
+
+def total_of(workflow: BpmnWorkflow) -> Duration | None:
+    for task_spec in workflow.spec.task_specs.values():
+        total = _properties(task_spec).get("legal-total")
+        if total:
+            return Duration.parse(total)
+    return None
+
+
+def _active_phases(workflow: BpmnWorkflow) -> list[PhaseSpec]:
+    phases: dict[str, PhaseSpec] = {}
+    for task in workflow.get_tasks(state=ACTIVE):
+        text = _properties(task.task_spec).get("legal-phase")
+        if text:
+            spec = parse_phase_property(text)
+            phases.setdefault(spec.name, spec)
+    return list(phases.values())
+
+
+def _pause_reasons(workflow: BpmnWorkflow) -> list[str]:
+    return [
+        t.task_spec.bpmn_name or t.task_spec.bpmn_id
+        for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+        if _properties(t.task_spec).get("clock") == "pause"
+    ]
+
+
+def sync_clock(clock: LegalClock, workflow: BpmnWorkflow, now: datetime, ended: bool) -> LegalClock:
+    """Record in `clock` what the workflow's state says happened at `now`."""
+    reasons = [] if ended else _pause_reasons(workflow)
+    active = [] if ended else _active_phases(workflow)
+    running = clock.current_phase
+    finish = running is not None and running not in {p.name for p in active}
+    start = active[0] if active and (running is None or finish) else None
+    if clock.paused and (finish or start or not reasons):
+        # Phases start and finish on a running clock; a resume and a pause at one instant change nothing.
+        clock.resume(now)
+    if finish:
+        clock.finish_phase(running, now)
+    if start is not None:
+        clock.start_phase(start.name, start.duration, now)
+    if reasons and not clock.paused and clock.started:
+        clock.pause(now, "; ".join(reasons))
+    return clock

@@ -1,0 +1,143 @@
+"""Budgets that keep one expression or script from hanging the server or exhausting its memory.
+
+Three kinds of guard, because one is not enough:
+
+- the *step* and *wall-clock* budgets stop long loops (including a loop whose every step is cheap);
+- the *size* caps refuse, before computing it, any single result that would be huge (`'a' * 10**10`,
+  `2 ** 10**8`, `range(10**9)`) and the *allocation* budget bounds everything made in one call;
+- the *value walk* bounds what C code will traverse: `x = [x, x]` thirty times is a few hundred bytes of
+  objects but 2**30 elements to print, compare, hash or serialise, and C code cannot be interrupted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, ItemsView, KeysView, Mapping, ValuesView
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from engine.expressions.errors import ExpressionError, ExpressionTimeout
+
+MAX_SOURCE_LENGTH = 20_000  # characters in one expression or script
+MAX_DEPTH = 100  # nesting of the syntax tree (the interpreter recurses on it)
+MAX_STEPS = 100_000  # syntax-tree nodes evaluated in one call, loop bodies counted at every pass
+MAX_SECONDS = 0.5  # wall clock for one call
+MAX_LENGTH = 1_000_000  # items or characters in one string, list, dict, set or range a diagram makes
+MAX_ALLOCATION = 5_000_000  # items and characters made in one call, all results added up
+MAX_INT_BITS = 4096  # an integer of about 1,233 decimal digits
+MAX_INT_DIGITS = 1_233  # the same cap for a Decimal turned into an int
+MAX_FORMAT_NUMBER = 1_000  # a width or precision in a format spec such as f"{x:>1000}"
+MAX_VALUE_NODES = 1_000_000  # parts of one value compared, hashed, printed or stored, shared parts each time
+MAX_VALUE_CHARS = 20_000_000  # characters of one such value
+
+SCALARS = frozenset({int, float, str, bool, type(None), Decimal, date, datetime, timedelta})
+_SIZED = (str, list, tuple, dict, set, frozenset)
+_VIEWS = (KeysView, ValuesView, ItemsView)
+_COLLECTIONS = (list, tuple, set, frozenset, *_VIEWS)
+# Values that are fine while a script runs but cannot be kept in task data (it is serialised as JSON).
+_TRANSIENT = (range, Iterator, *_VIEWS)
+
+
+class Run:
+    """The state of one call: where names come from, and how much of each budget is spent."""
+
+    __slots__ = ("allocated", "deadline", "functions", "locals", "names", "steps")
+
+    def __init__(self, names: Mapping[str, Any], functions: Mapping[str, Any]):
+        self.names = names
+        self.functions = functions
+        self.locals: dict[str, Any] = {}  # comprehension variables, which never reach task data
+        self.steps = 0
+        self.allocated = 0
+        self.deadline = time.monotonic() + MAX_SECONDS
+
+    def tick(self, cost: int) -> None:
+        self.steps += cost
+        if self.steps > MAX_STEPS:
+            raise ExpressionTimeout(f"stopped after {MAX_STEPS:,} steps (the limit for one evaluation)")
+        self.check_time()
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise ExpressionTimeout(f"stopped after {MAX_SECONDS} s (the limit for one evaluation)")
+
+    def charge(self, amount: int) -> None:
+        self.allocated += amount
+        if self.allocated > MAX_ALLOCATION:
+            raise ExpressionError(f"makes more than {MAX_ALLOCATION:,} items or characters in one evaluation")
+
+
+def too_long(what: str, length: int) -> ExpressionError:
+    return ExpressionError(f"{what} would have {length:,} items or characters (the limit is {MAX_LENGTH:,})")
+
+
+def check_result(run: Run, value: Any) -> Any:
+    """Refuse a result over the size caps and charge what it made; returns the value."""
+    kind = type(value)
+    if kind is int:
+        if value.bit_length() > MAX_INT_BITS:
+            raise ExpressionError(f"a number would have more than {MAX_INT_BITS:,} bits")
+    elif isinstance(value, _SIZED):
+        length = len(value)
+        if length > MAX_LENGTH:
+            raise too_long(f"a {kind.__name__}", length)
+        run.charge(length)
+    return value
+
+
+def guard(value: Any) -> None:
+    """Before C code traverses a value (compare, hash, print), make sure the traversal is bounded."""
+    if type(value) not in SCALARS:
+        _walk(value, storing=False, what="a value")
+
+
+def check_storable(value: Any, name: str) -> None:
+    """Task data is serialised as JSON: no functions, iterators or ranges, and nothing unbounded."""
+    if type(value) in SCALARS:
+        return
+    _walk(value, storing=True, what=f"'{name}'")
+
+
+def _walk(value: Any, storing: bool, what: str) -> None:
+    # Counts every part each time it is reached, as printing or JSON would: shared parts count again.
+    nodes = 0
+    chars = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        nodes += 1
+        kind = type(item)
+        if kind is str:
+            chars += len(item)
+            if chars > MAX_VALUE_CHARS:
+                raise ExpressionError(f"{what} is too large: more than {MAX_VALUE_CHARS:,} characters")
+            continue
+        if kind in SCALARS:
+            continue
+        if kind is not dict and kind is not list and storing and (
+            callable(item) or isinstance(item, _TRANSIENT)
+        ):
+            raise ExpressionError(
+                f"{what} would hold a {kind.__name__}; task data can hold only values "
+                "(numbers, text, dates, lists, dicts): wrap it in list(…) or call the function"
+            )
+        if isinstance(item, dict):
+            nodes += 2 * len(item)
+            _check_nodes(nodes, what)
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, _COLLECTIONS):
+            nodes += len(item)
+            _check_nodes(nodes, what)
+            stack.extend(item)
+        else:
+            _check_nodes(nodes, what)
+
+
+def _check_nodes(nodes: int, what: str) -> None:
+    if nodes > MAX_VALUE_NODES:
+        raise ExpressionError(
+            f"{what} is too large: more than {MAX_VALUE_NODES:,} parts once shared parts are counted "
+            "(or it contains itself)"
+        )

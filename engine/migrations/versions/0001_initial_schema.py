@@ -1,0 +1,192 @@
+"""initial schema
+
+Revision ID: 0001
+Revises: (none)
+Create Date: 2026-11-24 21:09:59.030035
+
+The audit trail is append-only in the database itself: triggers refuse UPDATE and DELETE on audit_event.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import engine.db
+
+revision = '0001'
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('app_user',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('username', sa.String(length=100), nullable=False),
+    sa.Column('full_name', sa.String(length=200), nullable=False),
+    sa.Column('email', sa.String(length=200), nullable=False),
+    sa.Column('password_hash', sa.String(length=200), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_app_user')),
+    sa.UniqueConstraint('username', name=op.f('uq_app_user_username'))
+    )
+    op.create_table('calendar_override',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('date', sa.Date(), nullable=False),
+    sa.Column('kind', sa.Enum('day_off', 'working_day', name='kind', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('created_by', sa.String(length=100), nullable=False),
+    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_override')),
+    sa.UniqueConstraint('date', name=op.f('uq_calendar_override_date'))
+    )
+    op.create_table('process_definition',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('process_id', sa.String(length=200), nullable=False),
+    sa.Column('name', sa.String(length=500), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('spec_json', sa.Text(), nullable=False),
+    sa.Column('files', sa.JSON(), nullable=False),
+    sa.Column('catalogue', sa.JSON(), nullable=False),
+    sa.Column('deployed_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('deployed_by', sa.String(length=100), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_process_definition')),
+    sa.UniqueConstraint('process_id', 'content_hash', name='uq_process_definition_hash'),
+    sa.UniqueConstraint('process_id', 'version', name='uq_process_definition_version')
+    )
+    with op.batch_alter_table('process_definition', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_process_definition_process_id'), ['process_id'], unique=False)
+
+    op.create_table('dossier',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=True),
+    sa.Column('process_id', sa.String(length=200), nullable=False),
+    sa.Column('definition_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('title', sa.String(length=500), nullable=False),
+    sa.Column('channel', sa.String(length=20), nullable=False),
+    sa.Column('state', sa.Text(), nullable=False),
+    sa.Column('summary', sa.JSON(), nullable=False),
+    sa.Column('next_timer_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('legal_clock', sa.JSON(), nullable=True),
+    sa.Column('due_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('total_due_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('clock_paused', sa.Boolean(), nullable=False),
+    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=100), nullable=False),
+    sa.Column('updated_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('incident', sa.Text(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['definition_id'], ['process_definition.id'], name=op.f('fk_dossier_definition_id_process_definition')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_dossier')),
+    sa.UniqueConstraint('code', name=op.f('uq_dossier_code'))
+    )
+    with op.batch_alter_table('dossier', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dossier_definition_id'), ['definition_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dossier_due_at'), ['due_at'], unique=False)
+        batch_op.create_index('ix_dossier_next_timer', ['next_timer_at'], unique=False)
+        batch_op.create_index('ix_dossier_status_procedure', ['status', 'process_id'], unique=False)
+
+    op.create_table('user_role',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=100), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], name=op.f('fk_user_role_user_id_app_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', 'role', name=op.f('pk_user_role'))
+    )
+    with op.batch_alter_table('user_role', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_role_role'), ['role'], unique=False)
+
+    op.create_table('audit_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('actor', sa.String(length=100), nullable=False),
+    sa.Column('command', sa.String(length=50), nullable=False),
+    sa.Column('dossier_id', sa.Integer(), nullable=True),
+    sa.Column('task_id', sa.String(length=36), nullable=True),
+    sa.Column('task_name', sa.String(length=200), nullable=True),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_audit_event_dossier_id_dossier')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_event'))
+    )
+    with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_event_dossier', ['dossier_id', 'id'], unique=False)
+
+    op.create_table('work_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('dossier_id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.String(length=36), nullable=False),
+    sa.Column('task_spec', sa.String(length=200), nullable=False),
+    sa.Column('name', sa.String(length=500), nullable=False),
+    sa.Column('role', sa.String(length=100), nullable=False),
+    sa.Column('form', sa.String(length=200), nullable=True),
+    sa.Column('assignee', sa.String(length=100), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('closed_by', sa.String(length=100), nullable=True),
+    sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_work_item_dossier_id_dossier')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_work_item')),
+    sa.UniqueConstraint('task_id', name=op.f('uq_work_item_task_id'))
+    )
+    with op.batch_alter_table('work_item', schema=None) as batch_op:
+        batch_op.create_index('ix_work_item_assignee', ['status', 'assignee', 'due_at'], unique=False)
+        batch_op.create_index('ix_work_item_dossier', ['dossier_id', 'status'], unique=False)
+        batch_op.create_index('ix_work_item_inbox', ['status', 'role', 'due_at', 'id'], unique=False)
+    _append_only_audit()
+
+
+def _append_only_audit() -> None:
+    message = "the audit trail is append-only"
+    if op.get_bind().dialect.name == "sqlite":
+        for action in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER audit_event_no_{action.lower()} BEFORE {action} ON audit_event "
+                f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+            )
+        return
+    op.execute(
+        "CREATE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        f"$$ BEGIN RAISE EXCEPTION '{message}'; END $$"
+    )
+    op.execute(
+        "CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event "
+        "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()"
+    )
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER audit_event_append_only ON audit_event")
+        op.execute("DROP FUNCTION audit_event_append_only()")
+    with op.batch_alter_table('work_item', schema=None) as batch_op:
+        batch_op.drop_index('ix_work_item_inbox')
+        batch_op.drop_index('ix_work_item_dossier')
+        batch_op.drop_index('ix_work_item_assignee')
+
+    op.drop_table('work_item')
+    with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_event_dossier')
+
+    op.drop_table('audit_event')
+    with op.batch_alter_table('user_role', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_role_role'))
+
+    op.drop_table('user_role')
+    with op.batch_alter_table('dossier', schema=None) as batch_op:
+        batch_op.drop_index('ix_dossier_status_procedure')
+        batch_op.drop_index('ix_dossier_next_timer')
+        batch_op.drop_index(batch_op.f('ix_dossier_due_at'))
+        batch_op.drop_index(batch_op.f('ix_dossier_definition_id'))
+
+    op.drop_table('dossier')
+    with op.batch_alter_table('process_definition', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_process_definition_process_id'))
+
+    op.drop_table('process_definition')
+    op.drop_table('calendar_override')
+    op.drop_table('app_user')

@@ -1,0 +1,202 @@
+"""Parsing and checking a set of BPMN and DMN files before anything is stored.
+
+Every problem names the file, the element id and says what is wrong in plain words; the caller gets the
+whole list at once. Nothing here raises a traceback at the analyst.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
+
+from engine import expressions
+from engine.bpmn_parser import MotcuaParser
+from engine.problems import Problem
+from engine.roles import role_for_lane
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+
+# Constructs SpiffWorkflow cannot execute (it would reject them or silently run them differently).
+UNSUPPORTED = {
+    "complexGateway": "complex gateways are not executable by the engine",
+    "compensateEventDefinition": "compensation events are not executable by the engine",
+    "linkEventDefinition": "link events are not executable by the engine",
+    "globalTask": "global tasks are not executable by the engine",
+    "choreographyTask": "choreographies are not executable by the engine",
+}
+
+# Where a diagram carries text the engine evaluates, and in which mode.
+EXPRESSION_XPATHS = (
+    (".//bpmn:conditionExpression", "eval", "condition"),
+    (".//bpmn:scriptTask/bpmn:script", "exec", "script"),
+    (".//spiffworkflow:preScript", "exec", "pre-script"),
+    (".//spiffworkflow:postScript", "exec", "post-script"),
+    (".//bpmn:timeDate", "eval", "timer"),
+    (".//bpmn:timeDuration", "eval", "timer"),
+    (".//bpmn:timeCycle", "eval", "timer"),
+    (".//bpmn:loopCardinality", "eval", "loop cardinality"),
+    (".//bpmn:completionCondition", "eval", "completion condition"),
+)
+
+
+@dataclass
+class ParsedBundle:
+    parser: MotcuaParser
+    files: dict[str, str]
+    problems: list[Problem] = field(default_factory=list)
+    process_files: dict[str, str] = field(default_factory=dict)
+    executable: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+
+    def specs(self, process_id: str) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
+        return self.parser.get_spec(process_id), self.parser.get_subprocess_specs(process_id)
+
+
+def _owner_id(node: etree._Element) -> str:
+    while node is not None:
+        if node.get("id"):
+            return node.get("id")
+        node = node.getparent()
+    return ""
+
+
+def _xml_problem(name: str, err: etree.XMLSyntaxError) -> Problem:
+    line = err.lineno if err.lineno else "?"
+    return Problem(name, "", f"the file is not well-formed XML (line {line}): {err.msg}")
+
+
+def _spiff_problem(name: str, err: SpiffWorkflowException) -> Problem:
+    element = getattr(err, "id", "") or getattr(getattr(err, "task_spec", None), "bpmn_id", "") or ""
+    message = str(err.args[0]) if err.args else err.__class__.__name__
+    notes = [n for n in getattr(err, "__notes__", []) if n]
+    if notes:
+        message = f"{message} ({'; '.join(notes)})"
+    return Problem(getattr(err, "file_name", "") or name, element or "", message)
+
+
+def _check_tree(name: str, tree: etree._Element) -> list[Problem]:
+    problems = []
+    for tag, message in UNSUPPORTED.items():
+        for node in tree.iter(f"{{{BPMN_NS}}}{tag}"):
+            problems.append(Problem(name, _owner_id(node), message))
+    for xpath, mode, what in EXPRESSION_XPATHS:
+        for node in tree.xpath(xpath, namespaces=NS):
+            text = (node.text or "").strip()
+            if not text:
+                continue
+            for message in expressions.check(text, mode):
+                problems.append(Problem(name, _owner_id(node), f"{what}: {message}"))
+    return problems
+
+
+def _check_spec(name: str, spec: BpmnProcessSpec) -> list[Problem]:
+    problems = []
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, UserTask | ManualTask):
+            label = task_spec.bpmn_name or task_spec.bpmn_id
+            if not task_spec.lane:
+                problems.append(Problem(name, task_spec.bpmn_id,
+                                        f"user task '{label}' is in no lane, so no role would receive it"))
+            elif role_for_lane(task_spec.lane) is None:
+                problems.append(Problem(name, task_spec.bpmn_id,
+                                        f"lane '{task_spec.lane}' of task '{label}' is not a known role"))
+        properties = getattr(task_spec, "extensions", {}).get("properties", {})
+        phase = properties.get("legal-phase")
+        if phase is not None:
+            from engine.legal_clock import parse_phase_property
+
+            try:
+                parse_phase_property(phase)
+            except ValueError as err:
+                problems.append(Problem(name, task_spec.bpmn_id, f"property legal-phase: {err}"))
+    return problems
+
+
+def parse_bundle(files: Mapping[str, str | bytes]) -> ParsedBundle:
+    """Parse and check every file; `files` maps a relative path to its content."""
+    parser = MotcuaParser()
+    texts = {n: c.decode("utf-8") if isinstance(c, bytes) else c for n, c in files.items()}
+    bundle = ParsedBundle(parser=parser, files=dict(texts))
+    trees: dict[str, etree._Element] = {}
+    xml_parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    for name in sorted(texts):
+        try:
+            trees[name] = etree.fromstring(texts[name].encode("utf-8"), xml_parser)
+        except etree.XMLSyntaxError as err:
+            bundle.problems.append(_xml_problem(name, err))
+
+    for name in sorted(n for n in trees if n.endswith(".dmn")):
+        try:
+            parser.add_dmn_xml(trees[name], filename=name)
+        except ValidationException as err:
+            bundle.problems.append(_spiff_problem(name, err))
+        except ValueError as err:
+            bundle.problems.extend(getattr(err, "problems", [Problem(name, "", str(err))]))
+
+    for name in sorted(n for n in trees if n.endswith(".bpmn")):
+        tree = trees[name]
+        if tree.tag != f"{{{BPMN_NS}}}definitions":
+            bundle.problems.append(Problem(name, "", "the file is not a BPMN 2.0 diagram (no bpmn:definitions)"))
+            continue
+        bundle.problems.extend(_check_tree(name, tree))
+        try:
+            parser.add_bpmn_xml(tree, filename=name)
+        except SpiffWorkflowException as err:
+            bundle.problems.append(_spiff_problem(name, err))
+            continue
+        for process in tree.iterfind(f"{{{BPMN_NS}}}process"):
+            pid = process.get("id")
+            bundle.process_files[pid] = name
+            bundle.names[pid] = process.get("name") or pid
+            if process.get("isExecutable", "true") == "true":
+                bundle.executable.append(pid)
+
+    for pid in sorted(bundle.process_files):
+        name = bundle.process_files[pid]
+        try:
+            spec = parser.get_spec(pid)
+            if pid in bundle.executable:
+                parser.get_subprocess_specs(pid)
+        except SpiffWorkflowException as err:
+            bundle.problems.append(_spiff_problem(name, err))
+            continue
+        except Exception as err:  # the library raises bare exceptions on some malformed input
+            bundle.problems.append(Problem(name, pid, f"the process could not be read: {err}"))
+            continue
+        if pid in bundle.executable:
+            bundle.problems.extend(_check_spec(name, spec))
+    bundle.problems = sorted(set(bundle.problems))
+    return bundle
+
+
+def read_folder(root: Path) -> dict[str, str]:
+    """Every BPMN and DMN file below `root`, by path relative to it."""
+    files = {}
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".bpmn", ".dmn") and path.is_file():
+            files[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8")
+    return files
+
+
+def validate_paths(paths: list[Path]) -> list[Problem]:
+    files: dict[str, str] = {}
+    for path in paths:
+        if path.is_dir():
+            files.update({f"{path.name}/{k}": v for k, v in read_folder(path).items()})
+        elif not path.exists():
+            return [Problem(str(path), "", "no such file")]
+        else:
+            try:
+                files[str(path)] = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                return [Problem(str(path), "", "the file is not UTF-8 text")]
+    return parse_bundle(files).problems

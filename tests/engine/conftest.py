@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from engine.clock import clock
+from engine.db import make_session_factory
+from engine.deployment import deploy_files
+from engine.dossier_service import DossierService
+
+DATA = Path(__file__).parent / "data"
+
+
+def read(name: str) -> str:
+    return (DATA / name).read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def service(db: Engine) -> DossierService:
+    # Monday 2026-03-02 09:00 in Hà Nội: no holiday within the next weeks.
+    clock.freeze(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+    with make_session_factory(db, write=True)() as session:
+        deploy_files(session, {"licence_demo.bpmn": read("licence_demo.bpmn")}, actor="test")
+        session.commit()
+    return DossierService(db)

@@ -1,0 +1,31 @@
+"""The `motcua` command: the engine's commands plus `serve`, which needs the web app."""
+
+from __future__ import annotations
+
+import click
+
+from engine.cli import cli
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-scheduler", is_flag=True, help="Do not fire timers in this process (run `motcua worker`).")
+@click.option("--tick", default=5.0, show_default=True, help="Seconds between scheduler ticks.")
+def serve(host: str, port: int, no_scheduler: bool, tick: float) -> None:
+    """Serve the web app (with the embedded timer scheduler unless --no-scheduler)."""
+    from waitress import serve as waitress_serve
+
+    from webapp import create_app
+
+    app = create_app()
+    if not no_scheduler:
+        from engine.scheduler import TimerScheduler
+
+        TimerScheduler(app.extensions["motcua"].engine, interval=tick).start()
+    click.echo(f"motcua on http://{host}:{port}/")
+    waitress_serve(app, host=host, port=port, threads=8)
+
+
+def main() -> None:
+    cli()
