@@ -14,6 +14,7 @@ from SpiffWorkflow.spiff.parser.event_parsers import (
 )
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from engine.decisions.bpmn_task import BUSINESS_RULE_PARSER_OVERRIDES, DecisionParserMixin
 from engine.timers import PlatformCycle, PlatformDuration, PlatformTimeDate
 
 
@@ -53,9 +54,12 @@ class GatewayEventParser(_PlatformTimerMixin, EventBasedGatewayParser):
     pass
 
 
-class MotcuaParser(SpiffBpmnParser):
+class MotcuaParser(DecisionParserMixin, SpiffBpmnParser):
+    """Business rule tasks run the platform's DMN engine; timers read the platform clock."""
+
     OVERRIDE_PARSER_CLASSES = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        **BUSINESS_RULE_PARSER_OVERRIDES,
         full_tag("startEvent"): (StartEventParser, StartEvent),
         full_tag("intermediateCatchEvent"): (IntermediateCatchEventParser, IntermediateCatchEvent),
         full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),

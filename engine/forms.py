@@ -448,6 +448,12 @@ class _MultiSelect(_Field):
 
 
 class _Checkbox(_Field):
+    def __init__(self, definition: FieldDefinition, **kwargs: Any) -> None:
+        # An unticked box is not sent by a browser: absent means False, so conditions can rely on it.
+        if not definition.required:
+            kwargs["load_default"] = False
+        super().__init__(definition, **kwargs)
+
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
         if isinstance(value, str):
             lowered = value.strip().casefold()

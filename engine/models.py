@@ -1,3 +1,3 @@
 """Every module that declares tables is imported here, so Alembic and the tests see the whole schema."""
 
-from engine import audit, calendar_override, definition, dossier, user, work_item  # noqa: F401
+from engine import attachment, audit, calendar_override, definition, documents, dossier, numbering, user, work_item  # noqa: F401

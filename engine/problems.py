@@ -12,8 +12,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        element = f" [{self.element_id}]" if self.element_id else ""
-        return f"{self.file}{element}: {self.message}"
+        # One problem, one line: messages from the XML may carry line breaks.
+        element = f" [{' '.join(self.element_id.split())}]" if self.element_id else ""
+        return f"{self.file}{element}: {' '.join(self.message.split())}"
 
 
 class ValidationFailed(Exception):

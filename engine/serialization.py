@@ -8,18 +8,18 @@ the cached spec objects back when a dossier is loaded.
 from __future__ import annotations
 
 import json
-from datetime import date
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from engine.decisions.bpmn_task import DECISION_SERIALIZER_CONFIG, register_data_types
 from engine.timers import TIMER_CLASSES
 
 STATE_FORMAT = f"motcua-1/spiff-{VERSION}"
@@ -47,8 +47,6 @@ class _StatelessSpecWorkflowConverter(BpmnWorkflowConverter):
 
 
 def serializer_config() -> dict[type, type]:
-    from engine.decisions.bpmn_task import DECISION_SERIALIZER_CONFIG
-
     config = dict(SPIFF_CONFIG)
     for cls in TIMER_CLASSES:
         config[cls] = TimerConditionalEventDefinitionConverter
@@ -63,9 +61,10 @@ class WorkflowSerializer:
         registry = BpmnWorkflowSerializer.configure(config)
         self._state = _StatelessSpecWorkflowConverter(BpmnWorkflow, registry)
         # Task data holds dates and money; both must come back as the same types.
-        registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
-        registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
+        register_data_types(registry)
         self.registry = registry
+        # SpiffWorkflow leaves task data deltas to the JSON encoder to convert.
+        self._encoder = create_encoder(registry)
 
     def spec_to_json(self, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> str:
         dct = {
@@ -81,7 +80,7 @@ class WorkflowSerializer:
         return spec, subprocess_specs
 
     def state_to_json(self, workflow: BpmnWorkflow) -> str:
-        return json.dumps(self._state.to_dict(workflow), separators=(",", ":"))
+        return json.dumps(self._state.to_dict(workflow), separators=(",", ":"), cls=self._encoder)
 
     def state_from_json(
         self, text: str, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]

@@ -6,19 +6,21 @@ whole list at once. Nothing here raises a traceback at the analyst.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
 
 from engine import expressions
 from engine.bpmn_parser import MotcuaParser
-from engine.problems import Problem
+from engine.business_calendar import Duration
+from engine.legal_clock import parse_phase_property
+from engine.problems import Problem, ValidationFailed
 from engine.roles import role_for_lane
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -48,6 +50,9 @@ EXPRESSION_XPATHS = (
 )
 
 
+_ELEMENT_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>")
+
+
 @dataclass
 class ParsedBundle:
     parser: MotcuaParser
@@ -62,8 +67,10 @@ class ParsedBundle:
 
 
 def _owner_id(node: etree._Element) -> str:
+    """The id of the flow element an expression belongs to (not of the expression or event definition)."""
+    node = node.getparent()
     while node is not None:
-        if node.get("id"):
+        if node.get("id") and not node.tag.endswith("EventDefinition"):
             return node.get("id")
         node = node.getparent()
     return ""
@@ -80,6 +87,8 @@ def _spiff_problem(name: str, err: SpiffWorkflowException) -> Problem:
     notes = [n for n in getattr(err, "__notes__", []) if n]
     if notes:
         message = f"{message} ({'; '.join(notes)})"
+    # The library sometimes puts an lxml element's repr in its message; name the element instead.
+    message = _ELEMENT_REPR.sub(lambda m: f"bpmn:{m.group(1)}", message)
     return Problem(getattr(err, "file_name", "") or name, element or "", message)
 
 
@@ -87,7 +96,8 @@ def _check_tree(name: str, tree: etree._Element) -> list[Problem]:
     problems = []
     for tag, message in UNSUPPORTED.items():
         for node in tree.iter(f"{{{BPMN_NS}}}{tag}"):
-            problems.append(Problem(name, _owner_id(node), message))
+            element = node.get("id") if not tag.endswith("EventDefinition") else _owner_id(node)
+            problems.append(Problem(name, element or _owner_id(node), message))
     for xpath, mode, what in EXPRESSION_XPATHS:
         for node in tree.xpath(xpath, namespaces=NS):
             text = (node.text or "").strip()
@@ -110,14 +120,25 @@ def _check_spec(name: str, spec: BpmnProcessSpec) -> list[Problem]:
                 problems.append(Problem(name, task_spec.bpmn_id,
                                         f"lane '{task_spec.lane}' of task '{label}' is not a known role"))
         properties = getattr(task_spec, "extensions", {}).get("properties", {})
-        phase = properties.get("legal-phase")
-        if phase is not None:
-            from engine.legal_clock import parse_phase_property
+        problems.extend(Problem(name, task_spec.bpmn_id, message) for message in _property_problems(properties))
+    return problems
 
-            try:
-                parse_phase_property(phase)
-            except ValueError as err:
-                problems.append(Problem(name, task_spec.bpmn_id, f"property legal-phase: {err}"))
+
+def _property_problems(properties: Mapping[str, str]) -> list[str]:
+    """The platform's own properties (bpmn/README.md), checked so that a typo fails at deploy."""
+    problems = []
+    if "legal-phase" in properties:
+        try:
+            parse_phase_property(properties["legal-phase"])
+        except ValueError as err:
+            problems.append(f"property legal-phase: {err}")
+    if "legal-total" in properties:
+        try:
+            Duration.parse(properties["legal-total"])
+        except ValueError as err:
+            problems.append(f"property legal-total: {err}")
+    if properties.get("clock", "pause") != "pause":
+        problems.append(f"property clock: '{properties['clock']}' is not understood; the only value is 'pause'")
     return problems
 
 
@@ -137,10 +158,8 @@ def parse_bundle(files: Mapping[str, str | bytes]) -> ParsedBundle:
     for name in sorted(n for n in trees if n.endswith(".dmn")):
         try:
             parser.add_dmn_xml(trees[name], filename=name)
-        except ValidationException as err:
-            bundle.problems.append(_spiff_problem(name, err))
-        except ValueError as err:
-            bundle.problems.extend(getattr(err, "problems", [Problem(name, "", str(err))]))
+        except ValidationFailed as failed:
+            bundle.problems.extend(failed.problems)
 
     for name in sorted(n for n in trees if n.endswith(".bpmn")):
         tree = trees[name]
@@ -162,18 +181,21 @@ def parse_bundle(files: Mapping[str, str | bytes]) -> ParsedBundle:
 
     for pid in sorted(bundle.process_files):
         name = bundle.process_files[pid]
+        if pid not in bundle.executable:
+            bundle.problems.append(Problem(name, pid, "the process is marked not executable (isExecutable=false): "
+                                                      "it can be shown but the engine will not run it"))
+            continue
         try:
-            spec = parser.get_spec(pid)
-            if pid in bundle.executable:
-                parser.get_subprocess_specs(pid)
+            specs = [parser.get_spec(pid)]
+            specs.extend(s for s in parser.get_subprocess_specs(pid).values() if s is not None)
         except SpiffWorkflowException as err:
             bundle.problems.append(_spiff_problem(name, err))
             continue
         except Exception as err:  # the library raises bare exceptions on some malformed input
             bundle.problems.append(Problem(name, pid, f"the process could not be read: {err}"))
             continue
-        if pid in bundle.executable:
-            bundle.problems.extend(_check_spec(name, spec))
+        for spec in specs:
+            bundle.problems.extend(_check_spec(bundle.process_files.get(spec.name, name), spec))
     bundle.problems = sorted(set(bundle.problems))
     return bundle
 

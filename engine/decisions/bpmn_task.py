@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -57,17 +58,20 @@ RESULT = "decision-result"
 
 _CACHE_SIZE = 64
 _compiled: OrderedDict[str, DecisionModel] = OrderedDict()
+_compiled_lock = threading.Lock()
 
 
 def compiled_model(source: str, filename: str, digest: str | None = None) -> DecisionModel:
     """The DecisionModel of a DMN text, compiled once per process and content hash."""
     digest = digest or hashlib.sha256(source.encode("utf-8")).hexdigest()
-    model = _compiled.get(digest)
+    with _compiled_lock:
+        model = _compiled.get(digest)
     if model is None:
         model = load_dmn(source, filename)
-        _compiled[digest] = model
-        while len(_compiled) > _CACHE_SIZE:
-            _compiled.popitem(last=False)
+        with _compiled_lock:
+            _compiled[digest] = model
+            while len(_compiled) > _CACHE_SIZE:
+                _compiled.popitem(last=False)
     return model
 
 
@@ -221,9 +225,7 @@ class DecisionTaskParser(SpiffTaskParser):
             **self.bpmn_attributes,
         )
 
-    def _aggregation(
-        self, text: str | None, model: DecisionModel, decision_id: str, task_label: str
-    ) -> str | None:
+    def _aggregation(self, text: str | None, model: DecisionModel, decision_id: str, task_label: str) -> str | None:
         if not text:
             return None
         aggregation = AGGREGATION_NAMES.get(text.strip().upper())

@@ -49,9 +49,7 @@ class DecisionModel:
         self.source = definitions.source
         self._decisions = definitions.decisions
         self._by_name = {d.name: d for d in definitions.decisions.values()}
-        self._typed_inputs = [
-            data for data in definitions.input_data.values() if data.type.base or data.type.allowed
-        ]
+        self._typed_inputs = [data for data in definitions.input_data.values() if data.type.base or data.type.allowed]
         for model in definitions.knowledge_models.values():
             model.function.implementation = self._bind_knowledge_model(model)
 
@@ -64,9 +62,7 @@ class DecisionModel:
             return self._decisions[decision_id]
         except KeyError:
             known = ", ".join(self._decisions) or "none"
-            raise DecisionError(
-                f"no decision '{decision_id}' in {self.filename} (decisions: {known})"
-            ) from None
+            raise DecisionError(f"no decision '{decision_id}' in {self.filename} (decisions: {known})") from None
 
     def find(self, name_or_id: str) -> Decision | None:
         """A decision by id, else by name (TCK result nodes name decisions by name)."""
@@ -184,6 +180,8 @@ class DecisionModel:
                     scope.bind(name, _conform(value, data_type))
                 except DecisionError as exc:
                     raise DecisionError(f"{label}, parameter '{name}': {exc}") from None
+            if model.logic is None:
+                raise DecisionError(f"{label} has no body")
             return self._run(model.logic, scope, label)
 
         return invoke

@@ -70,9 +70,7 @@ PROTECTED_NAME: /\ue000\d+\ue001/
 %ignore /\s+/
 """
 
-_PARSER = Lark(
-    _GRAMMAR, parser="lalr", start=["expression", "positive_unary_tests"], maybe_placeholders=False
-)
+_PARSER = Lark(_GRAMMAR, parser="lalr", start=["expression", "positive_unary_tests"], maybe_placeholders=False)
 
 _STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
 _PROTECTED = re.compile("\ue000(\\d+)\ue001")
@@ -179,9 +177,7 @@ class NameTable:
         special |= {n for n in BUILTINS if not _SIMPLE_NAME.fullmatch(n)}
         self.names = sorted(special, key=len, reverse=True)
         self._pattern = (
-            re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in self.names) + r")(?!\w)")
-            if self.names
-            else None
+            re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in self.names) + r")(?!\w)") if self.names else None
         )
 
     def protect(self, text: str) -> str:

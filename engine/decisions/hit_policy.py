@@ -87,10 +87,8 @@ def aggregate(aggregation: Aggregation, values: Sequence[Any], what: str) -> Any
     if aggregation is Aggregation.SUM:
         total = Decimal(0)
         for value in values:
-            if not isinstance(value, Decimal) or isinstance(value, bool):
-                raise DecisionError(
-                    f"{what}: cannot SUM {kind(value)} {show(value)}; every value must be a number"
-                )
+            if not isinstance(value, Decimal):
+                raise DecisionError(f"{what}: cannot SUM {kind(value)} {show(value)}; every value must be a number")
             total = NUMBER_CONTEXT.add(total, value)
         return total
     best = values[0]
@@ -100,8 +98,6 @@ def aggregate(aggregation: Aggregation, values: Sequence[Any], what: str) -> Any
         order = compare(value, best)
         if (aggregation is Aggregation.MIN and order < 0) or (aggregation is Aggregation.MAX and order > 0):
             best = value
-    if best is None:
-        raise DecisionError(f"{what}: cannot take the {aggregation.value} of a null value")
     return best
 
 
@@ -117,8 +113,7 @@ def select(
     if policy is HitPolicy.UNIQUE:
         if len(hits) > 1:
             raise DecisionError(
-                f"{what} has hit policy UNIQUE but {_rules(hits)} all match the same data; "
-                "exactly one rule may match"
+                f"{what} has hit policy UNIQUE but {_rules(hits)} all match the same data; exactly one rule may match"
             )
         return hits[0][2]
     if policy is HitPolicy.FIRST:

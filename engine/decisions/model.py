@@ -9,7 +9,9 @@ and for a cell the rule (id and 1-based number) and the column, and all of them 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from lxml import etree
@@ -24,6 +26,7 @@ from .feel import (
     NameTable,
     Scope,
     UnaryTests,
+    UnknownName,
     compile_expression,
     compile_unary_tests,
 )
@@ -39,11 +42,11 @@ DMN_NAMESPACES = {
 }
 
 
-
 def _version(namespace: str) -> str | None:
     """The DMN version of a namespace; http and https spellings are both seen in exported files."""
     return DMN_NAMESPACES.get(namespace) or DMN_NAMESPACES.get(
-        namespace.replace("http://", "https://", 1) if namespace.startswith("http://")
+        namespace.replace("http://", "https://", 1)
+        if namespace.startswith("http://")
         else namespace.replace("https://", "http://", 1)
     )
 
@@ -145,8 +148,8 @@ class KnowledgeModel:
     id: str
     name: str
     parameters: tuple[tuple[str, DataType], ...]
-    logic: Logic
-    function: Function = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
+    function: Function = field(repr=False, compare=False)
+    logic: Logic | None = None  # attached once every function name in the file is known
 
 
 @dataclass
@@ -157,6 +160,17 @@ class Definitions:
     knowledge_models: dict[str, KnowledgeModel]
     input_data: dict[str, InputData]
     source: str
+
+
+# One value per FEEL type, to try input cells against their column's type at load time.
+_SAMPLES: dict[str, Any] = {
+    "number": Decimal(0),
+    "string": "",
+    "boolean": False,
+    "date": dt.date(2000, 1, 1),
+    "date and time": dt.datetime(2000, 1, 1),
+    "time": dt.time(0),
+}
 
 
 def _local(element: Any) -> str:
@@ -220,11 +234,7 @@ class _Reader:
             return DataType(None)
         if type_ref in self._types:
             return self._types[type_ref]
-        local = (
-            type_ref.split(":", 1)[1]
-            if ":" in type_ref and type_ref not in self.item_definitions
-            else type_ref
-        )
+        local = type_ref.split(":", 1)[1] if ":" in type_ref and type_ref not in self.item_definitions else type_ref
         item = self.item_definitions.get(local)
         result = DataType(type_ref, base_type(type_ref))
         self._types[type_ref] = result  # a placeholder while resolving, so a cycle of types ends
@@ -236,9 +246,7 @@ class _Reader:
                 else DataType(None)
             )
             allowed = _child(item, "allowedValues")
-            allowed_tests = (
-                self.unary_tests(_text(allowed), where + " allowed values") if allowed is not None else None
-            )
+            allowed_tests = self.unary_tests(_text(allowed), where + " allowed values") if allowed is not None else None
             result = DataType(type_ref, inner.base, allowed_tests or inner.allowed)
         elif item is not None:
             result = DataType(type_ref)
@@ -278,9 +286,7 @@ class _Reader:
                     "literal expressions (S-FEEL) only",
                 )
                 return None
-        self.problem(
-            owner_id, f"{owner_label} has no decision logic (a decision table or a literal expression)"
-        )
+        self.problem(owner_id, f"{owner_label} has no decision logic (a decision table or a literal expression)")
         return None
 
     def table(self, element: Any, owner: str, owner_id: str) -> DecisionTable | None:
@@ -336,43 +342,27 @@ class _Reader:
     def input_clause(self, clause: Any, number: int, owner: str, owner_id: str) -> InputClause | None:
         expression_element = _child(clause, "inputExpression")
         text = _text(expression_element)
-        label = (
-            clause.get("label") or (text.strip() if text.strip() else "") or clause.get("id") or f"#{number}"
-        )
+        label = clause.get("label") or (text.strip() if text.strip() else "") or clause.get("id") or f"#{number}"
         where = f"{owner}, input '{label}'"
         expression = self.expression(text, f"{where}, input expression", owner_id)
         if expression is not None and not text.strip():
             self.problem(owner_id, f"{where}: the input expression is empty")
-        data_type = self.data_type(
-            expression_element.get("typeRef") if expression_element is not None else None, where
-        )
+        data_type = self.data_type(expression_element.get("typeRef") if expression_element is not None else None, where)
         values = _child(clause, "inputValues")
-        allowed = (
-            self.unary_tests(_text(values), f"{where}, input values", owner_id)
-            if values is not None
-            else None
-        )
+        allowed = self.unary_tests(_text(values), f"{where}, input values", owner_id) if values is not None else None
         if expression is None:
             return None
         return InputClause(clause.get("id") or "", label, expression, data_type, allowed)
 
-    def output_clause(
-        self, clause: Any, number: int, count: int, owner: str, owner_id: str
-    ) -> OutputClause | None:
+    def output_clause(self, clause: Any, number: int, count: int, owner: str, owner_id: str) -> OutputClause | None:
         name = clause.get("name") or ""
         if not name and count > 1:
-            self.problem(
-                owner_id, f"{owner}: output column {number} has no name (needed with several outputs)"
-            )
+            self.problem(owner_id, f"{owner}: output column {number} has no name (needed with several outputs)")
         label = name or clause.get("label") or clause.get("id") or f"#{number}"
         where = f"{owner}, output '{label}'"
         data_type = self.data_type(clause.get("typeRef"), where)
         values = _child(clause, "outputValues")
-        allowed = (
-            self.unary_tests(_text(values), f"{where}, output values", owner_id)
-            if values is not None
-            else None
-        )
+        allowed = self.unary_tests(_text(values), f"{where}, output values", owner_id) if values is not None else None
         default_element = _child(clause, "defaultOutputEntry")
         default = (
             self.expression(_text(default_element), f"{where}, default output", owner_id)
@@ -404,7 +394,10 @@ class _Reader:
         tests = []
         for entry, clause in zip(input_entries, inputs, strict=True):
             column = f"input '{clause.label}'" if clause else "input"
-            tests.append(self.unary_tests(_text(entry), f"{where}, {column}", rule_id or owner_id))
+            test = self.unary_tests(_text(entry), f"{where}, {column}", rule_id or owner_id)
+            if test is not None and clause is not None:
+                self.check_entry_type(test, clause, f"{where}, {column}", rule_id or owner_id)
+            tests.append(test)
         results = []
         for entry, output in zip(output_entries, outputs, strict=True):
             column = f"output '{output.name or output.id}'" if output else "output"
@@ -414,20 +407,31 @@ class _Reader:
             results.append(expression)
         if any(t is None for t in tests) or any(r is None for r in results):
             return None
-        return Rule(rule_id, index, tuple(tests), tuple(results))  # type: ignore[arg-type]
+        return Rule(
+            rule_id, index, tuple(t for t in tests if t is not None), tuple(r for r in results if r is not None)
+        )
 
-    def check_constant_output(
-        self, expression: Expression, output: OutputClause, where: str, element_id: str
-    ) -> None:
+    def check_entry_type(self, test: UnaryTests, clause: InputClause, where: str, element_id: str) -> None:
+        """An input cell comparing with a literal of another type than its column's ("High" under a number
+        column) could never match; it is caught here rather than failing on every dossier."""
+        sample = _SAMPLES.get(clause.type.base or "")
+        if sample is None:
+            return
+        try:
+            test.matches(sample, Scope())
+        except UnknownName:
+            return  # compares with data only known at run time
+        except DecisionError:
+            self.problem(element_id, f"{where}: {test.text.strip()} does not fit the column's type {clause.type.name}")
+
+    def check_constant_output(self, expression: Expression, output: OutputClause, where: str, element_id: str) -> None:
         """A literal output cell that breaks its column's type or values list is caught at load time."""
         value = expression.node.value
         try:
             value = coerce(value, output.type.base)
             for allowed in (output.allowed, output.type.allowed):
                 if allowed is not None and value is not None and not allowed.matches(value, Scope()):
-                    self.problem(
-                        element_id, f"{where}: {show(value)} is not one of the output values {allowed.text}"
-                    )
+                    self.problem(element_id, f"{where}: {show(value)} is not one of the output values {allowed.text}")
         except DecisionError as exc:
             self.problem(element_id, f"{where}: {exc}")
 
@@ -454,13 +458,7 @@ class _Reader:
             )
             function = Function(name, tuple(p for p, _ in parameters))
             self.functions[name] = function
-            models[element.get("id") or name] = KnowledgeModel(
-                element.get("id") or "",
-                name,
-                parameters,
-                None,
-                function,  # type: ignore[arg-type]
-            )
+            models[element.get("id") or name] = KnowledgeModel(element.get("id") or "", name, parameters, function)
         for element in bkm_elements:
             model = models[element.get("id") or element.get("name") or ""]
             label = f"business knowledge model '{model.name}'"
@@ -468,15 +466,13 @@ class _Reader:
             if logic is None:
                 self.problem(model.id, f"{label} has no encapsulated logic")
                 continue
-            model.logic = self.logic(logic, label, model.id)  # type: ignore[assignment]
+            model.logic = self.logic(logic, label, model.id)
 
         decisions: dict[str, Decision] = {}
         for element in _children(self.root, "decision"):
             decision_id = element.get("id") or ""
             name = element.get("name") or decision_id
-            label = (
-                f"decision '{decision_id}'" if name == decision_id else f"decision '{decision_id}' ({name})"
-            )
+            label = f"decision '{decision_id}'" if name == decision_id else f"decision '{decision_id}' ({name})"
             if not decision_id:
                 self.problem("", f"decision '{name}' has no id")
                 continue

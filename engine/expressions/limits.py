@@ -12,7 +12,7 @@ Three kinds of guard, because one is not enough:
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, ItemsView, KeysView, Mapping, ValuesView
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,7 +23,7 @@ MAX_SOURCE_LENGTH = 20_000  # characters in one expression or script
 MAX_DEPTH = 100  # nesting of the syntax tree (the interpreter recurses on it)
 MAX_STEPS = 100_000  # syntax-tree nodes evaluated in one call, loop bodies counted at every pass
 MAX_SECONDS = 0.5  # wall clock for one call
-MAX_LENGTH = 1_000_000  # items or characters in one string, list, dict, set or range a diagram makes
+MAX_LENGTH = 100_000  # items or characters in one string, list, dict, set or range a diagram makes
 MAX_ALLOCATION = 5_000_000  # items and characters made in one call, all results added up
 MAX_INT_BITS = 4096  # an integer of about 1,233 decimal digits
 MAX_INT_DIGITS = 1_233  # the same cap for a Decimal turned into an int
@@ -92,11 +92,23 @@ def guard(value: Any) -> None:
         _walk(value, storing=False, what="a value")
 
 
+def check_assignable(value: Any, name: str) -> None:
+    """At each assignment, the value itself: a function, iterator or range cannot become task data."""
+    if type(value) not in SCALARS and (callable(value) or isinstance(value, _TRANSIENT)):
+        raise _not_storable(value, f"'{name}'")
+
+
 def check_storable(value: Any, name: str) -> None:
-    """Task data is serialised as JSON: no functions, iterators or ranges, and nothing unbounded."""
-    if type(value) in SCALARS:
-        return
-    _walk(value, storing=True, what=f"'{name}'")
+    """Once a script is done, the whole value: JSON-serialisable kinds only, and bounded once expanded."""
+    if type(value) not in SCALARS:
+        _walk(value, storing=True, what=f"'{name}'")
+
+
+def _not_storable(value: Any, what: str) -> ExpressionError:
+    return ExpressionError(
+        f"{what} would hold a {type(value).__name__}; task data can hold only values "
+        "(numbers, text, dates, lists, dicts): wrap it in list(…) or call the function"
+    )
 
 
 def _walk(value: Any, storing: bool, what: str) -> None:
@@ -118,10 +130,7 @@ def _walk(value: Any, storing: bool, what: str) -> None:
         if kind is not dict and kind is not list and storing and (
             callable(item) or isinstance(item, _TRANSIENT)
         ):
-            raise ExpressionError(
-                f"{what} would hold a {kind.__name__}; task data can hold only values "
-                "(numbers, text, dates, lists, dicts): wrap it in list(…) or call the function"
-            )
+            raise _not_storable(item, what)
         if isinstance(item, dict):
             nodes += 2 * len(item)
             _check_nodes(nodes, what)

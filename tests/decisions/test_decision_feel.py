@@ -85,7 +85,7 @@ def test_a_name_missing_from_the_data_is_an_error() -> None:
     [("x + 1", {"x": "a"}), ("x < 1", {"x": "a"}), ("x * 2", {"x": "3"}), ("true and x", {"x": 1})],
 )
 def test_mixing_types_is_an_error_not_a_silent_null(text: str, data: dict[str, Any]) -> None:
-    with pytest.raises(DecisionError, match="cannot|needs booleans"):
+    with pytest.raises(DecisionError, match=r"cannot|needs booleans"):
         evaluate(text, data)
 
 

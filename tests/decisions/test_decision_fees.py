@@ -23,8 +23,7 @@ FEE_PER_DEVICE = {
 TEN_DEVICES = [
     {"purpose": purpose, "serial": f"SN-{number}"}
     for number, purpose in enumerate(
-        ["dental", "mammography", "mobile", "general", "bone_density",
-         "fluoroscopy", "ct", "pet_ct", "ct", "dental"], 1
+        ["dental", "mammography", "mobile", "general", "bone_density", "fluoroscopy", "ct", "pet_ct", "ct", "dental"], 1
     )
 ]
 

@@ -90,8 +90,9 @@ def test_wrong_number_of_cells_in_a_rule(build_table: TableBuilder) -> None:
 
 
 def test_malformed_xml_names_the_file() -> None:
-    [problem] = problems_of("<definitions xmlns='https://www.omg.org/spec/DMN/20191111/MODEL/'><decision>",
-                            "broken.dmn")
+    [problem] = problems_of(
+        "<definitions xmlns='https://www.omg.org/spec/DMN/20191111/MODEL/'><decision>", "broken.dmn"
+    )
     assert problem.file == "broken.dmn"
     assert problem.message.startswith("malformed XML")
 
@@ -135,3 +136,13 @@ def test_validate_dmn_file(tmp_path: Path, build_table: TableBuilder) -> None:
     assert problem.file == str(bad) and "rule 1" in problem.message
     [missing] = validate_dmn_file(tmp_path / "missing.dmn")
     assert "cannot read the file" in missing.message
+
+
+def test_an_input_cell_of_the_wrong_type_is_rejected(build_table: TableBuilder) -> None:
+    source = build_table(
+        [(['"High"'], ['"a"']), (["[1..limit]"], ['"b"']), (['date("2024-01-01")'], ['"c"'])],
+        inputs=[("age", "number")],
+    )
+    problems = problems_of(source)
+    assert [p.element_id for p in problems] == ["r1", "r3"]
+    assert "rule 1 (id 'r1'), input 'age': \"High\" does not fit the column's type number" in problems[0].message

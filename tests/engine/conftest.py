@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -11,11 +10,7 @@ from engine.db import make_session_factory
 from engine.deployment import deploy_files
 from engine.dossier_service import DossierService
 
-DATA = Path(__file__).parent / "data"
-
-
-def read(name: str) -> str:
-    return (DATA / name).read_text(encoding="utf-8")
+from tests.engine.support import read
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.audit import AuditEvent
+from engine.definition import ProcessDefinition
 from engine.clock import clock
 from engine.dossier import Dossier
 from engine.dossier_service import DossierService
@@ -66,9 +67,10 @@ def test_dossier_runs_start_to_end_with_dates_and_money(service: DossierService,
 
 def test_state_is_stored_without_the_definition(service: DossierService, session) -> None:
     dossier_id = run_to_appraisal(service)
-    state = session.get(Dossier, dossier_id).state
-    assert '"spec"' not in state and "licence_demo" not in state
-    assert len(state) < 20_000
+    dossier = session.get(Dossier, dossier_id)
+    definition = session.get(ProcessDefinition, dossier.definition_id)
+    assert '"task_specs"' not in dossier.state and '"task_specs"' in definition.spec_json
+    assert '"subprocess_specs"' not in dossier.state
 
 
 def test_supplement_loop_twenty_times_still_finishes(service: DossierService, session) -> None:
@@ -120,11 +122,13 @@ def test_timer_cancels_the_task_and_late_completion_is_refused(service: DossierS
     dossier = session.get(Dossier, dossier_id)
     # Started Mon 2026-03-02 (not counted): 3–6/3 (4), 9–13 (9), 16–20 (14), 23–27 (19), 30–31/3 (21),
     # 1–3/4 (24), Mon 6/4 (25) → due at 24:00 on 6/4 in Hà Nội = 17:00 UTC.
-    assert dossier.next_timer_at == datetime(2026, 4, 6, 17, 0, tzinfo=UTC)
+    due = dossier.next_timer_at
+    assert due == datetime(2026, 4, 6, 17, 0, tzinfo=UTC)
+    session.rollback()  # end the read snapshot (SQLite WAL) before the commands below
 
-    clock.freeze(dossier.next_timer_at - timedelta(minutes=1))
+    clock.freeze(due - timedelta(minutes=1))
     assert service.fire_due_timers() == 0
-    clock.freeze(dossier.next_timer_at + timedelta(seconds=1))
+    clock.freeze(due + timedelta(seconds=1))
     assert service.fire_due_timers() == 1
 
     ready = service.ready_tasks(dossier_id)

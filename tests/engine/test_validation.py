@@ -15,7 +15,7 @@ from engine.problems import ValidationFailed
 from engine.validation import parse_bundle
 from webapp.cli import cli
 
-from .conftest import DATA, read
+from tests.engine.support import DATA, read
 
 MIWG = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "miwg"
 

