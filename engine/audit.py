@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.clock import clock
@@ -35,15 +35,17 @@ def record(
     task_id: str | None = None,
     task_name: str | None = None,
     data: Any = None,
-) -> AuditEvent:
-    event = AuditEvent(
-        at=clock.now(),
-        actor=actor,
-        command=command,
-        dossier_id=dossier_id,
-        task_id=task_id,
-        task_name=task_name,
-        data=data if data is not None else {},
-    )
-    session.add(event)
-    return event
+) -> None:
+    # A plain INSERT: events are never updated, so they need no place in the session's identity map.
+    session.execute(_INSERT, {
+        "at": clock.now(),
+        "actor": actor,
+        "command": command,
+        "dossier_id": dossier_id,
+        "task_id": task_id,
+        "task_name": task_name,
+        "data": data if data is not None else {},
+    })
+
+
+_INSERT = insert(AuditEvent.__table__)

@@ -253,12 +253,14 @@ def load_calendar(session: Session) -> BusinessCalendar:
     The overrides are read on every call (a few dozen rows) and the built calendar is cached by their
     content, so an edit made by any process or transaction is seen at once, with no version to keep.
     """
-    rows = session.execute(
-        select(CalendarOverride.day, CalendarOverride.kind, CalendarOverride.reason).order_by(
-            CalendarOverride.day
-        )
-    )
+    rows = session.connection().execute(_OVERRIDES)
     return _calendar_for(tuple(Override(day, OverrideKind(kind), reason) for day, kind, reason in rows))
+
+
+# Built once (this runs in every command): a Core select on the table, not the mapped class.
+_OVERRIDES = select(
+    CalendarOverride.__table__.c.date, CalendarOverride.__table__.c.kind, CalendarOverride.__table__.c.reason
+).order_by(CalendarOverride.__table__.c.date)
 
 
 @lru_cache(maxsize=8)

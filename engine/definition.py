@@ -23,10 +23,11 @@ class ProcessDefinition(Base):
     name: Mapped[str] = mapped_column(String(500))
     version: Mapped[int]
     content_hash: Mapped[str] = mapped_column(String(64))
+    # Large columns are deferred: a command needs only the hash to find the cached specs.
     # The serialized SpiffWorkflow specs (process + every called process, decisions inlined).
-    spec_json: Mapped[str] = mapped_column(Text)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     # The source files this version was built from, by relative path (BPMN, DMN, forms).
-    files: Mapped[dict[str, str]] = mapped_column(JSON)
+    files: Mapped[dict[str, str]] = mapped_column(JSON, deferred=True)
     # What the platform reads from the diagram, kept for the web app: tasks, lanes, phases, forms.
     catalogue: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     deployed_at: Mapped[datetime]

@@ -127,12 +127,17 @@ class SpecCache:
         self._specs: dict[str, tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]] = {}
         self._lock = threading.Lock()
 
-    def get(self, definition: ProcessDefinition) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
-        specs = self._specs.get(definition.content_hash)
+    def get(
+        self, session: Session, definition_id: int, content_hash: str
+    ) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
+        specs = self._specs.get(content_hash)
         if specs is None:
-            specs = _serializer.spec_from_json(definition.spec_json)
+            spec_json = session.scalar(
+                select(ProcessDefinition.spec_json).where(ProcessDefinition.id == definition_id)
+            )
+            specs = _serializer.spec_from_json(spec_json)
             with self._lock:
-                self._specs[definition.content_hash] = specs
+                self._specs[content_hash] = specs
         return specs
 
 

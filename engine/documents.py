@@ -46,7 +46,7 @@ from engine.clock import clock
 from engine.db import Base
 from engine.dossier import Dossier
 from engine.numbering import take_number
-from engine.vietnamese_text import long_date, long_datetime, money, money_in_words, short_date
+from engine.vietnamese_text import last_day, long_date, long_datetime, money, money_in_words, short_date
 
 TEMPLATES = Path(__file__).parent / "document_templates"
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu",)
@@ -306,8 +306,8 @@ def _environment() -> SandboxedEnvironment:
     # Autoescape for XML: values land in reportlab's paragraph markup, where < and & mean something.
     env = SandboxedEnvironment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                                trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(long_date=long_date, long_datetime=long_datetime, short_date=short_date, money=money,
-                       money_in_words=money_in_words)
+    env.filters.update(last_day=last_day, long_date=long_date, long_datetime=long_datetime, short_date=short_date,
+                       money=money, money_in_words=money_in_words)
     return env
 
 

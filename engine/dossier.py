@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base
+from engine.definition import ProcessDefinition
 
 
 class DossierStatus(enum.StrEnum):
@@ -51,5 +52,6 @@ class Dossier(Base):
     # the scheduler leaves it alone until someone resolves it.
     incident: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)
+    definition: Mapped[ProcessDefinition] = relationship()
 
     __mapper_args__ = {"version_id_col": version}

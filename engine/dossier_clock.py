@@ -12,12 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from engine.business_calendar import Duration
 from engine.legal_clock import LegalClock, PhaseSpec, parse_phase_property
-
-ACTIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
 
 
 def _properties(task_spec) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -32,9 +31,9 @@ def total_of(workflow: BpmnWorkflow) -> Duration | None:
     return None
 
 
-def _active_phases(workflow: BpmnWorkflow) -> list[PhaseSpec]:
+def _active_phases(active: list[Task]) -> list[PhaseSpec]:
     phases: dict[str, PhaseSpec] = {}
-    for task in workflow.get_tasks(state=ACTIVE):
+    for task in active:
         text = _properties(task.task_spec).get("legal-phase")
         if text:
             spec = parse_phase_property(text)
@@ -42,18 +41,18 @@ def _active_phases(workflow: BpmnWorkflow) -> list[PhaseSpec]:
     return list(phases.values())
 
 
-def _pause_reasons(workflow: BpmnWorkflow) -> list[str]:
+def _pause_reasons(active: list[Task]) -> list[str]:
     return [
         t.task_spec.bpmn_name or t.task_spec.bpmn_id
-        for t in workflow.get_tasks(state=TaskState.READY, manual=True)
-        if _properties(t.task_spec).get("clock") == "pause"
+        for t in active
+        if t.state == TaskState.READY and t.task_spec.manual and _properties(t.task_spec).get("clock") == "pause"
     ]
 
 
-def sync_clock(clock: LegalClock, workflow: BpmnWorkflow, now: datetime, ended: bool) -> LegalClock:
-    """Record in `clock` what the workflow's state says happened at `now`."""
-    reasons = [] if ended else _pause_reasons(workflow)
-    active = [] if ended else _active_phases(workflow)
+def sync_clock(clock: LegalClock, active_tasks: list[Task], now: datetime, ended: bool) -> LegalClock:
+    """Record in `clock` what the workflow's active tasks say happened at `now`."""
+    reasons = [] if ended else _pause_reasons(active_tasks)
+    active = [] if ended else _active_phases(active_tasks)
     running = clock.current_phase
     finish = running is not None and running not in {p.name for p in active}
     start = active[0] if active and (running is None or finish) else None

@@ -20,11 +20,10 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit
 from engine.business_calendar import BusinessCalendar, load_calendar
@@ -47,6 +46,7 @@ _FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # A supplement loop adds a level to the task tree per pass; far below the depth where SpiffWorkflow
 # stops finding tasks (DESIGN.md: ~1,000 levels), and far above any lawful number of passes.
 MAX_ENGINE_PASSES = 200
+ACTIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
 
 
 @dataclass(frozen=True)
@@ -69,11 +69,58 @@ class Outcome:
 
 
 @dataclass
+class DossierRecord:
+    """The columns a command reads and writes, as plain values (the hot path avoids the ORM)."""
+
+    id: int | None
+    code: str | None
+    process_id: str
+    definition_id: int
+    definition_version: int
+    title: str
+    channel: str
+    created_by: str
+    status: str
+    state: str
+    legal_clock: dict[str, Any] | None
+    next_timer_at: datetime | None
+    due_at: datetime | None
+    total_due_at: datetime | None
+    clock_paused: bool
+    updated_at: datetime
+    finished_at: datetime | None
+    version: int
+
+
+_WRITTEN = ("status", "state", "legal_clock", "next_timer_at", "due_at", "total_due_at", "clock_paused",
+            "updated_at", "finished_at")
+# Core statements on the tables, not the mapped classes: the ORM's bookkeeping costs more than the SQL here.
+_DOSSIER = Dossier.__table__
+_DEFINITION = ProcessDefinition.__table__
+_WORK_ITEM = WorkItem.__table__
+_LOAD = (
+    select(*(_DOSSIER.c[f] for f in DossierRecord.__dataclass_fields__ if f != "definition_version"),
+           _DEFINITION.c.version.label("definition_version"), _DEFINITION.c.content_hash)
+    .join(_DEFINITION, _DEFINITION.c.id == _DOSSIER.c.definition_id)
+    .where(_DOSSIER.c.id == bindparam("p_id"))
+)
+# Built once: constructing a statement costs more than running it (measured ~130 µs against ~30 µs).
+_INSERT_DOSSIER = insert(_DOSSIER).returning(_DOSSIER.c.id)
+_UPDATE_DOSSIER = update(_DOSSIER).where(
+    _DOSSIER.c.id == bindparam("p_id"), _DOSSIER.c.version == bindparam("p_version")
+)
+_CLOSE_ITEM = update(_WORK_ITEM).where(_WORK_ITEM.c.task_id == bindparam("p_task"))
+_DUE_ITEM = update(_WORK_ITEM).where(_WORK_ITEM.c.task_id == bindparam("p_task"))
+_INSERT_ITEM = insert(_WORK_ITEM)
+
+
+@dataclass
 class _Loaded:
-    dossier: Dossier
-    definition: ProcessDefinition
+    dossier: DossierRecord
     workflow: BpmnWorkflow
     calendar: BusinessCalendar
+    # The user tasks that were ready when the dossier was last saved: exactly its open work items.
+    open_items: set[str] = field(default_factory=set)
 
 
 def _task_error(err: SpiffWorkflowException) -> ProcessError:
@@ -113,10 +160,21 @@ def check_form_data(data: Any) -> dict[str, Any]:
     return data
 
 
-def next_timer(workflow: BpmnWorkflow) -> datetime | None:
+def active_tasks(workflow: BpmnWorkflow) -> list[Task]:
+    """Every task that is ready, started or waiting, in one pass over the tree (subprocesses included)."""
+    return workflow.get_tasks(state=ACTIVE)
+
+
+def ready_manual(active: list[Task]) -> list[Task]:
+    return [t for t in active if t.state == TaskState.READY and t.task_spec.manual]
+
+
+def next_timer(active: list[Task]) -> datetime | None:
     """The earliest due time among the timers the workflow waits on (None when it waits on none)."""
     due = []
-    for task in workflow.get_tasks(state=TaskState.WAITING):
+    for task in active:
+        if task.state != TaskState.WAITING:
+            continue
         definition = getattr(task.task_spec, "event_definition", None)
         if not isinstance(definition, TIMER_CLASSES):
             continue
@@ -151,9 +209,6 @@ class DossierService:
             try:
                 yield session
                 session.commit()
-            except StaleDataError as err:
-                session.rollback()
-                raise Conflict("the dossier was changed by someone else meanwhile; reload and try again") from err
             except DBAPIError as err:
                 session.rollback()
                 if getattr(err.orig, "sqlstate", None) in ("40001", "40P01"):
@@ -167,70 +222,102 @@ class DossierService:
     # -- loading and saving -------------------------------------------------------------------
 
     def _load(self, session: Session, dossier_id: int) -> _Loaded:
-        dossier = session.get(Dossier, dossier_id)
-        if dossier is None:
+        row = session.connection().execute(_LOAD, {"p_id": dossier_id}).mappings().first()
+        if row is None:
             raise NotFound(f"no dossier {dossier_id}")
-        definition = session.get(ProcessDefinition, dossier.definition_id)
-        spec, subprocess_specs = spec_cache.get(definition)
-        workflow = _serializer.state_from_json(dossier.state, spec, subprocess_specs)
+        record = DossierRecord(**{k: row[k] for k in DossierRecord.__dataclass_fields__})
+        spec, subprocess_specs = spec_cache.get(session, record.definition_id, row["content_hash"])
+        workflow = _serializer.state_from_json(record.state, spec, subprocess_specs)
         calendar = load_calendar(session)
         workflow.script_engine = make_script_engine(calendar)
-        return _Loaded(dossier, definition, workflow, calendar)
+        open_items = {str(t.id) for t in ready_manual(active_tasks(workflow))}
+        return _Loaded(record, workflow, calendar, open_items)
 
     def _save(self, session: Session, loaded: _Loaded, actor: str, completed_task: str | None = None) -> None:
         dossier, workflow = loaded.dossier, loaded.workflow
         now = clock.now()
+        active = active_tasks(workflow)
         dossier.state = _serializer.state_to_json(workflow)
-        dossier.next_timer_at = next_timer(workflow)
+        dossier.next_timer_at = next_timer(active)
         dossier.updated_at = now
         if workflow.is_completed() and dossier.status == DossierStatus.RUNNING:
             dossier.status = DossierStatus.COMPLETED
             dossier.finished_at = now
+        if dossier.status != DossierStatus.RUNNING:
+            active = []
             dossier.next_timer_at = None
-        self._sync_clock(loaded, now)
-        self._sync_work_items(session, loaded, actor, completed_task, now)
+        self._sync_clock(loaded, active, now)
+        # The dossier row first, with its version check: a concurrent writer fails here, cleanly, before
+        # either of them touches the work items of the task they both completed.
+        self._write_dossier(session, dossier)
+        self._sync_work_items(session, loaded, ready_manual(active), actor, completed_task, now)
 
-    def _sync_clock(self, loaded: _Loaded, now: datetime) -> None:
+    @staticmethod
+    def _write_dossier(session: Session, dossier: DossierRecord) -> None:
+        """One plain INSERT or UPDATE with the version check (the hot path of every command)."""
+        values = {k: getattr(dossier, k) for k in _WRITTEN}
+        conn = session.connection()
+        if dossier.id is None:
+            dossier.id = conn.execute(_INSERT_DOSSIER, {
+                **values, "code": dossier.code, "process_id": dossier.process_id,
+                "definition_id": dossier.definition_id, "title": dossier.title, "channel": dossier.channel,
+                "summary": {}, "created_at": dossier.updated_at, "created_by": dossier.created_by, "version": 1,
+            }).scalar_one()
+            dossier.version = 1
+            return
+        result = conn.execute(_UPDATE_DOSSIER, {
+            **values, "version": dossier.version + 1, "p_id": dossier.id, "p_version": dossier.version,
+        })
+        if result.rowcount != 1:
+            raise Conflict("the dossier was changed by someone else meanwhile; reload and try again")
+        dossier.version += 1
+
+    def _sync_clock(self, loaded: _Loaded, active: list[Task], now: datetime) -> None:
         dossier = loaded.dossier
         legal = (LegalClock.from_dict(dossier.legal_clock) if dossier.legal_clock
                  else LegalClock(total_of(loaded.workflow)))
-        sync_clock(legal, loaded.workflow, now, ended=dossier.status != DossierStatus.RUNNING)
+        sync_clock(legal, active, now, ended=dossier.status != DossierStatus.RUNNING)
         dossier.legal_clock = legal.to_dict()
         dossier.due_at = legal.due_at(loaded.calendar)
         dossier.total_due_at = legal.total_due_at(loaded.calendar)
         dossier.clock_paused = legal.paused
 
     def _sync_work_items(
-        self, session: Session, loaded: _Loaded, actor: str, completed_task: str | None, now: datetime
+        self, session: Session, loaded: _Loaded, ready_tasks: list[Task], actor: str, completed_task: str | None,
+        now: datetime,
     ) -> None:
-        dossier, workflow = loaded.dossier, loaded.workflow
-        ready = {} if dossier.status != DossierStatus.RUNNING else {
-            str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)
-        }
-        open_items = session.scalars(
-            select(WorkItem).where(WorkItem.dossier_id == dossier.id, WorkItem.status == WorkItemStatus.OPEN)
-        ).all()
-        for item in open_items:
-            if item.task_id in ready:
-                del ready[item.task_id]
-                item.due_at = dossier.due_at or dossier.total_due_at
-                continue
-            item.closed_at = now
-            if item.task_id == completed_task:
-                item.status = WorkItemStatus.COMPLETED
-                item.closed_by = actor
-            else:
-                item.status = WorkItemStatus.CANCELLED
-        for task_id, task in ready.items():
-            view = _ready_task(task)
-            session.add(WorkItem(
-                dossier_id=dossier.id, task_id=task_id, task_spec=view.spec, name=view.name, role=view.role,
-                form=view.form, created_at=now, due_at=dossier.due_at or dossier.total_due_at,
-            ))
+        """Close the rows of tasks no longer ready, open rows for new ones, carry the legal due date.
+
+        Plain statements, not ORM objects: this runs in every command and the rows are never read back.
+        """
+        dossier = loaded.dossier
+        due = dossier.due_at or dossier.total_due_at
+        ready = {str(t.id): t for t in ready_tasks}
+        open_ids = sorted(loaded.open_items)
+        gone = [t for t in open_ids if t not in ready]
+        still = [t for t in open_ids if t in ready]
+        closing = [
+            {"p_task": t, "closed_at": now,
+             "status": WorkItemStatus.COMPLETED if t == completed_task else WorkItemStatus.CANCELLED,
+             "closed_by": actor if t == completed_task else None}
+            for t in gone
+        ]
+        conn = session.connection()
+        if closing:
+            conn.execute(_CLOSE_ITEM, closing)
+        if still:
+            conn.execute(_DUE_ITEM, [{"p_task": t, "due_at": due} for t in still])
+        new = [_ready_task(ready[t]) for t in ready if t not in still]
+        if new:
+            conn.execute(_INSERT_ITEM, [
+                {"dossier_id": dossier.id, "task_id": v.id, "task_spec": v.spec, "name": v.name, "role": v.role,
+                 "form": v.form, "status": WorkItemStatus.OPEN, "created_at": now, "due_at": due}
+                for v in new
+            ])
 
     def _outcome(self, loaded: _Loaded) -> Outcome:
         ready = [] if loaded.dossier.status != DossierStatus.RUNNING else [
-            _ready_task(t) for t in loaded.workflow.get_tasks(state=TaskState.READY, manual=True)
+            _ready_task(t) for t in ready_manual(active_tasks(loaded.workflow))
         ]
         return Outcome(loaded.dossier.id, loaded.dossier.status, loaded.dossier.version, ready)
 
@@ -245,7 +332,7 @@ class DossierService:
             definition = latest_definition(session, process_id)
             if definition is None:
                 raise NotFound(f"no deployed procedure '{process_id}'")
-            spec, subprocess_specs = spec_cache.get(definition)
+            spec, subprocess_specs = spec_cache.get(session, definition.id, definition.content_hash)
             calendar = load_calendar(session)
             workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=make_script_engine(calendar))
             workflow.task_tree.data.update(data)
@@ -253,15 +340,15 @@ class DossierService:
                 advance(workflow)
             except SpiffWorkflowException as err:
                 raise _task_error(err) from err
-            now = clock.now()
-            dossier = Dossier(
-                code=code, process_id=process_id, definition_id=definition.id, title=title, channel=channel,
-                state="", summary={}, created_at=now, created_by=actor, updated_at=now,
+            record = DossierRecord(
+                id=None, code=code, process_id=process_id, definition_id=definition.id,
+                definition_version=definition.version, title=title, channel=channel, created_by=actor,
+                status=DossierStatus.RUNNING, state="", legal_clock=None, next_timer_at=None, due_at=None,
+                total_due_at=None, clock_paused=False, updated_at=clock.now(), finished_at=None, version=0,
             )
-            session.add(dossier)
-            session.flush()
-            loaded = _Loaded(dossier, definition, workflow, calendar)
+            loaded = _Loaded(record, workflow, calendar)
             self._save(session, loaded, actor)
+            dossier = record
             audit.record(session, actor=actor, command="start", dossier_id=dossier.id,
                          data={"process_id": process_id, "version": definition.version,
                                "data": _serializer.jsonable(data)})
@@ -282,8 +369,10 @@ class DossierService:
                 raise TaskNotReady(f"the dossier is {loaded.dossier.status}; its tasks can no longer be done")
             workflow = loaded.workflow
             try:
-                # Timers that fell due first (a deadline may have cancelled this very task).
-                advance(workflow)
+                due = loaded.dossier.next_timer_at
+                if due is not None and due <= clock.now():
+                    # Timers that fell due first (a deadline may have cancelled this very task).
+                    advance(workflow)
                 task = workflow.get_task_from_id(UUID(task_id))
             except (TaskNotFoundException, ValueError):
                 raise TaskNotReady("this task does not belong to the dossier") from None
@@ -368,7 +457,6 @@ class DossierService:
             loaded.dossier.status = DossierStatus.CANCELLED
             loaded.dossier.finished_at = clock.now()
             self._save(session, loaded, actor)
-            loaded.dossier.next_timer_at = None
             audit.record(session, actor=actor, command="cancel", dossier_id=dossier_id, data={"reason": reason})
             session.flush()
             return self._outcome(loaded)

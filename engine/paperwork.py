@@ -135,7 +135,7 @@ def paper_context(
         "procedure": facts.name["vi"],
         "checklist": checklist,
         "deadline": deadline_words(facts.total),
-        "appointment_at": appointment_at or dossier.created_at,
+        "appointment_at": appointment_at,
         "delivery": DELIVERY.get(str(data.get("delivery", dossier.channel)), DELIVERY["desk"]),
         "officer": officer,
         "missing": missing,

@@ -9,8 +9,7 @@ from typing import Any
 
 from engine.attachment import Upload, add_attachments, check_uploads
 from engine.clock import clock
-from engine.dossier import Dossier
-from engine.dossier_code import pending
+from engine.dossier_code import next_code
 from engine.dossier_service import DossierService, ReadyTask
 from engine.errors import InvalidData
 from engine.forms import FormDefinition, load_form
@@ -86,14 +85,14 @@ def clean(registration: Registration) -> dict[str, Any]:
 
 def register(service: DossierService, paperwork: Paperwork, registration: Registration, actor: str) -> Registered:
     data = clean(registration)
+    with service.command() as session:
+        code = next_code(session, paperwork.office.agency_code, clock.now())
     outcome = service.start(
         registration.process_id, data, actor, title=data["applicant_name"], channel=registration.channel,
-        code=pending(paperwork.office.agency_code),
+        code=code,
     )
     if registration.uploads:
         with service.command() as session:
             add_attachments(session, outcome.dossier_id, list(registration.uploads), actor)
     receipt = paperwork.issue(outcome.dossier_id, "receipt", actor, data=data)
-    with service.read_session() as session:
-        code = session.get(Dossier, outcome.dossier_id).code
     return Registered(outcome.dossier_id, code, receipt, outcome.ready)

@@ -10,7 +10,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 
 from engine.business_calendar import BusinessCalendar
 from engine.clock import clock
-from engine.expressions import SafeEnvironment
+from engine.expressions import SafeScriptEngine
 
 
 def platform_functions(calendar: BusinessCalendar) -> dict[str, Callable[..., Any]]:
@@ -43,4 +43,5 @@ def _as_date(value: date | datetime | str) -> date:
 
 
 def make_script_engine(calendar: BusinessCalendar) -> PythonScriptEngine:
-    return PythonScriptEngine(environment=SafeEnvironment(functions=platform_functions(calendar)))
+    """Errors name the element ("element check_fee: line 1: …") and keep the evaluator's reason."""
+    return SafeScriptEngine(platform_functions(calendar))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from engine.business_calendar import ZONE
@@ -13,6 +13,11 @@ _GROUPS = ("", "nghìn", "triệu", "tỷ")
 
 def local(value: datetime) -> datetime:
     return value.astimezone(ZONE)
+
+
+def last_day(deadline: datetime) -> date:
+    """The day a deadline ends on: deadlines are stored as 24:00 of their last day (00:00 of the next)."""
+    return local(deadline - timedelta(microseconds=1)).date()
 
 
 def long_date(value: date | datetime) -> str:

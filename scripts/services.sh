@@ -29,4 +29,19 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 [ -x /usr/bin/chromium ] || fail "Chromium is not at /usr/bin/chromium"
+
+# The official PDFs are set in DejaVu Serif (every Vietnamese glyph); italics come from the extra package.
+if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ] || \
+   [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSerif-Italic.ttf ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "services: installing the DejaVu fonts from Debian"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core fonts-dejavu-extra \
+      >/dev/null) || fail "could not install fonts-dejavu-core"
+  else
+    fail "DejaVu fonts are missing: run 'apt-get install fonts-dejavu-core fonts-dejavu-extra' as root"
+  fi
+fi
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ] || fail "DejaVu Serif is not installed"
+
+command -v npm >/dev/null 2>&1 || fail "npm is missing (apt-get install npm): it installs htmx for the web app"
 exit 0

@@ -7,12 +7,12 @@ every node is checked against a whitelist (`checker`), and the tree is then *int
 (`compiler`): the text itself is never given to eval, exec or compile.
 
 Why not a library. simpleeval (1.0.8) evaluates expressions only: assignments are ignored with a warning,
-and there are no `if`/`for` statements that scripts need; its attribute policy is a blacklist (any
+and there are no `if`/`for` statements, which scripts need; its attribute policy is a blacklist (any
 attribute not starting with '_' and not in a short list is reachable on any object), and it has no time
-budget. RestrictedPython (9.0) rewrites the tree and then compiles and execs the result: the policy is
-ours to assemble from guard hooks, `while True: pass` is allowed and nothing bounds time or memory.
-An interpreter of our own is about a thousand lines, whitelists instead of blacklisting, and lets us
-count steps and bound sizes, which no library above does.
+budget. RestrictedPython (9.0) rewrites the tree, then compiles and execs the result: the policy is ours
+to assemble from guard hooks, `while True: pass` is allowed, and nothing bounds time or memory. Our own
+interpreter whitelists node kinds, functions, methods and attributes instead of blacklisting them, and it
+counts steps and bounds sizes. Neither library does those things.
 
 The language: literals, names, arithmetic, comparison and boolean operators, `in`, `x if c else y`,
 subscripts and slices, list/tuple/set/dict displays, comprehensions, f-strings; calls to the built-ins
@@ -26,7 +26,9 @@ arithmetic or comparison is read as the decimal it prints as (`fee * 0.75` works
 for a function before task data (a field named `date` does not hide `date(…)`); expressions (as opposed
 to scripts) may not call methods that change data.
 
-Limits are in `limits` (steps, seconds, sizes); see its docstring for why each exists.
+Modules: `checker` (static whitelist), `compiler` (tree → closures), `operations` (what the closures do,
+with their guards), `library` (built-ins, methods, attributes), `limits` (budgets and caps, and why each
+exists), `api` (check/evaluate/execute, cached), `environment` (SpiffWorkflow glue).
 """
 
 from engine.expressions.api import check, evaluate, execute

@@ -27,7 +27,8 @@ class _Program:
 
 def check(source: str, mode: Mode) -> list[str]:
     """Syntax and whitelist problems of a text, in plain words with their line; empty when it is safe."""
-    return [f"line {line}: {message}" for line, message in _program(source, mode).problems]
+    _, problems, _ = _examine(source, mode)  # not cached: deploy-time texts need not be compiled
+    return [f"line {line}: {message}" for line, message in problems]
 
 
 def evaluate(
@@ -69,11 +70,22 @@ def _load(source: str, mode: Mode) -> _Program:
     return program
 
 
-@lru_cache(maxsize=4096)
+# A compiled text of the largest size takes about 1 MB: 512 of them bound the cache, and hold every
+# text of every deployed procedure many times over.
+@lru_cache(maxsize=512)
 def _program(source: str, mode: Mode) -> _Program:
     # Cached on the text: the same condition runs for every dossier.
+    tree, problems, unsafe = _examine(source, mode)
+    if tree is None:
+        return _Program(None, problems, unsafe)
+    names = frozenset(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
+    return _Program(compile_tree(tree, mode), names=names)
+
+
+def _examine(source: str, mode: Mode) -> tuple[ast.AST | None, tuple[Problem, ...], bool]:
+    """The syntax tree when the text is safe, else its problems and whether they are forbidden constructs."""
     if len(source) > MAX_SOURCE_LENGTH:
-        return _Program(None, ((1, f"the text is longer than {MAX_SOURCE_LENGTH:,} characters"),))
+        return None, ((1, f"the text is longer than {MAX_SOURCE_LENGTH:,} characters"),), False
     # XML indents the text of a script or condition; Python would refuse the indentation.
     text = textwrap.dedent(source)
     if mode == "eval":
@@ -81,15 +93,14 @@ def _program(source: str, mode: Mode) -> _Program:
     try:
         tree = ast.parse(text, mode=mode)
     except (SyntaxError, ValueError, MemoryError, RecursionError) as err:
-        return _unparsable(text, mode, err)
+        return None, *_unparsable(text, mode, err)
     problems = find_problems(tree, mode)
     if problems:
-        return _Program(None, tuple(problems), unsafe=True)
-    names = frozenset(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
-    return _Program(compile_tree(tree, mode), names=names)
+        return None, tuple(problems), True
+    return tree, (), False
 
 
-def _unparsable(text: str, mode: Mode, err: Exception) -> _Program:
+def _unparsable(text: str, mode: Mode, err: Exception) -> tuple[tuple[Problem, ...], bool]:
     if mode == "eval":
         # `import os` as a condition is a syntax error in eval mode; say what is wrong with it.
         try:
@@ -99,11 +110,10 @@ def _unparsable(text: str, mode: Mode, err: Exception) -> _Program:
         else:
             problems = find_problems(statements, "exec")
             if problems:
-                return _Program(None, tuple(problems), unsafe=True)
-            return _Program(None, ((1, "expected an expression, not a statement"),))
+                return tuple(problems), True
+            return ((1, "expected an expression, not a statement"),), False
     if isinstance(err, SyntaxError):
-        return _Program(None, ((err.lineno or 1, f"syntax error: {err.msg}"),))
+        return ((err.lineno or 1, f"syntax error: {err.msg}"),), False
     if isinstance(err, ValueError):
-        return _Program(None, ((1, str(err)),))
-    return _Program(None, ((1, "the text is nested too deeply"),))
-
+        return ((1, str(err)),), False
+    return ((1, "the text is nested too deeply"),), False

@@ -107,8 +107,12 @@ def _problem(node: ast.AST, allowed: frozenset[type[ast.AST]], mode: Mode, in_lo
         return "starred assignment ('*x = …') is not allowed"
     if isinstance(node, ast.Break | ast.Continue) and not in_loop:
         return f"'{type(node).__name__.lower()}' outside a 'for' loop"
-    if isinstance(node, ast.comprehension) and node.is_async:
-        return "'async for' is not allowed"
+    if isinstance(node, ast.comprehension):
+        if node.is_async:
+            return "'async for' is not allowed"
+        # `[0 for d["k"] in xs]` would let an expression write into task data.
+        if not all(isinstance(n, ast.Name | ast.Tuple | ast.List | ast.Store) for n in ast.walk(node.target)):
+            return "the variable of a comprehension must be a plain name, such as 'for x in …'"
     if isinstance(node, ast.Delete):
         for target in node.targets:
             if not isinstance(target, ast.Name | ast.Subscript | ast.Attribute):

@@ -49,11 +49,11 @@ Code = Callable[[Run], Any]
 Store = Callable[[Run, Any], None]
 
 
-class _Break(BaseException):
+class _BreakLoop(BaseException):
     """Leaves a for loop. A BaseException, so no `except` meant for errors stops it on its way."""
 
 
-class _Continue(BaseException):
+class _ContinueLoop(BaseException):
     """Goes to the next pass of a for loop."""
 
 
@@ -164,7 +164,7 @@ class _Compiler:
         return block
 
     def statement(self, node: ast.stmt) -> Code:
-        code: Code = getattr(self, f"_{type(node).__name__}")(node)
+        code: Code = getattr(self, f"visit_{type(node).__name__}")(node)
         line = node.lineno
         cost = _own_cost(node)
 
@@ -180,25 +180,25 @@ class _Compiler:
 
         return statement
 
-    def _Expr(self, node: ast.Expr) -> Code:
+    def visit_Expr(self, node: ast.Expr) -> Code:
         return self.expr(node.value)
 
-    def _Pass(self, node: ast.Pass) -> Code:
+    def visit_Pass(self, node: ast.Pass) -> Code:
         return lambda run: None
 
-    def _Break(self, node: ast.Break) -> Code:
+    def visit_Break(self, node: ast.Break) -> Code:
         def break_(run: Run) -> None:
-            raise _Break
+            raise _BreakLoop
 
         return break_
 
-    def _Continue(self, node: ast.Continue) -> Code:
+    def visit_Continue(self, node: ast.Continue) -> Code:
         def continue_(run: Run) -> None:
-            raise _Continue
+            raise _ContinueLoop
 
         return continue_
 
-    def _Assign(self, node: ast.Assign) -> Code:
+    def visit_Assign(self, node: ast.Assign) -> Code:
         value = self.expr(node.value)
         stores = tuple(self.target(t) for t in node.targets)
 
@@ -209,13 +209,13 @@ class _Compiler:
 
         return assign
 
-    def _AugAssign(self, node: ast.AugAssign) -> Code:
+    def visit_AugAssign(self, node: ast.AugAssign) -> Code:
         op = BINARY[type(node.op)]
         apply = op.apply_in_place
         value = self.expr(node.value)
         target = node.target
         if isinstance(target, ast.Name):
-            load = self._Name(target)
+            load = self.visit_Name(target)
             store = self.target(target)
 
             def augment_name(run: Run) -> None:
@@ -244,7 +244,7 @@ class _Compiler:
 
         return augment_field
 
-    def _If(self, node: ast.If) -> Code:
+    def visit_If(self, node: ast.If) -> Code:
         test = self.expr(node.test)
         body = self.block(node.body)
         orelse = self.block(node.orelse) if node.orelse else None
@@ -257,7 +257,7 @@ class _Compiler:
 
         return if_
 
-    def _For(self, node: ast.For) -> Code:
+    def visit_For(self, node: ast.For) -> Code:
         iterable = self.expr(node.iter)
         store = self.target(node.target)
         body = self.block(node.body)
@@ -270,16 +270,16 @@ class _Compiler:
                 store(run, item)
                 try:
                     body(run)
-                except _Break:
+                except _BreakLoop:
                     return
-                except _Continue:
+                except _ContinueLoop:
                     continue
             if orelse is not None:
                 orelse(run)
 
         return for_
 
-    def _Delete(self, node: ast.Delete) -> Code:
+    def visit_Delete(self, node: ast.Delete) -> Code:
         deletions = tuple(self._deletion(t) for t in node.targets)
 
         def delete(run: Run) -> None:
@@ -356,14 +356,14 @@ class _Compiler:
     # ------------------------------------------------------------ expressions
 
     def expr(self, node: ast.expr) -> Code:
-        code: Code = getattr(self, f"_{type(node).__name__}")(node)
+        code: Code = getattr(self, f"visit_{type(node).__name__}")(node)
         return code
 
-    def _Constant(self, node: ast.Constant) -> Code:
+    def visit_Constant(self, node: ast.Constant) -> Code:
         value = node.value
         return lambda run: value
 
-    def _Name(self, node: ast.Name) -> Code:
+    def visit_Name(self, node: ast.Name) -> Code:
         name = node.id
         if name in self.local_names:
             return lambda run: run.locals[name]
@@ -376,12 +376,12 @@ class _Compiler:
 
         return load
 
-    def _Attribute(self, node: ast.Attribute) -> Code:
+    def visit_Attribute(self, node: ast.Attribute) -> Code:
         owner = self.expr(node.value)
         attr = node.attr
         return lambda run: read_attribute(owner(run), attr)
 
-    def _Subscript(self, node: ast.Subscript) -> Code:
+    def visit_Subscript(self, node: ast.Subscript) -> Code:
         container = self.expr(node.value)
         key = self.expr(node.slice)
 
@@ -397,23 +397,23 @@ class _Compiler:
 
         return subscript
 
-    def _Slice(self, node: ast.Slice) -> Code:
+    def visit_Slice(self, node: ast.Slice) -> Code:
         parts = tuple(None if part is None else self.expr(part) for part in (node.lower, node.upper, node.step))
         return lambda run: slice(*(None if part is None else part(run) for part in parts))
 
-    def _BinOp(self, node: ast.BinOp) -> Code:
+    def visit_BinOp(self, node: ast.BinOp) -> Code:
         op = BINARY[type(node.op)]
         apply = op.apply
         left = self.expr(node.left)
         right = self.expr(node.right)
         return lambda run: arithmetic(run, op, apply, left(run), right(run))
 
-    def _UnaryOp(self, node: ast.UnaryOp) -> Code:
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Code:
         apply = UNARY[type(node.op)]
         operand = self.expr(node.operand)
         return lambda run: apply(operand(run))
 
-    def _BoolOp(self, node: ast.BoolOp) -> Code:
+    def visit_BoolOp(self, node: ast.BoolOp) -> Code:
         values = tuple(self.expr(v) for v in node.values)
         if isinstance(node.op, ast.And):
             def and_(run: Run) -> Any:
@@ -436,7 +436,7 @@ class _Compiler:
 
         return or_
 
-    def _Compare(self, node: ast.Compare) -> Code:
+    def visit_Compare(self, node: ast.Compare) -> Code:
         left = self.expr(node.left)
         steps = tuple(
             (COMPARE[type(op)], self.expr(right)) for op, right in zip(node.ops, node.comparators, strict=True)
@@ -458,7 +458,7 @@ class _Compiler:
 
         return chain
 
-    def _IfExp(self, node: ast.IfExp) -> Code:
+    def visit_IfExp(self, node: ast.IfExp) -> Code:
         test = self.expr(node.test)
         body = self.expr(node.body)
         orelse = self.expr(node.orelse)
@@ -485,22 +485,22 @@ class _Compiler:
 
         return elements
 
-    def _List(self, node: ast.List) -> Code:
+    def visit_List(self, node: ast.List) -> Code:
         items = self._elements(node.elts)
         return lambda run: check_result(run, items(run))
 
-    def _Tuple(self, node: ast.Tuple) -> Code:
+    def visit_Tuple(self, node: ast.Tuple) -> Code:
         if all(isinstance(e, ast.Constant) for e in node.elts):
             value = tuple(e.value for e in node.elts if isinstance(e, ast.Constant))
             return lambda run: value  # immutable: built once, as CPython folds it too
         items = self._elements(node.elts)
         return lambda run: check_result(run, tuple(items(run)))
 
-    def _Set(self, node: ast.Set) -> Code:
+    def visit_Set(self, node: ast.Set) -> Code:
         items = self._elements(node.elts)
         return lambda run: _build_set(run, items(run))
 
-    def _Dict(self, node: ast.Dict) -> Code:
+    def visit_Dict(self, node: ast.Dict) -> Code:
         entries = tuple(
             (None if key is None else self.expr(key), self.expr(value))
             for key, value in zip(node.keys, node.values, strict=True)
@@ -543,19 +543,19 @@ class _Compiler:
         loops[-1] = last._replace(cost=last.cost + extra)
         return tuple(loops), produce
 
-    def _ListComp(self, node: ast.ListComp) -> Code:
+    def visit_ListComp(self, node: ast.ListComp) -> Code:
         loops, produce = self._comprehension(node.generators, node.elt)
         return lambda run: check_result(run, _run_comprehension(run, loops, produce))
 
     # Generator expressions are evaluated at once into a list: no generator object (with its gi_frame)
     # ever exists, nothing lazy outlives the budget of its call, and the result can be stored.
-    _GeneratorExp = _ListComp
+    visit_GeneratorExp = visit_ListComp
 
-    def _SetComp(self, node: ast.SetComp) -> Code:
+    def visit_SetComp(self, node: ast.SetComp) -> Code:
         loops, produce = self._comprehension(node.generators, node.elt)
         return lambda run: _build_set(run, _run_comprehension(run, loops, produce))
 
-    def _DictComp(self, node: ast.DictComp) -> Code:
+    def visit_DictComp(self, node: ast.DictComp) -> Code:
         loops, produce = self._comprehension(node.generators, node.value, key=node.key)
 
         def build(run: Run) -> dict[Any, Any]:
@@ -567,11 +567,11 @@ class _Compiler:
 
         return build
 
-    def _JoinedStr(self, node: ast.JoinedStr) -> Code:
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> Code:
         parts = tuple(self.expr(value) for value in node.values)
         return lambda run: check_result(run, "".join([part(run) for part in parts]))
 
-    def _FormattedValue(self, node: ast.FormattedValue) -> Code:
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> Code:
         value = self.expr(node.value)
         convert = CONVERSIONS.get(node.conversion)
         spec = None if node.format_spec is None else self.expr(node.format_spec)
@@ -587,7 +587,7 @@ class _Compiler:
 
     # ------------------------------------------------------------ calls
 
-    def _Call(self, node: ast.Call) -> Code:
+    def visit_Call(self, node: ast.Call) -> Code:
         args = self._elements(node.args)
         keywords = tuple((k.arg, self.expr(k.value)) for k in node.keywords)
         func = node.func
@@ -638,7 +638,7 @@ class _Compiler:
                            keywords: tuple[tuple[Any, Code], ...]) -> Code:
         owner_class, allowed = CLASS_METHODS.get(name, (None, frozenset()))
         if attr not in allowed:
-            data = self._Name(ast.Name(id=name))
+            data = self.visit_Name(ast.Name(id=name))
             method_call = self._call_instance_method(data, attr, args, keywords)
 
             def refused(run: Run) -> Any:

@@ -12,14 +12,15 @@ Three kinds of guard, because one is not enough:
 from __future__ import annotations
 
 import time
-from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from itertools import chain
 from typing import Any
 
 from engine.expressions.errors import ExpressionError, ExpressionTimeout
 
-MAX_SOURCE_LENGTH = 20_000  # characters in one expression or script
+MAX_SOURCE_LENGTH = 10_000  # characters in one expression or script (a long script is ~1,000)
 MAX_DEPTH = 100  # nesting of the syntax tree (the interpreter recurses on it)
 MAX_STEPS = 100_000  # syntax-tree nodes evaluated in one call, loop bodies counted at every pass
 MAX_SECONDS = 0.5  # wall clock for one call
@@ -37,6 +38,8 @@ _VIEWS = (KeysView, ValuesView, ItemsView)
 _COLLECTIONS = (list, tuple, set, frozenset, *_VIEWS)
 # Values that are fine while a script runs but cannot be kept in task data (it is serialised as JSON).
 _TRANSIENT = (range, Iterator, *_VIEWS)
+_UNSTORABLE = (*_TRANSIENT, set, frozenset)
+_JSON_KEYS = (str, int, float, bool, type(None))
 
 
 class Run:
@@ -78,6 +81,8 @@ def check_result(run: Run, value: Any) -> Any:
     if kind is int:
         if value.bit_length() > MAX_INT_BITS:
             raise ExpressionError(f"a number would have more than {MAX_INT_BITS:,} bits")
+    elif kind is not str and kind in SCALARS:
+        pass  # the common case: a number, a date, a flag
     elif isinstance(value, _SIZED):
         length = len(value)
         if length > MAX_LENGTH:
@@ -99,7 +104,10 @@ def check_assignable(value: Any, name: str) -> None:
 
 
 def check_storable(value: Any, name: str) -> None:
-    """Once a script is done, the whole value: JSON-serialisable kinds only, and bounded once expanded."""
+    """Once a script is done, the whole value: JSON-serialisable kinds only, and bounded once expanded.
+
+    Sets are refused here, not at each assignment: a script may use one and keep a sorted list of it.
+    """
     if type(value) not in SCALARS:
         _walk(value, storing=True, what=f"'{name}'")
 
@@ -107,18 +115,17 @@ def check_storable(value: Any, name: str) -> None:
 def _not_storable(value: Any, what: str) -> ExpressionError:
     return ExpressionError(
         f"{what} would hold a {type(value).__name__}; task data can hold only values "
-        "(numbers, text, dates, lists, dicts): wrap it in list(…) or call the function"
+        "(numbers, text, dates, lists, dicts): wrap it in list(…) or sorted(…), or call the function"
     )
 
 
 def _walk(value: Any, storing: bool, what: str) -> None:
     # Counts every part each time it is reached, as printing or JSON would: shared parts count again.
-    nodes = 0
+    nodes = 1
     chars = 0
     stack = [value]
     while stack:
         item = stack.pop()
-        nodes += 1
         kind = type(item)
         if kind is str:
             chars += len(item)
@@ -127,26 +134,21 @@ def _walk(value: Any, storing: bool, what: str) -> None:
             continue
         if kind in SCALARS:
             continue
-        if kind is not dict and kind is not list and storing and (
-            callable(item) or isinstance(item, _TRANSIENT)
-        ):
+        if storing and kind is not dict and kind is not list and (callable(item) or isinstance(item, _UNSTORABLE)):
             raise _not_storable(item, what)
+        parts: Iterable[Any]
         if isinstance(item, dict):
-            nodes += 2 * len(item)
-            _check_nodes(nodes, what)
-            stack.extend(item.keys())
-            stack.extend(item.values())
+            if storing and not all(isinstance(key, _JSON_KEYS) for key in item):
+                raise ExpressionError(f"{what} would hold a dict whose keys are not all text or numbers")
+            parts, size = chain(item.keys(), item.values()), 2 * len(item)
         elif isinstance(item, _COLLECTIONS):
-            nodes += len(item)
-            _check_nodes(nodes, what)
-            stack.extend(item)
+            parts, size = item, len(item)
         else:
-            _check_nodes(nodes, what)
-
-
-def _check_nodes(nodes: int, what: str) -> None:
-    if nodes > MAX_VALUE_NODES:
-        raise ExpressionError(
-            f"{what} is too large: more than {MAX_VALUE_NODES:,} parts once shared parts are counted "
-            "(or it contains itself)"
-        )
+            continue
+        nodes += size
+        if nodes > MAX_VALUE_NODES:  # checked before pushing, so the stack stays within the cap too
+            raise ExpressionError(
+                f"{what} is too large: more than {MAX_VALUE_NODES:,} parts once shared parts are counted "
+                "(or it contains itself)"
+            )
+        stack.extend(parts)

@@ -9,7 +9,6 @@ from engine.clock import clock
 from engine.db import make_session_factory
 from engine.deployment import deploy_files
 from engine.dossier_service import DossierService
-
 from tests.engine.support import read
 
 

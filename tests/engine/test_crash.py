@@ -29,8 +29,8 @@ KILLER = textwrap.dedent("""
     url, dossier_id, task_id, now = sys.argv[1:5]
     clock.freeze(datetime.fromisoformat(now))
 
-    @event.listens_for(Session, "after_flush")
-    def die(session, context):
+    @event.listens_for(Session, "before_commit")
+    def die(session):
         # The engine has stepped and the new state is written inside the transaction: die before COMMIT.
         os.kill(os.getpid(), signal.SIGKILL)
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.audit import AuditEvent
-from engine.definition import ProcessDefinition
 from engine.clock import clock
+from engine.definition import ProcessDefinition
 from engine.dossier import Dossier
 from engine.dossier_service import DossierService
 from engine.errors import Conflict, InvalidData, NotFound, TaskNotReady

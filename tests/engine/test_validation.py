@@ -13,9 +13,8 @@ from engine.definition import ProcessDefinition
 from engine.deployment import deploy_files
 from engine.problems import ValidationFailed
 from engine.validation import parse_bundle
-from webapp.cli import cli
-
 from tests.engine.support import DATA, read
+from webapp.cli import cli
 
 MIWG = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "miwg"
 

@@ -70,3 +70,11 @@ def test_huge_number_literals_and_odd_literals() -> None:
 def test_starred_assignment_and_del_of_expressions() -> None:
     assert check("a, *b = x", "exec") == ["line 1: starred assignment ('*x = …') is not allowed"]
     assert check("del (a, b)", "exec") == ["line 1: 'del' takes a name, an item (x[k]) or a field (x.k)"]
+
+
+def test_comprehension_variables_are_plain_names() -> None:
+    # Python accepts `for d["k"] in …` in a comprehension: an expression could then write task data.
+    message = "line 1: the variable of a comprehension must be a plain name, such as 'for x in …'"
+    assert check("[0 for d['k'] in [1]]", "eval") == [message]
+    assert check("[0 for d.k in [1]]", "eval") == [message]
+    assert check("{k: v for k, (v, w) in pairs}", "eval") == []

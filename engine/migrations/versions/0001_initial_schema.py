@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-24 21:16:58.943349
+Create Date: 2026-11-24 21:21:27.167278
 """
 
 from __future__ import annotations

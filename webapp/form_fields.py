@@ -1,0 +1,107 @@
+"""Forms from their definitions (engine.forms): what the inputs are called, what they hold, and reading
+them back from a posted form into the mapping `FormDefinition.validate` takes.
+
+Input names: a field `x` is `<prefix>x`; a table cell is `<prefix>table-<row>-<column>` (rows from 0),
+and a message for `devices.2.serial` lands on the input `devices-2-serial`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from engine.forms import FormDefinition, find_form, load_form
+from engine.problems import ValidationFailed
+from webapp.views import platform
+
+log = logging.getLogger(__name__)
+MAX_ROWS = 200
+
+
+def input_name(prefix: str, path: str) -> str:
+    return prefix + path.replace(".", "-")
+
+
+def as_text(value: Any) -> str:
+    """A stored value as an input shows it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "on" if value else ""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def _row_count(form: MultiDict, prefix: str, name: str) -> int:
+    start = f"{prefix}{name}-"
+    rows = [int(k[len(start):].split("-", 1)[0]) for k in form if k.startswith(start)
+            and k[len(start):].split("-", 1)[0].isdigit()]
+    return min(max(rows) + 1, MAX_ROWS) if rows else 0
+
+
+def read_posted(definition: FormDefinition, form: MultiDict, prefix: str = "") -> dict[str, Any]:
+    """The raw values of the form's fields (strings, lists, row dicts), blank table rows left out."""
+    values: dict[str, Any] = {}
+    for field in definition.fields:
+        name = prefix + field.name
+        if field.type == "multiselect":
+            values[field.name] = form.getlist(name)
+        elif field.type == "checkbox":
+            # An unticked box is not posted at all; the gateway must still read a "no".
+            values[field.name] = "on" if form.get(name) else "false"
+        elif field.type == "table":
+            rows = []
+            for index in range(_row_count(form, prefix, field.name)):
+                row = {c.name: form.get(f"{name}-{index}-{c.name}", "") for c in field.columns}
+                if any(str(v).strip() for v in row.values()):
+                    rows.append(row)
+            values[field.name] = rows
+        else:
+            values[field.name] = form.get(name, "")
+    return values
+
+
+def view_values(definition: FormDefinition, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored or posted values as the template shows them: text per input, lists for choices and rows."""
+    shown: dict[str, Any] = {}
+    for field in definition.fields:
+        value = data.get(field.name)
+        if field.type == "multiselect":
+            shown[field.name] = [as_text(v) for v in value] if isinstance(value, list | tuple) else []
+        elif field.type == "table":
+            rows = value if isinstance(value, list | tuple) else []
+            shown[field.name] = [{c.name: as_text(r.get(c.name)) for c in field.columns}
+                                 for r in rows if isinstance(r, Mapping)]
+        elif field.type == "checkbox":
+            shown[field.name] = value is True or (isinstance(value, str) and value not in ("", "false"))
+        else:
+            shown[field.name] = as_text(value)
+    return shown
+
+
+def errors_by_input(fields: Mapping[str, str], prefix: str = "") -> dict[str, str]:
+    return {input_name(prefix, path): message for path, message in fields.items()}
+
+
+
+def form_for(process_id: str, name: str | None) -> tuple[FormDefinition | None, str | None]:
+    """The task's form definition, or the reason it cannot be shown."""
+    if not name:
+        return None, None
+    path = find_form(platform().office.bpmn_root, process_id, name)
+    if path is None:
+        return None, _("Không tìm thấy biểu mẫu “%(name)s” của bước này; xin báo chuyên viên quy trình.", name=name)
+    try:
+        return load_form(path), None
+    except ValidationFailed as failed:
+        log.error("form %s is broken: %s", path, failed)
+        return None, _("Biểu mẫu “%(name)s” đang bị lỗi; xin báo chuyên viên quy trình.", name=name)

@@ -1,0 +1,95 @@
+"""What every template and handler shares: the platform, dates in Vietnam's time, labels by locale."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask, current_app, g
+from flask_babel import get_locale
+
+from engine.business_calendar import ZONE, load_calendar
+from engine.clock import clock
+from engine.roles import BY_CODE
+from engine.vietnamese_text import last_day
+from webapp import Platform
+
+
+def platform() -> Platform:
+    return current_app.extensions["motcua"]
+
+
+def locale() -> str:
+    return str(get_locale() or "vi")
+
+
+def calendar() -> Any:
+    """The business calendar, once per request."""
+    if "calendar" not in g:
+        with platform().read_session() as db:
+            g.calendar = load_calendar(db)
+    return g.calendar
+
+
+def local_datetime(value: datetime | None) -> str:
+    return value.astimezone(ZONE).strftime("%d/%m/%Y %H:%M") if value else ""
+
+
+def local_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(ZONE).date()
+    return value.strftime("%d/%m/%Y")
+
+
+def deadline(value: datetime | None) -> str:
+    """A legal deadline as its last day (it is stored as 24:00 of that day, i.e. 00:00 of the next)."""
+    return last_day(value).strftime("%d/%m/%Y") if value else ""
+
+
+def money(value: Any) -> str:
+    try:
+        return f"{int(Decimal(str(value))):,}".replace(",", ".") + " đ"
+    except (ArithmeticError, ValueError):
+        return str(value)
+
+
+def role_label(code: str) -> str:
+    role = BY_CODE.get(code)
+    if role is None:
+        return code
+    return role.en if locale() == "en" else role.vi
+
+
+def label(labels: dict[str, str] | None) -> str:
+    if not labels:
+        return ""
+    return labels.get(locale()) or labels.get("vi") or next(iter(labels.values()))
+
+
+def show_value(value: Any) -> str:
+    """A process value as an officer reads it."""
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, datetime):
+        return local_datetime(value)
+    if isinstance(value, date):
+        return local_date(value)
+    if isinstance(value, Decimal):
+        return f"{value:,}".replace(",", ".") if value == value.to_integral_value() else str(value)
+    if isinstance(value, list):
+        return "; ".join(show_value(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {show_value(v)}" for k, v in value.items())
+    return "" if value is None else str(value)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(local_datetime=local_datetime, local_date=local_date, money=money, deadline=deadline,
+                                 role_label=role_label, label=label, show_value=show_value)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"current_user": g.get("user"), "now": clock.now(), "locale": locale()}
