@@ -41,9 +41,14 @@ STEPS = [("receive", {"devices": ["ct", "dental"]}), ("check", {"dossier_complet
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
+def _files() -> dict[str, str]:
+    return {"bench.bpmn": DIAGRAM.read_text(encoding="utf-8"),
+            "forms/reception.json": (DIAGRAM.parent / "forms" / "reception.json").read_text(encoding="utf-8")}
+
+
 def _floor(n: int) -> float:
     """Dossiers per second for SpiffWorkflow alone, with one SQLite commit per wait state."""
-    bundle = parse_bundle({"bench.bpmn": DIAGRAM.read_text(encoding="utf-8")})
+    bundle = parse_bundle(_files())
     spec, subprocess_specs = bundle.specs(PROCESS)
     registry = BpmnWorkflowSerializer.configure(serializer_config())
     register_data_types(registry)
@@ -76,7 +81,7 @@ def _service(url: str) -> DossierService:
     engine = make_engine(url)
     upgrade(engine)
     with make_session_factory(engine, write=True)() as session:
-        deploy_files(session, {"bench.bpmn": DIAGRAM.read_text(encoding="utf-8")}, actor="bench")
+        deploy_files(session, _files(), actor="bench")
         session.commit()
     return DossierService(engine)
 

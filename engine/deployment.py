@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,10 +19,11 @@ from sqlalchemy.orm import Session
 
 from engine.clock import clock
 from engine.definition import ProcessDefinition
+from engine.forms import FormDefinition, load_form
 from engine.problems import ValidationFailed
 from engine.roles import role_for_lane
 from engine.serialization import WorkflowSerializer
-from engine.validation import ParsedBundle, parse_bundle, read_folder
+from engine.validation import PROCEDURE_FILE, ParsedBundle, parse_bundle, read_folder
 
 _serializer = WorkflowSerializer()
 
@@ -33,15 +35,21 @@ class Deployed:
     created: bool
 
 
-def _catalogue(spec: BpmnProcessSpec, subprocess_specs: Mapping[str, BpmnProcessSpec]) -> dict[str, Any]:
-    """What the web app needs to know of the diagram without loading the engine."""
-    tasks = {}
+def _catalogue(
+    bundle: ParsedBundle, spec: BpmnProcessSpec, subprocess_specs: Mapping[str, BpmnProcessSpec]
+) -> dict[str, Any]:
+    """What the web app and the commands need to know of the diagram without loading the engine."""
+    tasks, forms = {}, {}
     for process in (spec, *subprocess_specs.values()):
+        bpmn_file = bundle.process_files.get(process.name, "")
         for ts in process.task_specs.values():
             if not getattr(ts, "bpmn_id", None):
                 continue
             properties = getattr(ts, "extensions", {}).get("properties", {})
             role = role_for_lane(ts.lane) if isinstance(ts, UserTask | ManualTask) else None
+            form_file = bundle.form_path(bpmn_file, properties["form"]) if properties.get("form") else None
+            if form_file:
+                forms[f"{process.name}/{ts.bpmn_id}"] = form_file
             tasks[ts.bpmn_id] = {
                 "name": ts.bpmn_name or ts.bpmn_id,
                 "process": process.name,
@@ -49,13 +57,23 @@ def _catalogue(spec: BpmnProcessSpec, subprocess_specs: Mapping[str, BpmnProcess
                 "role": role.code if role else None,
                 "properties": dict(properties),
                 "calls": ts.spec if isinstance(ts, SubWorkflowTask) else None,
+                "form_file": form_file,
             }
-    return {"tasks": tasks}
+    sheet = posixpath.join(posixpath.dirname(bundle.process_files.get(spec.name, "")), PROCEDURE_FILE)
+    # Only a process in a folder of its own with a procedure sheet is a procedure people can start;
+    # the shared parts it calls are not.
+    procedure = json.loads(bundle.files[sheet]) if sheet in bundle.files else None
+    return {"tasks": tasks, "forms": forms, "procedure": procedure}
 
 
-def _files_for(bundle: ParsedBundle, process_id: str, called: Mapping[str, BpmnProcessSpec]) -> dict[str, str]:
+def _files_for(bundle: ParsedBundle, process_id: str, called: Mapping[str, BpmnProcessSpec],
+               catalogue: Mapping[str, Any]) -> dict[str, str]:
     names = {bundle.process_files[p] for p in (process_id, *called) if p in bundle.process_files}
     names |= {n for n in bundle.files if n.endswith(".dmn")}
+    names |= set(catalogue["forms"].values())
+    sheet = posixpath.join(posixpath.dirname(bundle.process_files[process_id]), PROCEDURE_FILE)
+    if sheet in bundle.files:
+        names.add(sheet)
     return {n: bundle.files[n] for n in sorted(names)}
 
 
@@ -72,7 +90,8 @@ def deploy_files(session: Session, files: Mapping[str, str | bytes], actor: str)
     for process_id in sorted(bundle.executable):
         spec, called = bundle.specs(process_id)
         spec_json = _serializer.spec_to_json(spec, called)
-        sources = _files_for(bundle, process_id, called)
+        catalogue = _catalogue(bundle, spec, called)
+        sources = _files_for(bundle, process_id, called, catalogue)
         digest = hashlib.sha256(
             json.dumps({"spec": spec_json, "files": sources}, sort_keys=True).encode()
         ).hexdigest()
@@ -94,7 +113,7 @@ def deploy_files(session: Session, files: Mapping[str, str | bytes], actor: str)
             content_hash=digest,
             spec_json=spec_json,
             files=sources,
-            catalogue=_catalogue(spec, called),
+            catalogue=catalogue,
             deployed_at=now,
             deployed_by=actor,
         )
@@ -142,3 +161,30 @@ class SpecCache:
 
 
 spec_cache = SpecCache()
+
+
+class FormCache:
+    """The forms of each deployed version's user tasks. Stored versions never change, so neither does this."""
+
+    def __init__(self) -> None:
+        self._forms: dict[str, dict[str, FormDefinition]] = {}
+        self._lock = threading.Lock()
+
+    def for_task(
+        self, session: Session, definition_id: int, content_hash: str, process: str, task: str
+    ) -> FormDefinition | None:
+        """The form of task `task` (a BPMN id) of process `process`, or None when it has no form."""
+        forms = self._forms.get(content_hash)
+        if forms is None:
+            catalogue, files = session.execute(
+                select(ProcessDefinition.catalogue, ProcessDefinition.files)
+                .where(ProcessDefinition.id == definition_id)
+            ).one()
+            forms = {key: load_form(json.loads(files[path]), name=path)
+                     for key, path in catalogue.get("forms", {}).items()}
+            with self._lock:
+                self._forms[content_hash] = forms
+        return forms.get(f"{process}/{task}")
+
+
+form_cache = FormCache()

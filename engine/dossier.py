@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base
 from engine.definition import ProcessDefinition
+
+
+class DossierRef(Protocol):
+    """What other records need of a dossier: which one, and of which procedure."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def process_id(self) -> str: ...
 
 
 class DossierStatus(enum.StrEnum):

@@ -30,11 +30,12 @@ from engine.business_calendar import BusinessCalendar, load_calendar
 from engine.clock import clock
 from engine.db import make_session_factory
 from engine.definition import ProcessDefinition
-from engine.deployment import latest_definition, spec_cache
+from engine.deployment import form_cache, latest_definition, spec_cache
 from engine.dossier import Dossier, DossierStatus
 from engine.dossier_clock import sync_clock, total_of
 from engine.errors import Conflict, InvalidData, NotFound, ProcessError, TaskNotReady
 from engine.legal_clock import LegalClock
+from engine.registry import RegistryError, record_result
 from engine.roles import role_for_lane
 from engine.script_engine import make_script_engine
 from engine.serialization import WorkflowSerializer
@@ -119,6 +120,7 @@ class _Loaded:
     dossier: DossierRecord
     workflow: BpmnWorkflow
     calendar: BusinessCalendar
+    content_hash: str
     # The user tasks that were ready when the dossier was last saved: exactly its open work items.
     open_items: set[str] = field(default_factory=set)
 
@@ -231,7 +233,7 @@ class DossierService:
         calendar = load_calendar(session)
         workflow.script_engine = make_script_engine(calendar)
         open_items = {str(t.id) for t in ready_manual(active_tasks(workflow))}
-        return _Loaded(record, workflow, calendar, open_items)
+        return _Loaded(record, workflow, calendar, row["content_hash"], open_items)
 
     def _save(self, session: Session, loaded: _Loaded, actor: str, completed_task: str | None = None) -> None:
         dossier, workflow = loaded.dossier, loaded.workflow
@@ -243,6 +245,7 @@ class DossierService:
         if workflow.is_completed() and dossier.status == DossierStatus.RUNNING:
             dossier.status = DossierStatus.COMPLETED
             dossier.finished_at = now
+            self._record_result(session, loaded)
         if dossier.status != DossierStatus.RUNNING:
             active = []
             dossier.next_timer_at = None
@@ -251,6 +254,16 @@ class DossierService:
         # either of them touches the work items of the task they both completed.
         self._write_dossier(session, dossier)
         self._sync_work_items(session, loaded, ready_manual(active), actor, completed_task, now)
+
+    @staticmethod
+    def _record_result(session: Session, loaded: _Loaded) -> None:
+        """A dossier that issued a result enters it in the registry, in the same transaction."""
+        workflow = loaded.workflow
+        data = workflow.last_task.data if workflow.last_task is not None else workflow.data
+        try:
+            record_result(session, loaded.dossier, data)
+        except RegistryError as err:
+            raise InvalidData(str(err)) from err
 
     @staticmethod
     def _write_dossier(session: Session, dossier: DossierRecord) -> None:
@@ -346,7 +359,7 @@ class DossierService:
                 status=DossierStatus.RUNNING, state="", legal_clock=None, next_timer_at=None, due_at=None,
                 total_due_at=None, clock_paused=False, updated_at=clock.now(), finished_at=None, version=0,
             )
-            loaded = _Loaded(record, workflow, calendar)
+            loaded = _Loaded(record, workflow, calendar, definition.content_hash)
             self._save(session, loaded, actor)
             dossier = record
             audit.record(session, actor=actor, command="start", dossier_id=dossier.id,
@@ -384,6 +397,10 @@ class DossierService:
                 )
                 self._save(session, loaded, actor="timer")
             else:
+                form = form_cache.for_task(session, loaded.dossier.definition_id, loaded.content_hash,
+                                           task.workflow.spec.name, task.task_spec.bpmn_id)
+                if form is not None:
+                    data = form.validate(data)
                 try:
                     task.data.update(data)
                     task.run()

@@ -79,7 +79,9 @@ def deadline_words(duration: Duration | None) -> str:
 
 def _lines(value: Any) -> list[str]:
     if isinstance(value, list | tuple):
-        return [str(v) for v in value if str(v).strip()]
+        # A table row (e.g. missing item and what to add) reads as its cells joined.
+        return [": ".join(str(c) for c in v.values() if str(c).strip()) if isinstance(v, Mapping) else str(v)
+                for v in value if str(v).strip()]
     if isinstance(value, str):
         return [line.strip(" -•\t") for line in value.splitlines() if line.strip(" -•\t")]
     return []
@@ -119,17 +121,19 @@ def paper_context(
          "note": f"{uploaded[item.key]} tệp" if uploaded.get(item.key) else ""}
         for item in facts.checklist if item.key in received or uploaded.get(item.key)
     ]
-    missing = [facts.item(k).label["vi"] if facts.item(k) else k for k in _lines(data.get("missing_items"))]
-    fee = data.get("fee")
+    missing = [facts.item(k).label["vi"] if facts.item(k) else k
+               for k in _lines(data.get("missing_items")) or _lines(data.get("request_content"))]
+    fee = data.get("fee_notified", data.get("fee"))
     fee_amount = Decimal(str(fee)) if isinstance(fee, int | Decimal | str) and str(fee).strip() else Decimal(0)
     fee_lines = _rows(data.get("fee_lines"), ("label", "amount")) or [
         {"label": "Phí thẩm định, lệ phí cấp theo quy định", "amount": fee_amount}]
     context = {
         "applicant": {
             "name": data.get("applicant_name") or dossier.title or "",
-            "address": data.get("applicant_address", ""),
-            "phone": data.get("applicant_phone", ""),
-            "email": data.get("applicant_email", ""),
+            # The reception desk's names first, then those of the procedures' application forms.
+            "address": data.get("applicant_address") or data.get("contact_address", ""),
+            "phone": data.get("applicant_phone") or data.get("phone", ""),
+            "email": data.get("applicant_email") or data.get("email", ""),
             "id_number": data.get("applicant_id_number", ""),
         },
         "procedure": facts.name["vi"],
@@ -145,7 +149,7 @@ def paper_context(
         "reasons": _lines(data.get("refusal_reasons")) or ["(không nêu lý do)"],
         "devices": _rows(data.get("devices"), ("name", "purpose", "serial")),
         "goods": _rows(data.get("goods"), ("name", "nominal_quantity", "packaging_mass")),
-        "valid_until": data.get("valid_until"),
+        "valid_until": data.get("valid_until") or data.get("result_valid_until"),
         "reception_count": data.get("reception_count", 1),
         "reason": "",
         "new_appointment_at": None,

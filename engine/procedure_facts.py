@@ -58,7 +58,8 @@ def _checklist(raw: Any) -> tuple[ChecklistItem, ...]:
             continue
         key = str(entry.get("key") or entry.get("id") or entry.get("code") or f"item{number}")
         label = _labels(entry.get("label") or entry.get("name") or entry.get("title"), key)
-        items.append(ChecklistItem(key, label, bool(entry.get("required", True))))
+        required = entry.get("required", entry.get("requirement", "required") == "required")
+        items.append(ChecklistItem(key, label, bool(required)))
     return tuple(items)
 
 
@@ -78,11 +79,18 @@ def facts_from_mapping(process_id: str, raw: dict[str, Any], fallback_name: str 
     if isinstance(deadline, dict) and "total" in deadline:
         deadline = deadline["total"]
     result = raw.get("result")
+    # The application form: named outright, or the form of a checklist paper, or the procedure's first form.
+    application = raw.get("application_form")
+    if not isinstance(application, str):
+        documents = raw.get("documents") if isinstance(raw.get("documents"), list) else []
+        forms = raw.get("forms") if isinstance(raw.get("forms"), list) else []
+        application = next((d["form"] for d in documents if isinstance(d, dict) and isinstance(d.get("form"), str)),
+                           forms[0] if forms and isinstance(forms[0], str) else None)
     return ProcedureFacts(
         process_id=process_id,
         name=_labels(raw.get("name") or raw.get("title"), fallback_name or process_id),
         checklist=_checklist(raw.get("documents") or raw.get("checklist")),
-        application_form=raw.get("application_form") if isinstance(raw.get("application_form"), str) else None,
+        application_form=application,
         total=_duration(deadline),
         result=result.get("kind") if isinstance(result, dict) else result if isinstance(result, str) else None,
         raw=raw,

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from engine.clock import clock
 from engine.db import Base
-from engine.dossier import Dossier
+from engine.dossier import DossierRef
 
 
 class WorkerCertificate(Base):
@@ -159,7 +159,7 @@ class RegistryError(ValueError):
     """The dossier's data contradicts the registry (e.g. a reception count that skips a number)."""
 
 
-def record_result(session: Session, dossier: Dossier, data: dict[str, Any]) -> Base | None:
+def record_result(session: Session, dossier: DossierRef, data: dict[str, Any]) -> Base | None:
     """Record what a completed dossier issued; returns the entry, or None when it issued nothing."""
     if data.get("outcome") != "issue":
         return None
@@ -188,7 +188,7 @@ def find_quantity_mark_declaration(
 # -- one recorder per procedure ---------------------------------------------------------------------
 
 
-def _certificate(session: Session, dossier: Dossier, data: dict[str, Any]) -> WorkerCertificate:
+def _certificate(session: Session, dossier: DossierRef, data: dict[str, Any]) -> WorkerCertificate:
     entry = WorkerCertificate(
         number=data["result_number"], holder_name=data["full_name"], birth_date=data.get("birth_date"),
         id_number=data["id_number"], job=data.get("job", "safety_officer"), issued_on=data["result_issued_on"],
@@ -216,13 +216,13 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _event(licence: Licence, kind: str, dossier: Dossier, on: date, note: str = "") -> None:
+def _event(licence: Licence, kind: str, dossier: DossierRef, on: date, note: str = "") -> None:
     licence.events.append(LicenceEvent(kind=kind, dossier_id=dossier.id, on=on, note=note))
     licence.dossier_id = dossier.id
     licence.updated_at = clock.now()
 
 
-def _licence_issue(session: Session, dossier: Dossier, data: dict[str, Any]) -> Licence:
+def _licence_issue(session: Session, dossier: DossierRef, data: dict[str, Any]) -> Licence:
     on = data["result_issued_on"]
     licence = Licence(
         number=data["result_number"], holder_name=data["applicant_name"], address=data.get("contact_address", ""),
@@ -248,7 +248,7 @@ def _referred_licence(session: Session, data: dict[str, Any]) -> Licence:
     return licence
 
 
-def _licence_renewal(session: Session, dossier: Dossier, data: dict[str, Any]) -> Licence:
+def _licence_renewal(session: Session, dossier: DossierRef, data: dict[str, Any]) -> Licence:
     licence = _referred_licence(session, data)
     if not licence.devices:
         licence.devices = [_device(row, licence.issued_on) for row in data.get("devices", [])]
@@ -258,7 +258,7 @@ def _licence_renewal(session: Session, dossier: Dossier, data: dict[str, Any]) -
     return licence
 
 
-def _licence_amendment(session: Session, dossier: Dossier, data: dict[str, Any]) -> Licence:
+def _licence_amendment(session: Session, dossier: DossierRef, data: dict[str, Any]) -> Licence:
     licence = _referred_licence(session, data)
     on = data["result_issued_on"]
     if data.get("new_applicant_name"):
@@ -274,7 +274,7 @@ def _licence_amendment(session: Session, dossier: Dossier, data: dict[str, Any])
     return licence
 
 
-def _licence_supplement(session: Session, dossier: Dossier, data: dict[str, Any]) -> Licence:
+def _licence_supplement(session: Session, dossier: DossierRef, data: dict[str, Any]) -> Licence:
     licence = _referred_licence(session, data)
     on = data["result_issued_on"]
     licence.devices.extend(_device(row, on) for row in data.get("devices", []))
@@ -282,7 +282,7 @@ def _licence_supplement(session: Session, dossier: Dossier, data: dict[str, Any]
     return licence
 
 
-def _licence_reissue(session: Session, dossier: Dossier, data: dict[str, Any]) -> Licence:
+def _licence_reissue(session: Session, dossier: DossierRef, data: dict[str, Any]) -> Licence:
     licence = _referred_licence(session, data)
     new_number = data.get("result_number")
     if new_number and new_number != licence.number:
@@ -291,7 +291,7 @@ def _licence_reissue(session: Session, dossier: Dossier, data: dict[str, Any]) -
     return licence
 
 
-def _declaration(session: Session, dossier: Dossier, data: dict[str, Any]) -> DeclarationConfirmation:
+def _declaration(session: Session, dossier: DossierRef, data: dict[str, Any]) -> DeclarationConfirmation:
     entry = DeclarationConfirmation(
         number=data["result_number"], holder_name=data["applicant_name"], device_name=data["name"],
         model=data["model"], purpose=data["purpose"], tube_serial=data["tube_serial"],
@@ -302,7 +302,7 @@ def _declaration(session: Session, dossier: Dossier, data: dict[str, Any]) -> De
     return entry
 
 
-def _quantity_mark(session: Session, dossier: Dossier, data: dict[str, Any]) -> QuantityMarkDeclaration:
+def _quantity_mark(session: Session, dossier: DossierRef, data: dict[str, Any]) -> QuantityMarkDeclaration:
     entry = find_quantity_mark_declaration(session, data["facility_name"], data["declaration_number"])
     count = int(data["reception_count"])
     if entry is None:

@@ -6,6 +6,8 @@ whole list at once. Nothing here raises a traceback at the analyst.
 
 from __future__ import annotations
 
+import json
+import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
 from engine import expressions
 from engine.bpmn_parser import MotcuaParser
 from engine.business_calendar import Duration
+from engine.forms import FormDefinition, load_form
 from engine.legal_clock import parse_phase_property
 from engine.problems import Problem, ValidationFailed
 from engine.roles import role_for_lane
@@ -50,6 +53,7 @@ EXPRESSION_XPATHS = (
 )
 
 
+PROCEDURE_FILE = "procedure.json"
 _ELEMENT_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>")
 
 
@@ -61,6 +65,17 @@ class ParsedBundle:
     process_files: dict[str, str] = field(default_factory=dict)
     executable: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
+    forms: dict[str, FormDefinition] = field(default_factory=dict)
+
+    def form_path(self, bpmn_file: str, name: str) -> str | None:
+        """Where the form a task names lives: beside its diagram, else in the shared forms."""
+        folder = posixpath.dirname(bpmn_file)
+        top = bpmn_file.split("/", 1)[0] if "/" in folder else ""
+        for candidate in (posixpath.join(folder, "forms", f"{name}.json"),
+                          posixpath.join(top, "shared", "forms", f"{name}.json")):
+            if candidate in self.forms:
+                return candidate
+        return None
 
     def specs(self, process_id: str) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
         return self.parser.get_spec(process_id), self.parser.get_subprocess_specs(process_id)
@@ -108,7 +123,7 @@ def _check_tree(name: str, tree: etree._Element) -> list[Problem]:
     return problems
 
 
-def _check_spec(name: str, spec: BpmnProcessSpec) -> list[Problem]:
+def _check_spec(bundle: ParsedBundle, name: str, spec: BpmnProcessSpec) -> list[Problem]:
     problems = []
     for task_spec in spec.task_specs.values():
         if isinstance(task_spec, UserTask | ManualTask):
@@ -121,6 +136,10 @@ def _check_spec(name: str, spec: BpmnProcessSpec) -> list[Problem]:
                                         f"lane '{task_spec.lane}' of task '{label}' is not a known role"))
         properties = getattr(task_spec, "extensions", {}).get("properties", {})
         problems.extend(Problem(name, task_spec.bpmn_id, message) for message in _property_problems(properties))
+        form = properties.get("form")
+        if form and bundle.form_path(name, form) is None:
+            problems.append(Problem(name, task_spec.bpmn_id, f"form '{form}' is neither in the diagram's forms/ "
+                                                             "folder nor in shared/forms/"))
     return problems
 
 
@@ -149,7 +168,14 @@ def parse_bundle(files: Mapping[str, str | bytes]) -> ParsedBundle:
     bundle = ParsedBundle(parser=parser, files=dict(texts))
     trees: dict[str, etree._Element] = {}
     xml_parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-    for name in sorted(texts):
+    for name in sorted(n for n in texts if _is_form(n)):
+        try:
+            bundle.forms[name] = load_form(json.loads(texts[name]), name=name)
+        except json.JSONDecodeError as err:
+            bundle.problems.append(Problem(name, "", f"the form is not valid JSON: {err}"))
+        except ValidationFailed as failed:
+            bundle.problems.extend(failed.problems)
+    for name in sorted(n for n in texts if n.endswith((".bpmn", ".dmn"))):
         try:
             trees[name] = etree.fromstring(texts[name].encode("utf-8"), xml_parser)
         except etree.XMLSyntaxError as err:
@@ -195,17 +221,23 @@ def parse_bundle(files: Mapping[str, str | bytes]) -> ParsedBundle:
             bundle.problems.append(Problem(name, pid, f"the process could not be read: {err}"))
             continue
         for spec in specs:
-            bundle.problems.extend(_check_spec(bundle.process_files.get(spec.name, name), spec))
+            bundle.problems.extend(_check_spec(bundle, bundle.process_files.get(spec.name, name), spec))
     bundle.problems = sorted(set(bundle.problems))
     return bundle
 
 
+def _is_form(name: str) -> bool:
+    return name.endswith(".json") and posixpath.basename(posixpath.dirname(name)) == "forms"
+
+
 def read_folder(root: Path) -> dict[str, str]:
-    """Every BPMN and DMN file below `root`, by path relative to it."""
+    """Every diagram, table, form and procedure sheet below `root`, by path relative to it."""
     files = {}
     for path in sorted(root.rglob("*")):
-        if path.suffix in (".bpmn", ".dmn") and path.is_file():
-            files[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8")
+        relative = path.relative_to(root).as_posix()
+        wanted = path.suffix in (".bpmn", ".dmn") or _is_form(relative) or path.name == PROCEDURE_FILE
+        if wanted and path.is_file():
+            files[relative] = path.read_text(encoding="utf-8")
     return files
 
 
@@ -221,4 +253,7 @@ def validate_paths(paths: list[Path]) -> list[Problem]:
                 files[str(path)] = path.read_text(encoding="utf-8")
             except UnicodeDecodeError:
                 return [Problem(str(path), "", "the file is not UTF-8 text")]
+            # A diagram checked alone still finds the forms beside it.
+            for form in sorted((path.parent / "forms").glob("*.json")):
+                files.setdefault((path.parent / "forms" / form.name).as_posix(), form.read_text(encoding="utf-8"))
     return parse_bundle(files).problems

@@ -9,7 +9,7 @@ from engine.clock import clock
 from engine.db import make_session_factory
 from engine.deployment import deploy_files
 from engine.dossier_service import DossierService
-from tests.engine.support import read
+from tests.engine.support import demo_files
 
 
 @pytest.fixture
@@ -17,6 +17,6 @@ def service(db: Engine) -> DossierService:
     # Monday 2026-03-02 09:00 in Hà Nội: no holiday within the next weeks.
     clock.freeze(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
     with make_session_factory(db, write=True)() as session:
-        deploy_files(session, {"licence_demo.bpmn": read("licence_demo.bpmn")}, actor="test")
+        deploy_files(session, demo_files(), actor="test")
         session.commit()
     return DossierService(db)

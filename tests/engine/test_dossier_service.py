@@ -100,7 +100,7 @@ def test_two_officers_complete_the_same_task_at_once(service: DossierService, se
     def officer(name: str) -> None:
         barrier.wait()
         try:
-            service.complete(out.dossier_id, task.id, {"devices": [name]}, actor=name)
+            service.complete(out.dossier_id, task.id, {"devices": ["ct"], "note": name}, actor=name)
             results.append("ok")
         except (Conflict, TaskNotReady) as err:
             results.append(type(err).__name__)
@@ -113,7 +113,7 @@ def test_two_officers_complete_the_same_task_at_once(service: DossierService, se
     assert sorted(results)[-1] == "ok" and results.count("ok") == 1, results
     completions = session.scalars(select(AuditEvent).where(AuditEvent.command == "complete")).all()
     assert len(completions) == 1
-    assert service.data(out.dossier_id)["devices"] == [completions[0].actor]
+    assert service.data(out.dossier_id)["note"] == completions[0].actor
 
 
 def test_timer_cancels_the_task_and_late_completion_is_refused(service: DossierService, session) -> None:
@@ -163,8 +163,14 @@ def test_bad_input_is_refused_whole(service: DossierService) -> None:
     with pytest.raises(InvalidData) as err:
         service.complete(out.dossier_id, out.ready[0].id, {"__class__": 1, "ok": 2}, actor="a")
     assert "__class__" in err.value.fields
+    with pytest.raises(InvalidData) as err:
+        service.complete(out.dossier_id, out.ready[0].id, {"devices": ["submarine"], "received_on": "31/02/2026",
+                                                           "colour": "red"}, actor="a")
+    assert set(err.value.fields) == {"devices", "received_on", "colour"}
+    cleaned = service.complete(out.dossier_id, out.ready[0].id, {"devices": ["ct"], "received_on": "02/03/2026"},
+                               actor="a")
+    assert service.data(cleaned.dossier_id)["received_on"] == date(2026, 3, 2)
     with pytest.raises(TaskNotReady):
         service.complete(out.dossier_id, "not-a-uuid", {}, actor="a")
     with pytest.raises(NotFound):
         service.start("no_such_procedure", {}, actor="a")
-    assert only(service.ready_tasks(out.dossier_id), "receive")

@@ -19,6 +19,10 @@ from webapp.cli import cli
 MIWG = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "miwg"
 
 
+def bundle(name: str, text: str) -> dict[str, str]:
+    return {name: text, "forms/reception.json": read("forms/reception.json")}
+
+
 def with_script(script: str) -> str:
     return read("licence_demo.bpmn").replace('fee = Decimal("2000000") * len(devices)', script)
 
@@ -33,7 +37,7 @@ def with_script(script: str) -> str:
     ],
 )
 def test_unsafe_scripts_are_refused_naming_the_element(script: str, words: str) -> None:
-    problems = parse_bundle({"p.bpmn": with_script(script)}).problems
+    problems = parse_bundle(bundle("p.bpmn", with_script(script))).problems
     assert problems, "an unsafe script was accepted"
     assert all(p.file == "p.bpmn" and p.element_id == "compute_fee" for p in problems)
     assert any(words in p.message for p in problems), problems
@@ -41,7 +45,7 @@ def test_unsafe_scripts_are_refused_naming_the_element(script: str, words: str) 
 
 def test_malformed_xml_names_the_file_and_line() -> None:
     text = read("licence_demo.bpmn").replace("</bpmn:process>", "</bpmn:proces>")
-    problems = parse_bundle({"broken.bpmn": text}).problems
+    problems = parse_bundle(bundle("broken.bpmn", text)).problems
     assert len(problems) == 1
     assert problems[0].file == "broken.bpmn" and "not well-formed XML (line" in problems[0].message
 
@@ -50,19 +54,25 @@ def test_structural_problems_are_named() -> None:
     text = (read("licence_demo.bpmn")
             .replace('name="Trưởng phòng"', 'name="Kế toán"')
             .replace("check:5:working-days", "check:five:working-days"))
-    problems = {(p.element_id, p.message.split(":")[0]) for p in parse_bundle({"p.bpmn": text}).problems}
+    problems = {(p.element_id, p.message.split(":")[0]) for p in parse_bundle(bundle("p.bpmn", text)).problems}
     assert ("escalate", "lane 'Kế toán' of task 'Handle the late dossier' is not a known role") in problems
     assert ("check", "property legal-phase") in problems
 
 
+def test_a_task_naming_a_missing_form_is_refused() -> None:
+    problems = parse_bundle({"p.bpmn": read("licence_demo.bpmn")}).problems
+    assert [(p.element_id, p.message) for p in problems] == [
+        ("receive", "form 'reception' is neither in the diagram's forms/ folder nor in shared/forms/")]
+
+
 def test_a_flow_to_nowhere_is_a_problem_not_a_crash() -> None:
     text = read("licence_demo.bpmn").replace('targetRef="appraise"', 'targetRef="nowhere"')
-    problems = parse_bundle({"p.bpmn": text}).problems
+    problems = parse_bundle(bundle("p.bpmn", text)).problems
     assert problems and problems[0].file == "p.bpmn"
 
 
 def test_nothing_is_deployed_when_one_file_is_bad(db) -> None:
-    files = {"good.bpmn": read("licence_demo.bpmn"),
+    files = {**bundle("good.bpmn", read("licence_demo.bpmn")),
              "bad.bpmn": with_script("import os").replace("licence_demo", "other_demo")}
     with make_session_factory(db, write=True)() as session:
         with pytest.raises(ValidationFailed) as failed:
@@ -78,8 +88,8 @@ def test_versions_follow_content_and_running_dossiers_keep_theirs(db) -> None:
     factory = make_session_factory(db, write=True)
     service = DossierService(db)
     with factory() as session:
-        first = deploy_files(session, {"a.bpmn": read("licence_demo.bpmn")}, actor="t")
-        again = deploy_files(session, {"a.bpmn": read("licence_demo.bpmn")}, actor="t")
+        first = deploy_files(session, bundle("a.bpmn", read("licence_demo.bpmn")), actor="t")
+        again = deploy_files(session, bundle("a.bpmn", read("licence_demo.bpmn")), actor="t")
         session.commit()
     assert [(d.version, d.created) for d in first] == [(1, True)]
     assert [(d.version, d.created) for d in again] == [(1, False)]
@@ -87,7 +97,8 @@ def test_versions_follow_content_and_running_dossiers_keep_theirs(db) -> None:
 
     changed = read("licence_demo.bpmn").replace("Register the dossier", "Register the application")
     with factory() as session:
-        assert [(d.version, d.created) for d in deploy_files(session, {"a.bpmn": changed}, actor="t")] == [(2, True)]
+        second = deploy_files(session, bundle("a.bpmn", changed), actor="t")
+        assert [(d.version, d.created) for d in second] == [(2, True)]
         session.commit()
     new = service.start("licence_demo", {}, actor="t")
     assert service.ready_tasks(old.dossier_id)[0].name == "Register the dossier"

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from engine.clock import clock
 from engine.db import make_session_factory
-from engine.deployment import deploy_files
+from engine.deployment import deploy_folders
 from engine.notifications import SmtpSettings
 from engine.user import DEMO_PASSWORD, DEMO_USERS, User, UserRole
 from webapp import create_app
@@ -47,8 +47,7 @@ def seed(db: Engine, demo_hash: str) -> None:
             session.add(User(username=username, full_name=full_name, email=f"{username}@motcua.local",
                              password_hash=demo_hash, created_at=clock.now(),
                              role_rows=[UserRole(role=r) for r in roles]))
-        bpmn = BPMN_ROOT / PROCESS / f"{PROCESS}.bpmn"
-        deploy_files(session, {f"{PROCESS}/{bpmn.name}": bpmn.read_text(encoding="utf-8")}, actor="test")
+        deploy_folders(session, [BPMN_ROOT], actor="test")
         session.commit()
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-24 21:21:27.167278
+Create Date: 2026-11-24 21:27:27.445929
 """
 
 from __future__ import annotations
@@ -153,6 +153,70 @@ def upgrade() -> None:
     with op.batch_alter_table('document', schema=None) as batch_op:
         batch_op.create_index('ix_document_dossier', ['dossier_id', 'id'], unique=False)
 
+    op.create_table('registry_declaration_confirmation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=50), nullable=False),
+    sa.Column('holder_name', sa.String(length=300), nullable=False),
+    sa.Column('device_name', sa.String(length=200), nullable=False),
+    sa.Column('model', sa.String(length=100), nullable=False),
+    sa.Column('purpose', sa.String(length=30), nullable=False),
+    sa.Column('tube_serial', sa.String(length=100), nullable=False),
+    sa.Column('acquired_on', sa.Date(), nullable=False),
+    sa.Column('issued_on', sa.Date(), nullable=False),
+    sa.Column('dossier_id', sa.Integer(), nullable=True),
+    sa.Column('recorded_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_registry_declaration_confirmation_dossier_id_dossier')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_registry_declaration_confirmation')),
+    sa.UniqueConstraint('number', name=op.f('uq_registry_declaration_confirmation_number'))
+    )
+    with op.batch_alter_table('registry_declaration_confirmation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_registry_declaration_confirmation_tube_serial'), ['tube_serial'], unique=False)
+
+    op.create_table('registry_licence',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=50), nullable=False),
+    sa.Column('holder_name', sa.String(length=300), nullable=False),
+    sa.Column('address', sa.String(length=500), nullable=False),
+    sa.Column('issued_on', sa.Date(), nullable=False),
+    sa.Column('valid_until', sa.Date(), nullable=True),
+    sa.Column('previous_number', sa.String(length=50), nullable=True),
+    sa.Column('dossier_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_registry_licence_dossier_id_dossier')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_registry_licence')),
+    sa.UniqueConstraint('number', name=op.f('uq_registry_licence_number'))
+    )
+    op.create_table('registry_quantity_mark_declaration',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('declaration_number', sa.String(length=50), nullable=False),
+    sa.Column('facility_name', sa.String(length=300), nullable=False),
+    sa.Column('goods_group', sa.String(length=1), nullable=False),
+    sa.Column('goods', sa.JSON(), nullable=False),
+    sa.Column('reception_count', sa.Integer(), nullable=False),
+    sa.Column('received_on', sa.Date(), nullable=False),
+    sa.Column('dossier_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_registry_quantity_mark_declaration_dossier_id_dossier')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_registry_quantity_mark_declaration')),
+    sa.UniqueConstraint('facility_name', 'declaration_number', name='uq_quantity_mark_declaration')
+    )
+    op.create_table('registry_worker_certificate',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=50), nullable=False),
+    sa.Column('holder_name', sa.String(length=200), nullable=False),
+    sa.Column('birth_date', sa.Date(), nullable=True),
+    sa.Column('id_number', sa.String(length=20), nullable=False),
+    sa.Column('job', sa.String(length=100), nullable=False),
+    sa.Column('issued_on', sa.Date(), nullable=False),
+    sa.Column('dossier_id', sa.Integer(), nullable=True),
+    sa.Column('recorded_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_registry_worker_certificate_dossier_id_dossier')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_registry_worker_certificate')),
+    sa.UniqueConstraint('number', name=op.f('uq_registry_worker_certificate_number'))
+    )
+    with op.batch_alter_table('registry_worker_certificate', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_registry_worker_certificate_id_number'), ['id_number'], unique=False)
+
     op.create_table('work_item',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('dossier_id', sa.Integer(), nullable=False),
@@ -176,15 +240,67 @@ def upgrade() -> None:
         batch_op.create_index('ix_work_item_dossier', ['dossier_id', 'status'], unique=False)
         batch_op.create_index('ix_work_item_inbox', ['status', 'role', 'due_at', 'id'], unique=False)
 
+    op.create_table('registry_licence_device',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('licence_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('model', sa.String(length=100), nullable=False),
+    sa.Column('purpose', sa.String(length=30), nullable=False),
+    sa.Column('mobility', sa.String(length=10), nullable=False),
+    sa.Column('location', sa.String(length=300), nullable=False),
+    sa.Column('tube_serial', sa.String(length=100), nullable=False),
+    sa.Column('console_serial', sa.String(length=100), nullable=False),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.Column('added_on', sa.Date(), nullable=False),
+    sa.Column('removed_on', sa.Date(), nullable=True),
+    sa.Column('removal_reason', sa.String(length=30), nullable=True),
+    sa.ForeignKeyConstraint(['licence_id'], ['registry_licence.id'], name=op.f('fk_registry_licence_device_licence_id_registry_licence')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_registry_licence_device'))
+    )
+    with op.batch_alter_table('registry_licence_device', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_registry_licence_device_licence_id'), ['licence_id'], unique=False)
+
+    op.create_table('registry_licence_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('licence_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('dossier_id', sa.Integer(), nullable=True),
+    sa.Column('on', sa.Date(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_registry_licence_event_dossier_id_dossier')),
+    sa.ForeignKeyConstraint(['licence_id'], ['registry_licence.id'], name=op.f('fk_registry_licence_event_licence_id_registry_licence')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_registry_licence_event'))
+    )
+    with op.batch_alter_table('registry_licence_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_registry_licence_event_licence_id'), ['licence_id'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('registry_licence_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_registry_licence_event_licence_id'))
+
+    op.drop_table('registry_licence_event')
+    with op.batch_alter_table('registry_licence_device', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_registry_licence_device_licence_id'))
+
+    op.drop_table('registry_licence_device')
     with op.batch_alter_table('work_item', schema=None) as batch_op:
         batch_op.drop_index('ix_work_item_inbox')
         batch_op.drop_index('ix_work_item_dossier')
         batch_op.drop_index('ix_work_item_assignee')
 
     op.drop_table('work_item')
+    with op.batch_alter_table('registry_worker_certificate', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_registry_worker_certificate_id_number'))
+
+    op.drop_table('registry_worker_certificate')
+    op.drop_table('registry_quantity_mark_declaration')
+    op.drop_table('registry_licence')
+    with op.batch_alter_table('registry_declaration_confirmation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_registry_declaration_confirmation_tube_serial'))
+
+    op.drop_table('registry_declaration_confirmation')
     with op.batch_alter_table('document', schema=None) as batch_op:
         batch_op.drop_index('ix_document_dossier')
 
