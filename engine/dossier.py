@@ -61,6 +61,8 @@ class Dossier(Base):
     # Set when the engine failed on this dossier outside a person's command (e.g. a timer's script);
     # the scheduler leaves it alone until someone resolves it.
     incident: Mapped[str | None] = mapped_column(Text)
+    # The dossier this one was filed together with (e.g. a certificate application inside a licence dossier).
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id"), index=True)
     version: Mapped[int] = mapped_column(default=1)
     definition: Mapped[ProcessDefinition] = relationship()
 

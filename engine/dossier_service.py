@@ -34,10 +34,11 @@ from engine.deployment import form_cache, latest_definition, spec_cache
 from engine.dossier import Dossier, DossierStatus
 from engine.dossier_clock import sync_clock, total_of
 from engine.errors import Conflict, InvalidData, NotFound, ProcessError, TaskNotReady
+from engine.expressions import ExpressionError, evaluate
 from engine.legal_clock import LegalClock
 from engine.registry import RegistryError, record_result
 from engine.roles import role_for_lane
-from engine.script_engine import make_script_engine
+from engine.script_engine import make_script_engine, platform_functions
 from engine.serialization import WorkflowSerializer
 from engine.timers import TIMER_CLASSES
 from engine.work_item import WorkItem, WorkItemStatus
@@ -91,6 +92,7 @@ class DossierRecord:
     updated_at: datetime
     finished_at: datetime | None
     version: int
+    parent_id: int | None = None
 
 
 _WRITTEN = ("status", "state", "legal_clock", "next_timer_at", "due_at", "total_due_at", "clock_paused",
@@ -123,6 +125,8 @@ class _Loaded:
     content_hash: str
     # The user tasks that were ready when the dossier was last saved: exactly its open work items.
     open_items: set[str] = field(default_factory=set)
+    # Tasks completed by this command, for the platform actions they carry (bpmn/README.md).
+    completed: list[Task] = field(default_factory=list)
 
 
 def _task_error(err: SpiffWorkflowException) -> ProcessError:
@@ -149,6 +153,16 @@ def _ready_task(task: Task) -> ReadyTask:
         properties=properties,
         data=dict(task.data),
     )
+
+
+def linked_fields(properties: dict[str, str]) -> list[tuple[str, str]]:
+    """`starts-dossier-data` = "full_name=so_name, email": fields the linked dossier receives (target=source)."""
+    pairs = []
+    for item in properties.get("starts-dossier-data", "").split(","):
+        target, _, source = item.partition("=")
+        if target.strip():
+            pairs.append((target.strip(), (source or target).strip()))
+    return pairs
 
 
 def check_form_data(data: Any) -> dict[str, Any]:
@@ -188,10 +202,14 @@ def next_timer(active: list[Task]) -> datetime | None:
     return min(due) if due else None
 
 
-def advance(workflow: BpmnWorkflow) -> None:
-    """Run engine tasks until the workflow waits on people or timers (a fired timer may wake more)."""
+def advance(workflow: BpmnWorkflow, completed: list[Task] | None = None) -> None:
+    """Run engine tasks until the workflow waits on people or timers (a fired timer may wake more).
+
+    The engine tasks completed on the way are appended to `completed` when given.
+    """
+    done = completed.append if completed is not None else None
     for _ in range(MAX_ENGINE_PASSES):
-        workflow.do_engine_steps()
+        workflow.do_engine_steps(did_complete_task=done)
         if not any(not t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY)):
             return
     raise ProcessError("the process kept running without waiting: an endless loop in the diagram?")
@@ -254,6 +272,7 @@ class DossierService:
         # either of them touches the work items of the task they both completed.
         self._write_dossier(session, dossier)
         self._sync_work_items(session, loaded, ready_manual(active), actor, completed_task, now)
+        self._start_linked(session, loaded, actor)
 
     @staticmethod
     def _record_result(session: Session, loaded: _Loaded) -> None:
@@ -275,6 +294,7 @@ class DossierService:
                 **values, "code": dossier.code, "process_id": dossier.process_id,
                 "definition_id": dossier.definition_id, "title": dossier.title, "channel": dossier.channel,
                 "summary": {}, "created_at": dossier.updated_at, "created_by": dossier.created_by, "version": 1,
+                "parent_id": dossier.parent_id,
             }).scalar_one()
             dossier.version = 1
             return
@@ -342,31 +362,60 @@ class DossierService:
     ) -> Outcome:
         check_form_data(data)
         with self.command() as session:
-            definition = latest_definition(session, process_id)
-            if definition is None:
-                raise NotFound(f"no deployed procedure '{process_id}'")
-            spec, subprocess_specs = spec_cache.get(session, definition.id, definition.content_hash)
-            calendar = load_calendar(session)
-            workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=make_script_engine(calendar))
-            workflow.task_tree.data.update(data)
+            return self._outcome(self._start_in(session, process_id, data, actor, title=title, channel=channel,
+                                                code=code))
+
+    def _start_in(
+        self, session: Session, process_id: str, data: dict[str, Any], actor: str, *, title: str, channel: str,
+        code: str | None = None, parent_id: int | None = None,
+    ) -> _Loaded:
+        definition = latest_definition(session, process_id)
+        if definition is None:
+            raise NotFound(f"no deployed procedure '{process_id}'")
+        spec, subprocess_specs = spec_cache.get(session, definition.id, definition.content_hash)
+        calendar = load_calendar(session)
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=make_script_engine(calendar))
+        workflow.task_tree.data.update(data)
+        completed: list[Task] = []
+        try:
+            advance(workflow, completed)
+        except SpiffWorkflowException as err:
+            raise _task_error(err) from err
+        record = DossierRecord(
+            id=None, code=code, process_id=process_id, definition_id=definition.id,
+            definition_version=definition.version, title=title, channel=channel, created_by=actor,
+            status=DossierStatus.RUNNING, state="", legal_clock=None, next_timer_at=None, due_at=None,
+            total_due_at=None, clock_paused=False, updated_at=clock.now(), finished_at=None, version=0,
+            parent_id=parent_id,
+        )
+        loaded = _Loaded(record, workflow, calendar, definition.content_hash, completed=completed)
+        self._save(session, loaded, actor)
+        audit.record(session, actor=actor, command="start", dossier_id=record.id,
+                     data={"process_id": process_id, "version": definition.version, "parent_id": parent_id,
+                           "data": _serializer.jsonable(data)})
+        return loaded
+
+    def _start_linked(self, session: Session, loaded: _Loaded, actor: str) -> None:
+        """Tasks with the property `starts-dossier` open a linked dossier of that procedure (bpmn/README.md),
+        e.g. the worker-certificate application filed together with a licence dossier (TT 2 c))."""
+        for task in loaded.completed:
+            properties = getattr(task.task_spec, "extensions", {}).get("properties", {})
+            process_id = properties.get("starts-dossier")
+            if not process_id:
+                continue
+            element = task.task_spec.bpmn_id
+            condition = properties.get("starts-dossier-when")
             try:
-                advance(workflow)
-            except SpiffWorkflowException as err:
-                raise _task_error(err) from err
-            record = DossierRecord(
-                id=None, code=code, process_id=process_id, definition_id=definition.id,
-                definition_version=definition.version, title=title, channel=channel, created_by=actor,
-                status=DossierStatus.RUNNING, state="", legal_clock=None, next_timer_at=None, due_at=None,
-                total_due_at=None, clock_paused=False, updated_at=clock.now(), finished_at=None, version=0,
-            )
-            loaded = _Loaded(record, workflow, calendar, definition.content_hash)
-            self._save(session, loaded, actor)
-            dossier = record
-            audit.record(session, actor=actor, command="start", dossier_id=dossier.id,
-                         data={"process_id": process_id, "version": definition.version,
-                               "data": _serializer.jsonable(data)})
-            session.flush()
-            return self._outcome(loaded)
+                if condition and not evaluate(condition, task.data, platform_functions(loaded.calendar)):
+                    continue
+            except ExpressionError as err:
+                raise ProcessError(f"{element}: starts-dossier-when: {err}", element_id=element) from err
+            if loaded.dossier.parent_id is not None:
+                raise ProcessError(f"{element}: a linked dossier cannot open another one", element_id=element)
+            data = {target: task.data[source] for target, source in linked_fields(properties)
+                    if source in task.data}
+            self._start_in(session, process_id, data, actor, title=loaded.dossier.title,
+                           channel=loaded.dossier.channel, parent_id=loaded.dossier.id)
 
     def complete(
         self, dossier_id: int, task_id: str, data: dict[str, Any], actor: str, *,
@@ -385,7 +434,7 @@ class DossierService:
                 due = loaded.dossier.next_timer_at
                 if due is not None and due <= clock.now():
                     # Timers that fell due first (a deadline may have cancelled this very task).
-                    advance(workflow)
+                    advance(workflow, loaded.completed)
                 task = workflow.get_task_from_id(UUID(task_id))
             except (TaskNotFoundException, ValueError):
                 raise TaskNotReady("this task does not belong to the dossier") from None
@@ -404,7 +453,8 @@ class DossierService:
                 try:
                     task.data.update(data)
                     task.run()
-                    advance(workflow)
+                    loaded.completed.append(task)
+                    advance(workflow, loaded.completed)
                 except SpiffWorkflowException as err:
                     raise _task_error(err) from err
                 self._save(session, loaded, actor, completed_task=task_id)
@@ -425,7 +475,7 @@ class DossierService:
                 return self._outcome(loaded)
             before = loaded.dossier.next_timer_at
             try:
-                advance(loaded.workflow)
+                advance(loaded.workflow, loaded.completed)
             except SpiffWorkflowException as err:
                 raise _task_error(err) from err
             self._save(session, loaded, actor)

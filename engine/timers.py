@@ -26,6 +26,13 @@ def _evaluate(my_task, expression: str) -> str:  # type: ignore[no-untyped-def]
     return str(value)
 
 
+def _fired(my_task, event_value: str) -> bool:  # type: ignore[no-untyped-def]
+    """Compare the stored due instant with the platform clock; once fired, a timer stays fired."""
+    if TimerEventDefinition.get_datetime(event_value) <= clock.now():
+        my_task._set_internal_data(event_fired=True)
+    return my_task._get_internal_data("event_fired", False)
+
+
 class PlatformTimeDate(TimeDateEventDefinition):
     def has_fired(self, my_task) -> bool:  # type: ignore[no-untyped-def]
         event_value = my_task._get_internal_data("event_value")
@@ -33,9 +40,7 @@ class PlatformTimeDate(TimeDateEventDefinition):
             event_value = _evaluate(my_task, self.expression)
             TimerEventDefinition.get_datetime(event_value)
             my_task._set_internal_data(event_value=event_value)
-        if TimerEventDefinition.get_datetime(event_value) <= clock.now():
-            my_task._set_internal_data(event_fired=True)
-        return my_task._get_internal_data("event_fired", False)
+        return _fired(my_task, event_value)
 
 
 class PlatformDuration(DurationTimerEventDefinition):
@@ -46,9 +51,7 @@ class PlatformDuration(DurationTimerEventDefinition):
             now = clock.now()
             event_value = (now + TimerEventDefinition.get_timedelta_from_start(parsed, now)).isoformat()
             my_task._set_internal_data(event_value=event_value)
-        if TimerEventDefinition.get_datetime(event_value) <= clock.now():
-            my_task._set_internal_data(event_fired=True)
-        return my_task._get_internal_data("event_fired", False)
+        return _fired(my_task, event_value)
 
 
 class PlatformCycle(CycleTimerEventDefinition):

@@ -136,6 +136,10 @@ def _check_spec(bundle: ParsedBundle, name: str, spec: BpmnProcessSpec) -> list[
                                         f"lane '{task_spec.lane}' of task '{label}' is not a known role"))
         properties = getattr(task_spec, "extensions", {}).get("properties", {})
         problems.extend(Problem(name, task_spec.bpmn_id, message) for message in _property_problems(properties))
+        linked = properties.get("starts-dossier")
+        if linked and linked not in bundle.executable:
+            problems.append(Problem(name, task_spec.bpmn_id, f"property starts-dossier: no executable process "
+                                                             f"'{linked}' in the deployed files"))
         form = properties.get("form")
         if form and bundle.form_path(name, form) is None:
             problems.append(Problem(name, task_spec.bpmn_id, f"form '{form}' is neither in the diagram's forms/ "
@@ -156,6 +160,9 @@ def _property_problems(properties: Mapping[str, str]) -> list[str]:
             Duration.parse(properties["legal-total"])
         except ValueError as err:
             problems.append(f"property legal-total: {err}")
+    if "starts-dossier-when" in properties:
+        problems.extend(f"property starts-dossier-when: {m}"
+                        for m in expressions.check(properties["starts-dossier-when"], "eval"))
     if properties.get("clock", "pause") != "pause":
         problems.append(f"property clock: '{properties['clock']}' is not understood; the only value is 'pause'")
     return problems

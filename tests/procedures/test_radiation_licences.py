@@ -7,7 +7,9 @@ from decimal import Decimal
 
 import procedure_data as d
 from procedure_driver import Run, at
+from sqlalchemy import select
 
+from engine.dossier import Dossier
 from engine.dossier_service import DossierService
 
 WORKS = [{"name": "Sử dụng thiết bị X-quang chẩn đoán trong y tế", "place": "Khoa Chẩn đoán hình ảnh"}]
@@ -144,3 +146,25 @@ def test_reissue_of_a_lost_licence(service: DossierService) -> None:
     approve(run, "15/GP-SKHCN-CL").do("deliver", d.DELIVERED)
     assert run.status == "completed" and run.data()["outcome"] == "issue"
     assert run.phase_dues() == {"check": date(2026, 3, 9), "appraisal": date(2026, 3, 16)}
+
+
+def test_safety_officer_without_certificate_opens_a_linked_certificate_dossier(service: DossierService) -> None:
+    # TT 2 c): the officer's certificate application (procedure 1) is filed together with the licence dossier.
+    run = Run(service, "radiation_licence_issue").start("Bệnh viện Đa khoa Thống Nhất Đồng Nai")
+    run.do("receive", licence_dossier(so_certificate_filed_together=True,
+                                      so_worker_cert_number=None, so_worker_cert_date=None,
+                                      so_worker_cert_issuer=None), role="reception")
+    with service.read_session() as session:
+        child = session.scalars(select(Dossier).where(Dossier.parent_id == run.dossier_id)).one()
+        assert child.process_id == "radiation_worker_certificate" and child.title == run.dossier().title
+    child_data = service.data(child.id)
+    assert child_data["full_name"] == d.SAFETY_OFFICER["so_name"]
+    assert child_data["facility_name"] == d.APPLICANT["applicant_name"]
+    assert [t.spec for t in service.ready_tasks(child.id)] == ["receive"]
+
+
+def test_safety_officer_with_a_certificate_opens_no_linked_dossier(service: DossierService) -> None:
+    run = Run(service, "radiation_licence_issue").start("Bệnh viện Đa khoa Thống Nhất Đồng Nai")
+    run.do("receive", licence_dossier(), role="reception")
+    with service.read_session() as session:
+        assert session.scalars(select(Dossier).where(Dossier.parent_id == run.dossier_id)).all() == []

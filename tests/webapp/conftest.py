@@ -8,7 +8,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.message import Message
 from pathlib import Path
 
@@ -96,7 +96,7 @@ class Mailbox:
         self.arrived = threading.Event()
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        self.messages.append(message_from_bytes(envelope.content))
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         self.arrived.set()
         return "250 OK"
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-24 21:27:27.445929
+Create Date: 2026-11-24 21:29:58.655440
 """
 
 from __future__ import annotations
@@ -83,8 +83,10 @@ def upgrade() -> None:
     sa.Column('updated_at', engine.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('finished_at', engine.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('incident', sa.Text(), nullable=True),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['definition_id'], ['process_definition.id'], name=op.f('fk_dossier_definition_id_process_definition')),
+    sa.ForeignKeyConstraint(['parent_id'], ['dossier.id'], name=op.f('fk_dossier_parent_id_dossier')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_dossier')),
     sa.UniqueConstraint('code', name=op.f('uq_dossier_code'))
     )
@@ -92,6 +94,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_dossier_definition_id'), ['definition_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_dossier_due_at'), ['due_at'], unique=False)
         batch_op.create_index('ix_dossier_next_timer', ['next_timer_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dossier_parent_id'), ['parent_id'], unique=False)
         batch_op.create_index('ix_dossier_status_procedure', ['status', 'process_id'], unique=False)
 
     op.create_table('user_role',
@@ -319,6 +322,7 @@ def downgrade() -> None:
     op.drop_table('user_role')
     with op.batch_alter_table('dossier', schema=None) as batch_op:
         batch_op.drop_index('ix_dossier_status_procedure')
+        batch_op.drop_index(batch_op.f('ix_dossier_parent_id'))
         batch_op.drop_index('ix_dossier_next_timer')
         batch_op.drop_index(batch_op.f('ix_dossier_due_at'))
         batch_op.drop_index(batch_op.f('ix_dossier_definition_id'))

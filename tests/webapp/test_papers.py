@@ -1,0 +1,144 @@
+"""Dossier codes under concurrency, the official papers' layout, and the e-mail that carries them."""
+
+from __future__ import annotations
+
+import io
+import threading
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+
+from engine.clock import clock
+from engine.db import make_session_factory
+from engine.documents import KINDS, Agency, Paper, render_pdf
+from engine.dossier_code import CODE, format_code, next_code
+from engine.dossier_service import DossierService
+from engine.vietnamese_text import money_in_words
+from tests.webapp.conftest import MONDAY_9AM, post
+from tests.webapp.helpers import open_item, register
+
+
+def words(content: bytes) -> str:
+    return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages).split())
+
+
+def test_code_format_follows_circular_01_2018() -> None:
+    late_evening_utc = datetime(2026, 11, 23, 18, 30, tzinfo=UTC)  # already the 24th in Vietnam
+    code = format_code("000.00.19.H19", late_evening_utc, 1)
+    assert code == "000.00.19.H19-261124-0001" and CODE.match(code)
+    with pytest.raises(ValueError, match="not of the form"):
+        next_code(None, "DOST", late_evening_utc)  # type: ignore[arg-type]
+
+
+def test_concurrent_registrations_never_share_a_daily_number(app) -> None:
+    service: DossierService = app.extensions["motcua"].dossiers
+    codes: list[str] = []
+    errors: list[BaseException] = []
+
+    def take(count: int) -> None:
+        try:
+            for _ in range(count):
+                with service.command() as session:
+                    codes.append(next_code(session, "000.00.19.H19", clock.now()))
+        except BaseException as err:  # reported below: a thread's failure must fail the test
+            errors.append(err)
+
+    threads = [threading.Thread(target=take, args=(25,)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors
+    numbers = sorted(int(c.rsplit("-", 1)[1]) for c in codes)
+    assert numbers == list(range(1, 201))  # unique and gap-free
+    clock.advance(timedelta(days=1))
+    with service.command() as session:
+        assert next_code(session, "000.00.19.H19", clock.now()) == "000.00.19.H19-260303-0001"  # a new day
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_paper_has_the_decree_30_header(kind: str) -> None:
+    paper = Paper(KINDS[kind], f"07/{KINDS[kind].symbol}-SKHCN", MONDAY_9AM, Agency(),
+                  {"code": "000.00.19.H19-260302-0001", "received_at": MONDAY_9AM, "total_due_at": None},
+                  {}, {"applicant": {"name": "Công ty TNHH Ánh Dương", "address": "Biên Hòa", "phone": "",
+                                     "email": "", "id_number": ""},
+                       "procedure": "Cấp giấy phép", "checklist": [], "deadline": "30 ngày làm việc",
+                       "appointment_at": MONDAY_9AM + timedelta(days=40), "delivery": "Qua bưu chính",
+                       "officer": "Nguyễn Thị Tiếp Nhận", "missing": ["Báo cáo an toàn"], "note": "",
+                       "fee": Decimal(5_000_000), "fee_lines": [{"label": "Phí thẩm định", "amount": 5_000_000}],
+                       "reasons": ["Thiết bị chưa kiểm định"], "devices": [], "goods": [], "valid_until": None,
+                       "reception_count": 2, "reason": "Chờ kết quả kiểm định",
+                       "new_appointment_at": MONDAY_9AM + timedelta(days=50)})
+    text = words(render_pdf(paper))
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do - Hạnh phúc" in text
+    assert "UBND TỈNH ĐỒNG NAI" in text and "SỞ KHOA HỌC VÀ CÔNG NGHỆ" in text
+    assert f"Số: 07/{KINDS[kind].symbol}-SKHCN" in text
+    assert "Đồng Nai, ngày 02 tháng 03 năm 2026" in text
+    assert KINDS[kind].title.upper() in text
+
+
+def test_money_in_words() -> None:
+    assert money_in_words(Decimal(17_500_000)) == "Mười bảy triệu năm trăm nghìn đồng"
+    assert money_in_words(2_000_015_000) == "Hai tỷ không trăm mười lăm nghìn đồng"
+    assert money_in_words(21) == "Hai mươi mốt đồng" and money_in_words(105) == "Một trăm linh năm đồng"
+
+
+def test_the_applicant_gets_the_receipt_and_the_supplement_request_by_email(app, client_for, smtp_server) -> None:
+    settings, mailbox = smtp_server
+    paperwork = app.extensions["motcua"].paperwork
+    paperwork.office = replace(paperwork.office, smtp=settings)  # the running app mails to the local server
+    dossier_id = register(client_for("tiepnhan"), email="bv-dongnai@example.vn")
+    assert mailbox.arrived.wait(10)
+    receipt = mailbox.messages[0]
+    assert receipt["To"] == "bv-dongnai@example.vn" and "000.00.19.H19-260302-0001" in receipt["Subject"]
+    [pdf] = [p for p in receipt.walk() if p.get_content_type() == "application/pdf"]
+    assert "000.00.19.H19-260302-0001" in words(pdf.get_payload(decode=True))
+    assert "Sở đã tiếp nhận hồ sơ" in receipt.get_body(("plain",)).get_content()
+
+    from tests.webapp.helpers import complete
+
+    mailbox.arrived.clear()
+    complete(client_for("chuyenvien"), open_item(app, dossier_id, "check").id,
+             {"decision": "supplement", "missing_items": ["safety_report"]})
+    assert mailbox.arrived.wait(10)
+    assert "Yêu cầu bổ sung" in mailbox.messages[-1]["Subject"]
+    page = client_for("tiepnhan").get(f"/dossiers/{dossier_id}").get_data(as_text=True)
+    assert page.count("bv-dongnai@example.vn") >= 2 and "chưa gửi được" not in page
+
+
+def test_a_failed_email_is_reported_and_the_work_stays_done(app, client_for) -> None:
+    from engine.notifications import SmtpSettings
+    from tests.webapp.conftest import free_port
+
+    paperwork = app.extensions["motcua"].paperwork
+    paperwork.office = replace(paperwork.office, smtp=SmtpSettings(host="127.0.0.1", port=free_port()))  # nobody there
+    desk = client_for("tiepnhan")
+    dossier_id = register(desk)
+    page = desk.get(f"/dossiers/{dossier_id}").get_data(as_text=True)
+    assert "Chưa gửi được thư điện tử cho người nộp" in page and "chưa gửi được" in page
+    assert "000.00.19.H19-260302-0001" in page
+
+
+def test_apology_with_a_new_appointment_date(app, client_for) -> None:
+    desk = client_for("tiepnhan")
+    dossier_id = register(desk)
+    response = post(desk, f"/dossiers/{dossier_id}/apology", {"reason": "Chờ ý kiến Bộ Khoa học và Công nghệ",
+                                                              "new_appointment": "2026-05-15"})
+    assert response.status_code == 302
+    with make_session_factory(app.extensions["motcua"].engine)() as session:
+        from sqlalchemy import select
+
+        from engine.documents import Document
+
+        content = session.scalar(select(Document.content).where(Document.kind == "apology"))
+    text = words(content)
+    assert "ngày 15 tháng 05 năm 2026" in text and "Chờ ý kiến Bộ Khoa học và Công nghệ" in text
+    refused = post(desk, f"/dossiers/{dossier_id}/apology", {"reason": "", "new_appointment": "2020-01-01"})
+    assert refused.status_code == 302
+    assert "Xin nêu lý do" in desk.get(f"/dossiers/{dossier_id}").get_data(as_text=True)
+    specialist = client_for("chuyenvien")
+    assert post(specialist, f"/dossiers/{dossier_id}/apology", {"reason": "x",
+                                                                "new_appointment": "2026-05-15"}).status_code == 403
