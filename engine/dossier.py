@@ -34,7 +34,8 @@ class Dossier(Base):
     __table_args__ = (
         # The scheduler's query: running dossiers whose next timer is due.
         Index("ix_dossier_next_timer", "next_timer_at"),
-        Index("ix_dossier_status_procedure", "status", "process_id"),
+        # The supervisors' counts by procedure and clock state read only this index (engine.monitoring).
+        Index("ix_dossier_status_procedure", "status", "process_id", "clock_paused", "due_at", "total_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,8 +53,16 @@ class Dossier(Base):
     # The legal clock (engine.legal_clock, as its event log) and what supervisors query of it.
     legal_clock: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     due_at: Mapped[datetime | None] = mapped_column(index=True)
-    total_due_at: Mapped[datetime | None]
+    total_due_at: Mapped[datetime | None] = mapped_column(index=True)
     clock_paused: Mapped[bool] = mapped_column(default=False)
+    # When the legal clock next crosses a milestone (due soon, overdue) not yet escalated, and the
+    # milestones already escalated as "phase:milestone" (engine.escalation): each fires once.
+    next_milestone_at: Mapped[datetime | None] = mapped_column(index=True)
+    milestones_fired: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The scheduler worker advancing this dossier, and until when; a claim that expires is taken over
+    # (engine.scheduler), so a worker that dies loses no timer.
+    timer_claimed_by: Mapped[str | None] = mapped_column(String(100))
+    timer_claimed_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime]

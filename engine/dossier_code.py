@@ -3,9 +3,7 @@
 `000.00.19.H19-261124-0001` is the first dossier the agency `000.00.19.H19` received on 24/11/2026 (local
 date, yymmdd). The daily number comes from a numbering book per agency and day (engine.numbering): one
 locked row, so concurrent registrations on SQLite or PostgreSQL never share a number. The number is taken
-in its own short transaction just before DossierService.start (which owns the dossier's transaction and
-has no hook for it); a registration that fails after that leaves a gap in the day's numbers, never a
-duplicate.
+inside the transaction that opens the dossier, so a registration that fails leaves no gap.
 """
 
 from __future__ import annotations

@@ -32,11 +32,6 @@ class DossierFile:
     pauses: list[Pause]
     clock: ClockState | None
 
-    @property
-    def roles(self) -> set[str]:
-        """Every role that had or has a step in this dossier."""
-        return {i.role for i in self.work_items}
-
 
 def load_dossier_file(
     session: Session, dossier_id: int, now: datetime, calendar: BusinessCalendar

@@ -9,7 +9,7 @@ clean conflict instead of a lost update.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +36,7 @@ from engine.dossier_clock import sync_clock, total_of
 from engine.errors import Conflict, InvalidData, NotFound, ProcessError, TaskNotReady
 from engine.expressions import ExpressionError, evaluate
 from engine.legal_clock import LegalClock
+from engine.milestones import next_milestone_at
 from engine.registry import RegistryError, record_result
 from engine.roles import role_for_lane
 from engine.script_engine import make_script_engine, platform_functions
@@ -93,10 +94,12 @@ class DossierRecord:
     finished_at: datetime | None
     version: int
     parent_id: int | None = None
+    next_milestone_at: datetime | None = None
+    milestones_fired: list[str] | None = None
 
 
 _WRITTEN = ("status", "state", "legal_clock", "next_timer_at", "due_at", "total_due_at", "clock_paused",
-            "updated_at", "finished_at")
+            "next_milestone_at", "updated_at", "finished_at")
 # Core statements on the tables, not the mapped classes: the ORM's bookkeeping costs more than the SQL here.
 _DOSSIER = Dossier.__table__
 _DEFINITION = ProcessDefinition.__table__
@@ -314,6 +317,9 @@ class DossierService:
         dossier.due_at = legal.due_at(loaded.calendar)
         dossier.total_due_at = legal.total_due_at(loaded.calendar)
         dossier.clock_paused = legal.paused
+        dossier.next_milestone_at = next_milestone_at(
+            legal.current_phase, dossier.due_at, dossier.total_due_at, running=dossier.status == DossierStatus.RUNNING,
+            paused=legal.paused, fired=dossier.milestones_fired, calendar=loaded.calendar)
 
     def _sync_work_items(
         self, session: Session, loaded: _Loaded, ready_tasks: list[Task], actor: str, completed_task: str | None,
@@ -358,12 +364,18 @@ class DossierService:
 
     def start(
         self, process_id: str, data: dict[str, Any], actor: str, *, title: str = "", channel: str = "desk",
-        code: str | None = None,
+        code: str | Callable[[Session], str] | None = None, within: Callable[[Session, int], None] | None = None,
     ) -> Outcome:
+        """Open a dossier. `code` may be taken inside the transaction (a callable given the session), and
+        `within` does more work in it (e.g. storing the papers received), so that all of it or none lands."""
         check_form_data(data)
         with self.command() as session:
-            return self._outcome(self._start_in(session, process_id, data, actor, title=title, channel=channel,
-                                                code=code))
+            if callable(code):
+                code = code(session)
+            loaded = self._start_in(session, process_id, data, actor, title=title, channel=channel, code=code)
+            if within is not None:
+                within(session, loaded.dossier.id)
+            return self._outcome(loaded)
 
     def _start_in(
         self, session: Session, process_id: str, data: dict[str, Any], actor: str, *, title: str, channel: str,
@@ -468,21 +480,25 @@ class DossierService:
         return outcome
 
     def fire_timers(self, dossier_id: int, actor: str = "timer") -> Outcome:
-        """Advance one dossier whose timer fell due (the scheduler calls this)."""
+        """Advance one dossier whose timer fell due."""
         with self.command() as session:
-            loaded = self._load(session, dossier_id)
-            if loaded.dossier.status != DossierStatus.RUNNING:
-                return self._outcome(loaded)
-            before = loaded.dossier.next_timer_at
-            try:
-                advance(loaded.workflow, loaded.completed)
-            except SpiffWorkflowException as err:
-                raise _task_error(err) from err
-            self._save(session, loaded, actor)
-            audit.record(session, actor=actor, command="fire_timers", dossier_id=dossier_id,
-                         data={"due": before.isoformat() if before else None})
-            session.flush()
+            return self.fire_timers_in(session, dossier_id, actor)
+
+    def fire_timers_in(self, session: Session, dossier_id: int, actor: str = "timer") -> Outcome:
+        """fire_timers inside the caller's transaction (the scheduler checks its claim in the same one)."""
+        loaded = self._load(session, dossier_id)
+        if loaded.dossier.status != DossierStatus.RUNNING:
             return self._outcome(loaded)
+        before = loaded.dossier.next_timer_at
+        try:
+            advance(loaded.workflow, loaded.completed)
+        except SpiffWorkflowException as err:
+            raise _task_error(err) from err
+        self._save(session, loaded, actor)
+        audit.record(session, actor=actor, command="fire_timers", dossier_id=dossier_id,
+                     data={"due": before.isoformat() if before else None})
+        session.flush()
+        return self._outcome(loaded)
 
     def due_dossiers(self, limit: int = 100) -> list[int]:
         with self.read_session() as session:

@@ -3,8 +3,8 @@
 A user task says which papers completing it issues, with the property `documents`: a list of kinds
 (engine.documents.KINDS), each optionally behind the value of the task's `decision` field, e.g.
 `supplement:supplement_request, accept:fee_notice` on a completeness check, or `licence` on the signing
-task. The papers are filled from the process data under the names below (APPLICANT_FIELDS and the
-decision fields), which the procedures' forms use.
+task. The papers are filled from the process data by field name (see paper_context): the reception
+desk's applicant_* fields, or the application forms' own names for the same facts.
 """
 
 from __future__ import annotations
@@ -31,8 +31,6 @@ from engine.notifications import Sent, SmtpSettings, compose, notice_kind, send
 from engine.procedure_facts import ProcedureFacts, load_facts
 from engine.user import find_user
 
-APPLICANT_FIELDS = ("applicant_name", "applicant_address", "applicant_phone", "applicant_email",
-                    "applicant_id_number")
 DELIVERY = {
     "desk": "Bộ phận tiếp nhận và trả kết quả",
     "post": "Qua dịch vụ bưu chính công ích",

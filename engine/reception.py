@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from engine.attachment import Upload, add_attachments, check_uploads
 from engine.clock import clock
 from engine.dossier_code import next_code
@@ -85,14 +87,20 @@ def clean(registration: Registration) -> dict[str, Any]:
 
 def register(service: DossierService, paperwork: Paperwork, registration: Registration, actor: str) -> Registered:
     data = clean(registration)
-    with service.command() as session:
-        code = next_code(session, paperwork.office.agency_code, clock.now())
+    codes: list[str] = []
+
+    def take_code(session: Session) -> str:
+        codes.append(next_code(session, paperwork.office.agency_code, clock.now()))
+        return codes[0]
+
+    def keep_papers(session: Session, dossier_id: int) -> None:
+        if registration.uploads:
+            add_attachments(session, dossier_id, list(registration.uploads), actor)
+
+    # The code, the dossier and the papers received land together or not at all: no gap in the day's numbers.
     outcome = service.start(
         registration.process_id, data, actor, title=data["applicant_name"], channel=registration.channel,
-        code=code,
+        code=take_code, within=keep_papers,
     )
-    if registration.uploads:
-        with service.command() as session:
-            add_attachments(session, outcome.dossier_id, list(registration.uploads), actor)
     receipt = paperwork.issue(outcome.dossier_id, "receipt", actor, data=data)
-    return Registered(outcome.dossier_id, code, receipt, outcome.ready)
+    return Registered(outcome.dossier_id, codes[0], receipt, outcome.ready)

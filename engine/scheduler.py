@@ -1,38 +1,154 @@
-"""The timer scheduler: each tick advances the dossiers whose next timer is due."""
+"""The scheduler: each tick claims the dossiers whose next timer or clock milestone is due and advances them.
+
+Several workers may tick against one PostgreSQL database (DESIGN.md, "Scale"). A tick
+1. claims a batch in one short transaction: `SELECT … FOR UPDATE SKIP LOCKED` picks due dossiers that no
+   live claim holds, and stamps them with this worker's name and a lease (`timer_claimed_by`,
+   `timer_claimed_until`); workers claiming at once skip each other's rows instead of waiting;
+2. advances each claimed dossier in its own transaction, which first locks the row and checks that the
+   claim is still this worker's (a worker slower than its lease may have been overtaken), then fires the
+   timers that are due, escalates the milestones reached, and releases the claim — all in one commit, so
+   a timer fires exactly once;
+3. mails the alerts the escalations queued (engine.alerts).
+A worker that dies keeps its claims until the lease runs out; then any worker takes them up: no timer is
+lost, and those dossiers are late by at most the lease. On SQLite (one process) the same statements run
+without the row locks, which SQLite does not have and does not need (its writers queue).
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.engine import Engine
 
+from engine import alerts, audit
+from engine.business_calendar import load_calendar
+from engine.clock import clock
+from engine.dossier import Dossier, DossierStatus
 from engine.dossier_service import DossierService
+from engine.errors import CommandError, ProcessError
+from engine.escalation import escalate_due_milestones, rules
+from engine.notifications import SmtpSettings
 
 log = logging.getLogger(__name__)
 
+DEFAULT_INTERVAL = 5.0
+DEFAULT_BATCH = 100
+# Long against the time a batch takes (~10 ms a dossier), short against a lost worker's dossiers waiting.
+DEFAULT_LEASE = timedelta(minutes=2)
+
+_DOSSIER = Dossier.__table__
+_CLAIMABLE = (
+    select(_DOSSIER.c.id)
+    .where(_DOSSIER.c.status == DossierStatus.RUNNING,
+           or_(_DOSSIER.c.next_timer_at <= bindparam("p_now"), _DOSSIER.c.next_milestone_at <= bindparam("p_now")),
+           or_(_DOSSIER.c.timer_claimed_until.is_(None), _DOSSIER.c.timer_claimed_until <= bindparam("p_now")))
+    .limit(bindparam("p_limit"))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM = update(_DOSSIER).where(_DOSSIER.c.id.in_(bindparam("p_ids", expanding=True)))
+_HELD = (
+    select(_DOSSIER.c.next_timer_at)
+    .where(_DOSSIER.c.id == bindparam("p_id"), _DOSSIER.c.timer_claimed_by == bindparam("p_owner"))
+    .with_for_update()
+)
+_RELEASE = update(_DOSSIER).where(_DOSSIER.c.id == bindparam("p_id")).values(timer_claimed_by=None,
+                                                                             timer_claimed_until=None)
+
+
+@dataclass
+class TickReport:
+    claimed: int = 0
+    fired: int = 0  # dossiers whose timers fired
+    escalated: int = 0  # milestones escalated
+    incidents: int = 0
+    mailed: int = 0
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
 
 class TimerScheduler:
-    def __init__(self, engine: Engine, interval: float = 5.0, batch: int = 100) -> None:
+    def __init__(
+        self, engine: Engine, interval: float = DEFAULT_INTERVAL, batch: int = DEFAULT_BATCH,
+        lease: timedelta = DEFAULT_LEASE, smtp: SmtpSettings | None = None, name: str | None = None,
+    ) -> None:
         self.service = DossierService(engine)
         self.interval = interval
         self.batch = batch
+        self.lease = lease
+        self.smtp = smtp if smtp is not None else SmtpSettings.from_env()
+        self.name = name or worker_name()
         self._scheduler = BackgroundScheduler(timezone="UTC")
 
-    def tick(self) -> int:
-        """One pass: advance every due dossier, batch by batch, until none is due."""
-        total = 0
+    def claim(self) -> list[int]:
+        """Take up to `batch` due dossiers that no live claim holds."""
+        now = clock.now()
+        with self.service.command() as session:
+            conn = session.connection()
+            ids = list(conn.execute(_CLAIMABLE, {"p_now": now, "p_limit": self.batch}).scalars())
+            if ids:
+                conn.execute(_CLAIM, {"p_ids": ids, "timer_claimed_by": self.name,
+                                      "timer_claimed_until": now + self.lease})
+        return ids
+
+    def advance(self, dossier_id: int, report: TickReport) -> None:
+        """Fire the due timers and escalate the reached milestones of one claimed dossier, then release it."""
+        try:
+            with self.service.command() as session:
+                conn = session.connection()
+                held = conn.execute(_HELD, {"p_id": dossier_id, "p_owner": self.name}).first()
+                if held is None:
+                    return  # the claim expired and another worker took the dossier over
+                now = clock.now()
+                if held.next_timer_at is not None and held.next_timer_at <= now:
+                    self.service.fire_timers_in(session, dossier_id)
+                    report.fired += 1
+                calendar = load_calendar(session)
+                report.escalated += len(escalate_due_milestones(session, dossier_id, calendar, self._rules))
+                conn.execute(_RELEASE, {"p_id": dossier_id})
+        except ProcessError as err:
+            report.incidents += 1
+            self._incident(dossier_id, str(err))
+        except CommandError as err:
+            # Changed under us (a conflict): the claim lapses and a later tick tries again.
+            log.warning("dossier %s not advanced: %s", dossier_id, err)
+
+    def _incident(self, dossier_id: int, message: str) -> None:
+        """The engine failed on this dossier: park its timers until someone resolves it, keep its milestones."""
+        with self.service.command() as session:
+            session.execute(update(_DOSSIER).where(_DOSSIER.c.id == dossier_id, _DOSSIER.c.timer_claimed_by == self.name)
+                            .values(incident=message, next_timer_at=None, timer_claimed_by=None,
+                                    timer_claimed_until=None))
+            audit.record(session, actor="timer", command="incident", dossier_id=dossier_id, data={"message": message})
+
+    def tick(self) -> TickReport:
+        """One pass: claim and advance batch after batch until nothing is due, then mail the alerts."""
+        report = TickReport()
+        with self.service.read_session() as session:
+            self._rules = rules(session)
         while True:
-            fired = self.service.fire_due_timers(self.batch)
-            total += fired
-            if fired < self.batch:
-                return total
+            ids = self.claim()
+            report.claimed += len(ids)
+            for dossier_id in ids:
+                self.advance(dossier_id, report)
+            if len(ids) < self.batch:
+                break
+        report.mailed = alerts.deliver(self.service.write_session, self.smtp)
+        return report
 
     def _safe_tick(self) -> None:
         try:
             self.tick()
         except Exception:
-            log.exception("timer tick failed; the next tick retries")
+            log.exception("scheduler tick failed; the next tick retries")
 
     def start(self) -> None:
         self._scheduler.add_job(self._safe_tick, "interval", seconds=self.interval, max_instances=1,

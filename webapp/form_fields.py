@@ -14,10 +14,15 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from engine.definition import ProcessDefinition
+from engine.deployment import form_cache
+from engine.dossier import Dossier
 from engine.forms import FormDefinition, find_form, load_form
 from engine.problems import ValidationFailed
+from engine.work_item import WorkItem
 from webapp.views import platform
 
 log = logging.getLogger(__name__)
@@ -105,3 +110,19 @@ def form_for(process_id: str, name: str | None) -> tuple[FormDefinition | None, 
     except ValidationFailed as failed:
         log.error("form %s is broken: %s", path, failed)
         return None, _("Biểu mẫu “%(name)s” đang bị lỗi; xin báo chuyên viên quy trình.", name=name)
+
+
+def task_form(dossier: Dossier, item: WorkItem) -> tuple[FormDefinition | None, str | None]:
+    """The form of a work item as deployed with the dossier's version (the one the engine validates with);
+    the diagrams folder only when that version carries no forms."""
+    if not item.form:
+        return None, None
+    with platform().read_session() as db:
+        catalogue, content_hash = db.execute(
+            select(ProcessDefinition.catalogue, ProcessDefinition.content_hash)
+            .where(ProcessDefinition.id == dossier.definition_id)).one()
+        key = next((k for k in catalogue.get("forms", {}) if k.rsplit("/", 1)[-1] == item.task_spec), None)
+        if key is not None:
+            process, task = key.rsplit("/", 1)
+            return form_cache.for_task(db, dossier.definition_id, content_hash, process, task), None
+    return form_for(dossier.process_id, item.form)

@@ -26,7 +26,7 @@ from engine.inbox import ClockFilter, Cursor, inbox_page
 from engine.procedure_facts import load_facts
 from engine.reception import APPLICANT_FORM
 from engine.work_item import WorkItem, WorkItemStatus
-from webapp.form_fields import errors_by_input, form_for, read_posted, view_values
+from webapp.form_fields import errors_by_input, form_for, read_posted, task_form, view_values
 from webapp.security import ACTING_ROLES, roles_required
 from webapp.views import calendar, platform
 
@@ -135,7 +135,7 @@ def _ready(item: WorkItem) -> ReadyTask | None:
 def _render_task(item: WorkItem, dossier: Dossier, task: ReadyTask | None, *, values: dict[str, Any] | None = None,
                  errors: dict[str, str] | None = None, message: str | None = None, status: int = 200,
                  version: int | None = None) -> tuple[str, int]:
-    definition, form_problem = form_for(dossier.process_id, item.form)
+    definition, form_problem = task_form(dossier, item)
     with platform().read_session() as db:
         file = load_dossier_file(db, dossier.id, clock.now(), calendar())
         facts = load_facts(platform().office.bpmn_root, dossier.process_id, file.procedure_name if file else "")
@@ -179,7 +179,7 @@ def complete(item_id: int) -> Response | tuple[str, int]:
         return _render_task(item, dossier, task, status=409, message=_(
             "Công việc này đang do %(who)s xử lý; chỉ người đó hoặc sau khi được trả lại mới hoàn thành được.",
             who=item.assignee))
-    definition, problem = form_for(dossier.process_id, item.form)
+    definition, problem = task_form(dossier, item)
     if problem:
         return _render_task(item, dossier, task, message=problem, status=422)
     raw = read_posted(definition, request.form) if definition else {}

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-24 21:29:58.655440
+Create Date: 2026-11-24 21:33:45.902806
 """
 
 from __future__ import annotations
@@ -78,6 +78,10 @@ def upgrade() -> None:
     sa.Column('due_at', engine.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('total_due_at', engine.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('clock_paused', sa.Boolean(), nullable=False),
+    sa.Column('next_milestone_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('milestones_fired', sa.JSON(), nullable=False),
+    sa.Column('timer_claimed_by', sa.String(length=100), nullable=True),
+    sa.Column('timer_claimed_until', engine.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=100), nullable=False),
     sa.Column('updated_at', engine.db.UtcDateTime(timezone=True), nullable=False),
@@ -93,9 +97,11 @@ def upgrade() -> None:
     with op.batch_alter_table('dossier', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_dossier_definition_id'), ['definition_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_dossier_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dossier_next_milestone_at'), ['next_milestone_at'], unique=False)
         batch_op.create_index('ix_dossier_next_timer', ['next_timer_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_dossier_parent_id'), ['parent_id'], unique=False)
-        batch_op.create_index('ix_dossier_status_procedure', ['status', 'process_id'], unique=False)
+        batch_op.create_index('ix_dossier_status_procedure', ['status', 'process_id', 'clock_paused', 'due_at', 'total_due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_dossier_total_due_at'), ['total_due_at'], unique=False)
 
     op.create_table('user_role',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -321,9 +327,11 @@ def downgrade() -> None:
 
     op.drop_table('user_role')
     with op.batch_alter_table('dossier', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dossier_total_due_at'))
         batch_op.drop_index('ix_dossier_status_procedure')
         batch_op.drop_index(batch_op.f('ix_dossier_parent_id'))
         batch_op.drop_index('ix_dossier_next_timer')
+        batch_op.drop_index(batch_op.f('ix_dossier_next_milestone_at'))
         batch_op.drop_index(batch_op.f('ix_dossier_due_at'))
         batch_op.drop_index(batch_op.f('ix_dossier_definition_id'))
 
