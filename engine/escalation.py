@@ -149,8 +149,8 @@ _MILESTONE_COLUMNS = select(
 
 def escalate_due_milestones(session: Session, dossier_id: int, calendar: BusinessCalendar,
                             rule_set: list[Rule] | None = None) -> list[str]:
-    """Fire the milestones the dossier's clock has reached; returns their keys. The caller holds the
-    dossier (the scheduler's claim) and commits.
+    """Escalate the milestone the dossier's clock has reached, if any; returns the keys escalated. The
+    caller holds the dossier (the scheduler's claim) and commits.
 
     When several are reached at once (a dossier the scheduler had not seen since before its due-soon
     day), only the gravest is escalated: a "due soon" notice about a late dossier would only mislead.
@@ -182,4 +182,4 @@ def escalate_due_milestones(session: Session, dossier_id: int, calendar: Busines
         milestones_fired=fired,
         next_milestone_at=next_milestone_at(phase, row.due_at, row.total_due_at, running=running,
                                             paused=row.clock_paused, fired=fired, calendar=calendar)))
-    return [key(phase, m) for m in new]
+    return [key(phase, new[-1])] if new else []

@@ -1,12 +1,15 @@
 """Every module that declares tables is imported here, so Alembic and the tests see the whole schema."""
 
 from engine import (  # noqa: F401
+    alerts,
+    apology,
     attachment,
     audit,
     calendar_override,
     definition,
     documents,
     dossier,
+    escalation,
     numbering,
     registry,
     user,

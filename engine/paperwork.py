@@ -57,7 +57,22 @@ class Issued:
     mail: Sent | None
 
 
-def documents_for(properties: Mapping[str, str], data: Mapping[str, Any]) -> list[str]:
+# The paper each procedure issues as its result (procedures.md, column "result"); `result` in a task's
+# `documents` property stands for it, so that a shared part such as the appraisal serves every procedure.
+RESULT_KINDS = {
+    "radiation_worker_certificate": "certificate",
+    "radiation_licence_issue": "licence",
+    "radiation_licence_renewal": "licence",
+    "radiation_licence_amendment": "licence",
+    "radiation_licence_supplement": "licence",
+    "radiation_licence_reissue": "licence",
+    "xray_declaration": "declaration_confirmation",
+    "quantity_mark_declaration": "quantity_mark_declaration",
+    "quantity_mark_adjustment": "quantity_mark_declaration",
+}
+
+
+def documents_for(properties: Mapping[str, str], data: Mapping[str, Any], process_id: str = "") -> list[str]:
     """The kinds of paper the `documents` property asks for, given the submitted decision."""
     kinds = []
     decision = str(data.get("decision", ""))
@@ -66,8 +81,9 @@ def documents_for(properties: Mapping[str, str], data: Mapping[str, Any]) -> lis
         if not entry:
             continue
         condition, _, kind = entry.rpartition(":")
-        if (not condition or condition.strip() == decision) and kind.strip() in KINDS:
-            kinds.append(kind.strip())
+        kind = RESULT_KINDS.get(process_id, "") if kind.strip() == "result" else kind.strip()
+        if (not condition or condition.strip() == decision) and kind in KINDS:
+            kinds.append(kind)
     return kinds
 
 
@@ -209,7 +225,9 @@ class Paperwork:
 
     def issue_for_task(self, dossier_id: int, properties: Mapping[str, str], submitted: Mapping[str, Any],
                        actor: str) -> list[Issued]:
-        kinds = documents_for(properties, submitted)
+        with self.service.read_session() as session:
+            process_id = session.scalar(select(Dossier.process_id).where(Dossier.id == dossier_id)) or ""
+        kinds = documents_for(properties, submitted, process_id)
         if not kinds:
             return []
         data = self.service.data(dossier_id)

@@ -33,7 +33,7 @@ from engine.clock import clock
 from engine.dossier import Dossier, DossierStatus
 from engine.dossier_service import DossierService
 from engine.errors import CommandError, ProcessError
-from engine.escalation import escalate_due_milestones, rules
+from engine.escalation import Rule, escalate_due_milestones, rules
 from engine.notifications import SmtpSettings
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,7 @@ class TimerScheduler:
         self.lease = lease
         self.smtp = smtp if smtp is not None else SmtpSettings.from_env()
         self.name = name or worker_name()
+        self._rules: list[Rule] | None = None  # read once a tick
         self._scheduler = BackgroundScheduler(timezone="UTC")
 
     def claim(self) -> list[int]:
@@ -124,23 +125,28 @@ class TimerScheduler:
     def _incident(self, dossier_id: int, message: str) -> None:
         """The engine failed on this dossier: park its timers until someone resolves it, keep its milestones."""
         with self.service.command() as session:
-            session.execute(update(_DOSSIER).where(_DOSSIER.c.id == dossier_id, _DOSSIER.c.timer_claimed_by == self.name)
+            session.execute(update(_DOSSIER)
+                            .where(_DOSSIER.c.id == dossier_id, _DOSSIER.c.timer_claimed_by == self.name)
                             .values(incident=message, next_timer_at=None, timer_claimed_by=None,
                                     timer_claimed_until=None))
-            audit.record(session, actor="timer", command="incident", dossier_id=dossier_id, data={"message": message})
+            audit.record(session, actor="timer", command="incident", dossier_id=dossier_id,
+                         data={"message": message})
 
     def tick(self) -> TickReport:
         """One pass: claim and advance batch after batch until nothing is due, then mail the alerts."""
         report = TickReport()
         with self.service.read_session() as session:
             self._rules = rules(session)
+        seen: set[int] = set()
         while True:
             ids = self.claim()
             report.claimed += len(ids)
             for dossier_id in ids:
                 self.advance(dossier_id, report)
-            if len(ids) < self.batch:
+            # A dossier still due after its turn (its engine disagrees with its columns) must not spin the tick.
+            if len(ids) < self.batch or seen.issuperset(ids):
                 break
+            seen.update(ids)
         report.mailed = alerts.deliver(self.service.write_session, self.smtp)
         return report
 

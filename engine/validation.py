@@ -21,6 +21,7 @@ from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
 from engine import expressions
 from engine.bpmn_parser import MotcuaParser
 from engine.business_calendar import Duration
+from engine.documents import KINDS as DOCUMENT_KINDS
 from engine.forms import FormDefinition, load_form
 from engine.legal_clock import parse_phase_property
 from engine.problems import Problem, ValidationFailed
@@ -163,6 +164,11 @@ def _property_problems(properties: Mapping[str, str]) -> list[str]:
     if "starts-dossier-when" in properties:
         problems.extend(f"property starts-dossier-when: {m}"
                         for m in expressions.check(properties["starts-dossier-when"], "eval"))
+    for entry in filter(None, (e.strip() for e in properties.get("documents", "").split(","))):
+        kind = entry.rpartition(":")[2].strip()
+        if kind != "result" and kind not in DOCUMENT_KINDS:
+            problems.append(f"property documents: '{kind}' is not a kind of official paper "
+                            f"({', '.join(sorted(DOCUMENT_KINDS))} or result)")
     if properties.get("clock", "pause") != "pause":
         problems.append(f"property clock: '{properties['clock']}' is not understood; the only value is 'pause'")
     return problems

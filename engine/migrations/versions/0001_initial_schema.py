@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-24 21:33:45.902806
+Create Date: 2026-11-24 21:37:38.205589
 """
 
 from __future__ import annotations
@@ -39,6 +39,16 @@ def upgrade() -> None:
     sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_override')),
     sa.UniqueConstraint('date', name=op.f('uq_calendar_override_date'))
+    )
+    op.create_table('escalation_rule',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('phase', sa.String(length=100), nullable=False),
+    sa.Column('milestone', sa.String(length=20), nullable=False),
+    sa.Column('notify', sa.String(length=100), nullable=False),
+    sa.Column('by_email', sa.Boolean(), nullable=False),
+    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=100), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_escalation_rule'))
     )
     op.create_table('number_sequence',
     sa.Column('book', sa.String(length=120), nullable=False),
@@ -111,6 +121,28 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('user_role', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_role_role'), ['role'], unique=False)
+
+    op.create_table('alert',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('recipient', sa.String(length=100), nullable=False),
+    sa.Column('dossier_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=100), nullable=False),
+    sa.Column('read_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('email', sa.String(length=200), nullable=True),
+    sa.Column('mail_status', sa.String(length=10), nullable=False),
+    sa.Column('mailed_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('mail_error', sa.Text(), nullable=True),
+    sa.Column('message_id', sa.String(length=300), nullable=True),
+    sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_alert_dossier_id_dossier')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_alert'))
+    )
+    with op.batch_alter_table('alert', schema=None) as batch_op:
+        batch_op.create_index('ix_alert_mail', ['mail_status', 'id'], unique=False)
+        batch_op.create_index('ix_alert_recipient', ['recipient', 'read_at', 'id'], unique=False)
 
     op.create_table('attachment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -249,6 +281,21 @@ def upgrade() -> None:
         batch_op.create_index('ix_work_item_dossier', ['dossier_id', 'status'], unique=False)
         batch_op.create_index('ix_work_item_inbox', ['status', 'role', 'due_at', 'id'], unique=False)
 
+    op.create_table('deadline_extension',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('dossier_id', sa.Integer(), nullable=False),
+    sa.Column('new_appointment_on', sa.Date(), nullable=False),
+    sa.Column('previous_appointment_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('before_due', sa.Boolean(), nullable=False),
+    sa.Column('document_id', sa.Integer(), nullable=True),
+    sa.Column('recorded_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_by', sa.String(length=100), nullable=False),
+    sa.ForeignKeyConstraint(['document_id'], ['document.id'], name=op.f('fk_deadline_extension_document_id_document')),
+    sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_deadline_extension_dossier_id_dossier')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_deadline_extension')),
+    sa.UniqueConstraint('dossier_id', name=op.f('uq_deadline_extension_dossier_id'))
+    )
     op.create_table('registry_licence_device',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('licence_id', sa.Integer(), nullable=False),
@@ -294,6 +341,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_registry_licence_device_licence_id'))
 
     op.drop_table('registry_licence_device')
+    op.drop_table('deadline_extension')
     with op.batch_alter_table('work_item', schema=None) as batch_op:
         batch_op.drop_index('ix_work_item_inbox')
         batch_op.drop_index('ix_work_item_dossier')
@@ -322,6 +370,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_attachment_dossier')
 
     op.drop_table('attachment')
+    with op.batch_alter_table('alert', schema=None) as batch_op:
+        batch_op.drop_index('ix_alert_recipient')
+        batch_op.drop_index('ix_alert_mail')
+
+    op.drop_table('alert')
     with op.batch_alter_table('user_role', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_role_role'))
 
@@ -341,5 +394,6 @@ def downgrade() -> None:
 
     op.drop_table('process_definition')
     op.drop_table('number_sequence')
+    op.drop_table('escalation_rule')
     op.drop_table('calendar_override')
     op.drop_table('app_user')
