@@ -14,11 +14,19 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Browser code comes from npm (package.json + lock) and is copied, never committed.
-ASSETS := webapp/static/dist/htmx.min.js
+DIST := webapp/static/dist
+ASSETS := $(DIST)/.copied
 $(ASSETS): package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
-	mkdir -p webapp/static/dist
-	cp node_modules/htmx.org/dist/htmx.min.js $(ASSETS)
+	mkdir -p $(DIST)/bpmn-js $(DIST)/dmn-js
+	cp node_modules/htmx.org/dist/htmx.min.js $(DIST)/
+	# The analysts' studio: the prebuilt distro bundles of bpmn-js and dmn-js, with their styles and fonts.
+	cp node_modules/bpmn-js/LICENSE node_modules/bpmn-js/dist/bpmn-modeler.production.min.js \
+	   node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js $(DIST)/bpmn-js/
+	cp -r node_modules/bpmn-js/dist/assets/. $(DIST)/bpmn-js/
+	cp node_modules/dmn-js/LICENSE node_modules/dmn-js/dist/dmn-modeler.production.min.js $(DIST)/dmn-js/
+	cp -r node_modules/dmn-js/dist/assets/. $(DIST)/dmn-js/
+	touch $@
 
 assets: $(ASSETS)
 

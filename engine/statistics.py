@@ -144,7 +144,7 @@ def compute(session: Session, start: date, end: date, now: datetime, calendar: B
         else:
             row.received_desk += 1
         legal = LegalClock.from_dict(d.legal_clock) if d.legal_clock else None
-        if d.finished_at is not None and d.finished_at < as_of:
+        if d.finished_at is not None and d.finished_at < closes:
             if d.status == DossierStatus.CANCELLED or d.refused:
                 row.returned += 1
             else:

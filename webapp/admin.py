@@ -1,10 +1,18 @@
-"""Administration: for now the list of users and their roles (managing them comes with its issue)."""
+"""Administration: the users and their roles, and the calendar's yearly overrides (bridge days, worked
+Saturdays) that the Government decides and the administrator records."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import date
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from engine import audit
+from engine.business_calendar import FIRST_YEAR, LAST_YEAR, load_calendar
+from engine.calendar_override import OverrideKind, add_override, list_overrides, remove_override
+from engine.clock import clock
 from engine.user import User
 from webapp.security import roles_required
 from webapp.views import platform
@@ -18,3 +26,65 @@ def index() -> str:
     with platform().read_session() as db:
         users = list(db.scalars(select(User).order_by(User.username)))
     return render_template("placeholder/admin.html", users=users)
+
+
+@bp.get("/calendar")
+@roles_required("admin")
+def calendar() -> str:
+    year = request.args.get("year", type=int) or clock.now().year
+    year = min(max(year, FIRST_YEAR), LAST_YEAR)
+    with platform().read_session() as db:
+        working_calendar = load_calendar(db)
+        overrides = list_overrides(db, year)
+    return render_template(
+        "admin/calendar.html", year=year, overrides=overrides, kinds=list(OverrideKind),
+        days_off=working_calendar.non_working_days(year), saturdays=working_calendar.working_saturdays(year),
+        years=range(FIRST_YEAR, LAST_YEAR + 1),
+        weekdays=[_("Thứ Hai"), _("Thứ Ba"), _("Thứ Tư"), _("Thứ Năm"), _("Thứ Sáu"), _("Thứ Bảy"), _("Chủ nhật")],
+    )
+
+
+@bp.post("/calendar/overrides")
+@roles_required("admin")
+def add_calendar_override() -> object:
+    errors = {}
+    try:
+        day = date.fromisoformat(request.form.get("day", ""))
+    except ValueError:
+        errors["day"] = _("Ngày không hợp lệ")
+    kind = request.form.get("kind", "")
+    if kind not in set(OverrideKind):
+        errors["kind"] = _("Chọn ngày nghỉ hoặc ngày làm việc")
+    reason = request.form.get("reason", "").strip()
+    if not reason:
+        errors["reason"] = _("Ghi rõ căn cứ (số văn bản của Chính phủ, Bộ)")
+    if not errors:
+        with platform().dossiers.command() as db:
+            if any(o.day == day for o in list_overrides(db, day.year)):
+                errors["day"] = _("Ngày này đã có điều chỉnh; xóa điều chỉnh cũ trước")
+            else:
+                add_override(db, day, kind, reason, g.user.username)
+                audit.record(db, actor=g.user.username, command="calendar_override_add",
+                             data={"day": day.isoformat(), "kind": kind, "reason": reason})
+    if errors:
+        for message in errors.values():
+            flash(message, "error")
+        return redirect(url_for("admin.calendar", year=request.form.get("year")))
+    flash(_("Đã ghi điều chỉnh lịch làm việc ngày %(day)s.", day=day.strftime("%d/%m/%Y")), "success")
+    return redirect(url_for("admin.calendar", year=day.year))
+
+
+@bp.post("/calendar/overrides/<day>/delete")
+@roles_required("admin")
+def remove_calendar_override(day: str) -> object:
+    try:
+        when = date.fromisoformat(day)
+        with platform().dossiers.command() as db:
+            remove_override(db, when)
+            audit.record(db, actor=g.user.username, command="calendar_override_remove",
+                         data={"day": when.isoformat()})
+    except (ValueError, LookupError):
+        flash(_("Không có điều chỉnh nào vào ngày này."), "error")
+        return redirect(url_for("admin.calendar"))
+    flash(_("Đã xóa điều chỉnh ngày %(day)s.", day=when.strftime("%d/%m/%Y")), "success")
+    return redirect(url_for("admin.calendar", year=when.year))
