@@ -114,6 +114,13 @@ def _check_tree(name: str, tree: etree._Element) -> list[Problem]:
         for node in tree.iter(f"{{{BPMN_NS}}}{tag}"):
             element = node.get("id") if not tag.endswith("EventDefinition") else _owner_id(node)
             problems.append(Problem(name, element or _owner_id(node), message))
+    for node in tree.xpath(".//bpmn:scriptTask[.//spiffworkflow:preScript or .//spiffworkflow:postScript]",
+                           namespaces=NS):
+        problems.append(Problem(name, node.get("id", ""), "pre- and post-scripts of a script task are never run "
+                                                          "by the engine: put their statements in the script"))
+    for node in tree.xpath(".//bpmn:*[@id='Start' or @id='End']", namespaces=NS):
+        problems.append(Problem(name, node.get("id"), f"the id '{node.get('id')}' is reserved by the engine "
+                                                      "(its own start and end): choose another id"))
     for xpath, mode, what in EXPRESSION_XPATHS:
         for node in tree.xpath(xpath, namespaces=NS):
             text = (node.text or "").strip()

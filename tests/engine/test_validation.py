@@ -131,3 +131,14 @@ def test_miwg_reference_diagrams_get_a_clean_verdict(name: str) -> None:
 
 def test_all_twenty_one_miwg_diagrams_are_there() -> None:
     assert len(list(MIWG.glob("*.bpmn"))) == 21
+
+
+def test_constructs_the_engine_would_silently_mishandle_are_named() -> None:
+    text = (read("licence_demo.bpmn")
+            .replace('<bpmn:startEvent id="start"', '<bpmn:startEvent id="Start"')
+            .replace('sourceRef="start"', 'sourceRef="Start"')
+            .replace('<bpmn:script>fee =', '<bpmn:extensionElements><spiffworkflow:preScript>x = 1'
+                     '</spiffworkflow:preScript></bpmn:extensionElements><bpmn:script>fee ='))
+    problems = {(p.element_id, p.message.split(":")[0]) for p in parse_bundle(bundle("p.bpmn", text)).problems}
+    assert ("compute_fee", "pre- and post-scripts of a script task are never run by the engine") in problems
+    assert ("Start", "the id 'Start' is reserved by the engine (its own start and end)") in problems
