@@ -22,11 +22,12 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from engine.clock import clock
 from engine.db import Base
-from engine.notifications import SmtpSettings, send
+from engine.notifications import Sent, SmtpSettings, send
 from engine.user import User, UserRole
 
 # A mail being sent is taken back by another worker after this long (its sender died meanwhile).
 SENDING_LEASE = timedelta(minutes=10)
+NO_SERVER = "no SMTP server configured (MOTCUA_SMTP_HOST)"
 
 
 class MailStatus(enum.StrEnum):
@@ -86,18 +87,19 @@ def people(session: Session, *, usernames: Iterable[str] = (), roles: Iterable[s
 
 def notify(
     session: Session, recipients: Iterable[Recipient], *, kind: str, subject: str, body: str, actor: str,
-    dossier_id: int | None = None, mail: bool = True,
+    dossier_id: int | None = None, mail: bool = True, in_app_only: Iterable[Recipient] = (),
 ) -> list[str]:
-    """One alert per recipient, queued for mail when asked and they have an address; the caller commits."""
+    """One alert per recipient, queued for mail (when `mail` and they have an address), and one in the app
+    only for each of `in_app_only`; returns who was told. The caller commits."""
     now = clock.now()
     rows = [
         {"recipient": r.username, "dossier_id": dossier_id, "kind": kind, "subject": subject[:300], "body": body,
          "created_at": now, "created_by": actor, "email": r.email or None,
-         "mail_status": MailStatus.PENDING if mail and r.email else MailStatus.NONE}
-        for r in recipients
+         "mail_status": MailStatus.PENDING if mailed and r.email else MailStatus.NONE}
+        for group, mailed in ((recipients, mail), (in_app_only, False)) for r in group
     ]
     if rows:
-        session.execute(insert(_ALERT), rows)
+        session.connection().execute(_INSERT, rows)
     return [r["recipient"] for r in rows]
 
 
@@ -125,8 +127,14 @@ def compose(settings: SmtpSettings, to: str, subject: str, body: str) -> EmailMe
     return message
 
 
-def deliver(session_factory: sessionmaker, smtp: SmtpSettings | None, limit: int = 50) -> int:
-    """Mail the queued alerts; returns how many were sent. Workers may run this side by side."""
+@dataclass(frozen=True)
+class Delivered:
+    taken: int
+    sent: int
+
+
+def deliver(session_factory: sessionmaker, smtp: SmtpSettings | None, limit: int = 50) -> Delivered:
+    """Mail up to `limit` queued alerts. Workers may run this side by side."""
     now = clock.now()
     with session_factory() as session:
         taken = session.execute(
@@ -141,15 +149,18 @@ def deliver(session_factory: sessionmaker, smtp: SmtpSettings | None, limit: int
         session.commit()
     results = []
     for alert in taken:
-        message = compose(smtp or SmtpSettings(host=""), alert.email, alert.subject, alert.body)
-        sent = send(smtp, message)
+        if smtp is None:
+            sent = Sent(alert.email, alert.subject, None, NO_SERVER)
+        else:
+            sent = send(smtp, compose(smtp, alert.email, alert.subject, alert.body))
         results.append({"p_id": alert.id, "mail_status": MailStatus.SENT if sent.ok else MailStatus.FAILED,
                         "message_id": sent.message_id, "mail_error": sent.error, "mailed_at": clock.now()})
     if results:
         with session_factory() as session:
             session.connection().execute(_RECORD_MAIL, results)
             session.commit()
-    return sum(r["mail_status"] == MailStatus.SENT for r in results)
+    return Delivered(len(results), sum(r["mail_status"] == MailStatus.SENT for r in results))
 
 
+_INSERT = insert(_ALERT)
 _RECORD_MAIL = update(_ALERT).where(_ALERT.c.id == bindparam("p_id"))

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from engine import audit
 from engine.clock import clock
 from engine.db import Base
-from engine.roles import BY_CODE
 from engine.user import User, find_user
 
 PREFIX = "mc_"

@@ -99,8 +99,9 @@ def _register() -> None:
     from engine.bench import bench
     from engine.calendar_cli import calendar_group
     from engine.decisions.cli import decide, dmn_tck
+    from engine.token_cli import token_group
 
-    for command in (bench, calendar_group, decide, dmn_tck):
+    for command in (bench, calendar_group, decide, dmn_tck, token_group):
         cli.add_command(command)
 
 

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base
@@ -36,6 +36,10 @@ class Dossier(Base):
         Index("ix_dossier_next_timer", "next_timer_at"),
         # The supervisors' counts by procedure and clock state read only this index (engine.monitoring).
         Index("ix_dossier_status_procedure", "status", "process_id", "clock_paused", "due_at", "total_due_at"),
+        # The supervisors' list of dossiers due soon by their total deadline; finished dossiers keep theirs,
+        # so only the running ones are indexed.
+        Index("ix_dossier_running_total_due", "total_due_at", postgresql_where=text("status = 'running'"),
+              sqlite_where=text("status = 'running'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,7 +57,7 @@ class Dossier(Base):
     # The legal clock (engine.legal_clock, as its event log) and what supervisors query of it.
     legal_clock: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     due_at: Mapped[datetime | None] = mapped_column(index=True)
-    total_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    total_due_at: Mapped[datetime | None]
     clock_paused: Mapped[bool] = mapped_column(default=False)
     # When the legal clock next crosses a milestone (due soon, overdue) not yet escalated, and the
     # milestones already escalated as "phase:milestone" (engine.escalation): each fires once.

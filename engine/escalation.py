@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, select, update
+from sqlalchemy import String, bindparam, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine import alerts, audit
-from engine.business_calendar import BusinessCalendar
+from engine.business_calendar import BusinessCalendar, load_calendar
 from engine.clock import clock
 from engine.db import Base
 from engine.definition import ProcessDefinition
@@ -25,6 +25,7 @@ from engine.dossier import Dossier, DossierStatus
 from engine.legal_clock import LegalClock
 from engine.milestones import Milestone, deadline, key, next_milestone_at, reached
 from engine.roles import BY_CODE
+from engine.user import User
 from engine.vietnamese_text import last_day
 from engine.work_item import WorkItem, WorkItemStatus
 
@@ -107,22 +108,52 @@ def rules_for(all_rules: list[Rule], phase: str | None, milestone: Milestone) ->
     return own or [r for r in all_rules if r.milestone == milestone and r.phase == ANY_PHASE]
 
 
-def recipients(session: Session, dossier_id: int, chosen: list[Rule]) -> tuple[list[alerts.Recipient],
-                                                                               list[alerts.Recipient]]:
-    """Who the rules name for this dossier: (by e-mail and in the app, in the app only)."""
-    items = session.execute(select(WorkItem.assignee, WorkItem.role).where(
-        WorkItem.dossier_id == dossier_id, WorkItem.status == WorkItemStatus.OPEN)).all()
-    holders = {"usernames": {a for a, _ in items if a}, "roles": {r for a, r in items if not a}}
+@dataclass(frozen=True)
+class Context:
+    """What escalating needs beyond the dossier, read once per scheduler tick: the rules, the people
+    (users are few; a dictionary beats a query per dossier) and the procedures' names."""
 
-    def named(rule: Rule) -> list[alerts.Recipient]:
-        if rule.notify == ASSIGNEE:
-            return alerts.people(session, usernames=holders["usernames"], roles=holders["roles"])
-        return alerts.people(session, roles=[rule.notify])
+    rules: list[Rule]
+    by_role: dict[str, list[alerts.Recipient]]
+    by_name: dict[str, alerts.Recipient]
+    procedures: dict[str, str]
+    calendar: BusinessCalendar
 
-    mailed = {p.username: p for rule in chosen if rule.by_email for p in named(rule)}
-    app_only = {p.username: p for rule in chosen if not rule.by_email for p in named(rule)
-                if p.username not in mailed}
-    return list(mailed.values()), list(app_only.values())
+    @classmethod
+    def load(cls, session: Session) -> Context:
+        by_role: dict[str, list[alerts.Recipient]] = {}
+        by_name = {}
+        for user in session.scalars(select(User).where(User.active.is_(True)).order_by(User.username)):
+            person = alerts.Recipient(user.username, user.email or "")
+            by_name[user.username] = person
+            for role in user.roles:
+                by_role.setdefault(role, []).append(person)
+        procedures = dict(session.execute(select(ProcessDefinition.process_id, ProcessDefinition.name)
+                                          .order_by(ProcessDefinition.version)).all())
+        return cls(rules(session), by_role, by_name, procedures, load_calendar(session))
+
+    def recipients(self, session: Session, dossier_id: int, chosen: list[Rule]) -> tuple[list[alerts.Recipient],
+                                                                                       list[alerts.Recipient]]:
+        """Who the rules name for this dossier: (by e-mail and in the app, in the app only)."""
+        holders: list[alerts.Recipient] = []
+        if any(r.notify == ASSIGNEE for r in chosen):
+            for assignee, role in session.execute(_HOLDERS, {"p_id": dossier_id}):
+                if assignee:
+                    holders += [self.by_name[assignee]] if assignee in self.by_name else []
+                else:
+                    holders += self.by_role.get(role, [])
+
+        def named(rule: Rule) -> list[alerts.Recipient]:
+            return holders if rule.notify == ASSIGNEE else self.by_role.get(rule.notify, [])
+
+        mailed = {p.username: p for rule in chosen if rule.by_email for p in named(rule)}
+        app_only = {p.username: p for rule in chosen if not rule.by_email for p in named(rule)
+                    if p.username not in mailed}
+        return sorted(mailed.values(), key=_name), sorted(app_only.values(), key=_name)
+
+
+def _name(person: alerts.Recipient) -> str:
+    return person.username
 
 
 def _message(dossier: Any, procedure: str, phase: str | None, milestone: Milestone, due: datetime) -> tuple[str, str]:
@@ -140,15 +171,17 @@ def _message(dossier: Any, procedure: str, phase: str | None, milestone: Milesto
 
 
 _DOSSIER = Dossier.__table__
-_MILESTONE_COLUMNS = select(
+_MILESTONES = select(
     _DOSSIER.c.id, _DOSSIER.c.code, _DOSSIER.c.title, _DOSSIER.c.process_id, _DOSSIER.c.status,
     _DOSSIER.c.legal_clock, _DOSSIER.c.due_at, _DOSSIER.c.total_due_at, _DOSSIER.c.clock_paused,
-    _DOSSIER.c.milestones_fired,
-)
+    _DOSSIER.c.milestones_fired, _DOSSIER.c.next_milestone_at,
+).where(_DOSSIER.c.id == bindparam("p_id"))
+_RECORD = update(_DOSSIER).where(_DOSSIER.c.id == bindparam("p_id"))
+_HOLDERS = select(WorkItem.__table__.c.assignee, WorkItem.__table__.c.role).where(
+    WorkItem.__table__.c.dossier_id == bindparam("p_id"), WorkItem.__table__.c.status == WorkItemStatus.OPEN)
 
 
-def escalate_due_milestones(session: Session, dossier_id: int, calendar: BusinessCalendar,
-                            rule_set: list[Rule] | None = None) -> list[str]:
+def escalate_due_milestones(session: Session, dossier_id: int, context: Context) -> list[str]:
     """Escalate the milestone the dossier's clock has reached, if any; returns the keys escalated. The
     caller holds the dossier (the scheduler's claim) and commits.
 
@@ -156,30 +189,25 @@ def escalate_due_milestones(session: Session, dossier_id: int, calendar: Busines
     day), only the gravest is escalated: a "due soon" notice about a late dossier would only mislead.
     """
     now = clock.now()
-    row = session.execute(_MILESTONE_COLUMNS.where(_DOSSIER.c.id == dossier_id)).one()
+    row = session.execute(_MILESTONES, {"p_id": dossier_id}).one()
     fired = list(row.milestones_fired or [])
     running = row.status == DossierStatus.RUNNING
     phase = LegalClock.from_dict(row.legal_clock).current_phase if row.legal_clock else None
     due = deadline(row.due_at, row.total_due_at)
     new: list[Milestone] = []
     if running and not row.clock_paused and due is not None:
-        new = reached(phase, due, fired, now, calendar)
+        new = reached(phase, due, fired, now, context.calendar)
     if new:
         gravest = new[-1]
-        chosen = rules_for(rule_set if rule_set is not None else rules(session), phase, gravest)
-        mailed, app_only = recipients(session, dossier_id, chosen)
-        procedure = session.scalar(select(ProcessDefinition.name).where(
-            ProcessDefinition.process_id == row.process_id).order_by(ProcessDefinition.version.desc()).limit(1))
-        subject, body = _message(row, procedure or row.process_id, phase, gravest, due)
-        told = alerts.notify(session, mailed, kind=gravest, subject=subject, body=body, actor="timer",
-                             dossier_id=dossier_id)
-        told += alerts.notify(session, app_only, kind=gravest, subject=subject, body=body, actor="timer",
-                              dossier_id=dossier_id, mail=False)
+        mailed, app_only = context.recipients(session, dossier_id, rules_for(context.rules, phase, gravest))
+        subject, body = _message(row, context.procedures.get(row.process_id, row.process_id), phase, gravest, due)
+        told = alerts.notify(session, mailed, in_app_only=app_only, kind=gravest, subject=subject, body=body,
+                             actor="timer", dossier_id=dossier_id)
         fired += [key(phase, m) for m in new]
         audit.record(session, actor="timer", command="escalate", dossier_id=dossier_id,
                      data={"milestone": key(phase, gravest), "due": due.isoformat(), "notified": told})
-    session.execute(update(_DOSSIER).where(_DOSSIER.c.id == dossier_id).values(
-        milestones_fired=fired,
-        next_milestone_at=next_milestone_at(phase, row.due_at, row.total_due_at, running=running,
-                                            paused=row.clock_paused, fired=fired, calendar=calendar)))
+    following = next_milestone_at(phase, row.due_at, row.total_due_at, running=running, paused=row.clock_paused,
+                                  fired=fired, calendar=context.calendar)
+    if new or following != row.next_milestone_at:
+        session.execute(_RECORD, {"p_id": dossier_id, "milestones_fired": fired, "next_milestone_at": following})
     return [key(phase, new[-1])] if new else []

@@ -2,6 +2,7 @@
 
 from engine import (  # noqa: F401
     alerts,
+    api_token,
     apology,
     attachment,
     audit,
@@ -12,6 +13,8 @@ from engine import (  # noqa: F401
     escalation,
     numbering,
     registry,
+    studio_draft,
+    tracking,
     user,
     work_item,
 )

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -124,21 +124,27 @@ class AtRisk:
 
 def at_risk(session: Session, t: Thresholds, *, process_id: str | None = None,
             limit: int = AT_RISK_LIMIT) -> list[AtRisk]:
-    """Running dossiers due soon or overdue, most urgent first, with who holds their open work."""
+    """Running dossiers due soon or overdue, most urgent first, with who holds their open work.
+
+    The earliest `limit` by the earlier of two deadlines are among the earliest `limit` by each: two
+    ordered index range reads (ix_dossier_due_at, ix_dossier_running_total_due), merged here.
+    """
     d = Dossier.__table__.c
-    _, near = _conditions(t)
-    earliest = case((d.total_due_at.is_(None), d.due_at), (d.due_at.is_(None), d.total_due_at),
-                    (d.total_due_at < d.due_at, d.total_due_at), else_=d.due_at)
-    query = (select(d.id, d.code, d.title, d.process_id, d.due_at, d.total_due_at,
-                    DeadlineExtension.new_appointment_on)
-             .outerjoin(DeadlineExtension, DeadlineExtension.dossier_id == d.id)
-             .where(d.status == DossierStatus.RUNNING, near).order_by(earliest, d.id).limit(limit))
+    base = (select(d.id, d.code, d.title, d.process_id, d.due_at, d.total_due_at,
+                   DeadlineExtension.new_appointment_on)
+            .outerjoin(DeadlineExtension, DeadlineExtension.dossier_id == d.id)
+            # A literal, not a parameter: PostgreSQL proves the partial index's predicate from it.
+            .where(d.status == literal_column(f"'{DossierStatus.RUNNING.value}'"), d.clock_paused.is_(False)))
     if process_id:
-        query = query.where(d.process_id == process_id)
+        base = base.where(d.process_id == process_id)
+    found = {}
+    for column in (d.due_at, d.total_due_at):
+        for r in session.execute(base.where(column <= t.soon).order_by(column, d.id).limit(limit)):
+            found[r.id] = r
     rows = {}
-    for r in session.execute(query):
+    for r in sorted(found.values(), key=lambda r: (deadline(r.due_at, r.total_due_at), r.id))[:limit]:
         due = deadline(r.due_at, r.total_due_at)
-        assert due is not None  # `near` holds only for dossiers with a deadline
+        assert due is not None  # both reads ask for a deadline
         rows[r.id] = AtRisk(r.id, r.code, r.title, r.process_id, due, t.state(due, False), r.due_at, r.total_due_at,
                             r.new_appointment_on)
     if rows:
@@ -197,6 +203,7 @@ def officers_by_role(session: Session) -> dict[str, list[tuple[str, str]]]:
 @dataclass(frozen=True)
 class Spot:
     element: str  # the diagram element: the task, or the call activity the task runs inside
+    name: str
     tasks: tuple[str, ...]
     count: int
     mean_wait_s: float
@@ -255,7 +262,9 @@ def heatmap(session: Session, process_id: str, now: datetime) -> Heatmap | None:
         .where(WorkItem.status == WorkItemStatus.OPEN, Dossier.process_id == process_id)
         .group_by(WorkItem.task_spec)
     ).all()
-    placed = _placement(definition.catalogue or {}, process_id)
+    catalogue = definition.catalogue or {}
+    placed = _placement(catalogue, process_id)
+    names = {task_id: info.get("name") or task_id for task_id, info in catalogue.get("tasks", {}).items()}
     now_s = now.timestamp()
     grouped: dict[str, list[tuple[str, int, float, float]]] = {}
     elsewhere = []
@@ -264,11 +273,12 @@ def heatmap(session: Session, process_id: str, now: datetime) -> Heatmap | None:
         if task in placed:
             grouped.setdefault(placed[task], []).append(entry)
         else:
-            elsewhere.append(Spot(task, (task,), count, entry[2], entry[3]))
+            elsewhere.append(Spot(task, names.get(task, task), (task,), count, entry[2], entry[3]))
     spots = []
     for element, entries in grouped.items():
         count = sum(e[1] for e in entries)
         mean = sum(e[1] * e[2] for e in entries) / count
-        spots.append(Spot(element, tuple(sorted(e[0] for e in entries)), count, mean, max(e[3] for e in entries)))
+        spots.append(Spot(element, names.get(element, element), tuple(sorted(e[0] for e in entries)), count, mean,
+                          max(e[3] for e in entries)))
     return Heatmap(process_id, definition.name, definition.version, _main_diagram(definition.files, process_id),
                    sorted(spots, key=lambda s: -s.count), elsewhere)

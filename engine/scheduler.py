@@ -28,12 +28,11 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.engine import Engine
 
 from engine import alerts, audit
-from engine.business_calendar import load_calendar
 from engine.clock import clock
-from engine.dossier import Dossier, DossierStatus
+from engine.dossier import Dossier
 from engine.dossier_service import DossierService
 from engine.errors import CommandError, ProcessError
-from engine.escalation import Rule, escalate_due_milestones, rules
+from engine.escalation import Context, escalate_due_milestones
 from engine.notifications import SmtpSettings
 
 log = logging.getLogger(__name__)
@@ -42,24 +41,27 @@ DEFAULT_INTERVAL = 5.0
 DEFAULT_BATCH = 100
 # Long against the time a batch takes (~10 ms a dossier), short against a lost worker's dossiers waiting.
 DEFAULT_LEASE = timedelta(minutes=2)
+MAIL_BATCH = 50
 
 _DOSSIER = Dossier.__table__
+# Only running dossiers have a next timer or milestone (a command clears both when a dossier ends), so the
+# status is not asked: with it, SQLite would scan the running dossiers instead of the two due ranges.
 _CLAIMABLE = (
     select(_DOSSIER.c.id)
-    .where(_DOSSIER.c.status == DossierStatus.RUNNING,
-           or_(_DOSSIER.c.next_timer_at <= bindparam("p_now"), _DOSSIER.c.next_milestone_at <= bindparam("p_now")),
+    .where(or_(_DOSSIER.c.next_timer_at <= bindparam("p_now"), _DOSSIER.c.next_milestone_at <= bindparam("p_now")),
            or_(_DOSSIER.c.timer_claimed_until.is_(None), _DOSSIER.c.timer_claimed_until <= bindparam("p_now")))
     .limit(bindparam("p_limit"))
     .with_for_update(skip_locked=True)
 )
 _CLAIM = update(_DOSSIER).where(_DOSSIER.c.id.in_(bindparam("p_ids", expanding=True)))
 _HELD = (
-    select(_DOSSIER.c.next_timer_at)
+    select(_DOSSIER.c.next_timer_at, _DOSSIER.c.next_milestone_at)
     .where(_DOSSIER.c.id == bindparam("p_id"), _DOSSIER.c.timer_claimed_by == bindparam("p_owner"))
     .with_for_update()
 )
-_RELEASE = update(_DOSSIER).where(_DOSSIER.c.id == bindparam("p_id")).values(timer_claimed_by=None,
-                                                                             timer_claimed_until=None)
+# Releasing returns when the next milestone falls, as the command that fired the timer computed it.
+_RELEASE = (update(_DOSSIER).where(_DOSSIER.c.id == bindparam("p_id"))
+            .values(timer_claimed_by=None, timer_claimed_until=None).returning(_DOSSIER.c.next_milestone_at))
 
 
 @dataclass
@@ -69,6 +71,11 @@ class TickReport:
     escalated: int = 0  # milestones escalated
     incidents: int = 0
     mailed: int = 0
+
+    def __str__(self) -> str:
+        # `motcua worker --once` prints "fired: <this>".
+        return (f"{self.fired} (claimed {self.claimed}, milestones escalated {self.escalated}, "
+                f"incidents {self.incidents}, mails sent {self.mailed})")
 
 
 def worker_name() -> str:
@@ -86,7 +93,7 @@ class TimerScheduler:
         self.lease = lease
         self.smtp = smtp if smtp is not None else SmtpSettings.from_env()
         self.name = name or worker_name()
-        self._rules: list[Rule] | None = None  # read once a tick
+        self._context: Context | None = None  # read once a tick
         self._scheduler = BackgroundScheduler(timezone="UTC")
 
     def claim(self) -> list[int]:
@@ -109,12 +116,19 @@ class TimerScheduler:
                 if held is None:
                     return  # the claim expired and another worker took the dossier over
                 now = clock.now()
-                if held.next_timer_at is not None and held.next_timer_at <= now:
+                context = self._context or Context.load(session)
+                timer = held.next_timer_at if held.next_timer_at is not None and held.next_timer_at <= now else None
+                milestone = held.next_milestone_at
+                # In the order they happened: a milestone reached before the timer fired is told even if the
+                # timer then ends its phase; after a timer, the new phase may have reached milestones too.
+                if milestone is not None and milestone <= now and (timer is None or milestone <= timer):
+                    report.escalated += len(escalate_due_milestones(session, dossier_id, context))
+                if timer is not None:
                     self.service.fire_timers_in(session, dossier_id)
                     report.fired += 1
-                calendar = load_calendar(session)
-                report.escalated += len(escalate_due_milestones(session, dossier_id, calendar, self._rules))
-                conn.execute(_RELEASE, {"p_id": dossier_id})
+                following = conn.execute(_RELEASE, {"p_id": dossier_id}).scalar_one()
+                if timer is not None and following is not None and following <= now:
+                    report.escalated += len(escalate_due_milestones(session, dossier_id, context))
         except ProcessError as err:
             report.incidents += 1
             self._incident(dossier_id, str(err))
@@ -133,10 +147,19 @@ class TimerScheduler:
                          data={"message": message})
 
     def tick(self) -> TickReport:
-        """One pass: claim and advance batch after batch until nothing is due, then mail the alerts."""
+        """One pass: advance what is due, then mail the alerts it queued."""
+        report = self.advance_due()
+        while True:
+            delivered = alerts.deliver(self.service.write_session, self.smtp, MAIL_BATCH)
+            report.mailed += delivered.sent
+            if delivered.taken < MAIL_BATCH:
+                return report
+
+    def advance_due(self) -> TickReport:
+        """Claim and advance batch after batch until nothing is due."""
         report = TickReport()
         with self.service.read_session() as session:
-            self._rules = rules(session)
+            self._context = Context.load(session)
         seen: set[int] = set()
         while True:
             ids = self.claim()
@@ -147,7 +170,6 @@ class TimerScheduler:
             if len(ids) < self.batch or seen.issuperset(ids):
                 break
             seen.update(ids)
-        report.mailed = alerts.deliver(self.service.write_session, self.smtp)
         return report
 
     def _safe_tick(self) -> None:

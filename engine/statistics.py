@@ -128,7 +128,7 @@ def compute(session: Session, start: date, end: date, now: datetime, calendar: B
     refused = exists().where(Document.dossier_id == Dossier.id, Document.kind == "refusal")
     query = (select(Dossier.process_id, Dossier.channel, Dossier.status, Dossier.created_at, Dossier.finished_at,
                     Dossier.legal_clock, refused.label("refused"))
-             .where(Dossier.created_at < as_of, or_(Dossier.finished_at.is_(None), Dossier.finished_at >= opens)))
+             .where(Dossier.created_at < closes, or_(Dossier.finished_at.is_(None), Dossier.finished_at >= opens)))
     if process_id:
         query = query.where(Dossier.process_id == process_id)
     names = procedure_names(session)

@@ -83,9 +83,10 @@ def remind(session: Session, dossier_id: int, actor: str, note: str = "") -> lis
                            roles=[r for a, r, _ in items if not a])
     code = _label(session, dossier_id)
     steps = ", ".join(sorted({n for _, _, n in items}))
+    extra = f" {note.strip()}" if note.strip() else ""
     told = alerts.notify(session, people, kind="reminder", actor=actor, dossier_id=dossier_id,
                          subject=f"Nhắc việc: hồ sơ {code}",
-                         body=f"{actor} nhắc bạn xử lý hồ sơ {code} (bước: {steps}).{f' {note.strip()}' if note else ''}\n"
+                         body=f"{actor} nhắc bạn xử lý hồ sơ {code} (bước: {steps}).{extra}\n"
                               f"Xem hồ sơ: /dossiers/{dossier_id}")
     audit.record(session, actor=actor, command="remind", dossier_id=dossier_id,
                  data={"to": told, "note": note.strip()})

@@ -22,7 +22,6 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from engine.attachment import Attachment
 from engine.business_calendar import BusinessCalendar
 from engine.db import Base
 from engine.definition import ProcessDefinition
@@ -94,6 +93,7 @@ class Step:
     name: str
     role: str
     at: datetime | None  # done at; None while under way
+    awaits_applicant: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,7 @@ class Awaited:
     name: str
     since: datetime | None
     asked: list[str]
+    asked_items: list[str]  # the checklist keys of the papers asked for
     fee: Any = None
 
 
@@ -119,7 +120,9 @@ class TrackedDossier:
     received_at: datetime
     finished_at: datetime | None
     clock: ClockState | None
-    total_due_at: datetime | None
+    # When the result is promised: the legal total, or before the clock starts the total counted from
+    # receipt (as the receipt slip says); None while the clock is stopped (the date moves on resume).
+    appointment_at: datetime | None
     done: list[Step]
     under_way: list[Step]
     awaited: list[Awaited]
@@ -131,14 +134,21 @@ class TrackedDossier:
         return [d for d in self.documents if KINDS.get(d.kind) and KINDS[d.kind].result]
 
 
+def _missing(facts: ProcedureFacts, data: dict[str, Any]) -> list[tuple[str | None, str]]:
+    """The papers a check found missing, as (checklist key or None, what the applicant reads): rows of the
+    shared form's table (item, issue), or checklist keys ticked in a procedure's own form."""
+    missing = []
+    for row in data.get("missing_items") or []:
+        entry, issue = (row.get("item", ""), row.get("issue", "")) if isinstance(row, dict) else (row, "")
+        item = facts.item(str(entry))
+        label = item.label["vi"] if item else str(entry)
+        missing.append((item.key if item else None, f"{label}: {issue}" if issue else label))
+    return missing
+
+
 def _asked(facts: ProcedureFacts, data: dict[str, Any]) -> list[str]:
     """What a supplement request asks, in the applicant's words: the missing papers, then the letter."""
-    lines = []
-    for row in data.get("missing_items") or []:
-        if isinstance(row, dict):
-            item = facts.item(str(row.get("item", "")))
-            label = item.label["vi"] if item else str(row.get("item", ""))
-            lines.append(f"{label}: {row.get('issue', '')}".strip(": "))
+    lines = [line for _key, line in _missing(facts, data)]
     content = data.get("request_content")
     if isinstance(content, str):
         lines += [line.strip() for line in content.splitlines() if line.strip()]
@@ -163,24 +173,26 @@ def track(
         if kind is None:
             continue
         item = items.get(task.id)
+        supplement = kind == "supplement"
         awaited.append(Awaited(
             kind, task.id, task.name, item.created_at if item else None,
-            _asked(facts, task.data) if kind == "supplement" else [],
+            _asked(facts, task.data) if supplement else [],
+            [key for key, _line in _missing(facts, task.data) if key] if supplement else [],
             task.data.get("fee_notified", task.data.get("fee_amount")) if kind == "fee" else None,
         ))
+    appointment_at = dossier.total_due_at
+    if appointment_at is None and file.clock is None and facts.total is not None:
+        appointment_at = calendar.due_at(dossier.created_at, facts.total)
     fee_since = next((a.since for a in awaited if a.kind == "fee"), None)
     proof_sent = fee_since is not None and any(
         a.item == FEE_PROOF_ITEM and a.uploaded_at >= fee_since for a in file.attachments)
     return TrackedDossier(
         dossier_id=dossier.id, code=dossier.code or "", process_id=dossier.process_id, facts=facts,
         status=dossier.status, channel=dossier.channel, received_at=dossier.created_at,
-        finished_at=dossier.finished_at, clock=file.clock, total_due_at=dossier.total_due_at,
+        finished_at=dossier.finished_at, clock=file.clock, appointment_at=appointment_at,
         done=sorted((Step(i.name, i.role, i.closed_at) for i in file.work_items
                      if i.status == WorkItemStatus.COMPLETED), key=lambda s: (s.at is None, s.at)),
-        under_way=[Step(i.name, i.role, None) for i in file.work_items if i.status == WorkItemStatus.OPEN],
+        under_way=[Step(i.name, i.role, None, i.task_id in {a.task_id for a in awaited})
+                   for i in file.work_items if i.status == WorkItemStatus.OPEN],
         awaited=awaited, documents=file.documents, fee_proof_sent=proof_sent,
     )
-
-
-def attachments_count(session: Session, dossier_id: int) -> int:
-    return len(session.scalars(select(Attachment.id).where(Attachment.dossier_id == dossier_id)).all())

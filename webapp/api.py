@@ -1,12 +1,513 @@
-"""The JSON API: for now, who the caller is; the rest comes with its issue."""
+"""The public JSON API, version 1 (`/api/v1`), described at `/api/v1/openapi.json`.
+
+Anyone may read the procedures, and a dossier's status with its code and the applicant's secret (header
+`X-Dossier-Secret`); integrations hold a token (`Authorization: Bearer …`, engine.api_token) whose scopes
+allow submitting dossiers, reading any dossier, and listing and completing their user's work items. Errors
+are JSON: `{"error", "message", "fields": {path: message}}`. The OpenAPI document is generated from the
+marshmallow schemas of webapp.api_schemas by apispec, from the same `operation` records that route here.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
-from flask import Blueprint, g
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, Flask, Response, current_app, g, request, url_for
+from flask_limiter import Limiter
+from marshmallow import Schema, ValidationError
+from werkzeug.exceptions import HTTPException
+
+from engine.api_token import TokenHolder, authenticate
+from engine.attachment import Upload
+from engine.clock import clock
+from engine.documents import KINDS, Document, document
+from engine.dossier import Dossier
+from engine.dossier_file import public_data, roles_on_dossier
+from engine.dossier_service import ReadyTask
+from engine.errors import CommandError, Conflict, InvalidData, NotFound, ProcessError, TaskNotReady
+from engine.forms import FieldDefinition, FormDefinition
+from engine.inbox import ClockFilter, Cursor, inbox_page
+from engine.online_submission import ONLINE_APPLICANT_FORM, Submission, control_characters, papers, published, submit
+from engine.procedure_facts import ProcedureFacts
+from engine.tracking import TrackedDossier, dossier_by_code, find_dossier
+from engine.vietnamese_text import last_day
+from engine.work_item import WorkItem, WorkItemStatus
+from webapp import api_schemas as s
+from webapp.form_fields import form_for, task_form
+from webapp.portal import applicant_view
+from webapp.security import ACTING_ROLES, csrf
+from webapp.views import calendar, platform
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+csrf.exempt(bp)  # bearer tokens, never the session cookie: nothing for a forged form to ride on
+V1 = "/v1"
+SECRET_HEADER = "X-Dossier-Secret"
+# Officers who may open any dossier (as in the officer's workspace); others only their roles' dossiers.
+SEE_ALL_DOSSIERS = frozenset({"reception", "supervisor"})
+MAX_ID = 2**31 - 1
+NOT_FOUND_DOSSIER = "Không tìm thấy hồ sơ với mã hồ sơ và mã tra cứu này"
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, error: str, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message, self.fields = status, error, message, fields or {}
+
+
+def _error_response(status: int, error: str, message: str, fields: dict[str, str] | None = None) -> Response:
+    response = current_app.json.response(s.ErrorSchema().dump({"error": error, "message": message,
+                                                                "field_errors": fields or {}}))
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="motcua"'
+    return response
+
+
+@bp.errorhandler(ApiError)
+def _api_error(err: ApiError) -> Response:
+    return _error_response(err.status, err.error, err.message, err.fields)
+
+
+_WORDS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large", 429: "too_many_requests"}
+_MESSAGES = {413: "Yêu cầu quá lớn (tối đa 100 MB)", 429: "Quá nhiều yêu cầu; xin chờ một lúc rồi thử lại"}
+
+
+def _http_error(err: HTTPException) -> Response:
+    code = err.code or 500
+    return _error_response(code, _WORDS.get(code, "error"), _MESSAGES.get(code, err.description or ""))
+
+
+# By status code as well: the app's handlers for these codes would otherwise answer in HTML.
+for _code in (HTTPException, *_WORDS):
+    bp.register_error_handler(_code, _http_error)
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"  # secrets and personal data
+    return response
+
+
+# -- routes with their OpenAPI description ------------------------------------------------------------------
+
+PDF = "application/pdf"
+Answer = tuple[str, type[Schema] | str]  # a description, and the schema of the JSON body or a media type
+
+
+@dataclass(frozen=True)
+class Operation:
+    path: str
+    method: str
+    summary: str
+    tag: str
+    responses: dict[int, Answer]
+    body: type[Schema] | None = None
+    query: type[Schema] | None = None
+    scope: str | None = None
+    secret: bool = False  # the applicant's secret may stand in for the token
+    errors: frozenset[int] = frozenset()  # beyond those that follow from the above
+
+
+OPERATIONS: list[Operation] = []
+_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
+ERRORS = {400: "Not JSON", 401: "No valid token", 403: "The token lacks the scope", 404: "Not found",
+          409: "The task is no longer waiting, or the dossier changed meanwhile", 413: "Too large",
+          422: "Invalid fields: one message per field", 429: "Too many requests"}
+
+
+def operation(rule: str, method: str, summary: str, tag: str, responses: dict[int, Answer],
+              **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Route `rule` under /api/v1 and describe it for the OpenAPI document."""
+    def register(view: Callable[..., Any]) -> Callable[..., Any]:
+        bp.add_url_rule(V1 + rule, view_func=view, methods=[method])
+        OPERATIONS.append(Operation(_PARAM.sub(r"{\1}", "/api" + V1 + rule), method.lower(), summary, tag,
+                                    responses, **kwargs))
+        return view
+    return register
+
+
+def _error_statuses(op: Operation) -> set[int]:
+    statuses = {429, *op.errors}
+    if op.body is not None:
+        statuses |= {400, 413, 422}
+    if op.query is not None:
+        statuses.add(422)
+    if op.scope:
+        statuses |= {401, 403}
+    if "{" in op.path:
+        statuses.add(404)
+    return statuses - set(op.responses)
+
+
+def _parameters(op: Operation) -> list[dict[str, Any]]:
+    parameters: list[dict[str, Any]] = []
+    for name in re.findall(r"{(\w+)}", op.path):
+        schema = ({"type": "integer", "minimum": 1, "maximum": MAX_ID} if name.endswith("_id")
+                  else {"type": "string", "minLength": 1, "maxLength": 200})
+        parameters.append({"in": "path", "name": name, "required": True, "schema": schema})
+    if op.secret:
+        parameters.append({"in": "header", "name": SECRET_HEADER, "required": False,
+                           "schema": {"type": "string", "maxLength": 100},
+                           "description": "The applicant's tracking secret (not needed with a token)"})
+    if op.query is not None:
+        parameters.append({"in": "query", "schema": op.query})
+    return parameters
+
+
+def _response(description: str, schema: type[Schema] | str) -> dict[str, Any]:
+    if isinstance(schema, str):
+        return {"description": description, "content": {schema: {"schema": {"type": "string", "format": "binary"}}}}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def openapi_document() -> dict[str, Any]:
+    spec = APISpec(title="motcua — Một cửa Sở KH&CN Đồng Nai", version="1.0.0", openapi_version="3.0.3",
+                   plugins=[MarshmallowPlugin()], info={"description": __doc__})
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
+                                               "description": "A token from `motcua token create`"})
+    spec.components.schema("Error", schema=s.ErrorSchema)
+    for op in OPERATIONS:
+        responses = {str(status): _response(*answer) for status, answer in sorted(op.responses.items())}
+        responses |= {str(status): _response(ERRORS[status], s.ErrorSchema)
+                      for status in sorted(_error_statuses(op))}
+        details: dict[str, Any] = {"summary": op.summary, "tags": [op.tag], "parameters": _parameters(op),
+                                   "responses": responses, "security": []}
+        if op.body is not None:
+            details["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
+        if op.scope:
+            details["security"] = [{"bearer": []}, {}] if op.secret else [{"bearer": []}]
+            details["description"] = f"Token scope `{op.scope}`" + (
+                f", or the applicant's secret in `{SECRET_HEADER}`" if op.secret else "") + "."
+        spec.path(path=op.path, operations={op.method: details})
+    return spec.to_dict()
+
+
+@bp.get(V1 + "/openapi.json")
+def openapi() -> Response:
+    if "motcua_openapi" not in current_app.extensions:
+        current_app.extensions["motcua_openapi"] = openapi_document()
+    return current_app.json.response(current_app.extensions["motcua_openapi"])
+
+
+# -- callers ------------------------------------------------------------------------------------------------
+
+
+def _holder() -> TokenHolder | None:
+    """Who the bearer token acts as; None without an Authorization header, 401 for a bad or revoked token."""
+    if "token_holder" in g:
+        return g.token_holder
+    header = request.headers.get("Authorization")
+    holder = None
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        if scheme.casefold() == "bearer" and token.strip():
+            with platform().read_session() as db:
+                holder = authenticate(db, token.strip())
+        if holder is None:
+            raise ApiError(401, "unauthorised", "Mã truy cập không hợp lệ hoặc đã bị thu hồi")
+    g.token_holder = holder
+    return holder
+
+
+def _require(scope: str) -> TokenHolder:
+    holder = _holder()
+    if holder is None:
+        raise ApiError(401, "unauthorised", "Cần mã truy cập: Authorization: Bearer <token>")
+    if scope not in holder.scopes:
+        raise ApiError(403, "forbidden", f"Mã truy cập không có quyền “{scope}”")
+    return holder
+
+
+def _may_see(holder: TokenHolder, dossier_id: int) -> bool:
+    if holder.roles & SEE_ALL_DOSSIERS:
+        return True
+    with platform().read_session() as db:
+        return bool(roles_on_dossier(db, dossier_id) & holder.roles)
+
+
+def _readable_dossier(code: str, scope: str) -> int:
+    """The dossier the caller may read: with a token of `scope`, or with the applicant's secret."""
+    holder = _holder()
+    if holder is not None and scope not in holder.scopes:
+        raise ApiError(403, "forbidden", f"Mã truy cập không có quyền “{scope}”")
+    with platform().read_session() as db:
+        if holder is not None:
+            row = dossier_by_code(db, code)
+            dossier_id = row.id if row is not None and _may_see(holder, row.id) else None
+        else:
+            dossier_id = find_dossier(db, code, request.headers.get(SECRET_HEADER, ""))
+    if dossier_id is None:
+        # The same answer for an unknown code and a wrong secret: codes cannot be probed.
+        raise ApiError(404, "not_found", NOT_FOUND_DOSSIER)
+    return dossier_id
+
+
+def _load(schema: type[Schema], source: Any) -> dict[str, Any]:
+    try:
+        return schema().load(source)
+    except ValidationError as err:
+        raise ApiError(422, "invalid", "Dữ liệu chưa hợp lệ, xin xem thông báo của từng trường",
+                       s.flat_messages(err.messages)) from None
+
+
+def _json_body() -> Any:
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ApiError(400, "bad_request", "Thân yêu cầu phải là JSON (Content-Type: application/json)")
+    return body
+
+
+# -- views of engine objects --------------------------------------------------------------------------------
+
+
+def _form_definition(form: FormDefinition | None) -> dict[str, Any] | None:
+    if form is None:
+        return None
+
+    def field_view(f: FieldDefinition) -> dict[str, Any]:
+        view = {"name": f.name, "type": f.type, "label": f.label, "required": f.required,
+                "options": [{"value": o.value, "label": o.label} for o in f.options], "min": f.min, "max": f.max,
+                "max_length": f.max_length, "pattern": f.pattern, "help": f.help}
+        if f.columns:
+            view["columns"] = [field_view(c) for c in f.columns]
+        return view
+
+    return {"id": form.id, "title": form.title, "description": form.description,
+            "fields_": [field_view(f) for f in form.fields]}
+
+
+def _label(value: Any) -> dict[str, str] | None:
+    return value if isinstance(value, dict) and {"vi", "en"} <= set(value) else None
+
+
+def _procedure_view(facts: ProcedureFacts) -> dict[str, Any]:
+    raw = facts.raw
+    form, _problem = form_for(facts.process_id, facts.application_form)
+    part = {k: raw[k] if isinstance(raw.get(k), dict) else {} for k in ("total", "fee", "result")}
+    return {
+        "id": facts.process_id, "number": raw.get("number") if isinstance(raw.get("number"), int) else None,
+        "name": facts.name, "authority": _label(raw.get("authority")),
+        "total": {"amount": facts.total.amount, "unit": facts.total.unit.value} if facts.total else None,
+        "total_excludes": _label(part["total"].get("excludes")), "fee": _label(part["fee"].get("text")),
+        "result": _label(part["result"].get("label")), "papers": [vars(p) for p in papers(facts)],
+        "form": _form_definition(form),
+    }
+
+
+def _published() -> list[ProcedureFacts]:
+    with platform().read_session() as db:
+        return published(db)
+
+
+def _document_ref(code: str, row: Document) -> dict[str, Any]:
+    return {"id": row.id, "kind": row.kind, "title": row.title, "number": row.number, "issued_at": row.created_at,
+            "result": bool(KINDS.get(row.kind) and KINDS[row.kind].result),
+            "url": url_for("api.dossier_document", code=code, document_id=row.id)}
+
+
+def _status_view(view: TrackedDossier) -> dict[str, Any]:
+    state = view.clock
+    return {
+        "code": view.code, "procedure": {"id": view.process_id, "name": view.facts.name}, "status": view.status,
+        "channel": view.channel, "received_at": view.received_at, "finished_at": view.finished_at,
+        "appointment_on": last_day(view.appointment_at) if view.appointment_at else None,
+        "clock": None if state is None else {
+            "state": state.status.value, "phase": state.phase,
+            "phase_due_on": last_day(state.due_at) if state.due_at else None,
+            "total_due_on": last_day(state.total_due_at) if state.total_due_at else None,
+            "remaining": {"amount": state.remaining.amount, "unit": state.remaining.unit.value}
+            if state.remaining else None,
+            "paused_since": state.paused_since, "pause_reason": state.pause_reason,
+        },
+        "steps_done": [{"name": st.name, "role": st.role, "done_at": st.at} for st in view.done],
+        "under_way": [{"name": st.name, "role": st.role, "done_at": None} for st in view.under_way],
+        "awaiting_applicant": [{"kind": a.kind, "name": a.name, "since": a.since, "asked": a.asked,
+                                "fee": int(a.fee) if a.fee is not None else None} for a in view.awaited],
+        "documents": [_document_ref(view.code, d) for d in view.documents],
+    }
+
+
+# -- procedures ---------------------------------------------------------------------------------------------
+
+
+@operation("/procedures", "GET", "The procedures that can be submitted, with their papers and form", "procedures",
+           {200: ("The procedures", s.ProcedureListSchema)})
+def procedures() -> Response:
+    return current_app.json.response(s.ProcedureListSchema().dump({
+        "applicant_form": _form_definition(ONLINE_APPLICANT_FORM),
+        "procedures": [_procedure_view(f) for f in _published()],
+    }))
+
+
+@operation("/procedures/<process_id>", "GET", "One procedure", "procedures",
+           {200: ("The procedure", s.ProcedureSchema)})
+def procedure(process_id: str) -> Response:
+    facts = next((f for f in _published() if f.process_id == process_id), None)
+    if facts is None:
+        raise ApiError(404, "not_found", "Không có thủ tục này")
+    return current_app.json.response(s.ProcedureSchema().dump(_procedure_view(facts)))
+
+
+# -- dossiers -----------------------------------------------------------------------------------------------
+
+
+@operation("/dossiers", "POST", "Submit a dossier online (documents as base64)", "dossiers",
+           {201: ("Received: the code, the tracking secret and the receipt", s.SubmittedSchema)},
+           body=s.SubmissionSchema, scope="dossiers:submit")
+def submit_dossier() -> tuple[Response, int]:
+    holder = _require("dossiers:submit")
+    body = _load(s.SubmissionSchema, _json_body())
+    facts = next((f for f in _published() if f.process_id == body["procedure"]), None)
+    if facts is None:
+        raise ApiError(422, "invalid", "Không có thủ tục này", {"procedure": "Không có thủ tục này"})
+    form, problem = form_for(facts.process_id, facts.application_form)
+    if problem:
+        raise ApiError(422, "invalid", problem)
+    uploads = tuple(Upload(f"documents.{i}", d["item"], d["filename"], d["content"])
+                    for i, d in enumerate(body["documents"]))
+    submission = Submission(facts.process_id, body["applicant"], body["form"], form, uploads)
+    try:
+        done = submit(platform().dossiers, platform().paperwork, submission, facts, f"api:{holder.name}",
+                      url_for("portal.track", _external=True))
+    except InvalidData as err:
+        raise ApiError(422, "invalid", str(err), err.fields) from None
+    except CommandError as err:
+        raise ApiError(422, "invalid", str(err)) from None
+    view = applicant_view(done.dossier_id)
+    with platform().read_session() as db:
+        receipt = _document_ref(done.code, db.get(Document, done.receipt.document_id))
+    return current_app.json.response(s.SubmittedSchema().dump({
+        "code": done.code, "secret": done.secret, "status": view.status, "received_at": view.received_at,
+        "appointment_on": last_day(view.appointment_at) if view.appointment_at else None, "receipt": receipt,
+        "mail_sent": done.mail.ok,
+    })), 201
+
+
+@operation("/dossiers/<code>", "GET", "A dossier's status, steps, clock and due dates", "dossiers",
+           {200: ("The dossier as its applicant sees it", s.DossierStatusSchema)}, scope="dossiers:read",
+           secret=True)
+def dossier_status(code: str) -> Response:
+    view = applicant_view(_readable_dossier(code, "dossiers:read"))
+    return current_app.json.response(s.DossierStatusSchema().dump(_status_view(view)))
+
+
+@operation("/dossiers/<code>/documents/<int:document_id>", "GET", "Download a paper of the dossier (PDF)",
+           "dossiers", {200: ("The PDF", PDF)}, scope="documents:read", secret=True)
+def dossier_document(code: str, document_id: int) -> Response:
+    dossier_id = _readable_dossier(code, "documents:read")
+    with platform().read_session() as db:
+        row = document(db, dossier_id, document_id) if document_id <= MAX_ID else None
+        if row is None:
+            raise ApiError(404, "not_found", "Hồ sơ không có văn bản này")
+        content, filename = row.content, row.filename
+    response = Response(content, mimetype=PDF)
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+# -- work items ---------------------------------------------------------------------------------------------
+
+
+@operation("/work-items", "GET", "The open work items of the token user's roles, most urgent first",
+           "work items", {200: ("A page of work items", s.WorkItemPageSchema)}, query=s.WorkItemQuerySchema,
+           scope="work_items:read")
+def work_items() -> Response:
+    holder = _require("work_items:read")
+    query = _load(s.WorkItemQuerySchema, request.args.to_dict())
+    after = Cursor.decode(query.get("after"))
+    if query.get("after") and after is None:
+        raise ApiError(422, "invalid", "Dữ liệu chưa hợp lệ", {"after": "Không phải giá trị `next` của trang trước"})
+    with platform().read_session() as db:
+        page = inbox_page(db, set(holder.roles & ACTING_ROLES), clock.now(), calendar(), after=after,
+                          process_id=query.get("procedure"),
+                          state=ClockFilter(query["state"]) if query.get("state") else None,
+                          mine=holder.username if query.get("mine") else None, limit=query["limit"])
+    return current_app.json.response(s.WorkItemPageSchema().dump({
+        "items": [{"id": r.item_id, "dossier_code": r.code, "procedure": r.process_id, "applicant": r.applicant,
+                   "name": r.name, "role": r.role, "assignee": r.assignee, "created_at": r.created_at,
+                   "due_at": r.due_at, "clock_state": r.state.value} for r in page.rows],
+        "next": page.next.encode() if page.next else None,
+    }))
+
+
+def _work_item(holder: TokenHolder, item_id: int) -> tuple[WorkItem, Dossier]:
+    with platform().read_session() as db:
+        item = db.get(WorkItem, item_id) if item_id <= MAX_ID else None
+        if item is None or item.role not in holder.roles:
+            raise ApiError(404, "not_found", "Không có công việc này trong các vai trò của mã truy cập")
+        return item, db.get(Dossier, item.dossier_id)
+
+
+def _ready(item: WorkItem) -> ReadyTask | None:
+    if item.status != WorkItemStatus.OPEN:
+        return None
+    try:
+        return next((t for t in platform().dossiers.ready_tasks(item.dossier_id) if t.id == item.task_id), None)
+    except CommandError:
+        return None
+
+
+@operation("/work-items/<int:item_id>", "GET", "One work item, with its form and data", "work items",
+           {200: ("The work item", s.WorkItemDetailSchema)}, scope="work_items:read")
+def work_item(item_id: int) -> Response:
+    holder = _require("work_items:read")
+    item, dossier = _work_item(holder, item_id)
+    task = _ready(item)
+    form, _problem = task_form(dossier, item)
+    return current_app.json.response(s.WorkItemDetailSchema().dump({
+        "id": item.id, "dossier_code": dossier.code, "procedure": dossier.process_id, "task": item.task_spec,
+        "name": item.name, "role": item.role, "assignee": item.assignee, "status": item.status,
+        "ready": task is not None, "version": dossier.version, "form": _form_definition(form),
+        "data": s.plain(public_data(task.data)) if task else {},
+    }))
+
+
+@operation("/work-items/<int:item_id>/complete", "POST", "Complete a work item with its form's fields",
+           "work items", {200: ("Done: where the dossier goes next", s.CompletedSchema)}, body=s.CompletionSchema,
+           scope="work_items:complete", errors=frozenset({409}))
+def complete_work_item(item_id: int) -> Response:
+    holder = _require("work_items:complete")
+    body = _load(s.CompletionSchema, _json_body())
+    item, dossier = _work_item(holder, item_id)
+    task = _ready(item)
+    if task is None:
+        raise ApiError(409, "not_ready", "Công việc này không còn chờ xử lý")
+    if item.assignee and item.assignee != holder.username:
+        raise ApiError(409, "claimed", f"Công việc này đang do {item.assignee} xử lý")
+    form, problem = task_form(dossier, item)
+    if problem:
+        raise ApiError(422, "invalid", problem)
+    p = platform()
+    bad = control_characters(body["data"])
+    if bad:
+        raise ApiError(422, "invalid", bad[next(iter(bad))], bad)
+    try:
+        cleaned = form.validate(body["data"]) if form else {}
+        outcome = p.dossiers.complete(dossier.id, item.task_id, cleaned, holder.username,
+                                      expected_version=body["version"])
+    except InvalidData as err:
+        raise ApiError(422, "invalid", str(err), err.fields) from None
+    except (TaskNotReady, Conflict) as err:
+        raise ApiError(409, "conflict", str(err)) from None
+    except (ProcessError, NotFound) as err:
+        raise ApiError(422, "invalid", str(err)) from None
+    # The papers the step issues, as in the officers' workspace (they are mailed to the applicant).
+    issued = p.paperwork.issue_for_task(dossier.id, task.properties, cleaned, holder.username)
+    with p.read_session() as db:
+        refs = [_document_ref(dossier.code or "", db.get(Document, paper.document_id)) for paper in issued]
+    return current_app.json.response(s.CompletedSchema().dump({
+        "dossier_code": dossier.code, "status": outcome.status, "version": outcome.version,
+        "next": [{"name": t.name, "role": t.role} for t in outcome.ready], "documents": refs,
+    }))
+
+
+# -- who is signed in (the officers' pages) -----------------------------------------------------------------
 
 
 @bp.get("/me")
@@ -14,3 +515,29 @@ def me() -> tuple[dict[str, Any], int]:
     if g.user is None:
         return {"error": "unauthorised", "message": "sign in first"}, 401
     return {"username": g.user.username, "full_name": g.user.full_name, "roles": sorted(g.user.roles)}, 200
+
+
+# -- limits -------------------------------------------------------------------------------------------------
+
+
+def _token_key() -> str:
+    header = request.headers.get("Authorization", "")
+    return hashlib.sha256(header.encode()).hexdigest()[:32] if header else request.remote_addr or "-"
+
+
+@bp.record_once
+def _limits(state: Any) -> None:
+    """Submissions per token; lookups without a token share the applicants' tracking limit with the portal,
+    and only the failed ones count (a guesser fails, an applicant checking often does not)."""
+    app: Flask = state.app
+    app.config.setdefault("API_SUBMIT_LIMIT", "600 per hour")
+    app.config.setdefault("TRACKING_LIMIT", "10 per minute;60 per hour")
+    limiter: Limiter = app.extensions["motcua_limiter"]
+    views = app.view_functions
+    views["api.submit_dossier"] = limiter.limit(lambda: current_app.config["API_SUBMIT_LIMIT"],
+                                                key_func=_token_key)(views["api.submit_dossier"])
+    for endpoint in ("api.dossier_status", "api.dossier_document"):
+        views[endpoint] = limiter.shared_limit(
+            lambda: current_app.config["TRACKING_LIMIT"], scope="tracking",
+            exempt_when=lambda: "Authorization" in request.headers,
+            deduct_when=lambda response: response.status_code == 404)(views[endpoint])

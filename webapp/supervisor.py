@@ -1,15 +1,324 @@
-"""The supervisors' place (watching clocks): a placeholder until the supervision issue fills it."""
+"""The supervisors' monitor: clocks by procedure, the dossiers due soon or overdue and who holds them, the
+officers' load, a heatmap of where dossiers wait in a diagram, official statistics, and the actions that
+keep dossiers on time (hand work over, remind, sign the apology letter with its one new date, edit the
+escalation rules). Supervisors and administrators only; every action is audited by the engine."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import date, datetime, timedelta
+from typing import Any
 
+from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
+
+from engine import alerts, apology, escalation, monitoring, statistics, supervision
+from engine.business_calendar import ZONE
+from engine.clock import clock
+from engine.dossier import Dossier
+from engine.errors import CommandError, Conflict, InvalidData, NotFound
+from engine.milestones import Milestone
+from engine.roles import BY_CODE
 from webapp.security import roles_required
+from webapp.views import calendar, platform
 
-bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
+MONITOR_ROLES = ("supervisor", "admin")
+bp = Blueprint("supervisor", __name__, url_prefix="/supervisor",
+               static_folder="templates/supervisor/assets", static_url_path="/assets")
+HEAT_LEVELS = 4
+
+
+def _thresholds() -> monitoring.Thresholds:
+    return monitoring.Thresholds.at(clock.now(), calendar())
+
+
+def _back(default: str) -> str:
+    target = request.form.get("back", "")
+    return target if target.startswith("/supervisor") else default
 
 
 @bp.get("/")
-@roles_required("supervisor")
+@roles_required(*MONITOR_ROLES)
 def index() -> str:
-    return render_template("placeholder/page.html", area="supervisor")
+    t = _thresholds()
+    process_id = request.args.get("procedure") or None
+    with platform().read_session() as db:
+        counts = monitoring.clock_counts(db, t)
+        risky = monitoring.at_risk(db, t, process_id=process_id)
+        loads = monitoring.workload(db, t)
+        officers = monitoring.officers_by_role(db)
+        names = monitoring.procedure_names(db)
+        mine = alerts.recent(db, g.user.username, limit=8)
+        unread = alerts.unread_count(db, g.user.username)
+    totals = monitoring.ProcedureCounts("", _("Tổng cộng"))
+    for c in counts:
+        for attr in ("on_track", "due_soon", "overdue", "paused"):
+            setattr(totals, attr, getattr(totals, attr) + getattr(c, attr))
+    return render_template("supervisor/index.html", counts=counts, totals=totals, risky=risky, loads=loads,
+                           officers=officers, names=names, process_id=process_id, alerts=mine, unread=unread,
+                           thresholds=t)
+
+
+# -- actions ------------------------------------------------------------------------------------------------
+
+
+@bp.post("/items/<int:item_id>/reassign")
+@roles_required(*MONITOR_ROLES)
+def reassign_item(item_id: int) -> BaseResponse:
+    to = request.form.get("to", "").strip()
+    try:
+        with platform().dossiers.command() as db:
+            item = supervision.reassign_item(db, item_id, to, g.user.username, request.form.get("reason", ""))
+            name = item.name
+        flash(_("Đã giao “%(step)s” cho %(who)s.", step=name, who=to), "success")
+    except NotFound:
+        abort(404)
+    except InvalidData as err:
+        flash(_("Không giao được: %(why)s", why=str(err)), "error")
+    return redirect(_back(url_for("supervisor.index")))
+
+
+@bp.post("/officers/<username>/reassign")
+@roles_required(*MONITOR_ROLES)
+def reassign_queue(username: str) -> BaseResponse:
+    to = request.form.get("to", "").strip()
+    try:
+        with platform().dossiers.command() as db:
+            moved = supervision.reassign_queue(db, username, to, g.user.username, request.form.get("reason", ""))
+        flash(_("Đã chuyển %(n)s việc của %(from_)s cho %(to)s.", n=moved.moved, from_=username, to=to), "success")
+        if moved.kept:
+            flash(_("%(n)s việc giữ lại vì %(to)s không có vai trò tương ứng.", n=moved.kept, to=to), "warning")
+    except InvalidData as err:
+        flash(_("Không chuyển được: %(why)s", why=str(err)), "error")
+    return redirect(_back(url_for("supervisor.index")) + "#workload")
+
+
+@bp.post("/dossiers/<int:dossier_id>/remind")
+@roles_required(*MONITOR_ROLES)
+def remind(dossier_id: int) -> BaseResponse:
+    try:
+        with platform().dossiers.command() as db:
+            told = supervision.remind(db, dossier_id, g.user.username, request.form.get("note", "")[:500])
+        alerts.deliver(platform().dossiers.write_session, platform().office.smtp)  # now, not at the next tick
+        flash(_("Đã nhắc %(who)s.", who=", ".join(told) or "—"), "success")
+    except InvalidData as err:
+        flash(_("Không nhắc được: %(why)s", why=str(err)), "error")
+    return redirect(_back(url_for("supervisor.index")))
+
+
+@bp.route("/dossiers/<int:dossier_id>/apology", methods=["GET", "POST"])
+@roles_required(*MONITOR_ROLES)
+def apology_letter(dossier_id: int) -> BaseResponse | tuple[str, int] | str:
+    paperwork = platform().paperwork
+    reason = request.form.get("reason", "").strip()[:1000]
+    new_day = _date(request.form.get("new_day") or request.args.get("new_day"))
+    status = 200
+    if request.method == "POST":
+        try:
+            issued = apology.sign(paperwork, dossier_id, g.user.username, reason=reason,
+                                  new_day=new_day or date.min)
+        except NotFound:
+            abort(404)
+        except (InvalidData, Conflict) as err:
+            flash(_("Chưa ký được: %(why)s", why=_apology_problem(err)), "error")
+            status = 422
+        else:
+            flash(_("Đã ký và phát hành phiếu xin lỗi số %(number)s.", number=issued.number), "success")
+            if issued.mail is not None and not issued.mail.ok:
+                flash(_("Chưa gửi được thư điện tử cho người nộp: %(why)s", why=issued.mail.error), "warning")
+            return redirect(url_for("supervisor.apology_letter", dossier_id=dossier_id))
+    try:
+        draft = apology.prepare(paperwork, dossier_id, g.user.username, reason=reason, new_day=new_day)
+    except (NotFound, CommandError):
+        abort(404)
+    with platform().read_session() as db:
+        dossier = db.get(Dossier, dossier_id)
+    return render_template("supervisor/apology.html", draft=draft, dossier=dossier, lines=_letter_lines(draft.text),
+                           today=clock.now().astimezone(ZONE).date()), status
+
+
+def _apology_problem(err: CommandError) -> str:
+    if isinstance(err, Conflict) and "already" in str(err):
+        return _("hồ sơ đã được hẹn lại một lần; Nghị định 61/2018/NĐ-CP chỉ cho hẹn lại một lần.")
+    if isinstance(err, InvalidData) and "reason" in err.fields:
+        return _("xin nêu lý do chậm.")
+    if isinstance(err, InvalidData) and "new_day" in err.fields:
+        return _("ngày hẹn mới phải sau hôm nay và sau ngày hẹn cũ.")
+    return str(err)
+
+
+def _letter_lines(text: str) -> list[tuple[str, str]]:
+    """The letter's line markup (engine.documents) as (kind, text) for the preview."""
+    lines = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        for prefix, kind in (("## ", "subtitle"), ("# ", "title"), ("@signature:", "signature"),
+                             ("@recipients:", "recipients"), ("- ", "item")):
+            if line.startswith(prefix):
+                lines.append((kind, line.removeprefix(prefix).strip(" |")))
+                break
+        else:
+            lines.append(("paragraph", line))
+    return lines
+
+
+def _date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+# -- heatmap ------------------------------------------------------------------------------------------------
+
+
+def _heatmap(process_id: str) -> monitoring.Heatmap:
+    with platform().read_session() as db:
+        heat = monitoring.heatmap(db, process_id, clock.now())
+    if heat is None:
+        abort(404)
+    return heat
+
+
+@bp.get("/heatmap")
+@roles_required(*MONITOR_ROLES)
+def heatmap_choose() -> BaseResponse:
+    return redirect(url_for("supervisor.heatmap", process_id=request.args.get("procedure") or "-"))
+
+
+@bp.get("/heatmap/<process_id>")
+@roles_required(*MONITOR_ROLES)
+def heatmap(process_id: str) -> str:
+    heat = _heatmap(process_id)
+    with platform().read_session() as db:
+        names = monitoring.procedure_names(db)
+    return render_template("supervisor/heatmap.html", heat=heat, names=names, days=_days)
+
+
+@bp.get("/heatmap/<process_id>/diagram.bpmn")
+@roles_required(*MONITOR_ROLES)
+def heatmap_diagram(process_id: str) -> Response:
+    return Response(_heatmap(process_id).diagram, mimetype="application/xml")
+
+
+@bp.get("/heatmap/<process_id>/spots.json")
+@roles_required(*MONITOR_ROLES)
+def heatmap_spots(process_id: str) -> Response:
+    heat = _heatmap(process_id)
+    most = max((s.count for s in heat.spots), default=0)
+    return jsonify([
+        {"element": s.element, "tasks": list(s.tasks), "count": s.count, "wait": _("TB %(d)s", d=_days(s.mean_wait_s)),
+         "level": max(1, -(-s.count * HEAT_LEVELS // most)),
+         "label": _("%(n)s hồ sơ · chờ TB %(mean)s, lâu nhất %(max)s", n=s.count, mean=_days(s.mean_wait_s),
+                    max=_days(s.max_wait_s))}
+        for s in heat.spots
+    ])
+
+
+def _days(seconds: float) -> str:
+    if seconds < 86400:
+        return _("%(h)s giờ", h=int(seconds // 3600))
+    return _("%(d)s ngày", d=f"{seconds / 86400:.1f}".replace(".", ","))
+
+
+# -- statistics ---------------------------------------------------------------------------------------------
+
+
+@bp.get("/statistics")
+@roles_required(*MONITOR_ROLES)
+def statistics_report() -> BaseResponse | str:
+    today = clock.now().astimezone(ZONE).date()
+    start = _date(request.args.get("from")) or today.replace(day=1)
+    end = _date(request.args.get("to")) or today
+    if end < start:
+        start, end = end, start
+    process_id = request.args.get("procedure") or None
+    with platform().read_session() as db:
+        stats = statistics.compute(db, start, end, clock.now(), calendar(), process_id)
+        names = monitoring.procedure_names(db)
+    english = request.args.get("lang") == "en"
+    fmt = request.args.get("format")
+    stem = f"thong-ke-{start:%Y%m%d}-{end:%Y%m%d}"
+    if fmt == "csv":
+        return _download(statistics.to_csv(stats, english), "text/csv; charset=utf-8", f"{stem}.csv")
+    if fmt == "xlsx":
+        return _download(statistics.to_xlsx(stats, english),
+                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{stem}.xlsx")
+    return render_template("supervisor/statistics.html", stats=stats, names=names, columns=statistics.COLUMNS,
+                           process_id=process_id)
+
+
+def _download(content: bytes, mime: str, filename: str) -> Response:
+    response = Response(content, mimetype=mime.split(";")[0])
+    response.headers["Content-Type"] = mime
+    response.headers["Content-Disposition"] = f"attachment; filename={filename}"
+    return response
+
+
+# -- escalation rules and alerts ----------------------------------------------------------------------------
+
+
+@bp.route("/escalation", methods=["GET", "POST"])
+@roles_required(*MONITOR_ROLES)
+def escalation_rules() -> BaseResponse | str:
+    if request.method == "POST":
+        try:
+            rule = escalation.check_rule(request.form.get("phase", ""), request.form.get("milestone", ""),
+                                         request.form.get("notify", ""))
+        except ValueError:
+            flash(_("Quy tắc chưa hợp lệ."), "error")
+        else:
+            rule = escalation.Rule(rule.phase, rule.milestone, rule.notify, request.form.get("by_email") == "1")
+            with platform().dossiers.command() as db:
+                escalation.add_rule(db, rule, g.user.username)
+            flash(_("Đã thêm quy tắc."), "success")
+        return redirect(url_for("supervisor.escalation_rules"))
+    with platform().read_session() as db:
+        rules = escalation.rules(db)
+    return render_template("supervisor/escalation.html", rules=rules, milestones=list(Milestone),
+                           roles=[r for r in BY_CODE.values() if r.code != "applicant"],
+                           defaults=all(r.id is None for r in rules))
+
+
+@bp.post("/escalation/<int:rule_id>/delete")
+@roles_required(*MONITOR_ROLES)
+def delete_rule(rule_id: int) -> BaseResponse:
+    with platform().dossiers.command() as db:
+        if not escalation.delete_rule(db, rule_id, g.user.username):
+            abort(404)
+    flash(_("Đã xoá quy tắc."), "success")
+    return redirect(url_for("supervisor.escalation_rules"))
+
+
+@bp.get("/alerts")
+@roles_required(*MONITOR_ROLES)
+def my_alerts() -> str:
+    with platform().read_session() as db:
+        rows = alerts.recent(db, g.user.username, limit=200)
+    return render_template("supervisor/alerts.html", alerts=rows)
+
+
+@bp.post("/alerts/read")
+@roles_required(*MONITOR_ROLES)
+def read_alerts() -> BaseResponse:
+    with platform().dossiers.command() as db:
+        alerts.mark_read(db, g.user.username)
+    return redirect(_back(url_for("supervisor.my_alerts")))
+
+
+@bp.app_template_filter("wait")
+def _wait(since: datetime) -> str:
+    return _days(max(0.0, (clock.now() - since).total_seconds()))
+
+
+def _labels() -> dict[str, Any]:
+    return {"milestones": {Milestone.DUE_SOON: _("Sắp đến hạn"), Milestone.OVERDUE: _("Quá hạn")},
+            "states": {"on_track": _("Trong hạn"), "due_soon": _("Sắp đến hạn"), "overdue": _("Quá hạn"),
+                       "paused": _("Tạm dừng")}}
+
+
+@bp.context_processor
+def _monitor_globals() -> dict[str, Any]:
+    return {"labels": _labels(), "one_day": timedelta(days=1)}

@@ -15,7 +15,7 @@ from engine.db import make_session_factory
 from engine.deployment import deploy_folders
 from engine.dossier_service import DossierService
 from engine.user import DEMO_USERS, User, UserRole
-from tests.webapp.conftest import demo_hash, smtp_server  # noqa: F401  (fixtures shared with the web tests)
+from tests.webapp.conftest import client_for, demo_hash, smtp_server  # noqa: F401  (shared with the web tests)
 from webapp import create_app
 
 DATA = Path(__file__).parent / "data"

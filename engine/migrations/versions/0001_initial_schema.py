@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-24 21:37:38.205589
+Create Date: 2026-11-24 21:54:31.068555
 """
 
 from __future__ import annotations
@@ -73,6 +73,40 @@ def upgrade() -> None:
     with op.batch_alter_table('process_definition', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_process_definition_process_id'), ['process_id'], unique=False)
 
+    op.create_table('studio_draft',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('subject', sa.String(length=200), nullable=False),
+    sa.Column('main_file', sa.String(length=500), nullable=False),
+    sa.Column('files', sa.JSON(), nullable=False),
+    sa.Column('base', sa.JSON(), nullable=False),
+    sa.Column('base_version', sa.Integer(), nullable=True),
+    sa.Column('problems', sa.JSON(), nullable=False),
+    sa.Column('created_by', sa.String(length=100), nullable=False),
+    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_by', sa.String(length=100), nullable=False),
+    sa.Column('updated_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_studio_draft')),
+    sa.UniqueConstraint('subject', name=op.f('uq_studio_draft_subject'))
+    )
+    op.create_table('api_token',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('hint', sa.String(length=12), nullable=False),
+    sa.Column('scopes', sa.JSON(), nullable=False),
+    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=100), nullable=False),
+    sa.Column('revoked_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_by', sa.String(length=100), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], name=op.f('fk_api_token_user_id_app_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_token_token_hash'))
+    )
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_token_user_id'), ['user_id'], unique=False)
+
     op.create_table('dossier',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=40), nullable=True),
@@ -110,8 +144,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_dossier_next_milestone_at'), ['next_milestone_at'], unique=False)
         batch_op.create_index('ix_dossier_next_timer', ['next_timer_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_dossier_parent_id'), ['parent_id'], unique=False)
+        batch_op.create_index('ix_dossier_running_total_due', ['total_due_at'], unique=False, postgresql_where=sa.text("status = 'running'"), sqlite_where=sa.text("status = 'running'"))
         batch_op.create_index('ix_dossier_status_procedure', ['status', 'process_id', 'clock_paused', 'due_at', 'total_due_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_dossier_total_due_at'), ['total_due_at'], unique=False)
 
     op.create_table('user_role',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -258,6 +292,13 @@ def upgrade() -> None:
     with op.batch_alter_table('registry_worker_certificate', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_registry_worker_certificate_id_number'), ['id_number'], unique=False)
 
+    op.create_table('tracking_secret',
+    sa.Column('dossier_id', sa.Integer(), nullable=False),
+    sa.Column('secret_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_tracking_secret_dossier_id_dossier')),
+    sa.PrimaryKeyConstraint('dossier_id', name=op.f('pk_tracking_secret'))
+    )
     op.create_table('work_item',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('dossier_id', sa.Integer(), nullable=False),
@@ -348,6 +389,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_work_item_assignee')
 
     op.drop_table('work_item')
+    op.drop_table('tracking_secret')
     with op.batch_alter_table('registry_worker_certificate', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_registry_worker_certificate_id_number'))
 
@@ -380,8 +422,8 @@ def downgrade() -> None:
 
     op.drop_table('user_role')
     with op.batch_alter_table('dossier', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_dossier_total_due_at'))
         batch_op.drop_index('ix_dossier_status_procedure')
+        batch_op.drop_index('ix_dossier_running_total_due', postgresql_where=sa.text("status = 'running'"), sqlite_where=sa.text("status = 'running'"))
         batch_op.drop_index(batch_op.f('ix_dossier_parent_id'))
         batch_op.drop_index('ix_dossier_next_timer')
         batch_op.drop_index(batch_op.f('ix_dossier_next_milestone_at'))
@@ -389,6 +431,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_dossier_definition_id'))
 
     op.drop_table('dossier')
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_token_user_id'))
+
+    op.drop_table('api_token')
+    op.drop_table('studio_draft')
     with op.batch_alter_table('process_definition', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_process_definition_process_id'))
 

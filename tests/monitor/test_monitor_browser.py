@@ -1,0 +1,111 @@
+"""The monitor in headless Chromium: the supervisor's dashboard and the heatmap drawn by bpmn-js, with no
+error in the browser console (the CSP allows no inline script or style). Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from engine import assignment
+from engine.clock import clock
+from engine.user import DEMO_PASSWORD
+from tests.monitor.conftest import PROCESS
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+VIEWER = ROOT / "webapp" / "static" / "dist" / "bpmn-js" / "bpmn-navigated-viewer.production.min.js"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def base_url(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+@pytest.fixture
+def page(base_url: str):  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="vi-VN")
+            page = context.new_page()
+            page.console_errors = []
+            # The browser asks every site for /favicon.ico, which the app does not serve: not the monitor's error.
+            page.on("console", lambda m: m.type == "error" and "favicon" not in (m.location or {}).get("url", "")
+                    and page.console_errors.append(m.text))
+            page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+            page.goto(f"{base_url}/login")
+            page.fill("input[name=username]", "giamsat")
+            page.fill("input[name=password]", DEMO_PASSWORD)
+            page.click("button[type=submit]")
+            yield page
+        finally:
+            browser.close()
+
+
+def busy_office(app: Flask) -> None:
+    """Seven dossiers received a day apart: four at the check (one claimed), three at the appraisal."""
+    service = app.extensions["motcua"].dossiers
+    started = []
+    for i in range(7):
+        out = service.start(PROCESS, {}, actor="tiepnhan", title=f"Cơ sở X-quang số {i + 1}",
+                            code=f"000.00.19.H19-2603{i + 2:02d}-{i + 1:04d}")
+        started.append(out)
+        if i in (0, 1, 2):
+            service.complete(out.dossier_id, out.ready[0].id, {}, actor="chuyenvien")
+        clock.advance(timedelta(days=1, hours=2))
+    clock.advance(timedelta(days=2))  # Wednesday 11 March, 23:00: the first checks are late, the rest near
+    with service.command() as db:
+        from sqlalchemy import select
+
+        from engine.work_item import WorkItem
+        item = db.scalar(select(WorkItem.id).where(WorkItem.dossier_id == started[5].dossier_id))
+        assignment.claim(db, item, "chuyenvien2", {"specialist"})
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_supervisor_dashboard_and_heatmap(app: Flask, base_url: str, page) -> None:  # type: ignore[no-untyped-def]
+    assert VIEWER.exists(), "bpmn-js is not copied into webapp/static/dist: run `make assets`"
+    busy_office(app)
+    page.goto(f"{base_url}/supervisor/")
+    assert page.inner_text("#count-total") == "7"
+    due_soon, overdue = int(page.inner_text("#count-due_soon")), int(page.inner_text("#count-overdue"))
+    assert overdue >= 1 and due_soon >= 1 and page.locator("#at-risk tr.state-overdue").count() == overdue
+    assert page.locator("#workload tr[data-officer=chuyenvien2]").count() == 1
+    assert page.locator("svg.chart rect.bar").count() >= 3
+    shot(page, "supervisor-dashboard")
+
+    page.click(f"#by-procedure a[href$='/heatmap/{PROCESS}']")
+    page.wait_for_selector("#heatmap[data-ready=true]", timeout=20000)
+    assert page.get_attribute("#heatmap", "data-shown") == "2"
+    badges = sorted(page.locator(".heat-badge").all_inner_texts())
+    assert page.locator(".heat-wait").count() == 2
+    assert badges == ["3", "4"]  # three wait at the appraisal, four at the check
+    assert page.locator(".djs-element.heat-4[data-element-id=check]").count() == 1
+    shot(page, "supervisor-heatmap")
+
+    page.goto(f"{base_url}/supervisor/statistics?from=2026-03-01&to=2026-03-31")
+    assert page.inner_text("#statistics tr.total td[data-col=received_desk]") == "7"
+    shot(page, "supervisor-statistics")
+    assert page.console_errors == []

@@ -1,0 +1,26 @@
+"""Driving the licence procedure (procedure 2) to its appraisal phase with the engine, as the procedures'
+tests do: the phase's due date shows which version a dossier runs on."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from engine.dossier_service import DossierService
+from tests.procedures import procedure_data as d
+from tests.procedures.procedure_driver import Run
+from tests.studio.conftest import LICENCE
+
+WORKS = [{"name": "Sử dụng thiết bị X-quang chẩn đoán trong y tế", "place": "Khoa Chẩn đoán hình ảnh"}]
+
+
+def open_licence(service: DossierService, title: str) -> Run:
+    """A licence dossier received (the check phase runs)."""
+    run = Run(service, LICENCE).start(title)
+    return run.do("receive", {**d.APPLICANT, "works": WORKS, "devices": d.MIXED_DEVICES, **d.SAFETY_OFFICER})
+
+
+def to_appraisal(run: Run) -> date:
+    """Accept, notify and pay the fee the same day; the appraisal's last day."""
+    run.do("check_dossier", d.CHECK_OK).do("notify_fee", d.fee_notice(17_000_000, "2026-03-02"))
+    run.do("record_payment", d.paid(17_000_000, "2026-03-02"))
+    return run.phase_dues()["appraisal"]
