@@ -10,6 +10,7 @@ procedures (check, then appraisal; or the hops of an appointment chain).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
@@ -29,6 +30,16 @@ def total_of(workflow: BpmnWorkflow) -> Duration | None:
         if total:
             return Duration.parse(total)
     return None
+
+
+def phase_labels(catalogue: dict[str, Any]) -> dict[str, str]:
+    """The name people read for each phase: the element that carries it ("Kiểm tra hồ sơ (05 ngày làm việc)")."""
+    labels: dict[str, str] = {}
+    for task in catalogue.get("tasks", {}).values():
+        text = task.get("properties", {}).get("legal-phase")
+        if text:
+            labels.setdefault(parse_phase_property(text).name, task["name"])
+    return labels
 
 
 def _active_phases(active: list[Task]) -> list[PhaseSpec]:

@@ -15,6 +15,7 @@ from engine.business_calendar import BusinessCalendar
 from engine.definition import ProcessDefinition
 from engine.documents import Document, documents_of
 from engine.dossier import Dossier
+from engine.dossier_clock import phase_labels
 from engine.legal_clock import ClockState, LegalClock, Pause, PhaseRecord
 from engine.work_item import WorkItem
 
@@ -31,6 +32,7 @@ class DossierFile:
     phases: list[PhaseRecord]
     pauses: list[Pause]
     clock: ClockState | None
+    phase_labels: dict[str, str]
 
 
 def load_dossier_file(
@@ -62,6 +64,7 @@ def load_dossier_file(
         phases=phases,
         pauses=pauses,
         clock=state,
+        phase_labels=phase_labels(definition.catalogue) if definition else {},
     )
 
 

@@ -21,8 +21,9 @@ PAGES: dict[str, tuple[set[str], set[str]]] = {
     "/reception/": ({"reception"}, {"reception"}),
     "/reception/new/licence_web": ({"reception"}, {"reception"}),
     "/inbox": (ACTING, ACTING),
-    "/supervisor/": ({"supervisor"}, {"supervisor"}),
-    "/studio/": ({"analyst"}, {"analyst"}),
+    # Issues 7 and 8: the monitor is for supervisors and the studio for analysts, administrators reach both.
+    "/supervisor/": ({"supervisor", "admin"}, {"supervisor", "admin"}),
+    "/studio/": ({"analyst", "admin"}, {"analyst", "admin"}),
     "/admin/": ({"admin"}, {"admin"}),
     "/portal/": (EVERYONE, EVERYONE),
     "/api/me": (EVERYONE, EVERYONE),
