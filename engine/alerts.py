@@ -10,6 +10,7 @@ leaves the alert to be sent again once its claim expires.
 from __future__ import annotations
 
 import enum
+import os
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -59,6 +60,12 @@ class Alert(Base):
     mailed_at: Mapped[datetime | None]  # when sent, or when a worker took it to send
     mail_error: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(300))
+
+
+def link(path: str) -> str:
+    """A page of the app as a mail can point to it: MOTCUA_PUBLIC_URL (e.g. https://motcua.dost.dongnai.gov.vn)
+    before the path, when set."""
+    return os.environ.get("MOTCUA_PUBLIC_URL", "").rstrip("/") + path
 
 
 @dataclass(frozen=True)

@@ -60,8 +60,15 @@ def _pause_reasons(active: list[Task]) -> list[str]:
     ]
 
 
-def sync_clock(clock: LegalClock, active_tasks: list[Task], now: datetime, ended: bool) -> LegalClock:
-    """Record in `clock` what the workflow's active tasks say happened at `now`."""
+def sync_clock(
+    clock: LegalClock, active_tasks: list[Task], now: datetime, ended: bool, received_at: datetime
+) -> LegalClock:
+    """Record in `clock` what the workflow's active tasks say happened at `now`.
+
+    A procedure with a total deadline counts it "kể từ ngày tiếp nhận hồ sơ" (from receipt, e.g. TT 2 d)),
+    and so does its first phase: that phase starts at the dossier's receipt even if the desk entered it
+    later (an online dossier waits in the desk's inbox, its clock already running).
+    """
     reasons = [] if ended else _pause_reasons(active_tasks)
     active = [] if ended else _active_phases(active_tasks)
     running = clock.current_phase
@@ -73,7 +80,8 @@ def sync_clock(clock: LegalClock, active_tasks: list[Task], now: datetime, ended
     if finish:
         clock.finish_phase(running, now)
     if start is not None:
-        clock.start_phase(start.name, start.duration, now)
+        first = not clock.started and clock.total is not None
+        clock.start_phase(start.name, start.duration, received_at if first else now)
     if reasons and not clock.paused and clock.started:
         clock.pause(now, "; ".join(reasons))
     return clock

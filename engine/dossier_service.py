@@ -93,6 +93,7 @@ class DossierRecord:
     updated_at: datetime
     finished_at: datetime | None
     version: int
+    created_at: datetime
     parent_id: int | None = None
     next_milestone_at: datetime | None = None
     milestones_fired: list[str] | None = None
@@ -296,7 +297,7 @@ class DossierService:
             dossier.id = conn.execute(_INSERT_DOSSIER, {
                 **values, "code": dossier.code, "process_id": dossier.process_id,
                 "definition_id": dossier.definition_id, "title": dossier.title, "channel": dossier.channel,
-                "summary": {}, "created_at": dossier.updated_at, "created_by": dossier.created_by, "version": 1,
+                "summary": {}, "created_at": dossier.created_at, "created_by": dossier.created_by, "version": 1,
                 "parent_id": dossier.parent_id,
             }).scalar_one()
             dossier.version = 1
@@ -312,7 +313,7 @@ class DossierService:
         dossier = loaded.dossier
         legal = (LegalClock.from_dict(dossier.legal_clock) if dossier.legal_clock
                  else LegalClock(total_of(loaded.workflow)))
-        sync_clock(legal, active, now, ended=dossier.status != DossierStatus.RUNNING)
+        sync_clock(legal, active, now, ended=dossier.status != DossierStatus.RUNNING, received_at=dossier.created_at)
         dossier.legal_clock = legal.to_dict()
         dossier.due_at = legal.due_at(loaded.calendar)
         dossier.total_due_at = legal.total_due_at(loaded.calendar)
@@ -398,7 +399,7 @@ class DossierService:
             definition_version=definition.version, title=title, channel=channel, created_by=actor,
             status=DossierStatus.RUNNING, state="", legal_clock=None, next_timer_at=None, due_at=None,
             total_due_at=None, clock_paused=False, updated_at=clock.now(), finished_at=None, version=0,
-            parent_id=parent_id,
+            created_at=clock.now(), parent_id=parent_id,
         )
         loaded = _Loaded(record, workflow, calendar, definition.content_hash, completed=completed)
         self._save(session, loaded, actor)

@@ -163,10 +163,11 @@ def _message(dossier: Any, procedure: str, phase: str | None, milestone: Milesto
     verb = "sắp đến hạn" if milestone is Milestone.DUE_SOON else "đã quá hạn"
     body = (f"Hồ sơ {code} ({dossier.title}), thủ tục {procedure}, {verb} giải quyết"
             f"{f' ở bước {phase}' if phase else ''}: hạn cuối ngày {day}.\n"
-            f"Xem hồ sơ: /dossiers/{dossier.id} — giám sát: /supervisor/dossiers/{dossier.id}")
+            f"Xem hồ sơ: {alerts.link(f'/dossiers/{dossier.id}')}")
     if milestone is Milestone.DUE_SOON:
         body += ("\nNếu hồ sơ sẽ trễ hạn, thư xin lỗi và hẹn lại ngày trả kết quả đã được chuẩn bị để ký "
-                 "(Nghị định 61/2018/NĐ-CP, điều 19): gửi trước ngày hết hạn, hẹn lại một lần.")
+                 "(Nghị định 61/2018/NĐ-CP, điều 19): gửi trước ngày hết hạn, hẹn lại một lần: "
+                 + alerts.link(f"/supervisor/dossiers/{dossier.id}/apology"))
     return subject, body
 
 

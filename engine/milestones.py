@@ -22,8 +22,6 @@ class Milestone(StrEnum):
     OVERDUE = "overdue"
 
 
-ORDER = (Milestone.DUE_SOON, Milestone.OVERDUE)
-
 
 def key(phase: str | None, milestone: Milestone) -> str:
     return f"{phase or 'total'}:{milestone.value}"

@@ -22,6 +22,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import bindparam, or_, select, update
@@ -85,13 +86,15 @@ def worker_name() -> str:
 class TimerScheduler:
     def __init__(
         self, engine: Engine, interval: float = DEFAULT_INTERVAL, batch: int = DEFAULT_BATCH,
-        lease: timedelta = DEFAULT_LEASE, smtp: SmtpSettings | None = None, name: str | None = None,
+        lease: timedelta = DEFAULT_LEASE, smtp: SmtpSettings | Literal["env"] | None = "env",
+        name: str | None = None,
     ) -> None:
         self.service = DossierService(engine)
         self.interval = interval
         self.batch = batch
         self.lease = lease
-        self.smtp = smtp if smtp is not None else SmtpSettings.from_env()
+        # "env": the MOTCUA_SMTP_* variables, as the web app reads them; None: no mail leaves.
+        self.smtp = SmtpSettings.from_env() if smtp == "env" else smtp
         self.name = name or worker_name()
         self._context: Context | None = None  # read once a tick
         self._scheduler = BackgroundScheduler(timezone="UTC")

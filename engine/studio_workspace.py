@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from lxml import etree
@@ -25,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, undefer
 
 from engine.definition import ProcessDefinition
-from engine.validation import BPMN_NS, NS
+from engine.validation import BPMN_NS
 
 _XML = etree.XMLParser(resolve_entities=False, no_network=True)
 
@@ -70,9 +71,6 @@ class Workspace:
     # Which deployed file defines each process, read from the diagrams.
     process_files: dict[str, str]
 
-    def hashes(self, paths: list[str]) -> dict[str, str | None]:
-        return {p: digest(self.files[p]) if p in self.files else None for p in paths}
-
     def subject(self, process_id: str) -> Subject | None:
         version = self.latest.get(process_id)
         main = self.process_files.get(process_id)
@@ -91,9 +89,10 @@ class Workspace:
         called = set()
         for path in diagrams:
             called |= set(re.findall(r"calledDecisionId>\s*([^<\s]+)\s*<", self.files.get(path, "")))
-        decisions = self.decisions()
+        decisions = self.decisions
         return sorted({decisions[d][0] for d in called if d in decisions})
 
+    @cached_property
     def decisions(self) -> dict[str, tuple[str, str]]:
         """Every decision id of the deployed tables → (DMN path, decision name)."""
         found: dict[str, tuple[str, str]] = {}
@@ -135,14 +134,6 @@ def decisions_in(text: str) -> list[tuple[str, str]]:
         return []
     return [(d.get("id", ""), d.get("name") or d.get("id", "")) for d in tree.iter()
             if isinstance(d.tag, str) and etree.QName(d).localname == "decision" and d.get("id")]
-
-
-def called_elements(text: str) -> list[str]:
-    try:
-        tree = etree.fromstring(text.encode("utf-8"), _XML)
-    except etree.XMLSyntaxError:
-        return []
-    return [n.get("calledElement") for n in tree.iterfind(".//bpmn:callActivity", NS) if n.get("calledElement")]
 
 
 def _latest_ids(session: Session) -> list[int]:

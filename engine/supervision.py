@@ -45,7 +45,7 @@ def _hand_over(session: Session, item: WorkItem, to: User, actor: str, reason: s
                   dossier_id=item.dossier_id, subject=f"Được giao xử lý: {item.name} — hồ sơ {code}",
                   body=f"{actor} giao cho bạn bước “{item.name}” của hồ sơ {code}"
                        f"{f' (trước đây: {previous})' if previous else ''}.{f' Lý do: {reason}' if reason else ''}\n"
-                       f"Xem: /tasks/{item.id}")
+                       f"Xem: {alerts.link(f'/tasks/{item.id}')}")
 
 
 def reassign_item(session: Session, item_id: int, to_username: str, actor: str, reason: str = "") -> WorkItem:
@@ -87,7 +87,7 @@ def remind(session: Session, dossier_id: int, actor: str, note: str = "") -> lis
     told = alerts.notify(session, people, kind="reminder", actor=actor, dossier_id=dossier_id,
                          subject=f"Nhắc việc: hồ sơ {code}",
                          body=f"{actor} nhắc bạn xử lý hồ sơ {code} (bước: {steps}).{extra}\n"
-                              f"Xem hồ sơ: /dossiers/{dossier_id}")
+                              f"Xem hồ sơ: {alerts.link(f'/dossiers/{dossier_id}')}")
     audit.record(session, actor=actor, command="remind", dossier_id=dossier_id,
                  data={"to": told, "note": note.strip()})
     return told

@@ -110,14 +110,14 @@ def _uploads(checklist: list[Paper], prefix: str) -> list[Upload]:
             for name, item in named for f in request.files.getlist(name) if f.filename]
 
 
-def _input_errors(fields: dict[str, str], file_prefix: str) -> dict[str, str]:
-    """Engine field paths → the names of the inputs they belong on."""
+def _input_errors(fields: dict[str, str]) -> dict[str, str]:
+    """Engine field paths → the names of the inputs they belong on (a paper's is its file input)."""
     errors: dict[str, str] = {}
     for path, message in fields.items():
         if path.startswith("form."):
             errors |= errors_by_input({path.removeprefix("form."): message}, FORM_PREFIX)
         elif path.startswith("documents."):
-            errors[file_prefix + path.removeprefix("documents.")] = message
+            errors["file-" + path.removeprefix("documents.")] = message
         else:
             errors[path] = message
     return errors
@@ -137,7 +137,7 @@ def create(process_id: str) -> Response | tuple[str, int]:
                       url_for("portal.track", _external=True))
     except InvalidData as err:
         return _render_submit(facts, form, applicant=applicant, values=values, status=422,
-                              errors=_input_errors(err.fields, "file-"), message=_(
+                              errors=_input_errors(err.fields), message=_(
                                   "Hồ sơ chưa hợp lệ, xin sửa các mục được đánh dấu rồi chọn lại các tệp đính kèm."))
     except CommandError as err:
         return _render_submit(facts, form, applicant=applicant, values=values, status=422,

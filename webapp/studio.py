@@ -19,6 +19,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from engine.calendar_override import CalendarOverride
@@ -203,7 +204,9 @@ def _editor_messages() -> dict[str, str]:
         "saving": _("Đang lưu…"),
         "nothing_to_save": _("Không có thay đổi nào để lưu."),
         "checking": _("Đang kiểm tra…"),
-        "valid": _("Hợp lệ: không có vấn đề nào. Có thể triển khai."),
+        "valid": _("Hợp lệ: không có vấn đề nào."),
+        "draft_info": _("Bản nháp %(version)s · %(by)s · %(at)s"),
+        "drd": _("Sơ đồ quyết định (DRD)"),
         "problems": _("Có %(count)s vấn đề cần sửa trước khi triển khai."),
         "refused": _("Không lưu được: có biểu thức hoặc kịch bản dùng cấu trúc bị cấm (vì an toàn hệ thống)."),
         "conflict": _("Không lưu được: %(by)s đã lưu bản nháp lúc %(at)s trong khi bạn sửa. Nội dung của bạn vẫn "
@@ -211,12 +214,9 @@ def _editor_messages() -> dict[str, str]:
                       "đồng nghiệp."),
         "conflict_gone": _("Không lưu được: bản nháp vừa được triển khai hoặc huỷ bởi người khác. Nội dung của "
                            "bạn vẫn còn trong trình soạn thảo: tải tệp về để giữ lại."),
-        "overwrite": _("Lưu đè lên bản của đồng nghiệp"),
         "error": _("Đã có lỗi khi gửi yêu cầu; xin thử lại."),
         "unsaved": _("Có thay đổi chưa lưu."),
-        "leave": _("Có thay đổi chưa lưu. Rời trang?"),
         "import_failed": _("Không mở được sơ đồ: %(error)s"),
-        "other_files": _("Vấn đề ở tệp khác"),
         "whole_process": _("Toàn quy trình"),
         "no_selection": _("Chọn một phần tử trên sơ đồ để xem và sửa thuộc tính."),
         "element": _("Phần tử"),
@@ -263,7 +263,6 @@ def _editor_messages() -> dict[str, str]:
         "properties": _("Thuộc tính khác (spiffworkflow:property)"),
         "property_add": _("Thêm thuộc tính"),
         "remove": _("Xoá"),
-        "apply": _("Áp dụng"),
         "documentation": _("Mô tả, căn cứ pháp lý"),
         "problems_here": _("Vấn đề ở phần tử này"),
         "preview_failed": _("Biểu mẫu chưa hợp lệ, chưa xem trước được."),
@@ -280,14 +279,11 @@ def _editor_messages() -> dict[str, str]:
         "form_id": _("Mã biểu mẫu (id)"),
         "form_title_vi": _("Tiêu đề (tiếng Việt)"),
         "form_title_en": _("Tiêu đề (tiếng Anh)"),
-        "sandbox_started": _("Hồ sơ thử đã được mở."),
         "sandbox_complete": _("Hoàn thành"),
         "sandbox_no_tasks": _("Không có công việc nào đang chờ."),
         "sandbox_status": _("Trạng thái"),
         "sandbox_now": _("Thời điểm trong hộp thử"),
         "sandbox_error": _("Bước %(index)s không thực hiện được: %(message)s"),
-        "sandbox_phase_due": _("hạn"),
-        "sandbox_phase_done": _("xong"),
         "sandbox_paused": _("Đồng hồ pháp lý đang dừng"),
         "sandbox_due": _("Hạn giai đoạn hiện tại"),
         "sandbox_total": _("Hạn giải quyết"),
@@ -385,8 +381,8 @@ def form_preview() -> Any:
     except (TypeError, AttributeError):
         return jsonify(html="", problems=shown([Problem(path, "", "a form definition is a JSON object with id, "
                                                                   "title and fields")]))
-    return jsonify(html=render_template("studio/_form_preview.html", form=definition, values=view_values(definition, {})),
-                   problems=[])
+    html = render_template("studio/_form_preview.html", form=definition, values=view_values(definition, {}))
+    return jsonify(html=html, problems=[])
 
 
 # -- drafts --------------------------------------------------------------------------------------------
@@ -416,11 +412,10 @@ def save(key: str) -> Any:
     expected = payload.get("version")
     if expected is not None and not isinstance(expected, int):
         abort(400)
-    with platform().read_session() as db:
-        workspace = load_workspace(db)
-    subject = workspace.subject(key)
     try:
         with platform().dossiers.command() as db:
+            workspace = load_workspace(db)
+            subject = workspace.subject(key)
             existing = find_draft(db, key)
             main = existing.main_file if existing else subject.main_file if subject else _main_for_new(key, payload)
             draft = save_draft(db, workspace, key, files, g.user.username, expected_version=expected, main_file=main)
@@ -463,7 +458,11 @@ def deploy(key: str) -> Any:
         abort(400)
     try:
         with platform().dossiers.command() as db:
-            deployed = deploy_draft(db, opened.workspace, key, g.user.username, expected_version=expected)
+            # The workspace read in the deployment's own transaction: what it checks is what it builds on.
+            deployed = deploy_draft(db, load_workspace(db), key, g.user.username, expected_version=expected)
+    except IntegrityError:  # another deployment took the same version number at the same moment
+        flash(_("Chưa triển khai: một phiên bản khác vừa được triển khai cùng lúc; xin thử lại."), "warning")
+        return redirect(url_for(".procedure", key=key))
     except ValidationFailed as failed:
         flash(_("Chưa triển khai: bản nháp còn vấn đề (xem bên dưới)."), "error")
         return _procedure_page(_open(key), failed.problems, 422)
@@ -584,7 +583,9 @@ def diff(key: str) -> str:
         numbers = [v.version for v in versions]
         default_to = "draft" if opened.draft else (str(numbers[0]) if numbers else "")
         to = request.args.get("to", default_to)
-        default_from = (numbers[0] if to == "draft" else int(to) - 1) if numbers and to else None
+        if to != "draft" and not to.isdigit():
+            abort(404)
+        default_from = (numbers[0] if to == "draft" else int(to) - 1) if numbers else None
         start = request.args.get("from", type=int, default=default_from)
         before = version_files(db, key, start) if start else None
         if to == "draft":
@@ -594,7 +595,7 @@ def diff(key: str) -> str:
             base = version_files(db, key, numbers[0]) if numbers else {}
             after = {p: opened.files[p] for p in {*(base or {}), *opened.draft.files} if p in opened.files}
         else:
-            after = version_files(db, key, int(to)) if to.isdigit() else None
+            after = version_files(db, key, int(to))
     if after is None:
         abort(404)
     before = before or {}

@@ -105,6 +105,15 @@ def test_supervisor_dashboard_and_heatmap(app: Flask, base_url: str, page) -> No
     assert page.locator(".djs-element.heat-4[data-element-id=check]").count() == 1
     shot(page, "supervisor-heatmap")
 
+    page.goto(f"{base_url}/supervisor/")
+    page.click("#at-risk tr.state-due_soon >> nth=0 >> a:has-text('Thư xin lỗi')")
+    assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in page.inner_text("#letter .title").upper()
+    page.fill("input[name=reason]", "Hồ sơ cần lấy ý kiến của Cục An toàn bức xạ và hạt nhân.")
+    shot(page, "supervisor-apology")
+    page.click("#sign button.primary")
+    assert "Đã ký và phát hành phiếu xin lỗi số" in page.inner_text(".flash-success")
+    assert page.locator("#already").count() == 1
+
     page.goto(f"{base_url}/supervisor/statistics?from=2026-03-01&to=2026-03-31")
     assert page.inner_text("#statistics tr.total td[data-col=received_desk]") == "7"
     shot(page, "supervisor-statistics")

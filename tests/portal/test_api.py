@@ -19,7 +19,7 @@ from engine.db import make_session_factory
 from engine.dossier import Dossier
 from engine.work_item import WorkItem
 from tests.portal.conftest import APPLICANT_EMAIL, PDF, PROCESS, UPLOADED, api_documents, licence_form, submission
-from tests.webapp.conftest import Mailbox
+from tests.webapp.conftest import Mailbox, csrf_token
 
 CODE = re.compile(r"^000\.00\.19\.H19-260302-\d{4}$")
 SECRET = re.compile(r"^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$")
@@ -263,8 +263,9 @@ def test_failed_lookups_are_rate_limited_and_successful_ones_are_not(
     limited = client.get(f"/api/v1/dossiers/{code}", headers={"X-Dossier-Secret": secret})
     assert limited.status_code == 429 and limited.json["error"] == "too_many_requests"
     # The portal's tracking form shares the limit: guessing cannot switch between the two.
-    page = client.post("/portal/track", data={"code": code, "secret": secret})
-    assert page.status_code in (400, 429)  # 400 when the CSRF token is missing, but never a lookup
+    page = client.post("/portal/track", data={"code": code, "secret": secret,
+                                              "csrf_token": csrf_token(client, "/portal/track")})
+    assert page.status_code == 429
 
 
 # -- work items ---------------------------------------------------------------------------------------------

@@ -79,6 +79,8 @@ def test_licence_dossier_submitted_supplemented_and_issued_online(
     # Reading what the procedure needs, then submitting.
     person = Applicant(browser, base_url)
     person.goto("/portal/")
+    assert person.page.locator("table.procedures tbody tr").count() == 11
+    person.shot("0-index")
     person.page.click(f"a[href='/portal/procedures/{PROCESS}']")
     facts = person.page.inner_text("#facts")
     assert "30 ngày làm việc" in facts and "3.000.000 đồng" in facts and "CT Scanner 8.000.000 đồng" in facts
@@ -118,6 +120,7 @@ def test_licence_dossier_submitted_supplemented_and_issued_online(
     person.goto(f"/portal/dossiers/{code}")
     person.page.wait_for_url("**/portal/track?code=*")  # nothing shown on the code alone
     person.page.fill("#secret", secret)
+    person.shot("3b-track")
     person.page.click("form.track-form button[type=submit]")
     person.page.wait_for_url(f"**/portal/dossiers/{code}")
     asked = person.page.inner_text("#supplement")
@@ -143,8 +146,9 @@ def test_licence_dossier_submitted_supplemented_and_issued_online(
     assert (answered.status, answered.closed_by) == ("completed", "portal")
     assert answer["supplement_channel"] == "online" and answer["supplement_notes"] == "Đã ký và đóng dấu."
 
-    # Taken in on Tuesday: 30 working days end on 14/04; Wednesday and Thursday waited on the applicant.
-    assert person.page.inner_text("#appointment") == "16/04/2026"
+    # Received online on Monday (TT 2 d): counted from receipt, whenever the desk takes it in): 30 working
+    # days end on 13/04; paused Tuesday (a day used), resumed Thursday (not counted): 29 more → 15/04.
+    assert person.page.inner_text("#appointment") == "15/04/2026"
     clock.freeze(local(2026, 3, 6, 9))
     assert accept_and_notify_fee(app, dossier_id) == ["fee_notice"]
     clock.freeze(local(2026, 3, 6, 15))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import procedure_data as d
 from procedure_driver import Run, at
 from sqlalchemy import select
 
+from engine.business_calendar import ZONE
 from engine.dossier import Dossier
 from engine.dossier_service import DossierService
 
@@ -168,3 +169,22 @@ def test_safety_officer_with_a_certificate_opens_no_linked_dossier(service: Doss
     run.do("receive", licence_dossier(), role="reception")
     with service.read_session() as session:
         assert session.scalars(select(Dossier).where(Dossier.parent_id == run.dossier_id)).all() == []
+
+
+def test_the_clock_runs_from_receipt_even_when_the_desk_enters_the_dossier_later(
+    service: DossierService,
+) -> None:
+    # An online dossier arrives Monday 2/3/2026; the desk enters it on Wednesday 4/3. TT 2 d): the 5 working
+    # days of the check and the 30 of the whole count from receipt (2/3), not from the desk's work.
+    at(date(2026, 3, 2))
+    run = Run(service, "radiation_licence_issue").start("Bệnh viện Đa khoa Thống Nhất Đồng Nai")
+    at(date(2026, 3, 4))
+    run.do("receive", licence_dossier(), role="reception")
+    assert run.phase_dues() == {"check": date(2026, 3, 9)}  # 3, 4, 5, 6, 9 March
+    # 30 working days from 2/3: March 3–31 is 21, April 1–10 adds 8 (29), Mon 13/4 is the 30th.
+    assert _local(run.dossier().total_due_at) == date(2026, 4, 13)
+
+
+def _local(instant: datetime) -> date:
+    """The last day of a period ending at 24:00 local (the stored instant is 00:00 of the next day)."""
+    return (instant.astimezone(ZONE) - timedelta(days=1)).date()

@@ -27,7 +27,9 @@ SMALL = """<?xml version="1.0" encoding="UTF-8"?>
       <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
     </bpmn:userTask>
     <bpmn:intermediateCatchEvent id="wait"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
-      <bpmn:timerEventDefinition id="t1"><bpmn:timeDate>due_in_working_days(3)</bpmn:timeDate></bpmn:timerEventDefinition>
+      <bpmn:timerEventDefinition id="t1">
+        <bpmn:timeDate>due_in_working_days(3)</bpmn:timeDate>
+      </bpmn:timerEventDefinition>
     </bpmn:intermediateCatchEvent>
     <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="check" />
@@ -35,7 +37,9 @@ SMALL = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="end" />
   </bpmn:process>
   <bpmndi:BPMNDiagram id="di"><bpmndi:BPMNPlane id="plane" bpmnElement="p">
-    <bpmndi:BPMNShape id="check_di" bpmnElement="check"><dc:Bounds x="100" y="100" width="100" height="80" /></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="check_di" bpmnElement="check">
+      <dc:Bounds x="100" y="100" width="100" height="80" />
+    </bpmndi:BPMNShape>
   </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
 </bpmn:definitions>
 """
@@ -61,7 +65,8 @@ def test_added_removed_and_changed_elements_with_the_aspects_the_platform_reads(
                       '</bpmn:lane>')  # the task leaves the reception lane…
              .replace('<bpmn:flowNodeRef>wait</bpmn:flowNodeRef>',
                       '<bpmn:flowNodeRef>wait</bpmn:flowNodeRef><bpmn:flowNodeRef>check</bpmn:flowNodeRef>')
-             .replace('<bpmn:endEvent id="end">', '<bpmn:task id="notify" name="Báo kết quả" /><bpmn:endEvent id="end">')
+             .replace('<bpmn:endEvent id="end">',
+                      '<bpmn:task id="notify" name="Báo kết quả" /><bpmn:endEvent id="end">')
              .replace('<bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="end" />', ""))
     changes = by_id(diff_diagrams(SMALL, after))
     assert changes["notify"].kind == "added" and changes["notify"].name == "Báo kết quả"

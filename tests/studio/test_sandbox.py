@@ -75,7 +75,8 @@ def test_a_step_the_engine_refuses_is_reported_and_the_steps_before_it_kept() ->
 
 
 def test_an_invalid_draft_reports_its_problems_instead_of_running() -> None:
-    draft = {**FILES, LICENCE_FILE: FILES[LICENCE_FILE].replace("appraisal:25:working-days", "appraisal:x:working-days")}
+    broken = FILES[LICENCE_FILE].replace("appraisal:25:working-days", "appraisal:x:working-days")
+    draft = {**FILES, LICENCE_FILE: broken}
     report = sandbox([{"do": "start", "data": {}}], files=draft)
     assert report["applied"] == 0 and [p["element_id"] for p in report["problems"]] == ["appraisal"]
 

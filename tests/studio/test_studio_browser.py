@@ -119,7 +119,7 @@ def test_analyst_edits_a_phase_fixes_the_problems_and_deploys_version_2(app: Fla
     after = open_licence(service, "Phòng khám Đa khoa Tân Mai")
     with make_session_factory(app.extensions["motcua"].engine)() as session:
         versions = dict(session.execute(select(Dossier.id, ProcessDefinition.version)
-                                        .join(ProcessDefinition, Dossier.definition_id == ProcessDefinition.id)))
+                                        .join(ProcessDefinition, Dossier.definition_id == ProcessDefinition.id)).all())
     assert (versions[before.dossier_id], versions[after.dossier_id]) == (1, 2)
     assert (to_appraisal(before), to_appraisal(after)) == (date(2026, 4, 6), date(2026, 3, 30))
 
@@ -139,8 +139,9 @@ def test_every_miwg_reference_diagram_imports_renders_and_gets_its_verdict(  # t
     expected = parse_bundle({"bpmn/x/x.bpmn": diagram.read_text(encoding="utf-8")}).problems
     summary = analyst.page.inner_text("#studio-summary")
     assert summary == (f"Có {len(expected)} vấn đề cần sửa trước khi triển khai." if expected
-                       else "Hợp lệ: không có vấn đề nào.")
+                       else "Hợp lệ: không có vấn đề nào.")  # the verdict, whichever it is
     assert analyst.page.locator("#studio-problems .studio-problem").count() == len(expected)
+    # Each problem about an element of the diagram has a badge on it (the process itself: in the corner).
     on_diagram = {p.element_id for p in expected} & set(analyst.page.evaluate(
         "() => window.studioModeler.get('elementRegistry').getAll().map(e => e.id)"))
     badges = set(analyst.page.locator(".studio-problem-badge").evaluate_all("n => n.map(b => b.dataset.element)"))

@@ -145,7 +145,8 @@ def versions(db: Engine, process_id: str) -> list[int]:
 
 def version_of(db: Engine, dossier_id: int) -> int:
     with make_session_factory(db)() as session:
-        return session.scalar(select(ProcessDefinition.version).join(Dossier, Dossier.definition_id == ProcessDefinition.id)
+        return session.scalar(select(ProcessDefinition.version)
+                              .join(Dossier, Dossier.definition_id == ProcessDefinition.id)
                               .where(Dossier.id == dossier_id))
 
 

@@ -20,6 +20,7 @@
 
     const nameOf = (problem) => {
       const element = problem.file === data.path ? window.Studio.elementFor(modeler, problem.element_id) : null;
+      if (element && element === modeler.get('canvas').getRootElement()) return `(${M.whole_process})`;
       return element && element.businessObject.name ? `“${element.businessObject.name}”` : '';
     };
     const pick = (problem) => {
@@ -52,6 +53,7 @@
       status(statusLine, fmt(M.import_failed, { error: err.message || err }), 'error');
     }
     modeler.get('canvas').zoom('fit-viewport', 'auto');
+    modeler.get('canvas').scroll({ dx: 40, dy: 0 }); // clear of the palette on the left
     panel.show(null);
     showProblems(data.problems);
     if (state.dirty) status(statusLine, M.unsaved, 'warning');
@@ -82,6 +84,8 @@
         state.version = answer.body.version;
         state.dirty = false;
         status(statusLine, fmt(M.saved, { version: answer.body.version }), 'ok');
+        document.getElementById('studio-draft-info').textContent = fmt(M.draft_info,
+          { version: answer.body.version, by: answer.body.saved_by, at: answer.body.saved_at });
         showProblems(answer.body.problems);
         const link = document.getElementById('studio-page-link');
         link.href = answer.body.page;

@@ -67,14 +67,13 @@
     const opts = options || {};
     container.replaceChildren();
     problems.forEach((problem) => {
-      const where = [problem.file];
       const name = opts.nameOf ? opts.nameOf(problem) : '';
       const item = Studio.el('li', {
         class: 'studio-problem' + (problem.refused ? ' refused' : '') + (opts.onPick ? ' pickable' : ''),
         'data-element': problem.element_id, 'data-file': problem.file,
         onclick: opts.onPick ? () => opts.onPick(problem) : null,
       },
-      Studio.el('span', { class: 'where' }, where.join(''), problem.element_id ? ' · ' : '',
+      Studio.el('span', { class: 'where' }, problem.file, problem.element_id ? ' · ' : '',
         problem.element_id ? Studio.el('code', {}, problem.element_id) : null, name ? ' ' + name : ''),
       Studio.el('span', { class: 'what' }, problem.message),
       problem.detail ? Studio.el('span', { class: 'detail' }, problem.detail) : null);
@@ -100,12 +99,26 @@
     overlays.remove({ type: 'studio-problem' });
     registry.forEach((element) => canvas.removeMarker(element, 'studio-problem-marker'));
     const byElement = new Map();
+    const whole = [];
     problems.filter((p) => p.file === path).forEach((problem) => {
       const element = Studio.elementFor(viewer, problem.element_id);
-      if (!element || element === canvas.getRootElement()) return;
+      if (!element) return;
+      if (element === canvas.getRootElement()) {
+        whole.push(problem);
+        return;
+      }
       if (!byElement.has(element.id)) byElement.set(element.id, []);
       byElement.get(element.id).push(problem);
     });
+    // Problems of the process itself (a diagram without pools): a badge in the canvas's corner.
+    const container = canvas.getContainer();
+    container.querySelectorAll('.studio-root-badge').forEach((node) => node.remove());
+    if (whole.length) {
+      container.append(Studio.el('div', {
+        class: 'studio-problem-badge studio-root-badge', 'data-element': canvas.getRootElement().id,
+        title: whole.map((p) => p.message).join('\n'),
+      }, String(whole.length)));
+    }
     byElement.forEach((list, id) => {
       canvas.addMarker(id, 'studio-problem-marker');
       const badge = Studio.el('div', {

@@ -58,7 +58,7 @@
         type: 'button', class: 'small' + (active && view.element === active.element ? ' primary' : ''),
         'data-view': view.element.id,
         onclick: () => editor.open(view),
-      }, view.type === 'drd' ? 'DRD' : (view.element.name || view.element.id))));
+      }, view.type === 'drd' ? M.drd : (view.element.name || view.element.id))));
     }
 
     editor.on('views.changed', () => {

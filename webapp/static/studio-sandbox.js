@@ -31,8 +31,13 @@
       });
     }
 
+    // As the rest of the app writes times: dd/mm/yyyy HH:MM in Đồng Nai.
+    const clockFormat = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Ho_Chi_Minh', year: 'numeric',
+      month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
     function localTime(iso) {
-      return iso ? new Date(iso).toLocaleString(data.lang === 'en' ? 'en-GB' : 'vi-VN', { timeZone: 'Asia/Ho_Chi_Minh' }) : '';
+      if (!iso) return '';
+      const p = Object.fromEntries(clockFormat.formatToParts(new Date(iso)).map((part) => [part.type, part.value]));
+      return `${p.day}/${p.month}/${p.year} ${p.hour}:${p.minute}`;
     }
 
     function localDay(iso) {
