@@ -1,5 +1,5 @@
-"""Administration: the users and their roles, and the calendar's yearly overrides (bridge days, worked
-Saturdays) that the Government decides and the administrator records."""
+"""Administration: the users and their roles, the calendar's yearly overrides (bridge days, worked
+Saturdays) that the Government decides, and the API tokens of the integrations (the provincial portal)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from engine import audit
+from engine.api_token import SCOPES, create_token, list_tokens, revoke_token
 from engine.business_calendar import FIRST_YEAR, LAST_YEAR, load_calendar
 from engine.calendar_override import OverrideKind, add_override, list_overrides, remove_override
 from engine.clock import clock
@@ -88,3 +89,48 @@ def remove_calendar_override(day: str) -> object:
         return redirect(url_for("admin.calendar"))
     flash(_("Đã xóa điều chỉnh ngày %(day)s.", day=when.strftime("%d/%m/%Y")), "success")
     return redirect(url_for("admin.calendar", year=when.year))
+
+
+@bp.get("/tokens")
+@roles_required("admin")
+def tokens() -> str:
+    return _tokens_page()
+
+
+def _tokens_page(new_token: str | None = None) -> str:
+    with platform().read_session() as db:
+        rows = list_tokens(db)
+        users = list(db.scalars(select(User).where(User.active).order_by(User.username)))
+    return render_template("admin/tokens.html", rows=rows, users=users, scopes=SCOPES, new_token=new_token)
+
+
+@bp.post("/tokens")
+@roles_required("admin")
+def create_api_token() -> object:
+    name = request.form.get("name", "").strip()
+    username = request.form.get("username", "")
+    scopes = request.form.getlist("scopes") or None
+    if not name:
+        flash(_("Đặt tên cho mã truy cập (hệ thống nào sẽ dùng nó)."), "error")
+        return redirect(url_for("admin.tokens"))
+    try:
+        with platform().dossiers.command() as db:
+            _row, clear = create_token(db, name, username, g.user.username, scopes)
+    except ValueError as err:
+        flash(_("Không tạo được mã truy cập: %(reason)s", reason=str(err)), "error")
+        return redirect(url_for("admin.tokens"))
+    # The clear token is shown once, on this response, and never stored.
+    return _tokens_page(new_token=clear)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@roles_required("admin")
+def revoke_api_token(token_id: int) -> object:
+    try:
+        with platform().dossiers.command() as db:
+            revoke_token(db, token_id, g.user.username)
+    except ValueError:
+        flash(_("Không có mã truy cập này."), "error")
+        return redirect(url_for("admin.tokens"))
+    flash(_("Đã thu hồi mã truy cập."), "success")
+    return redirect(url_for("admin.tokens"))

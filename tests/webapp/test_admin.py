@@ -1,7 +1,8 @@
-"""The administrator records the Government's yearly calendar decisions; deadlines follow at once."""
+"""The administrator: the Government's yearly calendar decisions (deadlines follow at once) and API tokens."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask import Flask
@@ -61,3 +62,34 @@ def test_only_administrators_reach_the_calendar(app: Flask) -> None:
                     token_from="/inbox")
     assert response.status_code == 403
     assert calendar_of(app).is_working(date(2026, 6, 5))
+
+
+def test_admin_issues_an_api_token_shown_once_and_revokes_it(app: Flask) -> None:
+    from engine.api_token import ApiToken, authenticate
+
+    client = app.test_client()
+    sign_in(client, "quantri")
+    page = post(client, "/admin/tokens", {"name": "Cổng DVC tỉnh", "username": "tiepnhan",
+                                          "scopes": ["dossiers:submit"]}, token_from="/admin/tokens")
+    text = page.get_data(as_text=True)
+    clear = re.search(r"<code>(mc_[A-Za-z0-9_-]+)</code>", text)
+    assert clear, "the new token is shown once"
+    engine = app.extensions["motcua"].engine
+    with make_session_factory(engine)() as session:
+        holder = authenticate(session, clear.group(1))
+        assert holder is not None and holder.scopes == {"dossiers:submit"} and holder.username == "tiepnhan"
+        row = session.query(ApiToken).one()
+        assert clear.group(1) not in (row.token_hash, row.hint)
+    assert clear.group(1) not in client.get("/admin/tokens").get_data(as_text=True)
+
+    post(client, f"/admin/tokens/{row.id}/revoke", token_from="/admin/tokens")
+    with make_session_factory(engine)() as session:
+        assert authenticate(session, clear.group(1)) is None
+
+
+def test_a_token_beyond_the_users_roles_is_refused(app: Flask) -> None:
+    client = app.test_client()
+    sign_in(client, "quantri")
+    page = post(client, "/admin/tokens", {"name": "x", "username": "giamsat", "scopes": ["work_items:complete"]},
+                token_from="/admin/tokens", follow_redirects=True)
+    assert "Không tạo được mã truy cập" in page.get_data(as_text=True)
