@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from engine import assignment
+from engine import alerts, assignment
+from engine.apology import sign as sign_apology
 from engine.attachment import Upload, add_attachments, attachment, check_uploads
 from engine.business_calendar import ZONE
 from engine.clock import clock
@@ -341,9 +342,33 @@ def apology(dossier_id: int) -> Response:
     if not reason or new_day is None or new_day <= clock.now().astimezone(ZONE).date():
         flash(_("Xin nêu lý do và một ngày hẹn mới sau hôm nay."), "error")
         return redirect(url_for("officer.dossier_file", dossier_id=dossier_id) + "#apology")
-    paper = platform().paperwork.issue(dossier_id, "apology", g.user.username, extra={
-        "reason": reason, "new_appointment_at": datetime.combine(new_day, time(16, 30), ZONE)})
+    try:
+        # Decree 61/2018/NĐ-CP art. 19: one new appointment date only, recorded with the letter.
+        paper = sign_apology(platform().paperwork, dossier_id, g.user.username, reason=reason, new_day=new_day)
+    except InvalidData:
+        flash(_("Ngày hẹn mới phải sau hôm nay và sau ngày hẹn đã lỡ."), "error")
+        return redirect(url_for("officer.dossier_file", dossier_id=dossier_id) + "#apology")
+    except Conflict:
+        flash(_("Hồ sơ này đã được hẹn lại một lần; pháp luật chỉ cho hẹn lại một lần."), "error")
+        return redirect(url_for("officer.dossier_file", dossier_id=dossier_id) + "#apology")
     flash(_("Đã tạo văn bản %(title)s số %(number)s.", title=KINDS["apology"].title, number=paper.number), "info")
     if paper.mail is not None and not paper.mail.ok:
         flash(_("Chưa gửi được thư điện tử cho người nộp: %(why)s", why=paper.mail.error), "warning")
     return redirect(url_for("officer.dossier_file", dossier_id=dossier_id) + "#documents")
+
+
+@bp.get("/alerts")
+@roles_required(*ACTING_ROLES)
+def my_alerts() -> str:
+    """Reminders and escalations addressed to this officer (they also arrive by e-mail)."""
+    with platform().read_session() as db:
+        rows = alerts.recent(db, g.user.username, limit=200)
+    return render_template("officer/alerts.html", alerts=rows)
+
+
+@bp.post("/alerts/read")
+@roles_required(*ACTING_ROLES)
+def read_alerts() -> Response:
+    with platform().dossiers.command() as db:
+        alerts.mark_read(db, g.user.username)
+    return redirect(url_for("officer.my_alerts"))

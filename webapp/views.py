@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, current_app, g
 from flask_babel import get_locale
 
+from engine import alerts
 from engine.business_calendar import ZONE, load_calendar
 from engine.clock import clock
 from engine.roles import BY_CODE
@@ -90,6 +91,14 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(local_datetime=local_datetime, local_date=local_date, money=money, deadline=deadline,
                                  role_label=role_label, label=label, show_value=show_value)
 
+    def unread_alerts() -> int:
+        """Counted only where a template asks (the officer's nav), one indexed count."""
+        user = g.get("user")
+        if user is None:
+            return 0
+        with platform().read_session() as db:
+            return alerts.unread_count(db, user.username)
+
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        return {"current_user": g.get("user"), "now": clock.now(), "locale": locale()}
+        return {"current_user": g.get("user"), "now": clock.now(), "locale": locale(), "unread_alerts": unread_alerts}

@@ -11,12 +11,14 @@ from tests.procedures.procedure_driver import Run
 from tests.studio.conftest import LICENCE
 
 WORKS = [{"name": "Sử dụng thiết bị X-quang chẩn đoán trong y tế", "place": "Khoa Chẩn đoán hình ảnh"}]
+# What the desk enters at receipt: 1 CT + 2 dental + 1 fluoroscopy, 17,000,000 VND of fees (TT 2 h).
+LICENCE_DATA = {**d.APPLICANT, "works": WORKS, "devices": d.MIXED_DEVICES, **d.SAFETY_OFFICER}
 
 
 def open_licence(service: DossierService, title: str) -> Run:
     """A licence dossier received (the check phase runs)."""
     run = Run(service, LICENCE).start(title)
-    return run.do("receive", {**d.APPLICANT, "works": WORKS, "devices": d.MIXED_DEVICES, **d.SAFETY_OFFICER})
+    return run.do("receive", LICENCE_DATA)
 
 
 def to_appraisal(run: Run) -> date:

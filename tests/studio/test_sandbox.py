@@ -12,11 +12,10 @@ from engine.sandbox import run_sandbox
 from engine.validation import read_folder
 from tests.procedures import procedure_data as d
 from tests.studio.conftest import BPMN, DMN, LICENCE, LICENCE_FILE, MONDAY
-from tests.studio.licence_run import WORKS
+from tests.studio.licence_run import LICENCE_DATA
 
 FILES = {f"{root.name}/{path}": text for root in (BPMN, DMN) for path, text in read_folder(root).items()}
 START = MONDAY.isoformat()
-LICENCE_DATA = {**d.APPLICANT, "works": WORKS, "devices": d.MIXED_DEVICES, **d.SAFETY_OFFICER}
 DECLARATION = {
     "submission_channel": "online", "declaration_number": "01/2026/CB-DL",
     "facility_name": "Công ty TNHH Thực phẩm Đồng Nai Xanh", "facility_kind": "producer", "goods_group": "2",

@@ -22,8 +22,7 @@ from engine.studio_draft import StudioDraft
 from engine.user import DEMO_PASSWORD
 from engine.validation import parse_bundle
 from tests.studio.conftest import ARTIFACTS, LICENCE, MIWG
-from tests.studio.licence_run import open_licence, to_appraisal
-from tests.studio.test_sandbox import LICENCE_DATA
+from tests.studio.licence_run import LICENCE_DATA, open_licence, to_appraisal
 
 pytestmark = pytest.mark.browser
 MIWG_FILES = sorted(MIWG.glob("*.bpmn"))

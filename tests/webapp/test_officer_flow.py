@@ -15,7 +15,7 @@ from engine.db import make_session_factory
 from engine.documents import Document
 from engine.dossier import Dossier
 from engine.vietnamese_text import last_day, long_date
-from tests.webapp.conftest import MONDAY_9AM
+from tests.webapp.conftest import MONDAY_9AM, post
 from tests.webapp.helpers import complete, open_item, register
 
 
@@ -170,3 +170,23 @@ def test_claim_and_release_are_recorded(app, client_for) -> None:
     with make_session_factory(app.extensions["motcua"].engine)() as session:
         commands = session.scalars(select(AuditEvent.command).where(AuditEvent.dossier_id == dossier_id)).all()
     assert commands.count("claim") == 2 and commands.count("release") == 1
+
+
+def test_an_officer_sees_the_reminders_addressed_to_them(app, client_for) -> None:  # type: ignore[no-untyped-def]
+    from engine import alerts
+    from engine.db import make_session_factory
+
+    engine = app.extensions["motcua"].engine
+    with make_session_factory(engine, write=True)() as session:
+        people = alerts.people(session, usernames=["chuyenvien"])
+        alerts.notify(session, people, kind="reminder", subject="Nhắc việc: hồ sơ thử", body="Xin xử lý sớm.",
+                      actor="giamsat", mail=False)
+        session.commit()
+    officer = client_for("chuyenvien")
+    inbox = officer.get("/inbox").get_data(as_text=True)
+    assert 'id="alerts-link"' in inbox and '<span class="badge">1</span>' in inbox
+    page = officer.get("/alerts").get_data(as_text=True)
+    assert "Nhắc việc: hồ sơ thử" in page and "Xin xử lý sớm." in page
+    post(officer, "/alerts/read", token_from="/alerts")
+    assert '<span class="badge">' not in officer.get("/inbox").get_data(as_text=True)
+    assert client_for("tiepnhan").get("/alerts").get_data(as_text=True).count("Nhắc việc: hồ sơ thử") == 0

@@ -10,10 +10,11 @@ from decimal import Decimal
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import func, select
 
 from engine.clock import clock
 from engine.db import make_session_factory
-from engine.documents import KINDS, Agency, Paper, render_pdf
+from engine.documents import KINDS, Agency, Document, Paper, render_pdf
 from engine.dossier_code import CODE, format_code, next_code
 from engine.dossier_service import DossierService
 from engine.vietnamese_text import money_in_words
@@ -129,13 +130,15 @@ def test_apology_with_a_new_appointment_date(app, client_for) -> None:
                                                               "new_appointment": "2026-05-15"})
     assert response.status_code == 302
     with make_session_factory(app.extensions["motcua"].engine)() as session:
-        from sqlalchemy import select
-
-        from engine.documents import Document
-
         content = session.scalar(select(Document.content).where(Document.kind == "apology"))
     text = words(content)
     assert "ngày 15 tháng 05 năm 2026" in text and "Chờ ý kiến Bộ Khoa học và Công nghệ" in text
+    # Decree 61/2018 art. 19: a new date only once.
+    again = post(desk, f"/dossiers/{dossier_id}/apology", {"reason": "Lần nữa", "new_appointment": "2026-05-29"},
+                 follow_redirects=True)
+    assert "chỉ cho hẹn lại một lần" in again.get_data(as_text=True)
+    with make_session_factory(app.extensions["motcua"].engine)() as session:
+        assert session.scalar(select(func.count()).select_from(Document).where(Document.kind == "apology")) == 1
     refused = post(desk, f"/dossiers/{dossier_id}/apology", {"reason": "", "new_appointment": "2020-01-01"})
     assert refused.status_code == 302
     assert "Xin nêu lý do" in desk.get(f"/dossiers/{dossier_id}").get_data(as_text=True)

@@ -52,8 +52,9 @@
       page.dataset.importError = String(err.message || err);
       status(statusLine, fmt(M.import_failed, { error: err.message || err }), 'error');
     }
-    modeler.get('canvas').zoom('fit-viewport', 'auto');
-    modeler.get('canvas').scroll({ dx: 40, dy: 0 }); // clear of the palette on the left
+    const canvas = modeler.get('canvas');
+    canvas.zoom('fit-viewport', 'auto');
+    canvas.zoom(canvas.zoom() * 0.92, 'auto'); // a margin, so that the palette does not cover the diagram's edge
     panel.show(null);
     showProblems(data.problems);
     if (state.dirty) status(statusLine, M.unsaved, 'warning');

@@ -91,6 +91,17 @@
       e.businessObject.processRef.id === elementId) || null;
   };
 
+  /* A shape's badge sits on its top right corner; a flow's on the middle of its path (the corner of a
+     bent flow's bounding box can be far from the line). */
+  function badgePosition(element) {
+    const points = element.waypoints;
+    if (!points || points.length < 2) return { top: -12, right: 12 };
+    const i = Math.floor((points.length - 1) / 2);
+    const x = (points[i].x + points[i + 1].x) / 2 - Math.min(...points.map((p) => p.x));
+    const y = (points[i].y + points[i + 1].y) / 2 - Math.min(...points.map((p) => p.y));
+    return { left: x - 10, top: y - 10 };
+  }
+
   /* Red outline and a badge with the count on every element that has problems; returns them by element. */
   Studio.markProblems = function (viewer, problems, path) {
     const overlays = viewer.get('overlays');
@@ -125,7 +136,7 @@
         class: 'studio-problem-badge', title: list.map((p) => p.message).join('\n'),
         'data-element': id,
       }, String(list.length));
-      overlays.add(id, 'studio-problem', { position: { top: -12, right: 12 }, html: badge });
+      overlays.add(id, 'studio-problem', { position: badgePosition(registry.get(id)), html: badge });
     });
     return byElement;
   };

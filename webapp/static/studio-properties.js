@@ -174,6 +174,11 @@
       return el('section', { class: 'studio-prop-section' }, el('h3', {}, title), ...content);
     }
 
+    /* A section seldom needed: folded unless it holds a value. */
+    folded(title, open, ...content) {
+      return el('details', { class: 'studio-prop-section', open: open ? 'open' : null }, el('summary', {}, title), ...content);
+    }
+
     // -- sections ---------------------------------------------------------------------------------
 
     header(bo) {
@@ -269,7 +274,7 @@
       inputs.unit = this.select(UNITS.map((u) => [u, u === 'working-days' ? this.M.working_days : this.M.calendar_days]),
         unit, emit, { 'data-prop': prefix + '-unit' });
       return el('div', { class: 'studio-duration' },
-        withName ? this.field(this.M.phase_name, inputs.name) : null,
+        withName ? el('div', { class: 'field wide' }, el('label', {}, this.M.phase_name, inputs.name)) : null,
         this.field(this.M.phase_amount, inputs.amount), this.field(this.M.phase_unit, inputs.unit));
     }
 
@@ -318,7 +323,7 @@
         props[newKind] = this.moddle.create('bpmn:FormalExpression', { body: text });
         this.modeling.updateModdleProperties(this.element, timer, props);
       });
-      const kindSelect = this.select(TIMER_KINDS.map((k) => [k, k]), kind,
+      const kindSelect = this.select(TIMER_KINDS.map((k) => [k, this.M['timer_' + k]]), kind,
         (k) => { write(k, expressionInput.value); this.show(this.element); });
       const expressionInput = this.text(expression, (v) => write(kindSelect.value, v), { 'data-prop': 'timer' });
       const days = el('input', { type: 'text', inputmode: 'numeric', class: 'narrow', value: '' });
@@ -350,7 +355,8 @@
 
     linkedSection(bo) {
       const processes = this.data.processes.map((p) => [p, p]);
-      return this.section(this.M.linked,
+      const used = ['starts-dossier', 'starts-dossier-when', 'starts-dossier-data'].some((n) => this.property(bo, n));
+      return this.folded(this.M.linked, used,
         this.select([['', '—'], ...processes], this.property(bo, 'starts-dossier'),
           (v) => this.setProperty(bo, 'starts-dossier', v)),
         this.field(this.M.linked_when, this.text(this.property(bo, 'starts-dossier-when'),
@@ -376,13 +382,14 @@
           this.show(this.element);
         },
       }, this.M.property_add);
-      return this.section(this.M.properties, ...rows, el('div', { class: 'studio-inline' }, newName, newValue, add));
+      return this.folded(this.M.properties, others.length > 0, ...rows,
+        el('div', { class: 'studio-inline' }, newName, newValue, add));
     }
 
     documentationSection(bo) {
       const docs = bo.get ? bo.get('documentation') : [];
       const text = docs && docs.length ? docs.map((d) => d.text || '').join('\n') : '';
-      return this.section(this.M.documentation, this.area(text, (v) => this.change(() => {
+      return this.folded(this.M.documentation, Boolean(text), this.area(text, (v) => this.change(() => {
         const value = v.trim() ? [this.moddle.create('bpmn:Documentation', { text: v.trim() })] : [];
         this.modeling.updateProperties(this.element, { documentation: value });
       }), { rows: 3 }));
