@@ -21,10 +21,8 @@ def test_calendar_agrees_with_the_holidays_package_unless_an_override_says_other
     calendar = BusinessCalendar(SEED)
     day, disagreements = date(FIRST_YEAR, 1, 1), []
     while day <= date(LAST_YEAR, 12, 31):
-        if day in overrides:
-            expected = overrides[day].kind is OverrideKind.WORKING_DAY
-        else:
-            expected = PACKAGE.is_working_day(day)
+        expected = (overrides[day].kind is OverrideKind.WORKING_DAY if day in overrides
+                    else PACKAGE.is_working_day(day))
         if calendar.is_working(day) != expected:
             disagreements.append(day)
         day += timedelta(days=1)
