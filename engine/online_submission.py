@@ -17,13 +17,11 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.attachment import Upload, add_attachments, check_uploads
 from engine.clock import clock
-from engine.definition import ProcessDefinition
 from engine.documents import Document
 from engine.dossier_code import next_code
 from engine.dossier_service import DossierService, Outcome
@@ -32,7 +30,7 @@ from engine.forms import FieldDefinition, FormDefinition
 from engine.notifications import OPENINGS, SUBJECTS, Sent, SmtpSettings, send
 from engine.notifications import Attachment as MailAttachment
 from engine.paperwork import Issued, Paperwork
-from engine.procedure_facts import ProcedureFacts, facts_from_mapping
+from engine.procedure_facts import ProcedureFacts
 from engine.reception import APPLICANT_FORM
 from engine.tracking import FEE_PROOF_ITEM, keep_secret, new_secret
 from engine.vietnamese_text import local
@@ -91,19 +89,6 @@ def papers(facts: ProcedureFacts) -> list[Paper]:
                             condition if isinstance(condition, dict) else None,
                             entry.get("form") if isinstance(entry.get("form"), str) else None))
     return result
-
-
-def published(session: Session) -> list[ProcedureFacts]:
-    """The procedures people can start (deployed with a procedure sheet), latest version each, by number."""
-    latest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("v"))
-              .group_by(ProcessDefinition.process_id).subquery())
-    rows = session.execute(select(ProcessDefinition.process_id, ProcessDefinition.name, ProcessDefinition.catalogue)
-                           .join(latest, (latest.c.process_id == ProcessDefinition.process_id)
-                                 & (latest.c.v == ProcessDefinition.version)))
-    facts = [facts_from_mapping(pid, catalogue["procedure"], name) for pid, name, catalogue in rows
-             if isinstance((catalogue or {}).get("procedure"), dict)]
-    return sorted(facts, key=lambda f: (not isinstance(f.raw.get("number"), int), f.raw.get("number") or 0,
-                                        f.process_id))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from engine.business_calendar import Duration
+from engine.definition import ProcessDefinition
 
 
 @dataclass(frozen=True)
@@ -104,3 +108,16 @@ def load_facts(bpmn_root: Path, process_id: str, fallback_name: str = "") -> Pro
     except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError, UnicodeDecodeError):
         raw = {}
     return facts_from_mapping(process_id, raw if isinstance(raw, dict) else {}, fallback_name)
+
+
+def published(session: Session) -> list[ProcedureFacts]:
+    """The procedures people can start (deployed with a procedure sheet), latest version each, by number."""
+    latest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("v"))
+              .group_by(ProcessDefinition.process_id).subquery())
+    rows = session.execute(select(ProcessDefinition.process_id, ProcessDefinition.name, ProcessDefinition.catalogue)
+                           .join(latest, (latest.c.process_id == ProcessDefinition.process_id)
+                                 & (latest.c.v == ProcessDefinition.version)))
+    facts = [facts_from_mapping(pid, catalogue["procedure"], name) for pid, name, catalogue in rows
+             if isinstance((catalogue or {}).get("procedure"), dict)]
+    return sorted(facts, key=lambda f: (not isinstance(f.raw.get("number"), int), f.raw.get("number") or 0,
+                                        f.process_id))

@@ -33,8 +33,8 @@ from engine.dossier_service import ReadyTask
 from engine.errors import CommandError, Conflict, InvalidData, NotFound, ProcessError, TaskNotReady
 from engine.forms import FieldDefinition, FormDefinition
 from engine.inbox import ClockFilter, Cursor, inbox_page
-from engine.online_submission import ONLINE_APPLICANT_FORM, Submission, control_characters, papers, published, submit
-from engine.procedure_facts import ProcedureFacts
+from engine.online_submission import ONLINE_APPLICANT_FORM, Submission, control_characters, papers, submit
+from engine.procedure_facts import ProcedureFacts, published
 from engine.tracking import TrackedDossier, dossier_by_code, find_dossier
 from engine.vietnamese_text import last_day
 from engine.work_item import WorkItem, WorkItemStatus

@@ -30,11 +30,10 @@ from engine.online_submission import (
     Submission,
     answer_supplement,
     papers,
-    published,
     send_fee_proof,
     submit,
 )
-from engine.procedure_facts import ProcedureFacts
+from engine.procedure_facts import ProcedureFacts, published
 from engine.tracking import TrackedDossier, dossier_by_code, find_dossier, normal_code
 from webapp.form_fields import errors_by_input, form_for, read_posted, view_values
 from webapp.views import calendar, platform

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from engine.attachment import Upload
-from engine.definition import ProcessDefinition
 from engine.dossier import Dossier
 from engine.errors import CommandError, InvalidData
 from engine.forms import FormDefinition
-from engine.procedure_facts import ProcedureFacts, load_facts
+from engine.procedure_facts import ProcedureFacts, published
 from engine.reception import APPLICANT_FORM, CHANNELS, Registration, register
 from webapp.form_fields import errors_by_input, form_for, read_posted, view_values
 from webapp.security import roles_required
@@ -24,16 +23,9 @@ RECENT = 20
 
 
 def _procedures() -> list[ProcedureFacts]:
-    """The deployed procedures (latest version each), with their facts."""
+    """The procedures people can start (not the shared parts they call), from their deployed versions."""
     with platform().read_session() as db:
-        latest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("v"))
-                  .group_by(ProcessDefinition.process_id).subquery())
-        rows = db.execute(select(ProcessDefinition.process_id, ProcessDefinition.name)
-                          .join(latest, (latest.c.process_id == ProcessDefinition.process_id)
-                                & (latest.c.v == ProcessDefinition.version))
-                          .order_by(ProcessDefinition.process_id)).all()
-    root = platform().office.bpmn_root
-    return [load_facts(root, process_id, name) for process_id, name in rows]
+        return published(db)
 
 
 def _procedure(process_id: str) -> ProcedureFacts:
