@@ -54,7 +54,9 @@
     }
     const canvas = modeler.get('canvas');
     canvas.zoom('fit-viewport', 'auto');
-    canvas.zoom(canvas.zoom() * 0.92, 'auto'); // a margin, so that the palette does not cover the diagram's edge
+    // A margin, and the diagram moved clear of the palette, which covers the canvas's left edge.
+    canvas.zoom(canvas.zoom() * 0.88, 'auto');
+    canvas.scroll({ dx: 30, dy: 0 });
     panel.show(null);
     showProblems(data.problems);
     if (state.dirty) status(statusLine, M.unsaved, 'warning');
