@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from engine.clock import clock
 from engine.db import Base, make_engine, make_session_factory
 from engine.schema import create_schema
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
 
 PG_URL = os.environ.get("MOTCUA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -99,3 +101,30 @@ def _truncate(engine: Engine) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in present]
     with engine.begin() as conn:
         conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def base_url(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The `app` of the test's folder, served on a free port of 127.0.0.1 for the browser."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+@pytest.fixture
+def browser():  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -3,14 +3,11 @@ error in the browser console (the CSP allows no inline script or style). Screens
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from engine import assignment
 from engine.clock import clock
@@ -21,43 +18,23 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 VIEWER = ROOT / "webapp" / "static" / "dist" / "bpmn-js" / "bpmn-navigated-viewer.production.min.js"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture
-def base_url(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-
-
-@pytest.fixture
-def page(base_url: str):  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="vi-VN")
-            page = context.new_page()
-            page.console_errors = []
-            # The browser asks every site for /favicon.ico, which the app does not serve: not the monitor's error.
-            page.on("console", lambda m: m.type == "error" and "favicon" not in (m.location or {}).get("url", "")
-                    and page.console_errors.append(m.text))
-            page.on("pageerror", lambda e: page.console_errors.append(str(e)))
-            page.goto(f"{base_url}/login")
-            page.fill("input[name=username]", "giamsat")
-            page.fill("input[name=password]", DEMO_PASSWORD)
-            page.click("button[type=submit]")
-            yield page
-        finally:
-            browser.close()
+def page(base_url: str, browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="vi-VN")
+    page = context.new_page()
+    page.console_errors = []
+    # The browser asks every site for /favicon.ico, which the app does not serve: not the monitor's error.
+    page.on("console", lambda m: m.type == "error" and "favicon" not in (m.location or {}).get("url", "")
+            and page.console_errors.append(m.text))
+    page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=username]", "giamsat")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    yield page
+    context.close()
 
 
 def busy_office(app: Flask) -> None:

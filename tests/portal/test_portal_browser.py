@@ -24,7 +24,7 @@ from engine.work_item import WorkItem
 from tests.portal.conftest import PDF, PROCESS, UPLOADED, applicant, licence_form
 from tests.portal.helpers import accept_and_notify_fee, appraise_and_issue, ask_for_supplement, receive
 from tests.webapp.conftest import Mailbox
-from tests.webapp.test_browser import CHROMIUM_ARGS, base_url, browser, pdf_words  # noqa: F401  (fixtures)
+from tests.webapp.test_browser import pdf_words
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "portal"
@@ -34,7 +34,6 @@ class Applicant:
     """One browser context: its own session, as a person at their own computer."""
 
     def __init__(self, chromium, base: str) -> None:  # type: ignore[no-untyped-def]
-        assert "--headless" in CHROMIUM_ARGS
         self.context = chromium.new_context(viewport={"width": 1300, "height": 900}, locale="vi-VN")
         self.page = self.context.new_page()
         self.base = base
@@ -70,7 +69,7 @@ class Applicant:
 
 
 def test_licence_dossier_submitted_supplemented_and_issued_online(
-        app: Flask, base_url: str, browser, mailbox: Mailbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+        app: Flask, base_url: str, browser, mailbox: Mailbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     scans = {}
     for item in (*UPLOADED, "fee"):
         scans[item] = tmp_path / f"{item}.pdf"

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +11,6 @@ from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
-from werkzeug.serving import make_server
 
 from engine.clock import clock
 from engine.db import make_session_factory
@@ -31,8 +28,6 @@ ARTIFACTS = ROOT / "test-artifacts" / "studio"
 MONDAY = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 LICENCE = "radiation_licence_issue"
 LICENCE_FILE = f"bpmn/{LICENCE}/{LICENCE}.bpmn"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture
@@ -73,30 +68,6 @@ def analyst(app: Flask) -> FlaskClient:
     client = app.test_client()
     sign_in(client, "phantich")
     return client
-
-
-@pytest.fixture
-def base_url(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-
-
-@pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def licence_text(workspace: Workspace) -> str:
