@@ -79,29 +79,19 @@
         status(statusLine, M.nothing_to_save);
         return;
       }
-      status(statusLine, M.saving);
-      const text = await currentText();
-      const answer = await post(data.urls.save, { files: { [data.path]: text }, version: state.version,
-        main_file: data.main_file });
-      if (answer.status === 200) {
-        state.version = answer.body.version;
-        state.dirty = false;
-        status(statusLine, fmt(M.saved, { version: answer.body.version }), 'ok');
-        document.getElementById('studio-draft-info').textContent = fmt(M.draft_info,
-          { version: answer.body.version, by: answer.body.saved_by, at: answer.body.saved_at });
-        showProblems(answer.body.problems);
-        const link = document.getElementById('studio-page-link');
-        link.href = answer.body.page;
-        link.hidden = false;
-      } else if (answer.status === 422) {
-        status(statusLine, M.refused, 'error');
-        showProblems(answer.body.refused, M.refused);
-      } else if (answer.status === 409) {
-        const conflict = answer.body.conflict || {};
-        status(statusLine, conflict.by ? fmt(M.conflict, conflict) : M.conflict_gone, 'error');
-      } else {
-        status(statusLine, answer.body.error || M.error, 'error');
-      }
+      await window.Studio.saveDraft({
+        url: data.urls.save, body: { files: { [data.path]: await currentText() }, main_file: data.main_file },
+        state, statusLine, messages: M,
+        onSaved: (saved) => {
+          document.getElementById('studio-draft-info').textContent = fmt(M.draft_info,
+            { version: saved.version, by: saved.saved_by, at: saved.saved_at });
+          showProblems(saved.problems);
+          const link = document.getElementById('studio-page-link');
+          link.href = saved.page;
+          link.hidden = false;
+        },
+        onRefused: (refused) => showProblems(refused.refused, M.refused),
+      });
     });
 
     document.getElementById('studio-check').addEventListener('click', async () => {

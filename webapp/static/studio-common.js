@@ -31,6 +31,28 @@
     return { status: response.status, ok: response.ok, body: payload };
   };
 
+  /* Save the draft and say how it went; one shape for every editor. `onSaved` gets the answer's body;
+     `onRefused` (a 422: a forbidden construct) is optional. */
+  Studio.saveDraft = async function ({ url, body, state, statusLine, messages, onSaved, onRefused }) {
+    const M = messages;
+    Studio.status(statusLine, M.saving);
+    const answer = await Studio.post(url, { ...body, version: state.version });
+    if (answer.status === 200) {
+      state.version = answer.body.version;
+      state.dirty = false;
+      Studio.status(statusLine, Studio.fmt(M.saved, { version: answer.body.version }), 'ok');
+      onSaved(answer.body);
+    } else if (answer.status === 422 && onRefused) {
+      Studio.status(statusLine, M.refused, 'error');
+      onRefused(answer.body);
+    } else if (answer.status === 409) {
+      const conflict = answer.body.conflict || {};
+      Studio.status(statusLine, conflict.by ? Studio.fmt(M.conflict, conflict) : M.conflict_gone, 'error');
+    } else {
+      Studio.status(statusLine, answer.body.error || M.error, 'error');
+    }
+  };
+
   /* el('div', {class: 'x', onclick: fn}, 'text', child) — text is always set as text, never as HTML. */
   Studio.el = function (tag, attrs, ...children) {
     const node = document.createElement(tag);

@@ -95,19 +95,10 @@
         status(statusLine, M.nothing_to_save);
         return;
       }
-      status(statusLine, M.saving);
-      const answer = await post(data.urls.save, { files: { [data.path]: await currentText() }, version: state.version });
-      if (answer.status === 200) {
-        state.version = answer.body.version;
-        state.dirty = false;
-        status(statusLine, fmt(M.saved, { version: answer.body.version }), 'ok');
-        showProblems(answer.body.problems);
-      } else if (answer.status === 409) {
-        const conflict = answer.body.conflict || {};
-        status(statusLine, conflict.by ? fmt(M.conflict, conflict) : M.conflict_gone, 'error');
-      } else {
-        status(statusLine, answer.body.error || M.error, 'error');
-      }
+      await window.Studio.saveDraft({
+        url: data.urls.save, body: { files: { [data.path]: await currentText() } }, state, statusLine,
+        messages: M, onSaved: (saved) => showProblems(saved.problems),
+      });
     });
 
     document.getElementById('studio-check').addEventListener('click', async () => {
