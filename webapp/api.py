@@ -34,7 +34,7 @@ from engine.errors import CommandError, Conflict, InvalidData, NotFound, Process
 from engine.forms import FieldDefinition, FormDefinition
 from engine.inbox import ClockFilter, Cursor, inbox_page
 from engine.online_submission import ONLINE_APPLICANT_FORM, Submission, control_characters, papers, submit
-from engine.procedure_facts import ProcedureFacts, published
+from engine.procedure_facts import ProcedureFacts
 from engine.tracking import TrackedDossier, dossier_by_code, find_dossier
 from engine.vietnamese_text import last_day
 from engine.work_item import WorkItem, WorkItemStatus
@@ -42,7 +42,7 @@ from webapp import api_schemas as s
 from webapp.form_fields import form_for, task_form
 from webapp.portal import applicant_view
 from webapp.security import ACTING_ROLES, csrf
-from webapp.views import calendar, platform
+from webapp.views import calendar, find_procedure, platform, startable_procedures
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)  # bearer tokens, never the session cookie: nothing for a forged form to ride on
@@ -300,11 +300,6 @@ def _procedure_view(facts: ProcedureFacts) -> dict[str, Any]:
     }
 
 
-def _published() -> list[ProcedureFacts]:
-    with platform().read_session() as db:
-        return published(db)
-
-
 def _document_ref(code: str, row: Document) -> dict[str, Any]:
     return {"id": row.id, "kind": row.kind, "title": row.title, "number": row.number, "issued_at": row.created_at,
             "result": bool(KINDS.get(row.kind) and KINDS[row.kind].result),
@@ -341,14 +336,14 @@ def _status_view(view: TrackedDossier) -> dict[str, Any]:
 def procedures() -> Response:
     return current_app.json.response(s.ProcedureListSchema().dump({
         "applicant_form": _form_definition(ONLINE_APPLICANT_FORM),
-        "procedures": [_procedure_view(f) for f in _published()],
+        "procedures": [_procedure_view(f) for f in startable_procedures()],
     }))
 
 
 @operation("/procedures/<process_id>", "GET", "One procedure", "procedures",
            {200: ("The procedure", s.ProcedureSchema)})
 def procedure(process_id: str) -> Response:
-    facts = next((f for f in _published() if f.process_id == process_id), None)
+    facts = find_procedure(process_id)
     if facts is None:
         raise ApiError(404, "not_found", "Không có thủ tục này")
     return current_app.json.response(s.ProcedureSchema().dump(_procedure_view(facts)))
@@ -363,7 +358,7 @@ def procedure(process_id: str) -> Response:
 def submit_dossier() -> tuple[Response, int]:
     holder = _require("dossiers:submit")
     body = _load(s.SubmissionSchema, _json_body())
-    facts = next((f for f in _published() if f.process_id == body["procedure"]), None)
+    facts = find_procedure(body["procedure"])
     if facts is None:
         raise ApiError(422, "invalid", "Không có thủ tục này", {"procedure": "Không có thủ tục này"})
     form, problem = form_for(facts.process_id, facts.application_form)

@@ -33,10 +33,10 @@ from engine.online_submission import (
     send_fee_proof,
     submit,
 )
-from engine.procedure_facts import ProcedureFacts, published
+from engine.procedure_facts import ProcedureFacts
 from engine.tracking import TrackedDossier, dossier_by_code, find_dossier, normal_code
 from webapp.form_fields import errors_by_input, form_for, read_posted, view_values
-from webapp.views import calendar, platform
+from webapp.views import calendar, find_procedure, platform, startable_procedures
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 ACTOR = "portal"
@@ -60,13 +60,8 @@ def _too_many(err: TooManyRequests) -> tuple[str, int]:
 # -- procedures ---------------------------------------------------------------------------------------------
 
 
-def _procedures() -> list[ProcedureFacts]:
-    with platform().read_session() as db:
-        return published(db)
-
-
 def _procedure(process_id: str) -> ProcedureFacts:
-    facts = next((p for p in _procedures() if p.process_id == process_id), None)
+    facts = find_procedure(process_id)
     if facts is None:
         abort(404)
     return facts
@@ -74,7 +69,7 @@ def _procedure(process_id: str) -> ProcedureFacts:
 
 @bp.get("/")
 def index() -> str:
-    return render_template("portal/index.html", procedures=_procedures())
+    return render_template("portal/index.html", procedures=startable_procedures())
 
 
 @bp.get("/procedures/<process_id>")

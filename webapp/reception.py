@@ -11,25 +11,19 @@ from engine.attachment import Upload
 from engine.dossier import Dossier
 from engine.errors import CommandError, InvalidData
 from engine.forms import FormDefinition
-from engine.procedure_facts import ProcedureFacts, published
+from engine.procedure_facts import ProcedureFacts
 from engine.reception import APPLICANT_FORM, CHANNELS, Registration, register
 from webapp.form_fields import errors_by_input, form_for, read_posted, view_values
 from webapp.security import roles_required
-from webapp.views import platform
+from webapp.views import find_procedure, platform, startable_procedures
 
 bp = Blueprint("reception", __name__, url_prefix="/reception")
 FORM_PREFIX = "form-"
 RECENT = 20
 
 
-def _procedures() -> list[ProcedureFacts]:
-    """The procedures people can start (not the shared parts they call), from their deployed versions."""
-    with platform().read_session() as db:
-        return published(db)
-
-
 def _procedure(process_id: str) -> ProcedureFacts:
-    facts = next((p for p in _procedures() if p.process_id == process_id), None)
+    facts = find_procedure(process_id)
     if facts is None:
         abort(404)
     return facts
@@ -41,7 +35,7 @@ def index() -> str:
     with platform().read_session() as db:
         recent = list(db.scalars(select(Dossier).where(Dossier.channel.in_(CHANNELS))
                                  .order_by(Dossier.id.desc()).limit(RECENT)))
-    return render_template("reception/index.html", procedures=_procedures(), recent=recent)
+    return render_template("reception/index.html", procedures=startable_procedures(), recent=recent)
 
 
 def _render(facts: ProcedureFacts, form: FormDefinition | None, *, applicant: dict | None = None,

@@ -12,6 +12,7 @@ from flask_babel import get_locale
 from engine import alerts
 from engine.business_calendar import ZONE, load_calendar
 from engine.clock import clock
+from engine.procedure_facts import ProcedureFacts, published
 from engine.roles import BY_CODE
 from engine.vietnamese_text import last_day
 from webapp import Platform
@@ -23,6 +24,16 @@ def platform() -> Platform:
 
 def locale() -> str:
     return str(get_locale() or "vi")
+
+
+def startable_procedures() -> list[ProcedureFacts]:
+    """The procedures people can start (not the shared parts they call), from their deployed versions."""
+    with platform().read_session() as db:
+        return published(db)
+
+
+def find_procedure(process_id: str) -> ProcedureFacts | None:
+    return next((p for p in startable_procedures() if p.process_id == process_id), None)
 
 
 def calendar() -> Any:
