@@ -10,7 +10,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from engine.business_calendar import BusinessCalendar, Duration, Unit, seed_file_overrides
+from engine.legal_time.business_calendar import BusinessCalendar, Duration, Unit, seed_file_overrides
 
 TARGET_US = 50.0
 

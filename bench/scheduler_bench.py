@@ -21,17 +21,17 @@ from pathlib import Path
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Engine
 
-from engine import alerts
-from engine.alerts import Alert
-from engine.audit import AuditEvent
-from engine.clock import clock
-from engine.db import make_engine, make_session_factory
-from engine.deployment import deploy_files
-from engine.dossier import Dossier
-from engine.dossier_service import DossierService
-from engine.scheduler import _CLAIMABLE, TimerScheduler
-from engine.schema import upgrade
-from engine.user import seed_demo_users
+from engine.access.user import seed_demo_users
+from engine.legal_time.clock import clock
+from engine.oversight import alerts
+from engine.oversight.alerts import Alert
+from engine.runtime.audit import AuditEvent
+from engine.runtime.db import make_engine, make_session_factory
+from engine.runtime.deployment import deploy_files
+from engine.runtime.dossier import Dossier
+from engine.runtime.dossier_service import DossierService
+from engine.runtime.scheduler import _CLAIMABLE, TimerScheduler
+from engine.runtime.schema import upgrade
 
 BENCH = Path(__file__).resolve().parent
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

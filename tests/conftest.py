@@ -14,9 +14,9 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from engine.clock import clock
-from engine.db import Base, make_engine, make_session_factory
-from engine.schema import create_schema
+from engine.legal_time.clock import clock
+from engine.runtime.db import Base, make_engine, make_session_factory
+from engine.runtime.schema import create_schema
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
 
 PG_URL = os.environ.get("MOTCUA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -17,12 +17,12 @@ from flask import Flask
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from engine.db import make_engine, make_session_factory
-from engine.documents import Agency
-from engine.dossier_code import agency_code_from_env, check_agency_code
-from engine.dossier_service import DossierService
-from engine.notifications import SmtpSettings
-from engine.paperwork import Office, Paperwork
+from engine.onestop.documents import Agency
+from engine.onestop.dossier_code import agency_code_from_env, check_agency_code
+from engine.onestop.notifications import SmtpSettings
+from engine.onestop.paperwork import Office, Paperwork
+from engine.runtime.db import make_engine, make_session_factory
+from engine.runtime.dossier_service import DossierService
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

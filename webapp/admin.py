@@ -9,12 +9,12 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from engine import audit
-from engine.api_token import SCOPES, create_token, list_tokens, revoke_token
-from engine.business_calendar import FIRST_YEAR, LAST_YEAR, load_calendar
-from engine.calendar_override import OverrideKind, add_override, list_overrides, remove_override
-from engine.clock import clock
-from engine.user import User
+from engine.access.api_token import SCOPES, create_token, list_tokens, revoke_token
+from engine.access.user import User
+from engine.legal_time.business_calendar import FIRST_YEAR, LAST_YEAR, load_calendar
+from engine.legal_time.calendar_override import OverrideKind, add_override, list_overrides, remove_override
+from engine.legal_time.clock import clock
+from engine.runtime import audit
 from webapp.security import roles_required
 from webapp.views import platform
 

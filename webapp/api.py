@@ -1,7 +1,7 @@
 """The public JSON API, version 1 (`/api/v1`), described at `/api/v1/openapi.json`.
 
 Anyone may read the procedures, and a dossier's status with its code and the applicant's secret (header
-`X-Dossier-Secret`); integrations hold a token (`Authorization: Bearer …`, engine.api_token) whose scopes
+`X-Dossier-Secret`); integrations hold a token (`Authorization: Bearer …`, engine.access.api_token) whose scopes
 allow submitting dossiers, reading any dossier, and listing and completing their user's work items. Errors
 are JSON: `{"error", "message", "fields": {path: message}}`. The OpenAPI document is generated from the
 marshmallow schemas of webapp.api_schemas by apispec, from the same `operation` records that route here.
@@ -23,21 +23,21 @@ from flask_limiter import Limiter
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from engine.api_token import TokenHolder, authenticate
-from engine.attachment import Upload
-from engine.clock import clock
-from engine.documents import KINDS, Document, document
-from engine.dossier import Dossier
-from engine.dossier_file import public_data, roles_on_dossier
-from engine.dossier_service import ReadyTask
-from engine.errors import CommandError, Conflict, InvalidData, NotFound, ProcessError, TaskNotReady
-from engine.forms import FieldDefinition, FormDefinition
-from engine.inbox import ClockFilter, Cursor, inbox_page
-from engine.online_submission import ONLINE_APPLICANT_FORM, Submission, control_characters, papers, submit
-from engine.procedure_facts import ProcedureFacts
-from engine.tracking import TrackedDossier, dossier_by_code, find_dossier
-from engine.vietnamese_text import last_day
-from engine.work_item import WorkItem, WorkItemStatus
+from engine.access.api_token import TokenHolder, authenticate
+from engine.legal_time.clock import clock
+from engine.onestop.documents import KINDS, Document, document
+from engine.onestop.dossier_file import public_data, roles_on_dossier
+from engine.onestop.online_submission import ONLINE_APPLICANT_FORM, Submission, control_characters, papers, submit
+from engine.onestop.procedure_facts import ProcedureFacts
+from engine.onestop.tracking import TrackedDossier, dossier_by_code, find_dossier
+from engine.onestop.vietnamese_text import last_day
+from engine.runtime.attachment import Upload
+from engine.runtime.dossier import Dossier
+from engine.runtime.dossier_service import ReadyTask
+from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound, ProcessError, TaskNotReady
+from engine.runtime.forms import FieldDefinition, FormDefinition
+from engine.runtime.inbox import ClockFilter, Cursor, inbox_page
+from engine.runtime.work_item import WorkItem, WorkItemStatus
 from webapp import api_schemas as s
 from webapp.form_fields import form_for, task_form
 from webapp.portal import applicant_view

@@ -15,8 +15,8 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from engine.attachment import MAX_BYTES, MAX_FILES
-from engine.forms import REQUIRED, UNKNOWN
+from engine.runtime.attachment import MAX_BYTES, MAX_FILES
+from engine.runtime.forms import REQUIRED, UNKNOWN
 
 NOT_BASE64 = "Nội dung tệp phải được mã hoá base64"
 NOT_TEXT = "Giá trị phải là chuỗi ký tự"

@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from engine.user import find_user
+from engine.access.user import find_user
 from webapp.security import ACTING_ROLES, login_required, sign_in
 from webapp.views import platform
 

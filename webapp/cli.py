@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli import cli
+from engine.cli.main import cli
 
 
 @cli.command()
@@ -20,7 +20,7 @@ def serve(host: str, port: int, no_scheduler: bool, tick: float) -> None:
 
     app = create_app()
     if not no_scheduler:
-        from engine.scheduler import TimerScheduler
+        from engine.runtime.scheduler import TimerScheduler
 
         TimerScheduler(app.extensions["motcua"].engine, interval=tick).start()
     click.echo(f"motcua on http://{host}:{port}/")

@@ -1,4 +1,4 @@
-"""Forms from their definitions (engine.forms): what the inputs are called, what they hold, and reading
+"""Forms from their definitions (engine.runtime.forms): what the inputs are called, what they hold, and reading
 them back from a posted form into the mapping `FormDefinition.validate` takes.
 
 Input names: a field `x` is `<prefix>x`; a table cell is `<prefix>table-<row>-<column>` (rows from 0),
@@ -17,12 +17,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from engine.definition import ProcessDefinition
-from engine.deployment import form_cache
-from engine.dossier import Dossier
-from engine.forms import FormDefinition, find_form, load_form
-from engine.problems import ValidationFailed
-from engine.work_item import WorkItem
+from engine.runtime.definition import ProcessDefinition
+from engine.runtime.deployment import form_cache
+from engine.runtime.dossier import Dossier
+from engine.runtime.forms import FormDefinition, find_form, load_form
+from engine.runtime.problems import ValidationFailed
+from engine.runtime.work_item import WorkItem
 from webapp.views import platform
 
 log = logging.getLogger(__name__)

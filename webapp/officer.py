@@ -12,21 +12,22 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from engine import alerts, assignment
-from engine.apology import sign as sign_apology
-from engine.attachment import Upload, add_attachments, attachment, check_uploads
-from engine.business_calendar import ZONE
-from engine.clock import clock
-from engine.definition import ProcessDefinition
-from engine.documents import KINDS, document
-from engine.dossier import Dossier, DossierStatus
-from engine.dossier_file import load_dossier_file, public_data, roles_on_dossier
-from engine.dossier_service import ReadyTask
-from engine.errors import CommandError, Conflict, InvalidData, NotFound, ProcessError, TaskNotReady
-from engine.inbox import ClockFilter, Cursor, inbox_page
-from engine.procedure_facts import load_facts
-from engine.reception import APPLICANT_FORM
-from engine.work_item import WorkItem, WorkItemStatus
+from engine.access import assignment
+from engine.legal_time.business_calendar import ZONE
+from engine.legal_time.clock import clock
+from engine.onestop.apology import sign as sign_apology
+from engine.onestop.documents import KINDS, document
+from engine.onestop.dossier_file import load_dossier_file, public_data, roles_on_dossier
+from engine.onestop.procedure_facts import load_facts
+from engine.onestop.reception import APPLICANT_FORM
+from engine.oversight import alerts
+from engine.runtime.attachment import Upload, add_attachments, attachment, check_uploads
+from engine.runtime.definition import ProcessDefinition
+from engine.runtime.dossier import Dossier, DossierStatus
+from engine.runtime.dossier_service import ReadyTask
+from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound, ProcessError, TaskNotReady
+from engine.runtime.inbox import ClockFilter, Cursor, inbox_page
+from engine.runtime.work_item import WorkItem, WorkItemStatus
 from webapp.form_fields import errors_by_input, form_for, read_posted, task_form, view_values
 from webapp.security import ACTING_ROLES, roles_required
 from webapp.views import calendar, platform

@@ -17,13 +17,10 @@ from flask_limiter import Limiter
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
-from engine import tracking
-from engine.attachment import Upload
-from engine.clock import clock
-from engine.documents import document
-from engine.errors import CommandError, InvalidData, TaskNotReady
-from engine.forms import FormDefinition
-from engine.online_submission import (
+from engine.legal_time.clock import clock
+from engine.onestop import tracking
+from engine.onestop.documents import document
+from engine.onestop.online_submission import (
     CHANNEL_FIELD,
     ONLINE_APPLICANT_FORM,
     Paper,
@@ -33,8 +30,11 @@ from engine.online_submission import (
     send_fee_proof,
     submit,
 )
-from engine.procedure_facts import ProcedureFacts
-from engine.tracking import TrackedDossier, dossier_by_code, find_dossier, normal_code
+from engine.onestop.procedure_facts import ProcedureFacts
+from engine.onestop.tracking import TrackedDossier, dossier_by_code, find_dossier, normal_code
+from engine.runtime.attachment import Upload
+from engine.runtime.errors import CommandError, InvalidData, TaskNotReady
+from engine.runtime.forms import FormDefinition
 from webapp.form_fields import errors_by_input, form_for, read_posted, view_values
 from webapp.views import calendar, find_procedure, platform, startable_procedures
 

@@ -7,12 +7,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from engine.attachment import Upload
-from engine.dossier import Dossier
-from engine.errors import CommandError, InvalidData
-from engine.forms import FormDefinition
-from engine.procedure_facts import ProcedureFacts
-from engine.reception import APPLICANT_FORM, CHANNELS, Registration, register
+from engine.onestop.procedure_facts import ProcedureFacts
+from engine.onestop.reception import APPLICANT_FORM, CHANNELS, Registration, register
+from engine.runtime.attachment import Upload
+from engine.runtime.dossier import Dossier
+from engine.runtime.errors import CommandError, InvalidData
+from engine.runtime.forms import FormDefinition
 from webapp.form_fields import errors_by_input, form_for, read_posted, view_values
 from webapp.security import roles_required
 from webapp.views import find_procedure, platform, startable_procedures

@@ -13,8 +13,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
-from engine.roles import BY_CODE
-from engine.user import User
+from engine.access.roles import BY_CODE
+from engine.access.user import User
 
 F = TypeVar("F", bound=Callable[..., Any])
 csrf = CSRFProtect()

@@ -2,8 +2,8 @@
 validation shown on the diagram, deployment of new versions, differences between versions, import of
 diagrams made in other tools, and a sandbox to try a draft before deploying it.
 
-Handlers stay thin: drafts (engine.studio_draft), the deployed workspace (engine.studio_workspace), the
-diff (engine.diagram_diff) and the sandbox (engine.sandbox) are engine modules. The editors are
+Handlers stay thin: drafts (engine.studio.studio_draft), the deployed workspace (engine.studio.studio_workspace), the
+diff (engine.studio.diagram_diff) and the sandbox (engine.studio.sandbox) are engine modules. The editors are
 bpmn-js and dmn-js (npm, served from static/dist) with the studio's own small scripts (static/studio-*.js).
 """
 
@@ -22,17 +22,17 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from engine.calendar_override import CalendarOverride
-from engine.clock import clock
-from engine.definition import ProcessDefinition
-from engine.diagram_diff import VersionDiff, diff_files
-from engine.dossier import Dossier, DossierStatus
-from engine.errors import InvalidData, NotFound
-from engine.forms import FIELD_TYPES, load_form
-from engine.problems import Problem, ValidationFailed
-from engine.roles import ROLES
-from engine.sandbox import SandboxError, run_sandbox
-from engine.studio_draft import (
+from engine.access.roles import ROLES
+from engine.legal_time.calendar_override import CalendarOverride
+from engine.legal_time.clock import clock
+from engine.runtime.definition import ProcessDefinition
+from engine.runtime.dossier import Dossier, DossierStatus
+from engine.runtime.errors import InvalidData, NotFound
+from engine.runtime.forms import FIELD_TYPES, load_form
+from engine.runtime.problems import Problem, ValidationFailed
+from engine.studio.diagram_diff import VersionDiff, diff_files
+from engine.studio.sandbox import SandboxError, run_sandbox
+from engine.studio.studio_draft import (
     DraftConflict,
     StudioDraft,
     check_files,
@@ -45,7 +45,7 @@ from engine.studio_draft import (
     save_draft,
     stale_files,
 )
-from engine.studio_workspace import (
+from engine.studio.studio_workspace import (
     Subject,
     Workspace,
     decisions_in,

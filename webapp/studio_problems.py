@@ -1,6 +1,6 @@
 """Validation problems as the studio shows them: in the analyst's language, with the engine's own words kept.
 
-The engine says what is wrong in English (engine.validation, engine.forms, the decision engine and
+The engine says what is wrong in English (engine.runtime.validation, engine.runtime.forms, the decision engine and
 SpiffWorkflow). The common messages are given here in Vietnamese; any other keeps a Vietnamese heading
 naming what it concerns, with the English detail beside it, so no problem is ever hidden or reworded
 into something the engine did not say.
@@ -12,12 +12,12 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from engine.problems import Problem
+from engine.runtime.problems import Problem
 from webapp.views import locale
 
 Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
 
-# What kind of text an expression problem is about (engine.validation.EXPRESSION_XPATHS).
+# What kind of text an expression problem is about (engine.runtime.validation.EXPRESSION_XPATHS).
 EXPRESSION_KINDS = {
     "condition": "Điều kiện rẽ nhánh", "script": "Kịch bản (script)", "pre-script": "Kịch bản trước (pre-script)",
     "post-script": "Kịch bản sau (post-script)", "timer": "Biểu thức hẹn giờ", "loop cardinality": "Số lần lặp",
@@ -41,7 +41,7 @@ _EXPRESSION_DETAILS: list[Rule] = [
      lambda m: f"'.{m[1]}()' thay đổi dữ liệu: chỉ kịch bản mới được thay đổi dữ liệu, biểu thức thì không"),
 ]
 
-# legal-phase and legal-total values (engine.legal_clock, engine.business_calendar.Duration).
+# legal-phase and legal-total values (engine.legal_time.legal_clock, engine.legal_time.business_calendar.Duration).
 _DURATION_DETAILS: list[Rule] = [
     (re.compile(r"^phase '(.*)' has (\d+) part\(s\), not 3.*$"),
      lambda m: f"“{m[1]}” có {m[2]} phần; cần đúng 3 phần tên:số ngày:đơn vị, ví dụ check:5:working-days"),

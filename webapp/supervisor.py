@@ -12,13 +12,14 @@ from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, rende
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from engine import alerts, apology, escalation, monitoring, statistics, supervision
-from engine.business_calendar import ZONE
-from engine.clock import clock
-from engine.dossier import Dossier
-from engine.errors import CommandError, Conflict, InvalidData, NotFound
-from engine.milestones import Milestone
-from engine.roles import BY_CODE
+from engine.access.roles import BY_CODE
+from engine.legal_time.business_calendar import ZONE
+from engine.legal_time.clock import clock
+from engine.legal_time.milestones import Milestone
+from engine.onestop import apology, statistics
+from engine.oversight import alerts, escalation, monitoring, supervision
+from engine.runtime.dossier import Dossier
+from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound
 from webapp.security import roles_required
 from webapp.views import calendar, platform
 
@@ -148,7 +149,7 @@ def _apology_problem(err: CommandError) -> str:
 
 
 def _letter_lines(text: str) -> list[tuple[str, str]]:
-    """The letter's line markup (engine.documents) as (kind, text) for the preview."""
+    """The letter's line markup (engine.onestop.documents) as (kind, text) for the preview."""
     lines = []
     for raw in text.splitlines():
         line = raw.strip()

@@ -9,12 +9,12 @@ from typing import Any
 from flask import Flask, current_app, g
 from flask_babel import get_locale
 
-from engine import alerts
-from engine.business_calendar import ZONE, load_calendar
-from engine.clock import clock
-from engine.procedure_facts import ProcedureFacts, published
-from engine.roles import BY_CODE
-from engine.vietnamese_text import last_day
+from engine.access.roles import BY_CODE
+from engine.legal_time.business_calendar import ZONE, load_calendar
+from engine.legal_time.clock import clock
+from engine.onestop.procedure_facts import ProcedureFacts, published
+from engine.onestop.vietnamese_text import last_day
+from engine.oversight import alerts
 from webapp import Platform
 
 

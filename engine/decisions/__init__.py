@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.problems import Problem, ValidationFailed
+from engine.runtime.problems import Problem, ValidationFailed
 
 from .errors import DecisionError
 from .evaluator import DecisionModel

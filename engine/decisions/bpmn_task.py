@@ -43,7 +43,7 @@ from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 from SpiffWorkflow.spiff.serializer.task_spec import SpiffBpmnTaskConverter
 from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 
-from engine.problems import Problem, ValidationFailed
+from engine.runtime.problems import Problem, ValidationFailed
 
 from . import load_dmn
 from .errors import DecisionError

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from engine.problems import ValidationFailed
+from engine.runtime.problems import ValidationFailed
 
 from . import load_dmn
 from .errors import DecisionError

@@ -16,7 +16,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine.problems import Problem, ValidationFailed
+from engine.runtime.problems import Problem, ValidationFailed
 
 from .errors import DecisionError, FeelSyntaxError
 from .feel import (

@@ -21,7 +21,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine.problems import ValidationFailed
+from engine.runtime.problems import ValidationFailed
 
 from . import load_dmn
 from .errors import DecisionError

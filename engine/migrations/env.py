@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from engine.db import Base, make_engine
-from engine.schema import import_models
+from engine.runtime.db import Base, make_engine
+from engine.runtime.schema import import_models
 
 import_models()
 target_metadata = Base.metadata

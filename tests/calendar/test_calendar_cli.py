@@ -9,8 +9,8 @@ from click.testing import CliRunner, Result
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from engine.business_calendar import seed_file_overrides
-from engine.calendar_cli import calendar_group
+from engine.cli.calendar_cli import calendar_group
+from engine.legal_time.business_calendar import seed_file_overrides
 
 
 @pytest.fixture

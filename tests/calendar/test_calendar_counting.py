@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from engine.business_calendar import ZONE, BusinessCalendar, Duration, Unit, seed_file_overrides
-from engine.calendar_override import Override, OverrideKind
+from engine.legal_time.business_calendar import ZONE, BusinessCalendar, Duration, Unit, seed_file_overrides
+from engine.legal_time.calendar_override import Override, OverrideKind
 
 CALENDAR = BusinessCalendar(seed_file_overrides())
 

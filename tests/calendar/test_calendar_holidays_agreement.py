@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import holidays
 import pytest
 
-from engine.business_calendar import FIRST_YEAR, LAST_YEAR, BusinessCalendar, seed_file_overrides
-from engine.calendar_override import OverrideKind
+from engine.legal_time.business_calendar import FIRST_YEAR, LAST_YEAR, BusinessCalendar, seed_file_overrides
+from engine.legal_time.calendar_override import OverrideKind
 
 SEED = seed_file_overrides()
 PACKAGE = holidays.country_holidays("VN", years=range(FIRST_YEAR, LAST_YEAR + 1))

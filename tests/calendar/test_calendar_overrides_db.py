@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.business_calendar import (
+from engine.legal_time.business_calendar import (
     SEED_CREATED_BY,
     Duration,
     Unit,
@@ -18,9 +18,9 @@ from engine.business_calendar import (
     seed_file_overrides,
     seed_overrides,
 )
-from engine.calendar_override import OverrideKind, add_override, list_overrides, remove_override
-from engine.clock import clock
-from engine.db import make_session_factory
+from engine.legal_time.calendar_override import OverrideKind, add_override, list_overrides, remove_override
+from engine.legal_time.clock import clock
+from engine.runtime.db import make_session_factory
 
 TET_2027 = "Nghỉ Tết Đinh Mùi 2027 (quyết định giả định cho kiểm thử)"
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine.business_calendar import ZONE, BusinessCalendar, Duration, Unit, seed_file_overrides
-from engine.legal_clock import ClockStatus, LegalClock, Pause, PhaseSpec, parse_phase_property
+from engine.legal_time.business_calendar import ZONE, BusinessCalendar, Duration, Unit, seed_file_overrides
+from engine.legal_time.legal_clock import ClockStatus, LegalClock, Pause, PhaseSpec, parse_phase_property
 
 CALENDAR = BusinessCalendar(seed_file_overrides())
 SUPPLEMENT = "Yêu cầu bổ sung, hoàn thiện hồ sơ"

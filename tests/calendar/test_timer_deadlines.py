@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from engine.business_calendar import ZONE, BusinessCalendar, seed_file_overrides
-from engine.deadlines import calendar_days_from, working_days_from
+from engine.legal_time.business_calendar import ZONE, BusinessCalendar, seed_file_overrides
+from engine.legal_time.deadlines import calendar_days_from, working_days_from
 
 CALENDAR = BusinessCalendar(seed_file_overrides())
 

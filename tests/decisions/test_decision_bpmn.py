@@ -21,7 +21,7 @@ from engine.decisions.bpmn_task import (
     DecisionTask,
     register_data_types,
 )
-from engine.problems import ValidationFailed
+from engine.runtime.problems import ValidationFailed
 
 DATA = Path(__file__).resolve().parent / "data"
 FEES = Path(__file__).resolve().parents[2] / "dmn" / "radiation_fees.dmn"

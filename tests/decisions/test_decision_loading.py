@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine.decisions import load_dmn, validate_dmn_file
-from engine.problems import Problem, ValidationFailed
+from engine.runtime.problems import Problem, ValidationFailed
 
 TableBuilder = Callable[..., str]
 

@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.engine import Engine
 
-from engine.clock import clock
-from engine.db import make_session_factory
-from engine.deployment import deploy_files
-from engine.dossier_service import DossierService
+from engine.legal_time.clock import clock
+from engine.runtime.db import make_session_factory
+from engine.runtime.deployment import deploy_files
+from engine.runtime.dossier_service import DossierService
 from tests.engine.support import demo_files
 
 

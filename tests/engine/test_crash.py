@@ -11,9 +11,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine.audit import AuditEvent
-from engine.dossier import Dossier
-from engine.dossier_service import DossierService
+from engine.runtime.audit import AuditEvent
+from engine.runtime.dossier import Dossier
+from engine.runtime.dossier_service import DossierService
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,9 +22,9 @@ KILLER = textwrap.dedent("""
     from datetime import datetime
     from sqlalchemy import event
     from sqlalchemy.orm import Session
-    from engine.clock import clock
-    from engine.db import make_engine
-    from engine.dossier_service import DossierService
+    from engine.legal_time.clock import clock
+    from engine.runtime.db import make_engine
+    from engine.runtime.dossier_service import DossierService
 
     url, dossier_id, task_id, now = sys.argv[1:5]
     clock.freeze(datetime.fromisoformat(now))
@@ -39,7 +39,7 @@ KILLER = textwrap.dedent("""
 
 
 def test_killed_between_engine_step_and_commit_loses_nothing(service: DossierService, session) -> None:
-    from engine.clock import clock
+    from engine.legal_time.clock import clock
 
     out = service.start("licence_demo", {}, actor="tiepnhan")
     task = out.ready[0]

@@ -9,13 +9,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from engine.audit import AuditEvent
-from engine.clock import clock
-from engine.definition import ProcessDefinition
-from engine.dossier import Dossier
-from engine.dossier_service import DossierService
-from engine.errors import Conflict, InvalidData, NotFound, TaskNotReady
-from engine.work_item import WorkItem
+from engine.legal_time.clock import clock
+from engine.runtime.audit import AuditEvent
+from engine.runtime.definition import ProcessDefinition
+from engine.runtime.dossier import Dossier
+from engine.runtime.dossier_service import DossierService
+from engine.runtime.errors import Conflict, InvalidData, NotFound, TaskNotReady
+from engine.runtime.work_item import WorkItem
 
 
 def only(outcome_ready, spec):  # type: ignore[no-untyped-def]

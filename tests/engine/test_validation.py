@@ -8,11 +8,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from engine.db import make_session_factory
-from engine.definition import ProcessDefinition
-from engine.deployment import deploy_files
-from engine.problems import ValidationFailed
-from engine.validation import parse_bundle
+from engine.runtime.db import make_session_factory
+from engine.runtime.definition import ProcessDefinition
+from engine.runtime.deployment import deploy_files
+from engine.runtime.problems import ValidationFailed
+from engine.runtime.validation import parse_bundle
 from tests.engine.support import DATA, read
 from webapp.cli import cli
 
@@ -83,7 +83,7 @@ def test_nothing_is_deployed_when_one_file_is_bad(db) -> None:
 
 
 def test_versions_follow_content_and_running_dossiers_keep_theirs(db) -> None:
-    from engine.dossier_service import DossierService
+    from engine.runtime.dossier_service import DossierService
 
     factory = make_session_factory(db, write=True)
     service = DossierService(db)

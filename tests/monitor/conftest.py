@@ -10,11 +10,11 @@ import pytest
 from flask import Flask
 from sqlalchemy.engine import Engine
 
-from engine.clock import clock
-from engine.db import make_session_factory
-from engine.deployment import deploy_folders
-from engine.dossier_service import DossierService
-from engine.user import DEMO_USERS, User, UserRole
+from engine.access.user import DEMO_USERS, User, UserRole
+from engine.legal_time.clock import clock
+from engine.runtime.db import make_session_factory
+from engine.runtime.deployment import deploy_folders
+from engine.runtime.dossier_service import DossierService
 from tests.webapp.conftest import client_for, demo_hash, smtp_server  # noqa: F401  (shared with the web tests)
 from webapp import create_app
 

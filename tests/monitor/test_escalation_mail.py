@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from engine.alerts import Alert, MailStatus
-from engine.clock import clock
-from engine.dossier_service import DossierService
-from engine.scheduler import TimerScheduler
+from engine.legal_time.clock import clock
+from engine.oversight.alerts import Alert, MailStatus
+from engine.runtime.dossier_service import DossierService
+from engine.runtime.scheduler import TimerScheduler
 from tests.monitor.conftest import PROCESS
 
 

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from engine.business_calendar import ZONE, BusinessCalendar, Duration, Unit, end_of_day, seed_file_overrides
-from engine.legal_clock import DUE_SOON, ClockStatus, LegalClock
-from engine.milestones import Milestone, due_soon_from, key, next_milestone_at, reached
+from engine.legal_time.business_calendar import ZONE, BusinessCalendar, Duration, Unit, end_of_day, seed_file_overrides
+from engine.legal_time.legal_clock import DUE_SOON, ClockStatus, LegalClock
+from engine.legal_time.milestones import Milestone, due_soon_from, key, next_milestone_at, reached
 
 CALENDAR = BusinessCalendar(seed_file_overrides())
 
@@ -32,7 +32,7 @@ def test_due_soon_instant_agrees_with_the_dashboard_threshold_all_year() -> None
     while day < date(2027, 1, 1):
         due = end_of_day(day)
         starts = due_soon_from(CALENDAR, due)
-        # The dashboard's rule (engine.monitoring.Thresholds): due soon when due <= calendar.due_at(now, 2 wd).
+        # The dashboard rule (engine.oversight.monitoring.Thresholds): due soon when due <= due_at(now, 2 wd).
         assert due <= CALENDAR.due_at(starts, DUE_SOON), day
         assert not due <= CALENDAR.due_at(starts - timedelta(minutes=1), DUE_SOON), day
         day += timedelta(days=1)

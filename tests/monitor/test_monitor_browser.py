@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from engine import assignment
-from engine.clock import clock
-from engine.user import DEMO_PASSWORD
+from engine.access import assignment
+from engine.access.user import DEMO_PASSWORD
+from engine.legal_time.clock import clock
 from tests.monitor.conftest import PROCESS
 
 pytestmark = pytest.mark.browser
@@ -52,7 +52,7 @@ def busy_office(app: Flask) -> None:
     with service.command() as db:
         from sqlalchemy import select
 
-        from engine.work_item import WorkItem
+        from engine.runtime.work_item import WorkItem
         item = db.scalar(select(WorkItem.id).where(WorkItem.dossier_id == started[5].dossier_id))
         assignment.claim(db, item, "chuyenvien2", {"specialist"})
 

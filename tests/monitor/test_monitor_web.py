@@ -11,15 +11,15 @@ from flask import Flask
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from engine.alerts import Alert
-from engine.apology import DeadlineExtension
-from engine.audit import AuditEvent
-from engine.clock import clock
-from engine.db import make_session_factory
-from engine.documents import Document
-from engine.escalation import EscalationRule
-from engine.scheduler import TimerScheduler
-from engine.work_item import WorkItem
+from engine.legal_time.clock import clock
+from engine.onestop.apology import DeadlineExtension
+from engine.onestop.documents import Document
+from engine.oversight.alerts import Alert
+from engine.oversight.escalation import EscalationRule
+from engine.runtime.audit import AuditEvent
+from engine.runtime.db import make_session_factory
+from engine.runtime.scheduler import TimerScheduler
+from engine.runtime.work_item import WorkItem
 from tests.monitor.conftest import PROCESS
 from tests.webapp.conftest import post
 

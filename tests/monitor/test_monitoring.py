@@ -7,16 +7,16 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from engine import assignment
-from engine.business_calendar import load_calendar
-from engine.clock import clock
-from engine.db import make_session_factory
-from engine.deployment import deploy_folders
-from engine.dossier import Dossier
-from engine.dossier_service import DossierService
-from engine.inbox import ClockFilter
-from engine.monitoring import Thresholds, at_risk, clock_counts, heatmap, workload
-from engine.work_item import WorkItem
+from engine.access import assignment
+from engine.legal_time.business_calendar import load_calendar
+from engine.legal_time.clock import clock
+from engine.oversight.monitoring import Thresholds, at_risk, clock_counts, heatmap, workload
+from engine.runtime.db import make_session_factory
+from engine.runtime.deployment import deploy_folders
+from engine.runtime.dossier import Dossier
+from engine.runtime.dossier_service import DossierService
+from engine.runtime.inbox import ClockFilter
+from engine.runtime.work_item import WorkItem
 from tests.monitor.conftest import PROCESS
 from tests.procedures.procedure_driver import BPMN, DMN, Run
 

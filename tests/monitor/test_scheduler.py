@@ -7,13 +7,13 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from engine.alerts import Alert, MailStatus
-from engine.audit import AuditEvent
-from engine.clock import clock
-from engine.dossier import Dossier
-from engine.dossier_service import DossierService
-from engine.scheduler import TimerScheduler
-from engine.work_item import WorkItem
+from engine.legal_time.clock import clock
+from engine.oversight.alerts import Alert, MailStatus
+from engine.runtime.audit import AuditEvent
+from engine.runtime.dossier import Dossier
+from engine.runtime.dossier_service import DossierService
+from engine.runtime.scheduler import TimerScheduler
+from engine.runtime.work_item import WorkItem
 from tests.monitor.conftest import PROCESS
 
 
@@ -91,7 +91,7 @@ def test_a_live_claim_is_respected_and_an_expired_one_taken_over(service: Dossie
 
 def test_an_engine_failure_becomes_an_incident_and_releases_the_claim(service: DossierService, session,
                                                                      monkeypatch) -> None:
-    from engine.errors import ProcessError
+    from engine.runtime.errors import ProcessError
 
     [dossier_id] = start(service, 1)
     clock.advance(timedelta(days=4))

@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
-from engine.business_calendar import Duration, Unit, load_calendar
-from engine.definition import ProcessDefinition
-from engine.documents import Document
-from engine.dossier import Dossier
-from engine.dossier_service import DossierService
-from engine.legal_clock import LegalClock
-from engine.statistics import Row, compute
+from engine.legal_time.business_calendar import Duration, Unit, load_calendar
+from engine.legal_time.legal_clock import LegalClock
+from engine.onestop.documents import Document
+from engine.onestop.statistics import Row, compute
+from engine.runtime.definition import ProcessDefinition
+from engine.runtime.dossier import Dossier
+from engine.runtime.dossier_service import DossierService
 from tests.monitor.conftest import PROCESS
 
 TEN = Duration(10, Unit.WORKING_DAYS)

@@ -18,12 +18,12 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
-from engine.audit import AuditEvent
-from engine.clock import clock
-from engine.db import make_engine, make_session_factory
-from engine.dossier import Dossier
-from engine.dossier_service import DossierService
-from engine.schema import create_schema
+from engine.legal_time.clock import clock
+from engine.runtime.audit import AuditEvent
+from engine.runtime.db import make_engine, make_session_factory
+from engine.runtime.dossier import Dossier
+from engine.runtime.dossier_service import DossierService
+from engine.runtime.schema import create_schema
 from tests.conftest import PG_URL, _postgres_available
 from tests.monitor.conftest import MONDAY_9AM, PROCESS, add_people, deploy
 

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from engine.clock import clock
-from engine.db import make_engine
-from engine.scheduler import TimerScheduler
+from engine.legal_time.clock import clock
+from engine.runtime.db import make_engine
+from engine.runtime.scheduler import TimerScheduler
 
 
 def main() -> None:

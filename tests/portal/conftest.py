@@ -13,12 +13,12 @@ import pytest
 from flask import Flask
 from sqlalchemy.engine import Engine
 
-from engine.api_token import create_token
-from engine.clock import clock
-from engine.db import make_session_factory
-from engine.deployment import deploy_folders
-from engine.notifications import SmtpSettings
-from engine.user import DEMO_USERS, User, UserRole
+from engine.access.api_token import create_token
+from engine.access.user import DEMO_USERS, User, UserRole
+from engine.legal_time.clock import clock
+from engine.onestop.notifications import SmtpSettings
+from engine.runtime.db import make_session_factory
+from engine.runtime.deployment import deploy_folders
 from tests.webapp.conftest import Mailbox, demo_hash, smtp_server  # noqa: F401  (fixtures shared with the web tests)
 from webapp import create_app
 

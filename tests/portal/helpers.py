@@ -8,9 +8,9 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from engine.db import make_session_factory
-from engine.dossier import Dossier
-from engine.forms import load_form
+from engine.runtime.db import make_session_factory
+from engine.runtime.dossier import Dossier
+from engine.runtime.forms import load_form
 from tests.portal.conftest import PROCESS, ROOT
 
 APPLICATION_FORM = load_form(ROOT / "bpmn" / PROCESS / "forms" / "licence_application.json")

@@ -13,11 +13,11 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from engine.api_token import ApiToken
-from engine.attachment import MAX_BYTES, Attachment
-from engine.db import make_session_factory
-from engine.dossier import Dossier
-from engine.work_item import WorkItem
+from engine.access.api_token import ApiToken
+from engine.runtime.attachment import MAX_BYTES, Attachment
+from engine.runtime.db import make_session_factory
+from engine.runtime.dossier import Dossier
+from engine.runtime.work_item import WorkItem
 from tests.portal.conftest import APPLICANT_EMAIL, PDF, PROCESS, UPLOADED, api_documents, licence_form, submission
 from tests.webapp.conftest import Mailbox, csrf_token
 
@@ -172,7 +172,7 @@ def test_tokens_bad_revoked_or_without_the_scope_are_refused(app: Flask, token_f
     token = token_for("congdvc")
     submit(client, token)
     with make_session_factory(app.extensions["motcua"].engine, write=True)() as session:
-        from engine.api_token import revoke_token
+        from engine.access.api_token import revoke_token
 
         row = session.scalar(select(ApiToken).where(ApiToken.name == "test congdvc"))
         revoke_token(session, row.id, "quantri")
@@ -334,7 +334,7 @@ def test_openapi_document_describes_every_endpoint_from_the_schemas(app: Flask) 
 
 
 def test_token_command_creates_lists_and_revokes(app: Flask, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from engine.cli import cli
+    from engine.cli.main import cli
 
     monkeypatch.setenv("DATABASE_URL", app.extensions["motcua"].engine.url.render_as_string(hide_password=False))
     runner = CliRunner()

@@ -11,14 +11,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from engine.attachment import Attachment
-from engine.business_calendar import load_calendar
-from engine.clock import clock
-from engine.db import make_session_factory
-from engine.dossier import Dossier
-from engine.inbox import inbox_page
-from engine.reception import Registration, register
-from engine.work_item import WorkItem
+from engine.legal_time.business_calendar import load_calendar
+from engine.legal_time.clock import clock
+from engine.onestop.reception import Registration, register
+from engine.runtime.attachment import Attachment
+from engine.runtime.db import make_session_factory
+from engine.runtime.dossier import Dossier
+from engine.runtime.inbox import inbox_page
+from engine.runtime.work_item import WorkItem
 from tests.portal.conftest import PDF, PROCESS, UPLOADED, applicant, licence_form
 from tests.portal.helpers import ask_for_supplement, dossier_id_of, receive
 from tests.webapp.conftest import csrf_token

@@ -14,13 +14,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from engine.audit import AuditEvent
-from engine.business_calendar import ZONE
-from engine.clock import clock
-from engine.db import make_session_factory
-from engine.dossier import Dossier
-from engine.legal_clock import LegalClock
-from engine.work_item import WorkItem
+from engine.legal_time.business_calendar import ZONE
+from engine.legal_time.clock import clock
+from engine.legal_time.legal_clock import LegalClock
+from engine.runtime.audit import AuditEvent
+from engine.runtime.db import make_session_factory
+from engine.runtime.dossier import Dossier
+from engine.runtime.work_item import WorkItem
 from tests.portal.conftest import PDF, PROCESS, UPLOADED, applicant, licence_form
 from tests.portal.helpers import accept_and_notify_fee, appraise_and_issue, ask_for_supplement, receive
 from tests.webapp.conftest import Mailbox

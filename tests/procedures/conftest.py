@@ -6,10 +6,10 @@ import pytest
 from procedure_driver import BPMN, DMN, MONDAY
 from sqlalchemy.engine import Engine
 
-from engine.clock import clock
-from engine.db import make_session_factory
-from engine.deployment import deploy_folders
-from engine.dossier_service import DossierService
+from engine.legal_time.clock import clock
+from engine.runtime.db import make_session_factory
+from engine.runtime.deployment import deploy_folders
+from engine.runtime.dossier_service import DossierService
 
 
 @pytest.fixture

@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from engine.business_calendar import ZONE, load_calendar
-from engine.clock import clock
-from engine.db import make_session_factory
-from engine.dossier import Dossier
-from engine.dossier_service import DossierService, Outcome, ReadyTask
-from engine.forms import find_form, load_form
-from engine.legal_clock import LegalClock, PhaseRecord
+from engine.legal_time.business_calendar import ZONE, load_calendar
+from engine.legal_time.clock import clock
+from engine.legal_time.legal_clock import LegalClock, PhaseRecord
+from engine.runtime.db import make_session_factory
+from engine.runtime.dossier import Dossier
+from engine.runtime.dossier_service import DossierService, Outcome, ReadyTask
+from engine.runtime.forms import find_form, load_form
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN = ROOT / "bpmn"

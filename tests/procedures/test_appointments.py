@@ -8,8 +8,8 @@ from typing import Any
 import procedure_data as d
 from procedure_driver import Run, at
 
-from engine.clock import clock
-from engine.dossier_service import DossierService
+from engine.legal_time.clock import clock
+from engine.runtime.dossier_service import DossierService
 
 NOTICE = {"position": "Nghiên cứu viên về công nghệ sinh học nông nghiệp", "title_kind": "research", "rank": "I",
           "media": "Báo Đồng Nai số ra ngày 02/3/2026", "published_on": "2026-03-02",

@@ -8,7 +8,7 @@ from decimal import Decimal
 import procedure_data as d
 from procedure_driver import Run
 
-from engine.dossier_service import DossierService
+from engine.runtime.dossier_service import DossierService
 
 APPLICATION = {
     "submission_channel": "post",

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from procedure_driver import BPMN
 
-from engine.errors import InvalidData
-from engine.forms import load_form, validate_forms_folder
-from engine.problems import ValidationFailed
+from engine.runtime.errors import InvalidData
+from engine.runtime.forms import load_form, validate_forms_folder
+from engine.runtime.problems import ValidationFailed
 
 LICENCE_FORM = BPMN / "radiation_licence_issue" / "forms" / "licence_application.json"
 

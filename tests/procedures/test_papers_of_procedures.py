@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from engine.paperwork import documents_for
-from engine.validation import parse_bundle, read_folder
+from engine.onestop.paperwork import documents_for
+from engine.runtime.validation import parse_bundle, read_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @cache
 def catalogue_properties() -> dict[str, dict[str, str]]:
-    from engine.deployment import _catalogue
+    from engine.runtime.deployment import _catalogue
 
     bundle = parse_bundle({f"bpmn/{k}": v for k, v in read_folder(ROOT / "bpmn").items()}
                           | {f"dmn/{k}": v for k, v in read_folder(ROOT / "dmn").items()})

@@ -6,8 +6,8 @@ import json
 
 from procedure_driver import BPMN, DMN
 
-from engine.legal_clock import parse_phase_property
-from engine.validation import validate_paths
+from engine.legal_time.legal_clock import parse_phase_property
+from engine.runtime.validation import validate_paths
 
 PROCESS_IDS = {
     1: "radiation_worker_certificate", 2: "radiation_licence_issue", 3: "radiation_licence_renewal",

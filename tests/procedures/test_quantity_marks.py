@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import procedure_data as d
 from procedure_driver import Run, at
 
-from engine.clock import clock
-from engine.dossier_service import DossierService
+from engine.legal_time.clock import clock
+from engine.runtime.dossier_service import DossierService
 
 DECLARATION = {
     "submission_channel": "online",

@@ -9,9 +9,9 @@ import procedure_data as d
 from procedure_driver import Run, at
 from sqlalchemy import select
 
-from engine.business_calendar import ZONE
-from engine.dossier import Dossier
-from engine.dossier_service import DossierService
+from engine.legal_time.business_calendar import ZONE
+from engine.runtime.dossier import Dossier
+from engine.runtime.dossier_service import DossierService
 
 WORKS = [{"name": "Sử dụng thiết bị X-quang chẩn đoán trong y tế", "place": "Khoa Chẩn đoán hình ảnh"}]
 

@@ -11,9 +11,9 @@ import procedure_data as d
 from procedure_driver import Run
 from sqlalchemy.orm import Session
 
-from engine import registry
-from engine.dossier import Dossier
-from engine.dossier_service import DossierService
+from engine.onestop import registry
+from engine.runtime.dossier import Dossier
+from engine.runtime.dossier_service import DossierService
 
 
 def record(service: DossierService, session: Session, run: Run) -> None:

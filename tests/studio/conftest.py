@@ -12,11 +12,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-from engine.clock import clock
-from engine.db import make_session_factory
-from engine.deployment import deploy_folders
-from engine.studio_workspace import Workspace, load_workspace
-from engine.user import DEMO_PASSWORD, DEMO_USERS, User, UserRole
+from engine.access.user import DEMO_PASSWORD, DEMO_USERS, User, UserRole
+from engine.legal_time.clock import clock
+from engine.runtime.db import make_session_factory
+from engine.runtime.deployment import deploy_folders
+from engine.studio.studio_workspace import Workspace, load_workspace
 from tests.webapp.conftest import sign_in
 from webapp import create_app
 

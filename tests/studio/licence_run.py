@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from engine.dossier_service import DossierService
+from engine.runtime.dossier_service import DossierService
 from tests.procedures import procedure_data as d
 from tests.procedures.procedure_driver import Run
 from tests.studio.conftest import LICENCE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.diagram_diff import diff_diagrams, diff_files
+from engine.studio.diagram_diff import diff_diagrams, diff_files
 
 ROOT = Path(__file__).resolve().parents[2]
 LICENCE = (ROOT / "bpmn" / "radiation_licence_issue" / "radiation_licence_issue.bpmn").read_text(encoding="utf-8")

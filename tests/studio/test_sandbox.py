@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine.clock import clock
-from engine.sandbox import run_sandbox
-from engine.validation import read_folder
+from engine.legal_time.clock import clock
+from engine.runtime.validation import read_folder
+from engine.studio.sandbox import run_sandbox
 from tests.procedures import procedure_data as d
 from tests.studio.conftest import BPMN, DMN, LICENCE, LICENCE_FILE, MONDAY
 from tests.studio.licence_run import LICENCE_DATA

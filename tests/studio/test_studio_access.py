@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from engine.user import DEMO_USERS
+from engine.access.user import DEMO_USERS
 from tests.studio.conftest import LICENCE
 from tests.webapp.conftest import csrf_token, sign_in
 

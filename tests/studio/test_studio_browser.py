@@ -14,13 +14,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from engine.db import make_session_factory
-from engine.definition import ProcessDefinition
-from engine.dossier import Dossier
-from engine.dossier_service import DossierService
-from engine.studio_draft import StudioDraft
-from engine.user import DEMO_PASSWORD
-from engine.validation import parse_bundle
+from engine.access.user import DEMO_PASSWORD
+from engine.runtime.db import make_session_factory
+from engine.runtime.definition import ProcessDefinition
+from engine.runtime.dossier import Dossier
+from engine.runtime.dossier_service import DossierService
+from engine.runtime.validation import parse_bundle
+from engine.studio.studio_draft import StudioDraft
 from tests.studio.conftest import ARTIFACTS, LICENCE, MIWG
 from tests.studio.licence_run import LICENCE_DATA, open_licence, to_appraisal
 

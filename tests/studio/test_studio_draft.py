@@ -10,15 +10,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from engine.clock import clock
-from engine.db import make_session_factory
-from engine.definition import ProcessDefinition
-from engine.deployment import Deployed
-from engine.dossier import Dossier
-from engine.dossier_service import DossierService
-from engine.errors import InvalidData
-from engine.problems import ValidationFailed
-from engine.studio_draft import (
+from engine.legal_time.clock import clock
+from engine.runtime.db import make_session_factory
+from engine.runtime.definition import ProcessDefinition
+from engine.runtime.deployment import Deployed
+from engine.runtime.dossier import Dossier
+from engine.runtime.dossier_service import DossierService
+from engine.runtime.errors import InvalidData
+from engine.runtime.problems import ValidationFailed
+from engine.studio.studio_draft import (
     DraftConflict,
     StudioDraft,
     deploy_draft,
@@ -27,7 +27,7 @@ from engine.studio_draft import (
     save_draft,
     stale_files,
 )
-from engine.studio_workspace import digest, load_workspace
+from engine.studio.studio_workspace import digest, load_workspace
 from tests.studio.conftest import LICENCE, LICENCE_FILE
 from tests.studio.licence_run import open_licence, to_appraisal
 

@@ -19,11 +19,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-from engine.clock import clock
-from engine.db import make_session_factory
-from engine.deployment import deploy_folders
-from engine.notifications import SmtpSettings
-from engine.user import DEMO_PASSWORD, DEMO_USERS, User, UserRole
+from engine.access.user import DEMO_PASSWORD, DEMO_USERS, User, UserRole
+from engine.legal_time.clock import clock
+from engine.onestop.notifications import SmtpSettings
+from engine.runtime.db import make_session_factory
+from engine.runtime.deployment import deploy_folders
 from webapp import create_app
 
 DATA = Path(__file__).parent / "data"

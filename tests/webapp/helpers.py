@@ -9,8 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from engine.db import make_session_factory
-from engine.work_item import WorkItem
+from engine.runtime.db import make_session_factory
+from engine.runtime.work_item import WorkItem
 from tests.webapp.conftest import PROCESS, post
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

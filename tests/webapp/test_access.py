@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.user import DEMO_USERS
+from engine.access.user import DEMO_USERS
 from tests.webapp.conftest import post, sign_in
 from tests.webapp.helpers import open_item, register
 
@@ -37,8 +37,8 @@ PAGES: dict[str, tuple[set[str], set[str]]] = {
 @pytest.fixture
 def world(app, client_for):  # type: ignore[no-untyped-def]
     dossier_id = register(client_for("tiepnhan"))
-    from engine.db import make_session_factory
-    from engine.documents import Document
+    from engine.onestop.documents import Document
+    from engine.runtime.db import make_session_factory
 
     with make_session_factory(app.extensions["motcua"].engine)() as session:
         receipt = session.query(Document.id).filter_by(dossier_id=dossier_id).scalar()

@@ -7,9 +7,9 @@ from datetime import date
 
 from flask import Flask
 
-from engine.audit import AuditEvent
-from engine.business_calendar import load_calendar
-from engine.db import make_session_factory
+from engine.legal_time.business_calendar import load_calendar
+from engine.runtime.audit import AuditEvent
+from engine.runtime.db import make_session_factory
 from tests.webapp.conftest import post, sign_in
 
 
@@ -65,7 +65,7 @@ def test_only_administrators_reach_the_calendar(app: Flask) -> None:
 
 
 def test_admin_issues_an_api_token_shown_once_and_revokes_it(app: Flask) -> None:
-    from engine.api_token import ApiToken, authenticate
+    from engine.access.api_token import ApiToken, authenticate
 
     client = app.test_client()
     sign_in(client, "quantri")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.user import DEMO_PASSWORD
+from engine.access.user import DEMO_PASSWORD
 from tests.webapp.conftest import csrf_token, post, sign_in
 
 

@@ -12,10 +12,10 @@ from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from engine.db import make_session_factory
-from engine.dossier import Dossier
-from engine.user import DEMO_PASSWORD
-from engine.vietnamese_text import last_day, long_date
+from engine.access.user import DEMO_PASSWORD
+from engine.onestop.vietnamese_text import last_day, long_date
+from engine.runtime.db import make_session_factory
+from engine.runtime.dossier import Dossier
 from tests.webapp.helpers import PDF
 
 pytestmark = pytest.mark.browser

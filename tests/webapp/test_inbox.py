@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import insert, select, text
 
-from engine.business_calendar import load_calendar
-from engine.clock import clock
-from engine.db import make_session_factory
-from engine.definition import ProcessDefinition
-from engine.dossier import Dossier
-from engine.inbox import ClockFilter, Cursor, inbox_page
-from engine.work_item import WorkItem
+from engine.legal_time.business_calendar import load_calendar
+from engine.legal_time.clock import clock
+from engine.runtime.db import make_session_factory
+from engine.runtime.definition import ProcessDefinition
+from engine.runtime.dossier import Dossier
+from engine.runtime.inbox import ClockFilter, Cursor, inbox_page
+from engine.runtime.work_item import WorkItem
 from tests.webapp.conftest import MONDAY_9AM, csrf_token
 
 

@@ -9,12 +9,12 @@ from datetime import timedelta
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from engine.audit import AuditEvent
-from engine.clock import clock
-from engine.db import make_session_factory
-from engine.documents import Document
-from engine.dossier import Dossier
-from engine.vietnamese_text import last_day, long_date
+from engine.legal_time.clock import clock
+from engine.onestop.documents import Document
+from engine.onestop.vietnamese_text import last_day, long_date
+from engine.runtime.audit import AuditEvent
+from engine.runtime.db import make_session_factory
+from engine.runtime.dossier import Dossier
 from tests.webapp.conftest import MONDAY_9AM, post
 from tests.webapp.helpers import complete, open_item, register
 
@@ -173,8 +173,8 @@ def test_claim_and_release_are_recorded(app, client_for) -> None:
 
 
 def test_an_officer_sees_the_reminders_addressed_to_them(app, client_for) -> None:  # type: ignore[no-untyped-def]
-    from engine import alerts
-    from engine.db import make_session_factory
+    from engine.oversight import alerts
+    from engine.runtime.db import make_session_factory
 
     engine = app.extensions["motcua"].engine
     with make_session_factory(engine, write=True)() as session:

@@ -12,12 +12,12 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from engine.clock import clock
-from engine.db import make_session_factory
-from engine.documents import KINDS, Agency, Document, Paper, render_pdf
-from engine.dossier_code import CODE, format_code, next_code
-from engine.dossier_service import DossierService
-from engine.vietnamese_text import money_in_words
+from engine.legal_time.clock import clock
+from engine.onestop.documents import KINDS, Agency, Document, Paper, render_pdf
+from engine.onestop.dossier_code import CODE, format_code, next_code
+from engine.onestop.vietnamese_text import money_in_words
+from engine.runtime.db import make_session_factory
+from engine.runtime.dossier_service import DossierService
 from tests.webapp.conftest import MONDAY_9AM, post
 from tests.webapp.helpers import open_item, register
 
@@ -111,7 +111,7 @@ def test_the_applicant_gets_the_receipt_and_the_supplement_request_by_email(app,
 
 
 def test_a_failed_email_is_reported_and_the_work_stays_done(app, client_for) -> None:
-    from engine.notifications import SmtpSettings
+    from engine.onestop.notifications import SmtpSettings
     from tests.webapp.conftest import free_port
 
     paperwork = app.extensions["motcua"].paperwork

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import engine.db
+import engine.runtime.db
 
 revision = '0001'
 down_revision = None
@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('email', sa.String(length=200), nullable=False),
     sa.Column('password_hash', sa.String(length=200), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_app_user')),
     sa.UniqueConstraint('username', name=op.f('uq_app_user_username'))
     )
@@ -36,7 +36,7 @@ def upgrade() -> None:
     sa.Column('kind', sa.Enum('day_off', 'working_day', name='kind', native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('created_by', sa.String(length=100), nullable=False),
-    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_override')),
     sa.UniqueConstraint('date', name=op.f('uq_calendar_override_date'))
     )
@@ -46,7 +46,7 @@ def upgrade() -> None:
     sa.Column('milestone', sa.String(length=20), nullable=False),
     sa.Column('notify', sa.String(length=100), nullable=False),
     sa.Column('by_email', sa.Boolean(), nullable=False),
-    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=100), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_escalation_rule'))
     )
@@ -64,7 +64,7 @@ def upgrade() -> None:
     sa.Column('spec_json', sa.Text(), nullable=False),
     sa.Column('files', sa.JSON(), nullable=False),
     sa.Column('catalogue', sa.JSON(), nullable=False),
-    sa.Column('deployed_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('deployed_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('deployed_by', sa.String(length=100), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_process_definition')),
     sa.UniqueConstraint('process_id', 'content_hash', name='uq_process_definition_hash'),
@@ -82,9 +82,9 @@ def upgrade() -> None:
     sa.Column('base_version', sa.Integer(), nullable=True),
     sa.Column('problems', sa.JSON(), nullable=False),
     sa.Column('created_by', sa.String(length=100), nullable=False),
-    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('updated_by', sa.String(length=100), nullable=False),
-    sa.Column('updated_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_studio_draft')),
     sa.UniqueConstraint('subject', name=op.f('uq_studio_draft_subject'))
@@ -96,9 +96,9 @@ def upgrade() -> None:
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('hint', sa.String(length=12), nullable=False),
     sa.Column('scopes', sa.JSON(), nullable=False),
-    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=100), nullable=False),
-    sa.Column('revoked_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('revoked_by', sa.String(length=100), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], name=op.f('fk_api_token_user_id_app_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
@@ -117,19 +117,19 @@ def upgrade() -> None:
     sa.Column('channel', sa.String(length=20), nullable=False),
     sa.Column('state', sa.Text(), nullable=False),
     sa.Column('summary', sa.JSON(), nullable=False),
-    sa.Column('next_timer_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('next_timer_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('legal_clock', sa.JSON(), nullable=True),
-    sa.Column('due_at', engine.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('total_due_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('total_due_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('clock_paused', sa.Boolean(), nullable=False),
-    sa.Column('next_milestone_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('next_milestone_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('milestones_fired', sa.JSON(), nullable=False),
     sa.Column('timer_claimed_by', sa.String(length=100), nullable=True),
-    sa.Column('timer_claimed_until', engine.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('timer_claimed_until', engine.runtime.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=100), nullable=False),
-    sa.Column('updated_at', engine.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('incident', sa.Text(), nullable=True),
     sa.Column('parent_id', sa.Integer(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -163,12 +163,12 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=30), nullable=False),
     sa.Column('subject', sa.String(length=300), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=100), nullable=False),
-    sa.Column('read_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('read_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('email', sa.String(length=200), nullable=True),
     sa.Column('mail_status', sa.String(length=10), nullable=False),
-    sa.Column('mailed_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('mailed_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('mail_error', sa.Text(), nullable=True),
     sa.Column('message_id', sa.String(length=300), nullable=True),
     sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_alert_dossier_id_dossier')),
@@ -187,7 +187,7 @@ def upgrade() -> None:
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('content', sa.LargeBinary(), nullable=True),
-    sa.Column('uploaded_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('uploaded_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('uploaded_by', sa.String(length=100), nullable=False),
     sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_attachment_dossier_id_dossier')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_attachment'))
@@ -197,7 +197,7 @@ def upgrade() -> None:
 
     op.create_table('audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('at', engine.runtime.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=100), nullable=False),
     sa.Column('command', sa.String(length=50), nullable=False),
     sa.Column('dossier_id', sa.Integer(), nullable=True),
@@ -216,7 +216,7 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('number', sa.String(length=60), nullable=False),
     sa.Column('title', sa.String(length=300), nullable=False),
-    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=100), nullable=False),
     sa.Column('filename', sa.String(length=200), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
@@ -239,7 +239,7 @@ def upgrade() -> None:
     sa.Column('acquired_on', sa.Date(), nullable=False),
     sa.Column('issued_on', sa.Date(), nullable=False),
     sa.Column('dossier_id', sa.Integer(), nullable=True),
-    sa.Column('recorded_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_registry_declaration_confirmation_dossier_id_dossier')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_registry_declaration_confirmation')),
     sa.UniqueConstraint('number', name=op.f('uq_registry_declaration_confirmation_number'))
@@ -256,7 +256,7 @@ def upgrade() -> None:
     sa.Column('valid_until', sa.Date(), nullable=True),
     sa.Column('previous_number', sa.String(length=50), nullable=True),
     sa.Column('dossier_id', sa.Integer(), nullable=True),
-    sa.Column('updated_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_registry_licence_dossier_id_dossier')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_registry_licence')),
     sa.UniqueConstraint('number', name=op.f('uq_registry_licence_number'))
@@ -270,7 +270,7 @@ def upgrade() -> None:
     sa.Column('reception_count', sa.Integer(), nullable=False),
     sa.Column('received_on', sa.Date(), nullable=False),
     sa.Column('dossier_id', sa.Integer(), nullable=True),
-    sa.Column('updated_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_registry_quantity_mark_declaration_dossier_id_dossier')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_registry_quantity_mark_declaration')),
     sa.UniqueConstraint('facility_name', 'declaration_number', name='uq_quantity_mark_declaration')
@@ -284,7 +284,7 @@ def upgrade() -> None:
     sa.Column('job', sa.String(length=100), nullable=False),
     sa.Column('issued_on', sa.Date(), nullable=False),
     sa.Column('dossier_id', sa.Integer(), nullable=True),
-    sa.Column('recorded_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_registry_worker_certificate_dossier_id_dossier')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_registry_worker_certificate')),
     sa.UniqueConstraint('number', name=op.f('uq_registry_worker_certificate_number'))
@@ -295,7 +295,7 @@ def upgrade() -> None:
     op.create_table('tracking_secret',
     sa.Column('dossier_id', sa.Integer(), nullable=False),
     sa.Column('secret_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_tracking_secret_dossier_id_dossier')),
     sa.PrimaryKeyConstraint('dossier_id', name=op.f('pk_tracking_secret'))
     )
@@ -309,9 +309,9 @@ def upgrade() -> None:
     sa.Column('form', sa.String(length=200), nullable=True),
     sa.Column('assignee', sa.String(length=100), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('due_at', engine.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('closed_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('closed_by', sa.String(length=100), nullable=True),
     sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_work_item_dossier_id_dossier')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_work_item')),
@@ -326,11 +326,11 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('dossier_id', sa.Integer(), nullable=False),
     sa.Column('new_appointment_on', sa.Date(), nullable=False),
-    sa.Column('previous_appointment_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('previous_appointment_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('before_due', sa.Boolean(), nullable=False),
     sa.Column('document_id', sa.Integer(), nullable=True),
-    sa.Column('recorded_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', engine.runtime.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('recorded_by', sa.String(length=100), nullable=False),
     sa.ForeignKeyConstraint(['document_id'], ['document.id'], name=op.f('fk_deadline_extension_document_id_document')),
     sa.ForeignKeyConstraint(['dossier_id'], ['dossier.id'], name=op.f('fk_deadline_extension_dossier_id_dossier')),

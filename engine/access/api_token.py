@@ -1,0 +1,141 @@
+"""API tokens for integrations (the provincial portal, a scanner at the desk, an officer's own tools).
+
+An administrator creates a token for a user and hands it over once: only its SHA-256 is stored, so a copy
+of the database opens nothing. A token acts as its user, with scopes: those chosen at creation, narrowed at
+every use to what the user's roles allow then, so that a user who loses a role or is deactivated takes the
+token's rights with them. Revoking is immediate and kept (the row stays, for the audit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from engine.access.user import User, find_user
+from engine.legal_time.clock import clock
+from engine.runtime import audit
+from engine.runtime.db import Base
+
+PREFIX = "mc_"
+
+SCOPES: dict[str, str] = {
+    "dossiers:submit": "submit dossiers on behalf of applicants",
+    "dossiers:read": "read any dossier's status by its code, without the applicant's secret",
+    "documents:read": "download the papers of the dossiers the user may see",
+    "work_items:read": "list the open work items of the user's roles",
+    "work_items:complete": "complete those work items",
+}
+_OFFICER = frozenset({"dossiers:read", "documents:read", "work_items:read", "work_items:complete"})
+# What each role may do through the API. The applicant role is an integration filing for applicants: it
+# submits, and reads a dossier only with its secret, like the applicant.
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    "applicant": frozenset({"dossiers:submit"}),
+    "reception": _OFFICER | {"dossiers:submit"},
+    **{code: _OFFICER for code in ("specialist", "office_head", "leadership", "subdepartment", "st_unit", "liaison")},
+    "supervisor": frozenset({"dossiers:read", "documents:read"}),
+}
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters, so that an administrator can tell tokens apart without holding them.
+    hint: Mapped[str] = mapped_column(String(12))
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+
+
+@dataclass(frozen=True)
+class TokenHolder:
+    """Who a presented token acts as, and what it may do now."""
+
+    token_id: int
+    name: str
+    username: str
+    roles: frozenset[str]
+    scopes: frozenset[str]
+
+
+def scopes_for(roles: Iterable[str]) -> frozenset[str]:
+    return frozenset().union(*(ROLE_SCOPES.get(r, frozenset()) for r in roles))
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(
+    session: Session, name: str, username: str, actor: str, scopes: Iterable[str] | None = None
+) -> tuple[ApiToken, str]:
+    """A new token and its one clear copy; ValueError when the user or a scope does not fit."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValueError("a token needs a name of 1 to 100 characters (who or what will use it)")
+    user = find_user(session, username)
+    if user is None or not user.active:
+        raise ValueError(f"no active user {username!r}")
+    allowed = scopes_for(user.roles)
+    if not allowed:
+        raise ValueError(f"the roles of {username!r} ({', '.join(sorted(user.roles))}) give no API scope")
+    wanted = frozenset(scopes) if scopes else allowed
+    unknown = sorted(wanted - set(SCOPES))
+    if unknown:
+        raise ValueError(f"unknown scope(s): {', '.join(unknown)} (one of {', '.join(SCOPES)})")
+    refused = sorted(wanted - allowed)
+    if refused:
+        raise ValueError(f"the roles of {username!r} do not allow: {', '.join(refused)}")
+    token = PREFIX + secrets.token_urlsafe(32)  # 32 random bytes
+    row = ApiToken(name=name, user_id=user.id, token_hash=_digest(token), hint=token[:10], scopes=sorted(wanted),
+                   created_at=clock.now(), created_by=actor)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, command="token_create",
+                 data={"token_id": row.id, "name": name, "user": username, "scopes": row.scopes})
+    return row, token
+
+
+def revoke_token(session: Session, token_id: int, actor: str) -> ApiToken:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise ValueError(f"no token {token_id}")
+    if row.revoked_at is None:
+        row.revoked_at, row.revoked_by = clock.now(), actor
+        audit.record(session, actor=actor, command="token_revoke", data={"token_id": row.id, "name": row.name})
+    return row
+
+
+def list_tokens(session: Session) -> list[tuple[ApiToken, str]]:
+    """Every token with its user's name, newest first."""
+    rows = session.execute(select(ApiToken, User.username).join(User, User.id == ApiToken.user_id)
+                           .order_by(ApiToken.id.desc()))
+    return [(token, username) for token, username in rows]
+
+
+def authenticate(session: Session, presented: str) -> TokenHolder | None:
+    """The holder of a presented token, or None when it is unknown, revoked, or its user inactive."""
+    if not presented.startswith(PREFIX) or len(presented) > 200:
+        return None
+    digest = _digest(presented)
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+    # The lookup is by the digest of a random token, so its timing tells nothing; the comparison stays exact.
+    if row is None or not hmac.compare_digest(row.token_hash, digest) or row.revoked_at is not None:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    roles = frozenset(user.roles)
+    return TokenHolder(row.id, row.name, user.username, roles, frozenset(row.scopes) & scopes_for(roles))

@@ -1,0 +1,87 @@
+"""Keeping a dossier's legal clock in step with its workflow.
+
+The diagram says where the law's deadlines are (bpmn/README.md): an element with the property
+`legal-phase` = `name:amount:unit` runs that phase while it is active; a user task with `clock` = `pause`
+stops the clock while it waits (the applicant owes a fee or a supplement); the start event's
+`legal-total` = `amount:unit` sets the procedure's total deadline. Phases follow one another, as in the
+procedures (check, then appraisal; or the hops of an appointment chain).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from engine.legal_time.business_calendar import Duration
+from engine.legal_time.legal_clock import LegalClock, PhaseSpec, parse_phase_property
+
+
+def _properties(task_spec) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return getattr(task_spec, "extensions", {}).get("properties", {})
+
+
+def total_of(workflow: BpmnWorkflow) -> Duration | None:
+    for task_spec in workflow.spec.task_specs.values():
+        total = _properties(task_spec).get("legal-total")
+        if total:
+            return Duration.parse(total)
+    return None
+
+
+def phase_labels(catalogue: dict[str, Any]) -> dict[str, str]:
+    """The name people read for each phase: the element that carries it ("Kiểm tra hồ sơ (05 ngày làm việc)")."""
+    labels: dict[str, str] = {}
+    for task in catalogue.get("tasks", {}).values():
+        text = task.get("properties", {}).get("legal-phase")
+        if text:
+            labels.setdefault(parse_phase_property(text).name, task["name"])
+    return labels
+
+
+def _active_phases(active: list[Task]) -> list[PhaseSpec]:
+    phases: dict[str, PhaseSpec] = {}
+    for task in active:
+        text = _properties(task.task_spec).get("legal-phase")
+        if text:
+            spec = parse_phase_property(text)
+            phases.setdefault(spec.name, spec)
+    return list(phases.values())
+
+
+def _pause_reasons(active: list[Task]) -> list[str]:
+    return [
+        t.task_spec.bpmn_name or t.task_spec.bpmn_id
+        for t in active
+        if t.state == TaskState.READY and t.task_spec.manual and _properties(t.task_spec).get("clock") == "pause"
+    ]
+
+
+def sync_clock(
+    clock: LegalClock, active_tasks: list[Task], now: datetime, ended: bool, received_at: datetime
+) -> LegalClock:
+    """Record in `clock` what the workflow's active tasks say happened at `now`.
+
+    A procedure with a total deadline counts it "kể từ ngày tiếp nhận hồ sơ" (from receipt, e.g. TT 2 d)),
+    and so does its first phase: that phase starts at the dossier's receipt even if the desk entered it
+    later (an online dossier waits in the desk's inbox, its clock already running).
+    """
+    reasons = [] if ended else _pause_reasons(active_tasks)
+    active = [] if ended else _active_phases(active_tasks)
+    running = clock.current_phase
+    finish = running is not None and running not in {p.name for p in active}
+    start = active[0] if active and (running is None or finish) else None
+    if clock.paused and (finish or start or not reasons):
+        # Phases start and finish on a running clock; a resume and a pause at one instant change nothing.
+        clock.resume(now)
+    if finish:
+        clock.finish_phase(running, now)
+    if start is not None:
+        first = not clock.started and clock.total is not None
+        clock.start_phase(start.name, start.duration, received_at if first else now)
+    if reasons and not clock.paused and clock.started:
+        clock.pause(now, "; ".join(reasons))
+    return clock

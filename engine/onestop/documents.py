@@ -1,0 +1,388 @@
+"""Official documents of a dossier as PDF, in the layout of Decree 30/2020/NĐ-CP, stored with the dossier.
+
+Each kind of document (receipt slip, supplement request, fee notice, refusal, apology, the results) has a
+template in `engine/document_templates/<kind>.txt`: Jinja text in a small line markup (below) that says
+what the paper says. The layout every paper shares — agency and national motto at the top, number, place
+and date, title, signatures, recipients — is drawn here once.
+
+Line markup of a template:
+    # TITLE                        centred bold title (the first one under the header)
+    ## subtitle                    centred
+    | a | b | c |                  a table row; the first row of a table is its header
+    - text                         an indented item
+    @signature: left | right | name   the signature block (left may be empty)
+    @recipients: a; b; c           "Nơi nhận:" at the bottom left
+    @stamp: text                   a framed box (the reception stamp of a declaration)
+    anything else                  a justified paragraph; paragraphs are separated by blank lines
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, select
+from sqlalchemy.orm import Mapped, Session, deferred, mapped_column
+
+from engine.legal_time.clock import clock
+from engine.onestop.numbering import take_number
+from engine.onestop.vietnamese_text import last_day, long_date, long_datetime, money, money_in_words, short_date
+from engine.runtime import audit
+from engine.runtime.db import Base
+from engine.runtime.dossier import Dossier
+
+TEMPLATES = Path(__file__).parent / "document_templates"
+FONT_DIRS = ("/usr/share/fonts/truetype/dejavu",)
+FONT = "DocSerif"
+
+
+@dataclass(frozen=True)
+class Kind:
+    code: str
+    title: str  # Vietnamese, as printed
+    symbol: str  # the letters after the number: Số: 12/GP-SKHCN
+    result: bool = False
+
+
+KINDS: dict[str, Kind] = {k.code: k for k in (
+    Kind("receipt", "Giấy tiếp nhận hồ sơ và hẹn trả kết quả", "TNHS"),
+    Kind("supplement_request", "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ", "BSHS"),
+    Kind("fee_notice", "Thông báo nộp phí, lệ phí", "TB"),
+    Kind("refusal", "Phiếu từ chối giải quyết hồ sơ", "TCHS"),
+    Kind("apology", "Phiếu xin lỗi và hẹn lại ngày trả kết quả", "XL"),
+    Kind("certificate", "Chứng chỉ nhân viên bức xạ", "CCBX", result=True),
+    Kind("licence", "Giấy phép tiến hành công việc bức xạ", "GP", result=True),
+    Kind("declaration_confirmation", "Giấy xác nhận khai báo thiết bị X-quang chẩn đoán trong y tế", "XNKB",
+         result=True),
+    Kind("quantity_mark_declaration", "Bản công bố sử dụng dấu định lượng trên nhãn hàng đóng gói sẵn", "TNCB",
+         result=True),
+)}
+
+
+@dataclass(frozen=True)
+class Agency:
+    """Who issues the papers (configuration: MOTCUA_AGENCY_* variables override the defaults)."""
+
+    parent: str = "UBND TỈNH ĐỒNG NAI"
+    name: str = "SỞ KHOA HỌC VÀ CÔNG NGHỆ"
+    # The name as written inside a sentence (proper-noun capitals, not the header's upper case).
+    name_in_text: str = "Sở Khoa học và Công nghệ tỉnh Đồng Nai"
+    short: str = "SKHCN"
+    place: str = "Đồng Nai"
+    signer_title: str = "GIÁM ĐỐC"
+    signer_in_text: str = "Giám đốc"
+    signer_name: str = ""
+    address: str = "Số 1597, đường Phạm Văn Thuận, phường Tam Hiệp, TP. Biên Hòa, tỉnh Đồng Nai"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Agency:
+        values = {name: environ[f"MOTCUA_AGENCY_{name.upper()}"] for name in cls.__dataclass_fields__
+                  if f"MOTCUA_AGENCY_{name.upper()}" in environ}
+        return cls(**values)
+
+
+class Document(Base):
+    __tablename__ = "document"
+    __table_args__ = (Index("ix_document_dossier", "dossier_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    number: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int]
+    # What the paper was filled with, so that it can be explained later without parsing the PDF.
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+
+
+@dataclass
+class Paper:
+    """Everything a template may use."""
+
+    kind: Kind
+    number: str
+    issued_at: datetime
+    agency: Agency
+    dossier: Mapping[str, Any]
+    data: Mapping[str, Any]
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+# -- fonts and styles ------------------------------------------------------------------------------------
+
+
+def _font_file(names: tuple[str, ...]) -> str | None:
+    folders = [os.environ["MOTCUA_FONT_DIR"]] if os.environ.get("MOTCUA_FONT_DIR") else []
+    for folder in (*folders, *FONT_DIRS):
+        for name in names:
+            path = Path(folder) / name
+            if path.is_file():
+                return str(path)
+    return None
+
+
+@cache
+def _register_fonts() -> None:
+    """DejaVu Serif has every Vietnamese glyph; italics fall back to the upright face when not installed."""
+    regular = _font_file(("DejaVuSerif.ttf",))
+    if regular is None:
+        raise RuntimeError("DejaVu Serif is not installed: apt-get install fonts-dejavu-core "
+                           "(scripts/services.sh does it), or set MOTCUA_FONT_DIR")
+    bold = _font_file(("DejaVuSerif-Bold.ttf",)) or regular
+    italic = _font_file(("DejaVuSerif-Italic.ttf", "DejaVuSerifCondensed-Italic.ttf")) or regular
+    bold_italic = _font_file(("DejaVuSerif-BoldItalic.ttf", "DejaVuSerifCondensed-BoldItalic.ttf")) or bold
+    condensed = _font_file(("DejaVuSerifCondensed-Bold.ttf",)) or bold
+    condensed_regular = _font_file(("DejaVuSerifCondensed.ttf",)) or regular
+    pdfmetrics.registerFont(TTFont(f"{FONT}-HeadBold", condensed))
+    pdfmetrics.registerFont(TTFont(f"{FONT}-Head", condensed_regular))
+    for name, path in ((FONT, regular), (f"{FONT}-Bold", bold), (f"{FONT}-Italic", italic),
+                       (f"{FONT}-BoldItalic", bold_italic)):
+        pdfmetrics.registerFont(TTFont(name, path))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=f"{FONT}-Bold", italic=f"{FONT}-Italic",
+                                  boldItalic=f"{FONT}-BoldItalic")
+
+
+def _style(name: str, size: float = 12, align: int = TA_JUSTIFY, font: str = FONT, **kw: Any) -> ParagraphStyle:
+    return ParagraphStyle(name, fontName=font, fontSize=size, leading=size * 1.35, alignment=align, **kw)
+
+
+BODY = _style("body", 12.5, spaceAfter=4, firstLineIndent=8 * mm)
+ITEM = _style("item", 12.5, spaceAfter=2, leftIndent=8 * mm)
+CELL = _style("cell", 10.5, TA_LEFT)
+HEAD_CELL = _style("head_cell", 10.5, TA_CENTER, font=f"{FONT}-Bold")
+CENTER = _style("center", 12, TA_CENTER)
+TITLE = _style("title", 13.5, TA_CENTER, font=f"{FONT}-Bold", spaceBefore=10, spaceAfter=2)
+SUBTITLE = _style("subtitle", 12.5, TA_CENTER, spaceAfter=8)
+SMALL = _style("small", 10, TA_LEFT)
+
+
+class _Rule(Flowable):
+    """The short line under the agency name and under the motto."""
+
+    def __init__(self, width: float) -> None:
+        super().__init__()
+        self.width, self.height = width, 2
+
+    def draw(self) -> None:
+        self.canv.setLineWidth(0.6)
+        self.canv.line(0, 1, self.width, 1)
+
+
+def _header(paper: Paper, width: float) -> Table:
+    agency = paper.agency
+    left = [
+        Paragraph(agency.parent, _style("p", 11.5, TA_CENTER, font=f"{FONT}-Head")),
+        Paragraph(agency.name, _style("a", 11.5, TA_CENTER, font=f"{FONT}-HeadBold")),
+        _Rule(30 * mm),
+        Spacer(1, 4),
+        Paragraph(f"Số: {paper.number}", _style("n", 12.5, TA_CENTER)),
+    ]
+    right = [
+        Paragraph("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", _style("m", 11.5, TA_CENTER, font=f"{FONT}-HeadBold")),
+        Paragraph("Độc lập - Tự do - Hạnh phúc", _style("m2", 12.5, TA_CENTER, font=f"{FONT}-HeadBold")),
+        _Rule(55 * mm),
+        Spacer(1, 4),
+        Paragraph(f"<i>{agency.place}, {long_date(paper.issued_at)}</i>", _style("d", 12.5, TA_CENTER)),
+    ]
+    table = Table([[left, right]], colWidths=[width * 0.42, width * 0.58])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                               ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    return table
+
+
+def _table(rows: list[list[str]], width: float) -> Table:
+    columns = max(len(r) for r in rows)
+    rows = [r + [""] * (columns - len(r)) for r in rows]
+    cells = [[Paragraph(c, HEAD_CELL if i == 0 else CELL) for c in row] for i, row in enumerate(rows)]
+    first = 12 * mm if rows[0][0].strip().casefold() in ("tt", "stt") else width / columns
+    widths = [first] + [(width - first) / (columns - 1)] * (columns - 1) if columns > 1 else [width]
+    table = Table(cells, colWidths=widths, repeatRows=1)
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return table
+
+
+def _signature(spec: str, width: float) -> Table:
+    parts = [p.strip() for p in spec.split("|")] + ["", "", ""]
+    left, right, name = parts[:3]
+    caption = _style("sig", 12, TA_CENTER, font=f"{FONT}-Bold")
+    hint = _style("hint", 11, TA_CENTER, font=f"{FONT}-Italic")
+    def block(title: str, person: str) -> list[Flowable]:
+        if not title:
+            return []
+        return [Paragraph(title, caption), Paragraph("(Ký, ghi rõ họ tên)", hint), Spacer(1, 22 * mm),
+                Paragraph(f"<b>{person}</b>" if person else "", CENTER)]
+    table = Table([[block(left, ""), block(right, name)]], colWidths=[width / 2, width / 2])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return table
+
+
+def _stamp(text: str, width: float) -> Table:
+    table = Table([[Paragraph(text, _style("stamp", 11.5, TA_CENTER, font=f"{FONT}-Bold",
+                                           textColor=colors.HexColor("#b00020")))]], colWidths=[width * 0.55])
+    table.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1.5, colors.HexColor("#b00020")),
+                               ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
+    table.hAlign = "RIGHT"
+    return table
+
+
+def _flowables(text: str, width: float) -> list[Flowable]:
+    story: list[Flowable] = []
+    paragraph: list[str] = []
+    rows: list[list[str]] = []
+
+    def flush() -> None:
+        if paragraph:
+            story.append(Paragraph(" ".join(paragraph), BODY))
+            paragraph.clear()
+        if rows:
+            story.extend([Spacer(1, 3), _table(list(rows), width), Spacer(1, 6)])
+            rows.clear()
+
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("|"):
+            if paragraph:
+                flush()
+            rows.append([c.strip() for c in line.strip("|").split("|")])
+            continue
+        if rows:
+            flush()
+        if not line:
+            flush()
+        elif line.startswith("## "):
+            flush()
+            story.append(Paragraph(line[3:], SUBTITLE))
+        elif line.startswith("# "):
+            flush()
+            story.append(Paragraph(line[2:].upper(), TITLE))
+        elif line.startswith("- "):
+            flush()
+            story.append(Paragraph(line[2:], ITEM))
+        elif line.startswith("@signature:"):
+            flush()
+            story.extend([Spacer(1, 8), KeepTogether(_signature(line.removeprefix("@signature:"), width))])
+        elif line.startswith("@recipients:"):
+            flush()
+            names = [n.strip() for n in line.removeprefix("@recipients:").split(";") if n.strip()]
+            story.append(Paragraph("<b><i>Nơi nhận:</i></b>", SMALL))
+            story.extend(Paragraph(f"- {n};" if i < len(names) - 1 else f"- {n}.", SMALL)
+                         for i, n in enumerate(names))
+        elif line.startswith("@stamp:"):
+            flush()
+            story.extend([Spacer(1, 6), _stamp(line.removeprefix("@stamp:").strip(), width)])
+        else:
+            paragraph.append(line)
+    flush()
+    return story
+
+
+# -- templates -------------------------------------------------------------------------------------------
+
+
+@cache
+def _environment() -> SandboxedEnvironment:
+    # Autoescape for XML: values land in reportlab's paragraph markup, where < and & mean something.
+    env = SandboxedEnvironment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
+                               trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(last_day=last_day, long_date=long_date, long_datetime=long_datetime, short_date=short_date,
+                       money=money, money_in_words=money_in_words)
+    return env
+
+
+def render_text(paper: Paper) -> str:
+    template = _environment().get_template(f"{paper.kind.code}.txt")
+    return template.render(paper=paper, kind=paper.kind, agency=paper.agency, dossier=paper.dossier,
+                           data=paper.data, extra=paper.extra, number=paper.number, issued_at=paper.issued_at)
+
+
+def render_pdf(paper: Paper) -> bytes:
+    _register_fonts()
+    buffer = io.BytesIO()
+    # Decree 30/2020, appendix I: A4, margins top/bottom 20–25 mm, left 30–35 mm, right 15–20 mm.
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=30 * mm, rightMargin=18 * mm, topMargin=20 * mm,
+                            bottomMargin=20 * mm, title=f"{paper.kind.title} {paper.number}",
+                            author=paper.agency.name, subject=str(paper.dossier.get("code") or ""))
+    story = [_header(paper, doc.width), *_flowables(render_text(paper), doc.width)]
+    doc.build(story)
+    return buffer.getvalue()
+
+
+# -- issuing and reading ---------------------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def dossier_facts(dossier: Dossier) -> dict[str, Any]:
+    return {"id": dossier.id, "code": dossier.code, "title": dossier.title, "process_id": dossier.process_id,
+            "received_at": dossier.created_at, "total_due_at": dossier.total_due_at, "channel": dossier.channel}
+
+
+def issue_document(
+    session: Session, dossier_id: int, kind: str, actor: str, *, data: Mapping[str, Any],
+    agency: Agency, extra: Mapping[str, Any] | None = None,
+) -> Document:
+    """Number, render and store one paper of the dossier, with its audit event; the caller commits."""
+    spec = KINDS.get(kind)
+    if spec is None:
+        raise ValueError(f"unknown document kind {kind!r} (one of {', '.join(KINDS)})")
+    dossier = session.get(Dossier, dossier_id)
+    if dossier is None:
+        raise ValueError(f"no dossier {dossier_id}")
+    now = clock.now()
+    sequence = take_number(session, f"document:{spec.symbol}:{agency.short}:{now.year}")
+    # Decree 30/2020 art. 15: numbers restart at 01 each year; the book is per symbol and year.
+    number = f"{sequence:02d}/{spec.symbol}-{agency.short}"
+    extra = dict(extra or {})
+    paper = Paper(spec, number, now, agency, dossier_facts(dossier), dict(data), extra)
+    content = render_pdf(paper)
+    document = Document(
+        dossier_id=dossier_id, kind=kind, number=number, title=spec.title, created_at=now, created_by=actor,
+        filename=f"{kind}-{(dossier.code or str(dossier_id)).replace('.', '_')}-{sequence}.pdf",
+        size=len(content), facts=_jsonable({"extra": extra}), content=content,
+    )
+    session.add(document)
+    session.flush()
+    audit.record(session, actor=actor, command="document", dossier_id=dossier_id,
+                 data={"document_id": document.id, "kind": kind, "number": number})
+    return document
+
+
+def documents_of(session: Session, dossier_id: int) -> list[Document]:
+    return list(session.scalars(select(Document).where(Document.dossier_id == dossier_id).order_by(Document.id)))
+
+
+def document(session: Session, dossier_id: int, document_id: int) -> Document | None:
+    row = session.get(Document, document_id)
+    return row if row is not None and row.dossier_id == dossier_id else None

@@ -1,0 +1,106 @@
+"""Registering a dossier received at the desk or by post: start it with its code, keep its papers, hand
+out the receipt and appointment slip, and tell the applicant."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.legal_time.clock import clock
+from engine.onestop.dossier_code import next_code
+from engine.onestop.paperwork import DELIVERY, Issued, Paperwork
+from engine.onestop.vietnamese_text import local
+from engine.runtime.attachment import Upload, add_attachments, check_uploads
+from engine.runtime.dossier_service import DossierService, ReadyTask
+from engine.runtime.errors import InvalidData
+from engine.runtime.forms import FormDefinition, load_form
+
+CHANNELS = ("desk", "post")
+
+APPLICANT_FORM: FormDefinition = load_form({
+    "id": "applicant",
+    "title": {"vi": "Tổ chức, cá nhân nộp hồ sơ", "en": "Applicant"},
+    "fields": [
+        {"name": "applicant_name", "type": "text", "required": True, "max_length": 300,
+         "label": {"vi": "Tên tổ chức, cá nhân", "en": "Organisation or person"}},
+        {"name": "applicant_address", "type": "text", "required": True, "max_length": 500,
+         "label": {"vi": "Địa chỉ liên hệ", "en": "Contact address"}},
+        {"name": "applicant_phone", "type": "phone", "label": {"vi": "Điện thoại", "en": "Phone"}},
+        {"name": "applicant_email", "type": "email", "label": {"vi": "Thư điện tử", "en": "E-mail"}},
+        {"name": "applicant_id_number", "type": "id_number",
+         "label": {"vi": "Số CMND/CCCD/Hộ chiếu (người nộp)", "en": "ID or passport number (submitter)"}},
+        {"name": "delivery", "type": "select", "required": True,
+         "label": {"vi": "Nhận kết quả", "en": "Result delivered"},
+         "options": [{"value": "desk", "label": {"vi": DELIVERY["desk"], "en": "At the reception desk"}},
+                     {"value": "post", "label": {"vi": DELIVERY["post"], "en": "By post"}},
+                     {"value": "email", "label": {"vi": DELIVERY["email"], "en": "By e-mail"}}]},
+    ],
+}, name="engine/onestop/reception.py")
+
+
+@dataclass(frozen=True)
+class Registration:
+    process_id: str
+    applicant: Mapping[str, Any]  # raw, as typed
+    form: Mapping[str, Any] = field(default_factory=dict)  # the official application form, raw
+    form_definition: FormDefinition | None = None
+    received_documents: tuple[str, ...] = ()
+    channel: str = "desk"
+    uploads: tuple[Upload, ...] = ()
+
+
+@dataclass(frozen=True)
+class Registered:
+    dossier_id: int
+    code: str
+    receipt: Issued
+    ready: list[ReadyTask]
+
+
+def clean(registration: Registration) -> dict[str, Any]:
+    """The process data of the new dossier, or InvalidData naming every wrong field (files included)."""
+    errors: dict[str, str] = {}
+    data: dict[str, Any] = {}
+    for definition, raw, prefix in ((APPLICANT_FORM, registration.applicant, ""),
+                                    (registration.form_definition, registration.form, "form.")):
+        if definition is None:
+            continue
+        try:
+            data.update(definition.validate(raw))
+        except InvalidData as err:
+            errors.update({prefix + k: v for k, v in err.fields.items()})
+    if registration.channel not in CHANNELS:
+        errors["channel"] = "Kênh tiếp nhận không hợp lệ"
+    try:
+        check_uploads(list(registration.uploads))
+    except InvalidData as err:
+        errors.update(err.fields)
+    if errors:
+        raise InvalidData("Hồ sơ chưa hợp lệ, xin kiểm tra các trường được đánh dấu", fields=errors)
+    data["received_documents"] = list(registration.received_documents)
+    data["received_on"] = local(clock.now()).date()
+    return data
+
+
+def register(service: DossierService, paperwork: Paperwork, registration: Registration, actor: str) -> Registered:
+    data = clean(registration)
+    codes: list[str] = []
+
+    def take_code(session: Session) -> str:
+        codes.append(next_code(session, paperwork.office.agency_code, clock.now()))
+        return codes[0]
+
+    def keep_papers(session: Session, dossier_id: int) -> None:
+        if registration.uploads:
+            add_attachments(session, dossier_id, list(registration.uploads), actor)
+
+    # The code, the dossier and the papers received land together or not at all: no gap in the day's numbers.
+    outcome = service.start(
+        registration.process_id, data, actor, title=data["applicant_name"], channel=registration.channel,
+        code=take_code, within=keep_papers,
+    )
+    receipt = paperwork.issue(outcome.dossier_id, "receipt", actor, data=data)
+    return Registered(outcome.dossier_id, codes[0], receipt, outcome.ready)

@@ -1,0 +1,338 @@
+"""The registry of results: what the procedures issued, so that later dossiers refer to it and update it.
+
+- radiation worker certificates (procedure 1);
+- licences for radiation work with medical X-ray (2), with their devices and validity, changed by renewal (3),
+  amendment (4), supplement (5) and re-issue (6);
+- X-ray declaration confirmations (7);
+- received quantity-mark declarations (10), with their reception count ("lần tiếp nhận"), raised by every
+  adjustment (11).
+
+`record_result(session, dossier, data)` is called by the platform when a dossier completes with
+`outcome == "issue"`; `data` is the dossier's process data. The keys read, by procedure:
+
+| procedure | keys |
+|---|---|
+| all | `outcome`, `result_number` (1-6; 10-11 use `declaration_number`), `result_issued_on` |
+| 1 | `full_name`, `birth_date`, `id_number`, `job` |
+| 2 | `applicant_name`, `contact_address`, `result_valid_until`, `devices` (rows of the device declaration) |
+| 3 | `licence_number`, `result_valid_until` (the new expiry) |
+| 4 | `licence_number`, `new_applicant_name`, `new_address`, `removed_devices` (rows with `tube_serial`) |
+| 5 | `licence_number`, `devices` (the new devices) |
+| 6 | `licence_number`, `result_number` (number of the re-issued licence) |
+| 7 | `applicant_name`, `acquired_on`, `name`, `model`, `purpose`, `tube_serial` |
+| 10, 11 | `declaration_number`, `facility_name`, `goods_group`, `goods`, `reception_count`, `received_stamp_on` |
+
+A dossier that refers to a result the registry does not hold (a licence issued before the platform) gets
+the entry created from the dossier's own data, so the registry fills in as the old results come back.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from engine.legal_time.clock import clock
+from engine.runtime.db import Base
+from engine.runtime.dossier import DossierRef
+
+
+class WorkerCertificate(Base):
+    """Chứng chỉ nhân viên bức xạ (procedure 1)."""
+
+    __tablename__ = "registry_worker_certificate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(50), unique=True)
+    holder_name: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[date | None]
+    id_number: Mapped[str] = mapped_column(String(20), index=True)
+    job: Mapped[str] = mapped_column(String(100))
+    issued_on: Mapped[date]
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id"))
+    recorded_at: Mapped[datetime]
+
+
+class Licence(Base):
+    """Giấy phép tiến hành công việc bức xạ - sử dụng thiết bị X-quang chẩn đoán trong y tế (2-6)."""
+
+    __tablename__ = "registry_licence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(50), unique=True)
+    holder_name: Mapped[str] = mapped_column(String(300))
+    address: Mapped[str] = mapped_column(String(500), default="")
+    issued_on: Mapped[date]
+    valid_until: Mapped[date | None]
+    # The number it replaced (re-issue), so that both numbers find the licence.
+    previous_number: Mapped[str | None] = mapped_column(String(50))
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id"))
+    updated_at: Mapped[datetime]
+
+    devices: Mapped[list[LicenceDevice]] = relationship(
+        back_populates="licence", cascade="all, delete-orphan", order_by="LicenceDevice.id"
+    )
+    events: Mapped[list[LicenceEvent]] = relationship(
+        back_populates="licence", cascade="all, delete-orphan", order_by="LicenceEvent.id"
+    )
+
+    @property
+    def active_devices(self) -> list[LicenceDevice]:
+        return [d for d in self.devices if d.removed_on is None]
+
+
+class LicenceDevice(Base):
+    __tablename__ = "registry_licence_device"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    licence_id: Mapped[int] = mapped_column(ForeignKey("registry_licence.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str] = mapped_column(String(100))
+    purpose: Mapped[str] = mapped_column(String(30))
+    mobility: Mapped[str] = mapped_column(String(10), default="fixed")
+    location: Mapped[str] = mapped_column(String(300), default="")
+    tube_serial: Mapped[str] = mapped_column(String(100))
+    console_serial: Mapped[str] = mapped_column(String(100), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    added_on: Mapped[date]
+    removed_on: Mapped[date | None]
+    removal_reason: Mapped[str | None] = mapped_column(String(30))
+
+    licence: Mapped[Licence] = relationship(back_populates="devices")
+
+
+class LicenceEvent(Base):
+    """One change of a licence, by the dossier that made it: issue, renewal, amendment, supplement, re-issue."""
+
+    __tablename__ = "registry_licence_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    licence_id: Mapped[int] = mapped_column(ForeignKey("registry_licence.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id"))
+    on: Mapped[date]
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    licence: Mapped[Licence] = relationship(back_populates="events")
+
+
+class DeclarationConfirmation(Base):
+    """Giấy xác nhận khai báo thiết bị X-quang chẩn đoán trong y tế (procedure 7)."""
+
+    __tablename__ = "registry_declaration_confirmation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(50), unique=True)
+    holder_name: Mapped[str] = mapped_column(String(300))
+    device_name: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str] = mapped_column(String(100))
+    purpose: Mapped[str] = mapped_column(String(30))
+    tube_serial: Mapped[str] = mapped_column(String(100), index=True)
+    acquired_on: Mapped[date]
+    issued_on: Mapped[date]
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id"))
+    recorded_at: Mapped[datetime]
+
+
+class QuantityMarkDeclaration(Base):
+    """Bản công bố sử dụng dấu định lượng đã được Chi cục tiếp nhận (procedures 10, 11)."""
+
+    __tablename__ = "registry_quantity_mark_declaration"
+    __table_args__ = (UniqueConstraint("facility_name", "declaration_number", name="uq_quantity_mark_declaration"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    declaration_number: Mapped[str] = mapped_column(String(50))
+    facility_name: Mapped[str] = mapped_column(String(300))
+    goods_group: Mapped[str] = mapped_column(String(1))
+    goods: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Lần tiếp nhận: 1 for the first reception, one more for every adjustment (Mẫu, TT 21/2014/TT-BKHCN).
+    reception_count: Mapped[int] = mapped_column(default=1)
+    received_on: Mapped[date]
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id"))
+    updated_at: Mapped[datetime]
+
+
+class RegistryError(ValueError):
+    """The dossier's data contradicts the registry (e.g. a reception count that skips a number)."""
+
+
+def record_result(session: Session, dossier: DossierRef, data: dict[str, Any]) -> Base | None:
+    """Record what a completed dossier issued; returns the entry, or None when it issued nothing."""
+    if data.get("outcome") != "issue":
+        return None
+    recorder = _RECORDERS.get(dossier.process_id)
+    if recorder is None:
+        return None
+    entry = recorder(session, dossier, data)
+    session.flush()
+    return entry
+
+
+def find_licence(session: Session, number: str) -> Licence | None:
+    """A licence by its number, or by the number a re-issue replaced."""
+    return session.scalar(select(Licence).where((Licence.number == number) | (Licence.previous_number == number)))
+
+
+def find_quantity_mark_declaration(
+    session: Session, facility_name: str, declaration_number: str
+) -> QuantityMarkDeclaration | None:
+    return session.scalar(select(QuantityMarkDeclaration).where(
+        QuantityMarkDeclaration.facility_name == facility_name,
+        QuantityMarkDeclaration.declaration_number == declaration_number,
+    ))
+
+
+# -- one recorder per procedure ---------------------------------------------------------------------
+
+
+def _certificate(session: Session, dossier: DossierRef, data: dict[str, Any]) -> WorkerCertificate:
+    entry = WorkerCertificate(
+        number=data["result_number"], holder_name=data["full_name"], birth_date=data.get("birth_date"),
+        id_number=data["id_number"], job=data.get("job", "safety_officer"), issued_on=data["result_issued_on"],
+        dossier_id=dossier.id, recorded_at=clock.now(),
+    )
+    session.add(entry)
+    return entry
+
+
+def _device(row: dict[str, Any], on: date) -> LicenceDevice:
+    core = {"name", "model", "purpose", "mobility", "location", "tube_serial", "console_serial"}
+    return LicenceDevice(
+        name=row["name"], model=row["model"], purpose=row["purpose"], mobility=row.get("mobility", "fixed"),
+        location=row.get("location", ""), tube_serial=row["tube_serial"], console_serial=row.get("console_serial", ""),
+        details={k: _jsonable(v) for k, v in row.items() if k not in core}, added_on=on,
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    """Rows keep dates as ISO text and money as exact text in the JSON column."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _event(licence: Licence, kind: str, dossier: DossierRef, on: date, note: str = "") -> None:
+    licence.events.append(LicenceEvent(kind=kind, dossier_id=dossier.id, on=on, note=note))
+    licence.dossier_id = dossier.id
+    licence.updated_at = clock.now()
+
+
+def _licence_issue(session: Session, dossier: DossierRef, data: dict[str, Any]) -> Licence:
+    on = data["result_issued_on"]
+    licence = Licence(
+        number=data["result_number"], holder_name=data["applicant_name"], address=data.get("contact_address", ""),
+        issued_on=on, valid_until=data.get("result_valid_until"), dossier_id=dossier.id, updated_at=clock.now(),
+        devices=[_device(row, on) for row in data.get("devices", [])],
+    )
+    session.add(licence)
+    _event(licence, "issue", dossier, on)
+    return licence
+
+
+def _referred_licence(session: Session, data: dict[str, Any]) -> Licence:
+    """The licence a dossier of procedures 3-6 refers to; created from the dossier if issued before the
+    platform existed."""
+    licence = find_licence(session, data["licence_number"])
+    if licence is None:
+        licence = Licence(
+            number=data["licence_number"], holder_name=data["applicant_name"],
+            address=data.get("contact_address", ""), issued_on=data["licence_issued_on"],
+            valid_until=data.get("licence_valid_until"), updated_at=clock.now(),
+        )
+        session.add(licence)
+    return licence
+
+
+def _licence_renewal(session: Session, dossier: DossierRef, data: dict[str, Any]) -> Licence:
+    licence = _referred_licence(session, data)
+    if not licence.devices:
+        licence.devices = [_device(row, licence.issued_on) for row in data.get("devices", [])]
+    before = licence.valid_until
+    licence.valid_until = data["result_valid_until"]
+    _event(licence, "renewal", dossier, data["result_issued_on"], f"{before} → {licence.valid_until}")
+    return licence
+
+
+def _licence_amendment(session: Session, dossier: DossierRef, data: dict[str, Any]) -> Licence:
+    licence = _referred_licence(session, data)
+    on = data["result_issued_on"]
+    if data.get("new_applicant_name"):
+        licence.holder_name = data["new_applicant_name"]
+    if data.get("new_address"):
+        licence.address = data["new_address"]
+    removed = {r["tube_serial"]: r["reason"] for r in data.get("removed_devices", [])}
+    for device in licence.active_devices:
+        if device.tube_serial in removed:
+            device.removed_on = on
+            device.removal_reason = removed[device.tube_serial]
+    _event(licence, "amendment", dossier, on, "; ".join(c["content"] for c in data.get("changes", [])))
+    return licence
+
+
+def _licence_supplement(session: Session, dossier: DossierRef, data: dict[str, Any]) -> Licence:
+    licence = _referred_licence(session, data)
+    on = data["result_issued_on"]
+    licence.devices.extend(_device(row, on) for row in data.get("devices", []))
+    _event(licence, "supplement", dossier, on, f"{len(data.get('devices', []))} thiết bị bổ sung")
+    return licence
+
+
+def _licence_reissue(session: Session, dossier: DossierRef, data: dict[str, Any]) -> Licence:
+    licence = _referred_licence(session, data)
+    new_number = data.get("result_number")
+    if new_number and new_number != licence.number:
+        licence.previous_number, licence.number = licence.number, new_number
+    _event(licence, "reissue", dossier, data["result_issued_on"], data.get("reissue_reason", ""))
+    return licence
+
+
+def _declaration(session: Session, dossier: DossierRef, data: dict[str, Any]) -> DeclarationConfirmation:
+    entry = DeclarationConfirmation(
+        number=data["result_number"], holder_name=data["applicant_name"], device_name=data["name"],
+        model=data["model"], purpose=data["purpose"], tube_serial=data["tube_serial"],
+        acquired_on=data["acquired_on"], issued_on=data["result_issued_on"], dossier_id=dossier.id,
+        recorded_at=clock.now(),
+    )
+    session.add(entry)
+    return entry
+
+
+def _quantity_mark(session: Session, dossier: DossierRef, data: dict[str, Any]) -> QuantityMarkDeclaration:
+    entry = find_quantity_mark_declaration(session, data["facility_name"], data["declaration_number"])
+    count = int(data["reception_count"])
+    if entry is None:
+        entry = QuantityMarkDeclaration(
+            declaration_number=data["declaration_number"], facility_name=data["facility_name"],
+            reception_count=count, received_on=data["received_stamp_on"],
+        )
+        session.add(entry)
+    elif count != entry.reception_count + 1:
+        raise RegistryError(
+            f"lần tiếp nhận {count} không liền sau lần {entry.reception_count} đã ghi của bản công bố "
+            f"số {entry.declaration_number}"
+        )
+    entry.reception_count = count
+    entry.received_on = data["received_stamp_on"]
+    entry.goods_group = data["goods_group"]
+    entry.goods = [{k: _jsonable(v) for k, v in row.items()} for row in data.get("goods", [])]
+    entry.dossier_id = dossier.id
+    entry.updated_at = clock.now()
+    return entry
+
+
+_RECORDERS = {
+    "radiation_worker_certificate": _certificate,
+    "radiation_licence_issue": _licence_issue,
+    "radiation_licence_renewal": _licence_renewal,
+    "radiation_licence_amendment": _licence_amendment,
+    "radiation_licence_supplement": _licence_supplement,
+    "radiation_licence_reissue": _licence_reissue,
+    "xray_declaration": _declaration,
+    "quantity_mark_declaration": _quantity_mark,
+    "quantity_mark_adjustment": _quantity_mark,
+}

@@ -1,0 +1,1 @@
+"""What supervisors see and do: alerts, escalation rules, the monitor's figures, handovers and reminders."""

@@ -1,0 +1,70 @@
+"""The platform's BPMN parser: SpiffWorkflow's spiff dialect with platform timers and decisions."""
+
+from __future__ import annotations
+
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.event_parsers import EventBasedGatewayParser
+from SpiffWorkflow.bpmn.parser.util import first
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, EventBasedGateway, IntermediateCatchEvent, StartEvent
+from SpiffWorkflow.spiff.parser.event_parsers import (
+    SpiffBoundaryEventParser,
+    SpiffIntermediateCatchEventParser,
+    SpiffStartEventParser,
+)
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from engine.decisions.bpmn_task import BUSINESS_RULE_PARSER_OVERRIDES, DecisionParserMixin
+from engine.runtime.timers import PlatformCycle, PlatformDuration, PlatformTimeDate
+
+
+class _PlatformTimerMixin:
+    """Builds timer definitions that read the platform clock (see engine.runtime.timers)."""
+
+    def parse_timer_event(self, event):  # type: ignore[no-untyped-def]
+        description = self.get_event_description(event)  # type: ignore[attr-defined]
+        name = self.node.get("name", self.node.get("id"))  # type: ignore[attr-defined]
+        for tag, cls in (("timeDate", PlatformTimeDate), ("timeDuration", PlatformDuration),
+                         ("timeCycle", PlatformCycle)):
+            node = first(self.xpath(f".//bpmn:{tag}"))  # type: ignore[attr-defined]
+            if node is not None:
+                if not (node.text or "").strip():
+                    break
+                return cls(name, node.text.strip(), description=description)
+        raise ValidationException(
+            "timer has no date, duration or cycle expression",
+            node=self.node,  # type: ignore[attr-defined]
+            file_name=self.filename,  # type: ignore[attr-defined]
+        )
+
+
+class StartEventParser(_PlatformTimerMixin, SpiffStartEventParser):
+    pass
+
+
+class IntermediateCatchEventParser(_PlatformTimerMixin, SpiffIntermediateCatchEventParser):
+    pass
+
+
+class BoundaryEventParser(_PlatformTimerMixin, SpiffBoundaryEventParser):
+    pass
+
+
+class GatewayEventParser(_PlatformTimerMixin, EventBasedGatewayParser):
+    pass
+
+
+class MotcuaParser(DecisionParserMixin, SpiffBpmnParser):
+    """Business rule tasks run the platform's DMN engine; timers read the platform clock."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        **BUSINESS_RULE_PARSER_OVERRIDES,
+        full_tag("startEvent"): (StartEventParser, StartEvent),
+        full_tag("intermediateCatchEvent"): (IntermediateCatchEventParser, IntermediateCatchEvent),
+        full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),
+        full_tag("eventBasedGateway"): (GatewayEventParser, EventBasedGateway),
+    }
+
+    def __init__(self) -> None:
+        super().__init__(validator=VALIDATOR)

@@ -1,0 +1,34 @@
+"""Deployed process definitions: one row per version of an executable process, stored once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.runtime.db import Base
+
+
+class ProcessDefinition(Base):
+    __tablename__ = "process_definition"
+    __table_args__ = (
+        UniqueConstraint("process_id", "version", name="uq_process_definition_version"),
+        UniqueConstraint("process_id", "content_hash", name="uq_process_definition_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(500))
+    version: Mapped[int]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    # Large columns are deferred: a command needs only the hash to find the cached specs.
+    # The serialized SpiffWorkflow specs (process + every called process, decisions inlined).
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
+    # The source files this version was built from, by relative path (BPMN, DMN, forms).
+    files: Mapped[dict[str, str]] = mapped_column(JSON, deferred=True)
+    # What the platform reads from the diagram, kept for the web app: tasks, lanes, phases, forms.
+    catalogue: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    deployed_at: Mapped[datetime]
+    deployed_by: Mapped[str] = mapped_column(String(100))

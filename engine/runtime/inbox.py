@@ -1,0 +1,137 @@
+"""An officer's inbox: the open work items of their roles, most urgent legal deadline first.
+
+Seek paging on (due_at, id) over the index ix_work_item_inbox (status, role, due_at, id): each page is one
+indexed range read however deep the officer pages, never an OFFSET scan. Items without a due date (the
+clock is paused, or the procedure has none) come after the dated ones, paged by id; SQLite and
+PostgreSQL order NULLs differently, so the two segments are read as two ranges rather than one sort.
+The dossier's code, applicant and procedure come in the same query (a join), so a page is one round trip.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from engine.legal_time.business_calendar import BusinessCalendar
+from engine.legal_time.legal_clock import DUE_SOON
+from engine.runtime.dossier import Dossier
+from engine.runtime.work_item import WorkItem, WorkItemStatus
+
+PAGE_SIZE = 50
+
+
+class ClockFilter(enum.StrEnum):
+    ON_TRACK = "on_track"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    PAUSED = "paused"
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    item_id: int
+    dossier_id: int
+    name: str
+    role: str
+    assignee: str | None
+    due_at: datetime | None
+    created_at: datetime
+    code: str | None
+    applicant: str
+    process_id: str
+    paused: bool
+    state: ClockFilter
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the next page starts: after (due_at, id), or, once the dated items are done, after id."""
+
+    due_at: datetime | None
+    item_id: int
+
+    def encode(self) -> str:
+        return f"{self.due_at.isoformat() if self.due_at else '-'}_{self.item_id}"
+
+    @classmethod
+    def decode(cls, text: str | None) -> Cursor | None:
+        if not text:
+            return None
+        due, _, item = text.rpartition("_")
+        try:
+            return cls(None if due == "-" else datetime.fromisoformat(due), int(item))
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[InboxRow]
+    next: Cursor | None
+
+
+def _state(due_at: datetime | None, paused: bool, now: datetime, soon: datetime) -> ClockFilter:
+    if due_at is None:
+        return ClockFilter.PAUSED if paused else ClockFilter.ON_TRACK
+    if due_at <= now:
+        return ClockFilter.OVERDUE
+    return ClockFilter.DUE_SOON if due_at <= soon else ClockFilter.ON_TRACK
+
+
+def inbox_page(
+    session: Session, roles: set[str], now: datetime, calendar: BusinessCalendar, *,
+    after: Cursor | None = None, process_id: str | None = None, state: ClockFilter | None = None,
+    search: str | None = None, mine: str | None = None, limit: int = PAGE_SIZE,
+) -> Page:
+    if not roles:
+        return Page([], None)
+    soon = calendar.due_at(now, DUE_SOON)
+    base = (
+        select(WorkItem.id, WorkItem.dossier_id, WorkItem.name, WorkItem.role, WorkItem.assignee,
+               WorkItem.due_at, WorkItem.created_at, Dossier.code, Dossier.title, Dossier.process_id,
+               Dossier.clock_paused)
+        .join(Dossier, Dossier.id == WorkItem.dossier_id)
+        .where(WorkItem.status == WorkItemStatus.OPEN, WorkItem.role.in_(sorted(roles)))
+    )
+    if process_id:
+        base = base.where(Dossier.process_id == process_id)
+    if mine:
+        base = base.where(WorkItem.assignee == mine)
+    if search:
+        term = search.strip()
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        base = base.where(or_(Dossier.code == term, Dossier.code.like(f"{escaped}%", escape="\\"),
+                              Dossier.title.ilike(f"%{escaped}%", escape="\\")))
+    dated = base.where(WorkItem.due_at.is_not(None))
+    if state is ClockFilter.OVERDUE:
+        dated = dated.where(WorkItem.due_at <= now)
+    elif state is ClockFilter.DUE_SOON:
+        dated = dated.where(WorkItem.due_at > now, WorkItem.due_at <= soon)
+    elif state is ClockFilter.ON_TRACK:
+        dated = dated.where(WorkItem.due_at > soon)
+    rows: list = []
+    if state is not ClockFilter.PAUSED and (after is None or after.due_at is not None):
+        if after is not None:
+            dated = dated.where(or_(WorkItem.due_at > after.due_at,
+                                    and_(WorkItem.due_at == after.due_at, WorkItem.id > after.item_id)))
+        rows = list(session.execute(dated.order_by(WorkItem.due_at, WorkItem.id).limit(limit + 1)))
+    if len(rows) <= limit and state in (None, ClockFilter.PAUSED, ClockFilter.ON_TRACK):
+        undated = base.where(WorkItem.due_at.is_(None))
+        if state is ClockFilter.PAUSED:
+            undated = undated.where(Dossier.clock_paused.is_(True))
+        elif state is ClockFilter.ON_TRACK:
+            undated = undated.where(Dossier.clock_paused.is_(False))
+        if after is not None and after.due_at is None:
+            undated = undated.where(WorkItem.id > after.item_id)
+        rows += list(session.execute(undated.order_by(WorkItem.id).limit(limit + 1 - len(rows))))
+    page = [
+        InboxRow(r.id, r.dossier_id, r.name, r.role, r.assignee, r.due_at, r.created_at, r.code, r.title,
+                 r.process_id, r.clock_paused, _state(r.due_at, r.clock_paused, now, soon))
+        for r in rows[:limit]
+    ]
+    following = Cursor(page[-1].due_at, page[-1].item_id) if len(rows) > limit else None
+    return Page(page, following)

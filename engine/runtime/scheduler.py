@@ -1,0 +1,191 @@
+"""The scheduler: each tick claims the dossiers whose next timer or clock milestone is due and advances them.
+
+Several workers may tick against one PostgreSQL database (DESIGN.md, "Scale"). A tick
+1. claims a batch in one short transaction: `SELECT … FOR UPDATE SKIP LOCKED` picks due dossiers that no
+   live claim holds, and stamps them with this worker's name and a lease (`timer_claimed_by`,
+   `timer_claimed_until`); workers claiming at once skip each other's rows instead of waiting;
+2. advances each claimed dossier in its own transaction, which first locks the row and checks that the
+   claim is still this worker's (a worker slower than its lease may have been overtaken), then fires the
+   timers that are due, escalates the milestones reached, and releases the claim — all in one commit, so
+   a timer fires exactly once;
+3. mails the alerts the escalations queued (engine.oversight.alerts).
+A worker that dies keeps its claims until the lease runs out; then any worker takes them up: no timer is
+lost, and those dossiers are late by at most the lease. On SQLite (one process) the same statements run
+without the row locks, which SQLite does not have and does not need (its writers queue).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.engine import Engine
+
+from engine.legal_time.clock import clock
+from engine.onestop.notifications import SmtpSettings
+from engine.oversight import alerts
+from engine.oversight.escalation import Context, escalate_due_milestones
+from engine.runtime import audit
+from engine.runtime.dossier import Dossier
+from engine.runtime.dossier_service import DossierService
+from engine.runtime.errors import CommandError, ProcessError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL = 5.0
+DEFAULT_BATCH = 100
+# Long against the time a batch takes (~10 ms a dossier), short against a lost worker's dossiers waiting.
+DEFAULT_LEASE = timedelta(minutes=2)
+MAIL_BATCH = 50
+
+_DOSSIER = Dossier.__table__
+# Only running dossiers have a next timer or milestone (a command clears both when a dossier ends), so the
+# status is not asked: with it, SQLite would scan the running dossiers instead of the two due ranges.
+_CLAIMABLE = (
+    select(_DOSSIER.c.id)
+    .where(or_(_DOSSIER.c.next_timer_at <= bindparam("p_now"), _DOSSIER.c.next_milestone_at <= bindparam("p_now")),
+           or_(_DOSSIER.c.timer_claimed_until.is_(None), _DOSSIER.c.timer_claimed_until <= bindparam("p_now")))
+    .limit(bindparam("p_limit"))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM = update(_DOSSIER).where(_DOSSIER.c.id.in_(bindparam("p_ids", expanding=True)))
+_HELD = (
+    select(_DOSSIER.c.next_timer_at, _DOSSIER.c.next_milestone_at)
+    .where(_DOSSIER.c.id == bindparam("p_id"), _DOSSIER.c.timer_claimed_by == bindparam("p_owner"))
+    .with_for_update()
+)
+# Releasing returns when the next milestone falls, as the command that fired the timer computed it.
+_RELEASE = (update(_DOSSIER).where(_DOSSIER.c.id == bindparam("p_id"))
+            .values(timer_claimed_by=None, timer_claimed_until=None).returning(_DOSSIER.c.next_milestone_at))
+
+
+@dataclass
+class TickReport:
+    claimed: int = 0
+    fired: int = 0  # dossiers whose timers fired
+    escalated: int = 0  # milestones escalated
+    incidents: int = 0
+    mailed: int = 0
+
+    def __str__(self) -> str:
+        # `motcua worker --once` prints "fired: <this>".
+        return (f"{self.fired} (claimed {self.claimed}, milestones escalated {self.escalated}, "
+                f"incidents {self.incidents}, mails sent {self.mailed})")
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class TimerScheduler:
+    def __init__(
+        self, engine: Engine, interval: float = DEFAULT_INTERVAL, batch: int = DEFAULT_BATCH,
+        lease: timedelta = DEFAULT_LEASE, smtp: SmtpSettings | Literal["env"] | None = "env",
+        name: str | None = None,
+    ) -> None:
+        self.service = DossierService(engine)
+        self.interval = interval
+        self.batch = batch
+        self.lease = lease
+        # "env": the MOTCUA_SMTP_* variables, as the web app reads them; None: no mail leaves.
+        self.smtp = SmtpSettings.from_env() if smtp == "env" else smtp
+        self.name = name or worker_name()
+        self._context: Context | None = None  # read once a tick
+        self._scheduler = BackgroundScheduler(timezone="UTC")
+
+    def claim(self) -> list[int]:
+        """Take up to `batch` due dossiers that no live claim holds."""
+        now = clock.now()
+        with self.service.command() as session:
+            conn = session.connection()
+            ids = list(conn.execute(_CLAIMABLE, {"p_now": now, "p_limit": self.batch}).scalars())
+            if ids:
+                conn.execute(_CLAIM, {"p_ids": ids, "timer_claimed_by": self.name,
+                                      "timer_claimed_until": now + self.lease})
+        return ids
+
+    def advance(self, dossier_id: int, report: TickReport) -> None:
+        """Fire the due timers and escalate the reached milestones of one claimed dossier, then release it."""
+        try:
+            with self.service.command() as session:
+                conn = session.connection()
+                held = conn.execute(_HELD, {"p_id": dossier_id, "p_owner": self.name}).first()
+                if held is None:
+                    return  # the claim expired and another worker took the dossier over
+                now = clock.now()
+                context = self._context or Context.load(session)
+                timer = held.next_timer_at if held.next_timer_at is not None and held.next_timer_at <= now else None
+                milestone = held.next_milestone_at
+                # In the order they happened: a milestone reached before the timer fired is told even if the
+                # timer then ends its phase; after a timer, the new phase may have reached milestones too.
+                if milestone is not None and milestone <= now and (timer is None or milestone <= timer):
+                    report.escalated += len(escalate_due_milestones(session, dossier_id, context))
+                if timer is not None:
+                    self.service.fire_timers_in(session, dossier_id)
+                    report.fired += 1
+                following = conn.execute(_RELEASE, {"p_id": dossier_id}).scalar_one()
+                if timer is not None and following is not None and following <= now:
+                    report.escalated += len(escalate_due_milestones(session, dossier_id, context))
+        except ProcessError as err:
+            report.incidents += 1
+            self._incident(dossier_id, str(err))
+        except CommandError as err:
+            # Changed under us (a conflict): the claim lapses and a later tick tries again.
+            log.warning("dossier %s not advanced: %s", dossier_id, err)
+
+    def _incident(self, dossier_id: int, message: str) -> None:
+        """The engine failed on this dossier: park its timers until someone resolves it, keep its milestones."""
+        with self.service.command() as session:
+            session.execute(update(_DOSSIER)
+                            .where(_DOSSIER.c.id == dossier_id, _DOSSIER.c.timer_claimed_by == self.name)
+                            .values(incident=message, next_timer_at=None, timer_claimed_by=None,
+                                    timer_claimed_until=None))
+            audit.record(session, actor="timer", command="incident", dossier_id=dossier_id,
+                         data={"message": message})
+
+    def tick(self) -> TickReport:
+        """One pass: advance what is due, then mail the alerts it queued."""
+        report = self.advance_due()
+        while True:
+            delivered = alerts.deliver(self.service.write_session, self.smtp, MAIL_BATCH)
+            report.mailed += delivered.sent
+            if delivered.taken < MAIL_BATCH:
+                return report
+
+    def advance_due(self) -> TickReport:
+        """Claim and advance batch after batch until nothing is due."""
+        report = TickReport()
+        with self.service.read_session() as session:
+            self._context = Context.load(session)
+        seen: set[int] = set()
+        while True:
+            ids = self.claim()
+            report.claimed += len(ids)
+            for dossier_id in ids:
+                self.advance(dossier_id, report)
+            # A dossier still due after its turn (its engine disagrees with its columns) must not spin the tick.
+            if len(ids) < self.batch or seen.issuperset(ids):
+                break
+            seen.update(ids)
+        return report
+
+    def _safe_tick(self) -> None:
+        try:
+            self.tick()
+        except Exception:
+            log.exception("scheduler tick failed; the next tick retries")
+
+    def start(self) -> None:
+        self._scheduler.add_job(self._safe_tick, "interval", seconds=self.interval, max_instances=1,
+                                coalesce=True, id="timers")
+        self._scheduler.start()
+
+    def shutdown(self) -> None:
+        self._scheduler.shutdown(wait=True)

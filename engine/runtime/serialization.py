@@ -1,0 +1,92 @@
+"""Turning workflows into JSON and back, with the definition stored once per version, not per dossier.
+
+SpiffWorkflow's serializer embeds the whole definition in every instance (DESIGN.md: 29 KB → 13 KB when
+it is stored once). We serialize specs once at deploy time, keep instance state without them, and give
+the cached spec objects back when a dossier is loaded.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from engine.decisions.bpmn_task import DECISION_SERIALIZER_CONFIG, register_data_types
+from engine.runtime.timers import TIMER_CLASSES
+
+STATE_FORMAT = f"motcua-1/spiff-{VERSION}"
+
+
+class _StatelessSpecWorkflowConverter(BpmnWorkflowConverter):
+    """Writes a workflow without its specs and restores it onto specs the caller already holds."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = super().to_dict(workflow)
+        del dct["spec"]
+        del dct["subprocess_specs"]
+        return dct
+
+    def restore_onto(
+        self, dct: dict[str, Any], spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]
+    ) -> BpmnWorkflow:
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def serializer_config() -> dict[type, type]:
+    config = dict(SPIFF_CONFIG)
+    for cls in TIMER_CLASSES:
+        config[cls] = TimerConditionalEventDefinitionConverter
+    config.update(DECISION_SERIALIZER_CONFIG)
+    return config
+
+
+class WorkflowSerializer:
+    def __init__(self) -> None:
+        config = serializer_config()
+        config.pop(BpmnWorkflow)
+        registry = BpmnWorkflowSerializer.configure(config)
+        self._state = _StatelessSpecWorkflowConverter(BpmnWorkflow, registry)
+        # Task data holds dates and money; both must come back as the same types.
+        register_data_types(registry)
+        self.registry = registry
+        # SpiffWorkflow leaves task data deltas to the JSON encoder to convert.
+        self._encoder = create_encoder(registry)
+
+    def spec_to_json(self, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> str:
+        dct = {
+            "spec": self.registry.convert(spec),
+            "subprocess_specs": {k: self.registry.convert(v) for k, v in subprocess_specs.items()},
+        }
+        return json.dumps(dct, sort_keys=True, separators=(",", ":"))
+
+    def spec_from_json(self, text: str) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
+        dct = json.loads(text)
+        spec = self.registry.restore(dct["spec"])
+        subprocess_specs = {k: self.registry.restore(v) for k, v in dct["subprocess_specs"].items()}
+        return spec, subprocess_specs
+
+    def state_to_json(self, workflow: BpmnWorkflow) -> str:
+        return json.dumps(self._state.to_dict(workflow), separators=(",", ":"), cls=self._encoder)
+
+    def state_from_json(
+        self, text: str, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]
+    ) -> BpmnWorkflow:
+        return self._state.restore_onto(json.loads(text), spec, subprocess_specs)
+
+    def jsonable(self, data: Any) -> Any:
+        """Task data as plain JSON values, dates and money tagged as in the engine state (for audit)."""
+        return self.registry.convert(data)

@@ -1,0 +1,279 @@
+"""Parsing and checking a set of BPMN and DMN files before anything is stored.
+
+Every problem names the file, the element id and says what is wrong in plain words; the caller gets the
+whole list at once. Nothing here raises a traceback at the analyst.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
+
+from engine import expressions
+from engine.access.roles import role_for_lane
+from engine.legal_time.business_calendar import Duration
+from engine.legal_time.legal_clock import parse_phase_property
+from engine.onestop.documents import KINDS as DOCUMENT_KINDS
+from engine.runtime.bpmn_parser import MotcuaParser
+from engine.runtime.forms import FormDefinition, load_form
+from engine.runtime.problems import Problem, ValidationFailed
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+
+# Constructs SpiffWorkflow cannot execute (it would reject them or silently run them differently).
+UNSUPPORTED = {
+    "complexGateway": "complex gateways are not executable by the engine",
+    "compensateEventDefinition": "compensation events are not executable by the engine",
+    "linkEventDefinition": "link events are not executable by the engine",
+    "globalTask": "global tasks are not executable by the engine",
+    "choreographyTask": "choreographies are not executable by the engine",
+}
+
+# Where a diagram carries text the engine evaluates, and in which mode.
+EXPRESSION_XPATHS = (
+    (".//bpmn:conditionExpression", "eval", "condition"),
+    (".//bpmn:scriptTask/bpmn:script", "exec", "script"),
+    (".//spiffworkflow:preScript", "exec", "pre-script"),
+    (".//spiffworkflow:postScript", "exec", "post-script"),
+    (".//bpmn:timeDate", "eval", "timer"),
+    (".//bpmn:timeDuration", "eval", "timer"),
+    (".//bpmn:timeCycle", "eval", "timer"),
+    (".//bpmn:loopCardinality", "eval", "loop cardinality"),
+    (".//bpmn:completionCondition", "eval", "completion condition"),
+)
+
+
+PROCEDURE_FILE = "procedure.json"
+_ELEMENT_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>")
+
+
+@dataclass
+class ParsedBundle:
+    parser: MotcuaParser
+    files: dict[str, str]
+    problems: list[Problem] = field(default_factory=list)
+    process_files: dict[str, str] = field(default_factory=dict)
+    executable: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+    forms: dict[str, FormDefinition] = field(default_factory=dict)
+
+    def form_path(self, bpmn_file: str, name: str) -> str | None:
+        """Where the form a task names lives: beside its diagram, else in the shared forms."""
+        folder = posixpath.dirname(bpmn_file)
+        top = bpmn_file.split("/", 1)[0] if "/" in folder else ""
+        for candidate in (posixpath.join(folder, "forms", f"{name}.json"),
+                          posixpath.join(top, "shared", "forms", f"{name}.json")):
+            if candidate in self.forms:
+                return candidate
+        return None
+
+    def specs(self, process_id: str) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
+        return self.parser.get_spec(process_id), self.parser.get_subprocess_specs(process_id)
+
+
+def _owner_id(node: etree._Element) -> str:
+    """The id of the flow element an expression belongs to (not of the expression or event definition)."""
+    node = node.getparent()
+    while node is not None:
+        if node.get("id") and not node.tag.endswith("EventDefinition"):
+            return node.get("id")
+        node = node.getparent()
+    return ""
+
+
+def _xml_problem(name: str, err: etree.XMLSyntaxError) -> Problem:
+    line = err.lineno if err.lineno else "?"
+    return Problem(name, "", f"the file is not well-formed XML (line {line}): {err.msg}")
+
+
+def _spiff_problem(name: str, err: SpiffWorkflowException) -> Problem:
+    element = getattr(err, "id", "") or getattr(getattr(err, "task_spec", None), "bpmn_id", "") or ""
+    message = str(err.args[0]) if err.args else err.__class__.__name__
+    notes = [n for n in getattr(err, "__notes__", []) if n]
+    if notes:
+        message = f"{message} ({'; '.join(notes)})"
+    # The library sometimes puts an lxml element's repr in its message; name the element instead.
+    message = _ELEMENT_REPR.sub(lambda m: f"bpmn:{m.group(1)}", message)
+    return Problem(getattr(err, "file_name", "") or name, element or "", message)
+
+
+def _check_tree(name: str, tree: etree._Element) -> list[Problem]:
+    problems = []
+    for tag, message in UNSUPPORTED.items():
+        for node in tree.iter(f"{{{BPMN_NS}}}{tag}"):
+            element = node.get("id") if not tag.endswith("EventDefinition") else _owner_id(node)
+            problems.append(Problem(name, element or _owner_id(node), message))
+    for node in tree.xpath(".//bpmn:scriptTask[.//spiffworkflow:preScript or .//spiffworkflow:postScript]",
+                           namespaces=NS):
+        problems.append(Problem(name, node.get("id", ""), "pre- and post-scripts of a script task are never run "
+                                                          "by the engine: put their statements in the script"))
+    for node in tree.xpath(".//bpmn:*[@id='Start' or @id='End']", namespaces=NS):
+        problems.append(Problem(name, node.get("id"), f"the id '{node.get('id')}' is reserved by the engine "
+                                                      "(its own start and end): choose another id"))
+    for xpath, mode, what in EXPRESSION_XPATHS:
+        for node in tree.xpath(xpath, namespaces=NS):
+            text = (node.text or "").strip()
+            if not text:
+                continue
+            for message in expressions.check(text, mode):
+                problems.append(Problem(name, _owner_id(node), f"{what}: {message}"))
+    return problems
+
+
+def _check_spec(bundle: ParsedBundle, name: str, spec: BpmnProcessSpec) -> list[Problem]:
+    problems = []
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, UserTask | ManualTask):
+            label = task_spec.bpmn_name or task_spec.bpmn_id
+            if not task_spec.lane:
+                problems.append(Problem(name, task_spec.bpmn_id,
+                                        f"user task '{label}' is in no lane, so no role would receive it"))
+            elif role_for_lane(task_spec.lane) is None:
+                problems.append(Problem(name, task_spec.bpmn_id,
+                                        f"lane '{task_spec.lane}' of task '{label}' is not a known role"))
+        properties = getattr(task_spec, "extensions", {}).get("properties", {})
+        problems.extend(Problem(name, task_spec.bpmn_id, message) for message in _property_problems(properties))
+        linked = properties.get("starts-dossier")
+        if linked and linked not in bundle.executable:
+            problems.append(Problem(name, task_spec.bpmn_id, f"property starts-dossier: no executable process "
+                                                             f"'{linked}' in the deployed files"))
+        form = properties.get("form")
+        if form and bundle.form_path(name, form) is None:
+            problems.append(Problem(name, task_spec.bpmn_id, f"form '{form}' is neither in the diagram's forms/ "
+                                                             "folder nor in shared/forms/"))
+    return problems
+
+
+def _property_problems(properties: Mapping[str, str]) -> list[str]:
+    """The platform's own properties (bpmn/README.md), checked so that a typo fails at deploy."""
+    problems = []
+    if "legal-phase" in properties:
+        try:
+            parse_phase_property(properties["legal-phase"])
+        except ValueError as err:
+            problems.append(f"property legal-phase: {err}")
+    if "legal-total" in properties:
+        try:
+            Duration.parse(properties["legal-total"])
+        except ValueError as err:
+            problems.append(f"property legal-total: {err}")
+    if "starts-dossier-when" in properties:
+        problems.extend(f"property starts-dossier-when: {m}"
+                        for m in expressions.check(properties["starts-dossier-when"], "eval"))
+    for entry in filter(None, (e.strip() for e in properties.get("documents", "").split(","))):
+        kind = entry.rpartition(":")[2].strip()
+        if kind != "result" and kind not in DOCUMENT_KINDS:
+            problems.append(f"property documents: '{kind}' is not a kind of official paper "
+                            f"({', '.join(sorted(DOCUMENT_KINDS))} or result)")
+    if properties.get("clock", "pause") != "pause":
+        problems.append(f"property clock: '{properties['clock']}' is not understood; the only value is 'pause'")
+    return problems
+
+
+def parse_bundle(files: Mapping[str, str | bytes]) -> ParsedBundle:
+    """Parse and check every file; `files` maps a relative path to its content."""
+    parser = MotcuaParser()
+    texts = {n: c.decode("utf-8") if isinstance(c, bytes) else c for n, c in files.items()}
+    bundle = ParsedBundle(parser=parser, files=dict(texts))
+    trees: dict[str, etree._Element] = {}
+    xml_parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    for name in sorted(n for n in texts if _is_form(n)):
+        try:
+            bundle.forms[name] = load_form(json.loads(texts[name]), name=name)
+        except json.JSONDecodeError as err:
+            bundle.problems.append(Problem(name, "", f"the form is not valid JSON: {err}"))
+        except ValidationFailed as failed:
+            bundle.problems.extend(failed.problems)
+    for name in sorted(n for n in texts if n.endswith((".bpmn", ".dmn"))):
+        try:
+            trees[name] = etree.fromstring(texts[name].encode("utf-8"), xml_parser)
+        except etree.XMLSyntaxError as err:
+            bundle.problems.append(_xml_problem(name, err))
+
+    for name in sorted(n for n in trees if n.endswith(".dmn")):
+        try:
+            parser.add_dmn_xml(trees[name], filename=name)
+        except ValidationFailed as failed:
+            bundle.problems.extend(failed.problems)
+
+    for name in sorted(n for n in trees if n.endswith(".bpmn")):
+        tree = trees[name]
+        if tree.tag != f"{{{BPMN_NS}}}definitions":
+            bundle.problems.append(Problem(name, "", "the file is not a BPMN 2.0 diagram (no bpmn:definitions)"))
+            continue
+        bundle.problems.extend(_check_tree(name, tree))
+        try:
+            parser.add_bpmn_xml(tree, filename=name)
+        except SpiffWorkflowException as err:
+            bundle.problems.append(_spiff_problem(name, err))
+            continue
+        for process in tree.iterfind(f"{{{BPMN_NS}}}process"):
+            pid = process.get("id")
+            bundle.process_files[pid] = name
+            bundle.names[pid] = process.get("name") or pid
+            if process.get("isExecutable", "true") == "true":
+                bundle.executable.append(pid)
+
+    for pid in sorted(bundle.process_files):
+        name = bundle.process_files[pid]
+        if pid not in bundle.executable:
+            bundle.problems.append(Problem(name, pid, "the process is marked not executable (isExecutable=false): "
+                                                      "it can be shown but the engine will not run it"))
+            continue
+        try:
+            specs = [parser.get_spec(pid)]
+            specs.extend(s for s in parser.get_subprocess_specs(pid).values() if s is not None)
+        except SpiffWorkflowException as err:
+            bundle.problems.append(_spiff_problem(name, err))
+            continue
+        except Exception as err:  # the library raises bare exceptions on some malformed input
+            bundle.problems.append(Problem(name, pid, f"the process could not be read: {err}"))
+            continue
+        for spec in specs:
+            bundle.problems.extend(_check_spec(bundle, bundle.process_files.get(spec.name, name), spec))
+    bundle.problems = sorted(set(bundle.problems))
+    return bundle
+
+
+def _is_form(name: str) -> bool:
+    return name.endswith(".json") and posixpath.basename(posixpath.dirname(name)) == "forms"
+
+
+def read_folder(root: Path) -> dict[str, str]:
+    """Every diagram, table, form and procedure sheet below `root`, by path relative to it."""
+    files = {}
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root).as_posix()
+        wanted = path.suffix in (".bpmn", ".dmn") or _is_form(relative) or path.name == PROCEDURE_FILE
+        if wanted and path.is_file():
+            files[relative] = path.read_text(encoding="utf-8")
+    return files
+
+
+def validate_paths(paths: list[Path]) -> list[Problem]:
+    files: dict[str, str] = {}
+    for path in paths:
+        if path.is_dir():
+            files.update({f"{path.name}/{k}": v for k, v in read_folder(path).items()})
+        elif not path.exists():
+            return [Problem(str(path), "", "no such file")]
+        else:
+            try:
+                files[str(path)] = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                return [Problem(str(path), "", "the file is not UTF-8 text")]
+            # A diagram checked alone still finds the forms beside it.
+            for form in sorted((path.parent / "forms").glob("*.json")):
+                files.setdefault((path.parent / "forms" / form.name).as_posix(), form.read_text(encoding="utf-8"))
+    return parse_bundle(files).problems

@@ -1,0 +1,40 @@
+"""Work items: the ready user tasks of every dossier, as rows, so that an inbox is one indexed query."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.runtime.db import Base
+
+
+class WorkItemStatus(enum.StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class WorkItem(Base):
+    __tablename__ = "work_item"
+    __table_args__ = (
+        Index("ix_work_item_inbox", "status", "role", "due_at", "id"),
+        Index("ix_work_item_assignee", "status", "assignee", "due_at"),
+        Index("ix_work_item_dossier", "dossier_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))
+    task_id: Mapped[str] = mapped_column(String(36), unique=True)
+    task_spec: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(500))
+    role: Mapped[str] = mapped_column(String(100))
+    form: Mapped[str | None] = mapped_column(String(200))
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default=WorkItemStatus.OPEN)
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(100))

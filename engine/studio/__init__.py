@@ -1,0 +1,1 @@
+"""The analysts' studio: drafts and their workspace, diffs between versions, the sandbox."""
