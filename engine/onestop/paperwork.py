@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from engine.access.user import find_user
 from engine.legal_time.business_calendar import Duration, Unit, load_calendar
 from engine.onestop.documents import KINDS, Agency, Document, issue_document
+from engine.onestop.dossier_code import agency_code_from_env
 from engine.onestop.notifications import Attachment as MailAttachment
 from engine.onestop.notifications import SmtpSettings, compose, mail_domain, notice_kind, send
 from engine.onestop.procedure_facts import ProcedureFacts, load_facts
@@ -54,6 +55,12 @@ class Office:
     agency_code: str
     bpmn_root: Path
     smtp: SmtpSettings | None = None
+
+    @classmethod
+    def from_env(cls, bpmn_root: Path) -> Office:
+        """As the web app configures it: the MOTCUA_AGENCY_* and MOTCUA_SMTP_* variables (a worker's)."""
+        return cls(agency=Agency.from_env(), agency_code=agency_code_from_env(), bpmn_root=bpmn_root,
+                   smtp=SmtpSettings.from_env())
 
 
 @dataclass(frozen=True)
