@@ -310,31 +310,22 @@ def attach(dossier_id: int) -> Response:
     return redirect(url_for("officer.dossier_file", dossier_id=dossier_id) + "#attachments")
 
 
-@bp.post("/dossiers/<int:dossier_id>/effects/<int:entry_id>/retry")
+@bp.post("/dossiers/<int:dossier_id>/effects/<int:entry_id>/<any(retry, resend):action>")
 @roles_required(*ACTING_ROLES)
-def retry_effect(dossier_id: int, entry_id: int) -> Response:
-    """A paper or mail that failed (or waits for its next try) is tried again now."""
+def effect_again(dossier_id: int, entry_id: int, action: str) -> Response:
+    """A paper or mail that failed (or waits for its next try) is tried again now ("retry"); a mail that went
+    out is sent once more ("resend": the applicant says it never arrived)."""
     if not _may_see(dossier_id):
         abort(404)
+    commands = platform().commands
     try:
-        platform().commands.retry_effect(dossier_id, entry_id, g.user.username)
+        if action == "retry":
+            commands.retry_effect(dossier_id, entry_id, g.user.username)
+        else:
+            commands.resend_mail(dossier_id, entry_id, g.user.username)
     except NotFound:
         abort(404)
-    flash(_("Đã thử lại; trạng thái mới ở bảng dưới."), "info")
-    return redirect(url_for("officer.dossier_file", dossier_id=dossier_id) + "#effects")
-
-
-@bp.post("/dossiers/<int:dossier_id>/effects/<int:entry_id>/resend")
-@roles_required(*ACTING_ROLES)
-def resend_mail(dossier_id: int, entry_id: int) -> Response:
-    """A mail that went out is sent once more (the applicant says it never arrived)."""
-    if not _may_see(dossier_id):
-        abort(404)
-    try:
-        platform().commands.resend_mail(dossier_id, entry_id, g.user.username)
-    except NotFound:
-        abort(404)
-    flash(_("Đã gửi lại thư điện tử."), "info")
+    flash(_("Đã thử lại; trạng thái mới ở bảng dưới.") if action == "retry" else _("Đã gửi lại thư điện tử."), "info")
     return redirect(url_for("officer.dossier_file", dossier_id=dossier_id) + "#effects")
 
 
