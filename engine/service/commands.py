@@ -43,6 +43,8 @@ from engine.runtime.dossier_service import DossierService, Outcome, ReadyTask
 from engine.runtime.errors import Conflict, InvalidData, NotFound, TaskNotReady
 from engine.runtime.outbox import OutboxEntry, OutboxRunner, OutboxStatus
 from engine.runtime.work_item import WorkItem, WorkItemStatus
+from engine.studio.studio_draft import deploy_draft
+from engine.studio.studio_workspace import load_workspace
 
 NO_FILE = "Xin tải lên ít nhất một tệp"
 
@@ -316,6 +318,13 @@ class Commands:
         """Validate and deploy diagrams, tables, forms and procedure sheets (ValidationFailed: nothing is)."""
         with self._unit() as unit:
             return deploy_files(unit.session, files, actor)
+
+    def deploy_draft(self, subject: str, actor: str, *, expected_version: int) -> list[Deployed]:
+        """The studio deploys an analyst's draft over the deployed files (engine.studio.studio_draft)."""
+        with self._unit() as unit:
+            # The workspace read in the deployment's own transaction: what it checks is what it builds on.
+            return deploy_draft(unit.session, load_workspace(unit.session), subject, actor,
+                                expected_version=expected_version)
 
     def deploy_folders(self, roots: list[Path], actor: str) -> list[Deployed]:
         with self._unit() as unit:
