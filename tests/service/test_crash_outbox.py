@@ -17,12 +17,14 @@ from sqlalchemy import select
 
 from engine.legal_time.clock import clock
 from engine.onestop.documents import Document
+from engine.runtime.attachment import Attachment, Upload
 from engine.runtime.outbox import LEASE, OutboxEntry, OutboxStatus
 from engine.runtime.work_item import WorkItem
 from engine.service.commands import Commands
 from tests.service.conftest import register
 
 ROOT = Path(__file__).resolve().parents[2]
+PDF = b"%PDF-1.4 (minutes of the assessment)"
 
 DOOMED = textwrap.dedent("""
     import os, signal, smtplib, sys
@@ -32,6 +34,7 @@ DOOMED = textwrap.dedent("""
     from engine.legal_time.clock import clock
     from engine.onestop.notifications import SmtpSettings
     from engine.runtime.db import make_engine
+    from engine.runtime.attachment import Upload
     from engine.runtime.outbox import OutboxRunner
     from engine.service.commands import Commands
     from tests.service.conftest import office
@@ -58,7 +61,8 @@ DOOMED = textwrap.dedent("""
 
     settings = SmtpSettings(host="127.0.0.1", port=int(port), sender="motcua@skhcn.dongnai.gov.vn", timeout=5)
     commands = Commands.build(make_engine(url), office(settings), mail_inline=True)
-    commands.complete_work_item(int(item_id), {"decision": "issue"}, "chuyenvien", {"specialist"})
+    minutes = Upload("files", "", "bien-ban-danh-gia.pdf", b"%PDF-1.4 (minutes of the assessment)")
+    commands.complete_work_item(int(item_id), {"decision": "issue"}, "chuyenvien", {"specialist"}, uploads=[minutes])
     print("the command finished: it should have been killed")
 """)
 
@@ -79,11 +83,14 @@ def _counts(commands: Commands, dossier_id: int, mailbox) -> dict:  # type: igno
         effects = session.execute(select(OutboxEntry.kind, OutboxEntry.status)
                                   .where(OutboxEntry.dossier_id == dossier_id).order_by(OutboxEntry.id)).all()
         item = session.scalar(select(WorkItem.status).where(WorkItem.dossier_id == dossier_id))
+        files = session.scalars(select(Attachment.filename).where(Attachment.dossier_id == dossier_id)).all()
     results = [s for s in mailbox.subjects() if s.startswith("Kết quả")]
-    return {"papers": list(kinds), "effects": [tuple(e) for e in effects], "item": item, "result_mails": len(results)}
+    return {"papers": list(kinds), "effects": [tuple(e) for e in effects], "item": item, "result_mails": len(results),
+            "files": list(files)}
 
 
-DONE = {"papers": ["receipt", "declaration_confirmation"], "item": "completed", "result_mails": 1,
+MINUTES = ["bien-ban-danh-gia.pdf"]  # the file sent with the step lands with it, or not at all
+DONE = {"papers": ["receipt", "declaration_confirmation"], "item": "completed", "result_mails": 1, "files": MINUTES,
         "effects": [("paper", "done"), ("mail", "done"), ("paper", "done"), ("mail", "done")]}
 
 
@@ -101,17 +108,19 @@ def test_killed_at_each_point_of_a_completing_command(make_commands, smtp, mode:
     after = _counts(commands, opened.dossier_id, mailbox)
     if mode == "before_commit":
         # Nothing of the step: neither the state, nor its paper, nor its mail.
-        assert after == {"papers": ["receipt"], "item": "open", "result_mails": 0,
+        assert after == {"papers": ["receipt"], "item": "open", "result_mails": 0, "files": [],
                          "effects": [("paper", "done"), ("mail", "done")]}
-        commands.complete_work_item(item.id, {"decision": "issue"}, "chuyenvien", {"specialist"})
+        commands.complete_work_item(item.id, {"decision": "issue"}, "chuyenvien", {"specialist"},
+                                    uploads=[Upload("files", "", MINUTES[0], PDF)])
     elif mode == "after_commit":
         # The step is done and its paper and mail wait in the outbox: the restarted runner does them.
-        assert after == {"papers": ["receipt"], "item": "completed", "result_mails": 0,
+        assert after == {"papers": ["receipt"], "item": "completed", "result_mails": 0, "files": MINUTES,
                          "effects": [("paper", "done"), ("mail", "done"), ("paper", "pending")]}
         assert commands.outbox.drain() == 2  # the paper, then the mail it queued
     else:
         # The paper is issued; the server never accepted the half-sent mail, which its claim still holds.
         assert after == {"papers": ["receipt", "declaration_confirmation"], "item": "completed", "result_mails": 0,
+                         "files": MINUTES,
                          "effects": [("paper", "done"), ("mail", "done"), ("paper", "done"), ("mail", "running")]}
         assert commands.outbox.drain() == 0  # the dead runner's lease is not over
         clock.advance(LEASE)
