@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -217,3 +218,56 @@ def test_the_officer_page_and_the_api_run_the_same_command_to_the_same_state(db,
 def test_the_service_tests_procedure_is_not_one_of_the_eleven() -> None:
     eleven = {p.name for p in (Path(__file__).resolve().parents[2] / "bpmn").iterdir() if p.is_dir()}
     assert PROCESS not in eleven
+
+
+def test_the_web_process_mails_from_its_outbox_thread_right_after_the_commit(make_commands, smtp) -> None:
+    settings, mailbox = smtp
+    commands = make_commands(settings, mail_inline=False)  # as `motcua serve` runs
+    opened = register(commands)
+    assert [(r.kind, r.status, r.attempts) for r in outbox_rows(commands, opened.dossier_id)] == [
+        ("paper", "done", 1), ("mail", "pending", 0)]  # the answer did not wait for the mail server
+    commands.outbox.start_thread(interval=60)  # long: only the kick can make it run in time
+    try:
+        commands.outbox.kick()
+        assert mailbox.arrived.wait(10)
+    finally:
+        commands.outbox.stop_thread()
+    assert mailbox.subjects() == [f"Tiếp nhận hồ sơ {opened.code}"]
+    assert outbox_rows(commands, opened.dossier_id)[-1].status == OutboxStatus.DONE
+
+
+def test_runners_side_by_side_carry_out_each_row_once(make_commands, smtp) -> None:
+    settings, mailbox = smtp
+    commands = make_commands(settings, mail_inline=False)
+    codes = {register(commands, f"Phòng thử nghiệm số {n}").code for n in range(8)}
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            make_commands(settings).outbox.drain()
+        except BaseException as err:  # reported below: a thread's failure must fail the test
+            errors.append(err)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors
+    assert sorted(mailbox.subjects()) == sorted(f"Tiếp nhận hồ sơ {code}" for code in codes)
+    with commands.dossiers.read_session() as session:
+        statuses = session.scalars(select(OutboxEntry.status).where(OutboxEntry.kind == "mail")).all()
+    assert statuses == [OutboxStatus.DONE] * 8
+
+
+def test_completing_a_work_item_deserializes_the_workflow_once(make_commands, monkeypatch) -> None:
+    from engine.runtime import dossier_service
+
+    commands = make_commands()
+    item = open_item(commands, register(commands).dossier_id)
+    loads = []
+    original = dossier_service._serializer.state_from_json
+    monkeypatch.setattr(dossier_service._serializer, "state_from_json",
+                        lambda *args: loads.append(args[0]) or original(*args))
+    commands.complete_work_item(item.id, {"decision": "issue"}, "chuyenvien", {"specialist"})
+    assert len(loads) == 1
