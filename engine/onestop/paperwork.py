@@ -241,16 +241,6 @@ class Paperwork:
         }, actor=actor, dossier_id=dossier_id)
         return document, mail.id
 
-    def issue(
-        self, dossier_id: int, kind: str, actor: str, *, data: Mapping[str, Any] | None = None,
-        extra: Mapping[str, Any] | None = None, notify: bool = True,
-    ) -> Issued:
-        """One paper now, in a transaction of its own (e.g. the apology letter); its mail goes by the outbox."""
-        data = dict(self.service.data(dossier_id) if data is None else data)
-        with self.service.command() as session:
-            document, mail = self.issue_in(session, dossier_id, kind, actor, data=data, extra=extra, notify=notify)
-        return Issued(document.id, kind, document.number, mail)
-
     # -- after the commit: the outbox's effects ------------------------------------------------------
 
     def effects(self) -> list[outbox.Effect]:
