@@ -1,5 +1,7 @@
-"""The commands that move dossiers: start, complete a task, fire due timers, cancel.
+"""The workflow side of the commands that move dossiers: start, complete a task, fire due timers, cancel.
 
+The use cases people and systems call are the service layer's (engine.service.commands): they run these
+inside their own unit of work (`start_in`, `complete_in`) with the files, papers and mails of the step.
 Each command is one transaction (DESIGN.md, "Flow of one command"): load the dossier and the definition
 it started on, rebuild the workflow, refuse if the task is not READY, run the engine until it waits, then
 write back state, work items and an audit event, bumping the version so that a concurrent writer gets a
