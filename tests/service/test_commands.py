@@ -271,3 +271,16 @@ def test_completing_a_work_item_deserializes_the_workflow_once(make_commands, mo
                         lambda *args: loads.append(args[0]) or original(*args))
     commands.complete_work_item(item.id, {"decision": "issue"}, "chuyenvien", {"specialist"})
     assert len(loads) == 1
+
+
+def test_a_worker_tick_carries_out_what_the_commands_left(make_commands, smtp) -> None:
+    from engine.runtime.scheduler import TimerScheduler
+
+    settings, mailbox = smtp
+    commands = make_commands(settings, mail_inline=False)
+    opened = register(commands)
+    assert mailbox.messages == []
+    worker = make_commands(settings)
+    report = TimerScheduler(commands.dossiers.engine, smtp=None, outbox=worker.outbox).tick()
+    assert report.effects == 1 and "outbox 1" in str(report)
+    assert mailbox.subjects() == [f"Tiếp nhận hồ sơ {opened.code}"]
