@@ -88,12 +88,13 @@ class Opened:
     secret: str | None = None
 
 
-def receipt_mailed(session: Session, paper: Paper) -> bool:
-    """Whether the mail carrying this paper has gone out (it may still wait in the outbox)."""
+def mail_status(session: Session, paper: Paper) -> str | None:
+    """Where the mail carrying this paper is (an OutboxStatus: it may still wait in the outbox, or have
+    failed), or None when no mail carries it."""
     entry = session.get(OutboxEntry, paper.entry_id)
     mail_id = (entry.result or {}).get("mail") if entry is not None else None
     mail = session.get(OutboxEntry, mail_id) if mail_id else None
-    return mail is not None and mail.status == OutboxStatus.DONE
+    return mail.status if mail is not None else None
 
 
 class _Unit:
