@@ -367,6 +367,5 @@ def my_alerts() -> str:
 @bp.post("/alerts/read")
 @roles_required(*ACTING_ROLES)
 def read_alerts() -> Response:
-    with platform().dossiers.command() as db:
-        alerts.mark_read(db, g.user.username)
+    platform().commands.mark_alerts_read(g.user.username)
     return redirect(url_for("officer.my_alerts"))

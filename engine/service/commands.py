@@ -1,4 +1,5 @@
 """Every use case of the platform as one command: the service layer the web pages, the API and the CLI call.
+(Reading is not a command: pages and the API read through read sessions and the domain modules' queries.)
 
 A command is a unit of work (DESIGN.md, "Flow of one command"): one transaction that checks what may be
 done, loads and deserializes the dossier's workflow once, runs the engine, stores the uploads, and writes
@@ -24,6 +25,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from engine.access import assignment
+from engine.access.api_token import ApiToken, create_token, revoke_token
+from engine.legal_time.calendar_override import CalendarOverride, add_override, remove_override
 from engine.legal_time.clock import clock
 from engine.onestop import apology
 from engine.onestop.dossier_code import next_code
@@ -35,7 +38,7 @@ from engine.onestop.reception import Registration
 from engine.onestop.reception import clean as clean_registration
 from engine.onestop.tracking import FEE_PROOF_ITEM, keep_secret, new_secret
 from engine.onestop.vietnamese_text import local
-from engine.oversight import supervision
+from engine.oversight import alerts, escalation, supervision
 from engine.runtime import audit, outbox
 from engine.runtime.attachment import Upload, add_attachments, check_uploads
 from engine.runtime.deployment import Deployed, deploy_files, deploy_folders
@@ -312,6 +315,54 @@ class Commands:
                          data={"outbox_id": entry_id, "new_outbox_id": again.id})
             unit.dossiers.append(dossier_id)
         return again
+
+    # -- the office's own people ------------------------------------------------------------------
+
+    def mark_alerts_read(self, username: str) -> int:
+        with self._unit() as unit:
+            return alerts.mark_read(unit.session, username)
+
+    def remind(self, dossier_id: int, actor: str, note: str = "") -> list[str]:
+        """A supervisor reminds whoever holds a dossier's open work; the mail goes at once, not at the tick."""
+        with self._unit() as unit:
+            told = supervision.remind(unit.session, dossier_id, actor, note)
+        alerts.deliver(self.dossiers.write_session, self.paperwork.office.smtp)
+        return told
+
+    def add_escalation_rule(self, rule: escalation.Rule, actor: str) -> None:
+        with self._unit() as unit:
+            escalation.add_rule(unit.session, rule, actor)
+
+    def delete_escalation_rule(self, rule_id: int, actor: str) -> bool:
+        with self._unit() as unit:
+            return escalation.delete_rule(unit.session, rule_id, actor)
+
+    # -- administration ---------------------------------------------------------------------------
+
+    def add_calendar_override(self, day: date, kind: str, reason: str, actor: str) -> CalendarOverride:
+        """A Government decision moves a working day (ValueError: no reason, or the day has one already);
+        every deadline follows at once."""
+        with self._unit() as unit:
+            override = add_override(unit.session, day, kind, reason, actor)
+            audit.record(unit.session, actor=actor, command="calendar_override_add",
+                         data={"day": day.isoformat(), "kind": override.kind, "reason": override.reason})
+            return override
+
+    def remove_calendar_override(self, day: date, actor: str) -> None:
+        """LookupError when the day has none."""
+        with self._unit() as unit:
+            remove_override(unit.session, day)
+            audit.record(unit.session, actor=actor, command="calendar_override_remove", data={"day": day.isoformat()})
+
+    def create_token(self, name: str, username: str, actor: str,
+                     scopes: list[str] | tuple[str, ...] | None = None) -> tuple[ApiToken, str]:
+        """An integration's API token and its one clear copy (ValueError when the user or a scope does not fit)."""
+        with self._unit() as unit:
+            return create_token(unit.session, name, username, actor, scopes or None)
+
+    def revoke_token(self, token_id: int, actor: str) -> ApiToken:
+        with self._unit() as unit:
+            return revoke_token(unit.session, token_id, actor)
 
     # -- definitions ------------------------------------------------------------------------------
 
