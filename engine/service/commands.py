@@ -13,7 +13,7 @@ Handlers only translate: input into a command's arguments, its result into a pag
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -46,7 +46,7 @@ from engine.runtime.dossier_service import DossierService, Outcome, ReadyTask
 from engine.runtime.errors import Conflict, InvalidData, NotFound, TaskNotReady
 from engine.runtime.outbox import OutboxEntry, OutboxRunner, OutboxStatus
 from engine.runtime.work_item import WorkItem, WorkItemStatus
-from engine.studio.studio_draft import deploy_draft
+from engine.studio.studio_draft import StudioDraft, deploy_draft, discard_draft, find_draft, save_draft
 from engine.studio.studio_workspace import load_workspace
 
 NO_FILE = "Xin tải lên ít nhất một tệp"
@@ -370,6 +370,23 @@ class Commands:
         """Validate and deploy diagrams, tables, forms and procedure sheets (ValidationFailed: nothing is)."""
         with self._unit() as unit:
             return deploy_files(unit.session, files, actor)
+
+    def save_draft(self, subject: str, files: Mapping[str, str], actor: str, *, expected_version: int | None,
+                   new_main: Callable[[], str]) -> StudioDraft:
+        """An analyst saves the studio's editors into the subject's draft; `new_main` names the main diagram
+        of a procedure that is neither deployed nor drafted yet (called only then)."""
+        with self._unit() as unit:
+            session = unit.session
+            workspace = load_workspace(session)
+            deployed = workspace.subject(subject)
+            existing = find_draft(session, subject)
+            main = existing.main_file if existing else deployed.main_file if deployed else new_main()
+            return save_draft(session, workspace, subject, files, actor, expected_version=expected_version,
+                              main_file=main)
+
+    def discard_draft(self, subject: str, expected_version: int) -> None:
+        with self._unit() as unit:
+            discard_draft(unit.session, subject, expected_version)
 
     def deploy_draft(self, subject: str, actor: str, *, expected_version: int) -> list[Deployed]:
         """The studio deploys an analyst's draft over the deployed files (engine.studio.studio_draft)."""
