@@ -118,16 +118,16 @@ def deliver_in(service: DossierService, session: Session, name: str, key: str, p
     prior = received(session, message_id)
     if prior is not None:
         return _duplicate(session, prior)
-    candidates = subscribers(session, name, key)
-    dossier_ids = sorted({d for d, _ in candidates})
-    if not dossier_ids:
-        raise NotFound(f"no dossier waits for or expects the message '{name}' with the key '{key}'")
-    if len(dossier_ids) > 1:
-        raise InvalidData(f"the key '{key}' of the message '{name}' matches {len(dossier_ids)} dossiers; "
-                          "a correlation key must name one", fields={"correlation_key": "matches several dossiers"})
-    dossier_id = dossier_ids[0]
-    # Two senders to one dossier queue here instead of failing on the version check (SQLite queues anyway).
+    dossier_id = _subscriber(session, name, key)
+    # Two senders to one dossier queue here instead of failing on the version check (SQLite queues anyway);
+    # the one that waited reads again what the dossier expects, as the first one left it.
     session.connection().execute(select(Dossier.id).where(Dossier.id == dossier_id).with_for_update())
+    prior = received(session, message_id)
+    if prior is not None:
+        return _duplicate(session, prior)
+    candidates = [waiting for d, waiting in subscribers(session, name, key) if d == dossier_id]
+    if not candidates:
+        raise NotFound(f"no dossier waits for or expects the message '{name}' with the key '{key}'")
     loaded = service._load(session, dossier_id)
     if loaded.dossier.status != DossierStatus.RUNNING:
         raise NotFound(f"the dossier that expected the message '{name}' has ended")
@@ -139,7 +139,7 @@ def deliver_in(service: DossierService, session: Session, name: str, key: str, p
     session.add(row)
     session.flush()
     due = loaded.dossier.next_timer_at
-    if any(waiting for _, waiting in candidates) or (due is not None and due <= now):
+    if any(candidates) or (due is not None and due <= now):
         # A timer that fell due first wins (an event-based gateway's deadline): it fires before the catch.
         advance(loaded.workflow, loaded.completed)
         service._save(session, loaded, actor=f"message:{sender}")
@@ -151,6 +151,16 @@ def deliver_in(service: DossierService, session: Session, name: str, key: str, p
     outcome = service._outcome(loaded) if row.status == MessageStatus.DELIVERED else None
     return Delivery(str(row.status), message_id, dossier_id, loaded.dossier.code, row.element_id,
                     row.keep_until if row.status == MessageStatus.KEPT else None, outcome)
+
+
+def _subscriber(session: Session, name: str, key: str) -> int:
+    dossier_ids = sorted({d for d, _ in subscribers(session, name, key)})
+    if not dossier_ids:
+        raise NotFound(f"no dossier waits for or expects the message '{name}' with the key '{key}'")
+    if len(dossier_ids) > 1:
+        raise InvalidData(f"the key '{key}' of the message '{name}' matches {len(dossier_ids)} dossiers; "
+                          "a correlation key must name one", fields={"correlation_key": "matches several dossiers"})
+    return dossier_ids[0]
 
 
 def _validate_payload(service: DossierService, session: Session, loaded: Any, name: str,
