@@ -10,12 +10,14 @@ data, bpmn/README.md). Spiff's own correlation properties are left to the librar
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
@@ -29,6 +31,8 @@ from engine.expressions import ExpressionError
 
 KEY_PROPERTY = "message-key"
 FORM_PROPERTY = "form"
+# What `POST /api/v1/messages` and `motcua message send` accept as a message name.
+MESSAGE_NAME = re.compile(r"^[\w.:-]{1,200}$")
 
 
 class PlatformMessage(MessageEventDefinition):
@@ -60,6 +64,24 @@ class Catcher:
 
 def _properties(spec: Any) -> dict[str, str]:
     return dict(getattr(spec, "extensions", {}).get("properties", {}))
+
+
+def message_problems(task_spec: Any) -> list[str]:
+    """What would keep a catcher from ever receiving its message, or an event-based gateway from timing out."""
+    problems = []
+    definition = getattr(task_spec, "event_definition", None)
+    if isinstance(task_spec, EventBasedGateway) and isinstance(definition, MultipleEventDefinition):
+        timers = [d for d in definition.event_definitions if isinstance(d, TimerEventDefinition)]
+        if len(timers) > 1:
+            problems.append("an event-based gateway may wait on one timer only (the engine keeps one due time "
+                            "per gateway): merge the deadlines into one timer")
+    inner = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+    if isinstance(task_spec, CatchingEvent):
+        problems.extend(f"the message '{d.name or ''}' cannot be sent to the platform: name a bpmn:message "
+                        "(messageRef) with letters, digits, '_', '.', ':' or '-'"
+                        for d in inner
+                        if isinstance(d, MessageEventDefinition) and not MESSAGE_NAME.match(d.name or ""))
+    return problems
 
 
 def _catchers_of_spec(task_spec: Any) -> Iterator[tuple[MessageEventDefinition, Catcher]]:

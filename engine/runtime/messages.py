@@ -11,7 +11,6 @@ two senders at once queue on the dossier's row, and a version conflict is retrie
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,12 +35,12 @@ from engine.runtime.inbound_message import (
     subscribers,
 )
 from engine.runtime.message_catching import Thrown
+from engine.runtime.message_events import MESSAGE_NAME
 from engine.runtime.serialization import WorkflowSerializer
 
 _serializer = WorkflowSerializer()
 
 ATTEMPTS = 5
-_NAME = re.compile(r"^[\w.:-]{1,200}$")
 MAX_KEY = 200
 MAX_MESSAGE_ID = 100
 
@@ -62,7 +61,7 @@ class Delivery:
 def check_message(name: Any, key: Any, payload: Any, message_id: Any) -> dict[str, Any]:
     """Refuse a malformed message whole, one message per field."""
     fields = {}
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not MESSAGE_NAME.match(name):
         fields["name"] = "the message name is 1 to 200 letters, digits, '_', '.', ':' or '-'"
     if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY:
         fields["correlation_key"] = f"the correlation key is a non-empty text of at most {MAX_KEY} characters"
