@@ -61,6 +61,30 @@ EXPRESSION_XPATHS = (
 
 PROCEDURE_FILE = "procedure.json"
 _ELEMENT_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>")
+# SpiffWorkflow's own words for some problems are an exception's repr or its internals: say them plainly.
+_LIBRARY_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^NotImplementedError\('Unsupported Catch Event", re.S),
+     "a boundary event needs an event definition (timer, message, error, escalation, signal, conditional or "
+     "cancel); this one has none"),
+    (re.compile(r"^A Service Task must have an operator"),
+     "service tasks call outside services, which the platform does not run: make the step a user task, or wait "
+     "for the outside system with a receive task (it answers through POST /api/v1/messages)"),
+    (re.compile(r"^Data Store with name (.*) has no implementation", re.S),
+     r"the data store '\1' is not supported by the engine: keep the data in the process data or in a form"),
+    (re.compile(r"^Cannot resolve data(?:Input|Output)Association"),
+     "a data association points at no data object of the process"),
+    (re.compile(r"^(\w+(?:Error|Exception))\(", re.S),
+     r"the engine cannot read this element (\1): it uses a construct the engine does not support"),
+)
+
+
+def plain_words(message: str) -> str:
+    """The library's message as words an analyst can act on, never an exception's repr."""
+    for pattern, words in _LIBRARY_WORDS:
+        match = pattern.match(message)
+        if match:
+            return match.expand(words)
+    return _ELEMENT_REPR.sub(lambda m: f"bpmn:{m.group(1)}", message)
 
 
 @dataclass
@@ -108,9 +132,7 @@ def _spiff_problem(name: str, err: SpiffWorkflowException) -> Problem:
     notes = [n for n in getattr(err, "__notes__", []) if n]
     if notes:
         message = f"{message} ({'; '.join(notes)})"
-    # The library sometimes puts an lxml element's repr in its message; name the element instead.
-    message = _ELEMENT_REPR.sub(lambda m: f"bpmn:{m.group(1)}", message)
-    return Problem(getattr(err, "file_name", "") or name, element or "", message)
+    return Problem(getattr(err, "file_name", "") or name, element or "", plain_words(message))
 
 
 def _check_tree(name: str, tree: etree._Element) -> list[Problem]:
@@ -263,7 +285,8 @@ def parse_bundle(files: Mapping[str, str | bytes]) -> ParsedBundle:
             bundle.problems.append(_spiff_problem(name, err))
             continue
         except Exception as err:  # the library raises bare exceptions on some malformed input
-            bundle.problems.append(Problem(name, pid, f"the process could not be read: {err}"))
+            bundle.problems.append(Problem(name, pid, "the process could not be read: "
+                                                      + plain_words(f"{type(err).__name__}({err})")))
             continue
         for spec in specs:
             bundle.problems.extend(_check_spec(bundle, bundle.process_files.get(spec.name, name), spec))
