@@ -318,7 +318,7 @@ class DossierService:
         for item in caught:
             message = item.message
             audit.record(session, actor=f"message:{message.sender}", command="message", dossier_id=dossier.id,
-                         task_name=item.catcher.element_id,
+                         task_name=item.catcher.label,
                          data={"message": message.name, "key": message.correlation_key,
                                "message_id": message.message_id, "payload": _serializer.jsonable(item.payload)})
 

@@ -60,6 +60,7 @@ class Catcher:
     element_id: str
     key_expression: str | None
     form: str | None
+    label: str = ""  # the element's name, for the dossier's history
 
 
 def _properties(spec: Any) -> dict[str, str]:
@@ -95,12 +96,13 @@ def _catchers_of_spec(task_spec: Any) -> Iterator[tuple[MessageEventDefinition, 
             if isinstance(inner, MessageEventDefinition) and inner.name:
                 props = _properties(branch)
                 yield inner, Catcher(inner.name, branch._wf_spec.name, branch.bpmn_id, props.get(KEY_PROPERTY),
-                                     props.get(FORM_PROPERTY))
+                                     props.get(FORM_PROPERTY), branch.bpmn_name or branch.bpmn_id)
         return
     if isinstance(definition, MessageEventDefinition) and definition.name:
         props = _properties(task_spec)
         yield definition, Catcher(definition.name, task_spec._wf_spec.name, task_spec.bpmn_id,
-                                  props.get(KEY_PROPERTY), props.get(FORM_PROPERTY))
+                                  props.get(KEY_PROPERTY), props.get(FORM_PROPERTY),
+                                  task_spec.bpmn_name or task_spec.bpmn_id)
 
 
 def declared_catchers(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> list[Catcher]:

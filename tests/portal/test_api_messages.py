@@ -11,6 +11,7 @@ from engine.runtime.db import make_session_factory
 from engine.runtime.deployment import deploy_files
 from tests.messages.conftest import message_files
 from tests.portal.test_api import bearer
+from tests.webapp.conftest import sign_in
 
 CODE = "000.00.19.H19-260302-0901"
 FEE = {"fee_paid": 500000, "fee_paid_on": "2026-03-03"}
@@ -64,6 +65,12 @@ def test_a_message_is_delivered_kept_or_refused(app: Flask, token_for: Callable[
                          json={"name": "fee_confirmed", "correlation_key": CODE, "payload": FEE})
     assert nobody.status_code == 404 and nobody.json["error"] == "not_found"
     assert "fee_confirmed" in nobody.json["message"] and CODE in nobody.json["message"]
+
+    # The dossier's history tells the officers what came from outside, and when.
+    sign_in(client, "tiepnhan")
+    page = client.get(f"/dossiers/{dossier_id}").get_data(as_text=True)
+    assert page.count("Nhận thông điệp") == 3 and "Thông điệp đến sớm, đang giữ" in page
+    assert "“fee_confirmed” (000.00.19.H19-260302-0901)" in page and "Payment platform confirms the fee" in page
 
 
 def test_messages_need_the_scope_and_a_well_formed_body(app: Flask, token_for: Callable[..., str]) -> None:
