@@ -85,7 +85,7 @@ def message_problems(task_spec: Any) -> list[str]:
     return problems
 
 
-def _catchers_of_spec(task_spec: Any) -> Iterator[tuple[MessageEventDefinition, Catcher]]:
+def catchers_of_spec(task_spec: Any) -> Iterator[tuple[MessageEventDefinition, Catcher]]:
     """The messages one task spec waits for; a gateway waits for those of its branches."""
     if not isinstance(task_spec, CatchingEvent):
         return
@@ -116,7 +116,7 @@ def declared_catchers(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnPro
 def _catchers_of_process(process: BpmnProcessSpec) -> list[Catcher]:
     starts = {id(s) for s in getattr(process, "bpmn_start_events", None) or []}
     return [c for task_spec in process.task_specs.values() if id(task_spec) not in starts
-            for _d, c in _catchers_of_spec(task_spec)]
+            for _d, c in catchers_of_spec(task_spec)]
 
 
 def _called(process_name: str, subprocess_specs: dict[str, BpmnProcessSpec], seen: set[str]) -> list[Catcher]:
@@ -140,7 +140,7 @@ def upcoming_catchers(workflow: BpmnWorkflow) -> list[tuple[Catcher, Task | None
     for task in workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK):
         spec = task.task_spec
         waiting = task if task.state == TaskState.WAITING else None
-        found.extend((c, waiting) for _d, c in _catchers_of_spec(spec))
+        found.extend((c, waiting) for _d, c in catchers_of_spec(spec))
         if isinstance(spec, SubWorkflowTask) and task.id not in workflow.subprocesses:
             found.extend((c, None) for c in _called(spec.spec, workflow.subprocess_specs, seen))
     return found
@@ -157,7 +157,7 @@ def waiting_catchers(workflow: BpmnWorkflow) -> list[WaitingCatcher]:
     """The tasks that wait for a message now, subprocesses included."""
     waiting = []
     for task in workflow.get_tasks(state=TaskState.WAITING):
-        for definition, catcher in _catchers_of_spec(task.task_spec):
+        for definition, catcher in catchers_of_spec(task.task_spec):
             waiting.append(WaitingCatcher(task, definition, catcher))
     return waiting
 

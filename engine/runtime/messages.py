@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.legal_time.clock import clock
 from engine.runtime import audit
-from engine.runtime.deployment import form_cache
+from engine.runtime.definition import ProcessDefinition
+from engine.runtime.deployment import form_cache, spec_cache
 from engine.runtime.dossier import Dossier, DossierStatus
 from engine.runtime.dossier_service import DossierService, Outcome, advance, check_form_data
 from engine.runtime.errors import Conflict, InvalidData, NotFound
@@ -35,7 +36,7 @@ from engine.runtime.inbound_message import (
     subscribers,
 )
 from engine.runtime.message_catching import Thrown
-from engine.runtime.message_events import MESSAGE_NAME
+from engine.runtime.message_events import MESSAGE_NAME, catch, catchers_of_spec, waiting_catchers
 from engine.runtime.serialization import WorkflowSerializer
 
 _serializer = WorkflowSerializer()
@@ -193,11 +194,46 @@ def route_thrown(service: DossierService, session: Session, dossier_id: int, thr
                 raise NotFound(f"the element {message.element_id} gives the message no correlation key")
             deliver_in(service, session, message.name, message.key, payload, f"{INTERNAL_SENDER}{dossier_id}",
                        message_id)
-        except (NotFound, InvalidData) as err:
-            now = clock.now()
-            session.add(InboundMessage(message_id=message_id, name=message.name,
-                                       correlation_key=message.key or "", payload=payload,
-                                       sender=f"{INTERNAL_SENDER}{dossier_id}", received_at=now, keep_until=now,
-                                       status=MessageStatus.UNDELIVERED, element_id=message.element_id))
-            audit.record(session, actor=actor, command="message_undelivered", dossier_id=dossier_id,
-                         data={"message": message.name, "key": message.key, "reason": str(err)})
+        except NotFound as err:
+            if not _start_by_message(service, session, message.name, message.payload, dossier_id, actor):
+                _undelivered(session, dossier_id, message, message_id, payload, actor, err)
+        except InvalidData as err:
+            _undelivered(session, dossier_id, message, message_id, payload, actor, err)
+
+
+def _undelivered(session: Session, dossier_id: int, message: Thrown, message_id: str, payload: dict[str, Any],
+                 actor: str, err: Exception) -> None:
+    now = clock.now()
+    session.add(InboundMessage(message_id=message_id, name=message.name, correlation_key=message.key or "",
+                               payload=payload, sender=f"{INTERNAL_SENDER}{dossier_id}", received_at=now,
+                               keep_until=now, status=MessageStatus.UNDELIVERED, element_id=message.element_id))
+    audit.record(session, actor=actor, command="message_undelivered", dossier_id=dossier_id,
+                 data={"message": message.name, "key": message.key, "reason": str(err)})
+
+
+def _start_by_message(service: DossierService, session: Session, name: str, payload: dict[str, Any],
+                      parent_id: int, actor: str) -> bool:
+    """A deployed process whose start event catches the message gets a new dossier, linked to the thrower's."""
+    latest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("version"))
+              .group_by(ProcessDefinition.process_id).subquery())
+    definitions = session.execute(
+        select(ProcessDefinition.id, ProcessDefinition.process_id, ProcessDefinition.content_hash)
+        .join(latest, (latest.c.process_id == ProcessDefinition.process_id)
+              & (latest.c.version == ProcessDefinition.version))
+        .order_by(ProcessDefinition.process_id)).all()
+    for definition in definitions:
+        spec, _called = spec_cache.get(session, definition.id, definition.content_hash)
+        if not any(c.message == name for s in spec.bpmn_start_events for _d, c in catchers_of_spec(s)):
+            continue
+        parent = session.get(Dossier, parent_id)
+        loaded = service._start_in(session, definition.process_id, {}, actor, title=parent.title if parent else "",
+                                   channel=parent.channel if parent else "desk", parent_id=parent_id)
+        target = next(w for w in waiting_catchers(loaded.workflow) if w.catcher.message == name)
+        catch(target, payload)
+        advance(loaded.workflow, loaded.completed)
+        service._save(session, loaded, actor)
+        audit.record(session, actor=f"message:{INTERNAL_SENDER}{parent_id}", command="message",
+                     dossier_id=loaded.dossier.id, task_name=target.catcher.label,
+                     data={"message": name, "key": None, "started_by": parent_id})
+        return True
+    return False

@@ -202,6 +202,13 @@ def test_a_message_thrown_to_another_pool_reaches_it(dossiers: DossierService, d
     dossiers.complete(council.dossier_id, council.ready[0].id, {"opinion": "đồng ý"}, "donvi")
     assert ready_specs(dossiers, appointment.dossier_id) == ["decide"]
     assert dossiers.data(appointment.dossier_id)["opinion"] == "đồng ý"
+    # The council's end event files the opinion: the archive's process starts on that message, linked.
+    with make_session_factory(db)() as session:
+        archived = session.scalars(select(Dossier).where(Dossier.process_id == "archive_demo")).one()
+    assert archived.parent_id == council.dossier_id
+    assert ready_specs(dossiers, archived.id) == ["file_opinion"]
+    filed = dossiers.data(archived.id)
+    assert (filed["case_number"], filed["opinion"]) == ("HD-5", "đồng ý")
     # One for which no pool waits is kept on record as undelivered, not dropped.
     lost = dossiers.start("council_demo", {"case_number": "HD-404"}, "donvi", code="K-2")
     dossiers.complete(lost.dossier_id, lost.ready[0].id, {"opinion": "không"}, "donvi")
