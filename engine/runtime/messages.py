@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ from engine.runtime import audit
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.deployment import form_cache, spec_cache
 from engine.runtime.dossier import Dossier, DossierStatus
-from engine.runtime.dossier_service import DossierService, Outcome, advance, check_form_data
+from engine.runtime.dossier_service import DossierService, Outcome, _task_error, advance, check_form_data
 from engine.runtime.errors import Conflict, InvalidData, NotFound
 from engine.runtime.inbound_message import (
     INTERNAL_SENDER,
@@ -141,7 +142,7 @@ def deliver_in(service: DossierService, session: Session, name: str, key: str, p
     due = loaded.dossier.next_timer_at
     if any(candidates) or (due is not None and due <= now):
         # A timer that fell due first wins (an event-based gateway's deadline): it fires before the catch.
-        advance(loaded.workflow, loaded.completed)
+        _advance(loaded)
         service._save(session, loaded, actor=f"message:{sender}")
     if row.status == MessageStatus.KEPT:
         audit.record(session, actor=f"message:{sender}", command="message_kept", dossier_id=dossier_id,
@@ -151,6 +152,13 @@ def deliver_in(service: DossierService, session: Session, name: str, key: str, p
     outcome = service._outcome(loaded) if row.status == MessageStatus.DELIVERED else None
     return Delivery(str(row.status), message_id, dossier_id, loaded.dossier.code, row.element_id,
                     row.keep_until if row.status == MessageStatus.KEPT else None, outcome)
+
+
+def _advance(loaded: Any) -> None:
+    try:
+        advance(loaded.workflow, loaded.completed)
+    except SpiffWorkflowException as err:
+        raise _task_error(err) from err
 
 
 def _subscriber(session: Session, name: str, key: str) -> int:
@@ -230,7 +238,7 @@ def _start_by_message(service: DossierService, session: Session, name: str, payl
                                    channel=parent.channel if parent else "desk", parent_id=parent_id)
         target = next(w for w in waiting_catchers(loaded.workflow) if w.catcher.message == name)
         catch(target, payload)
-        advance(loaded.workflow, loaded.completed)
+        _advance(loaded)
         service._save(session, loaded, actor)
         audit.record(session, actor=f"message:{INTERNAL_SENDER}{parent_id}", command="message",
                      dossier_id=loaded.dossier.id, task_name=target.catcher.label,
