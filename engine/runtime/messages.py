@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.legal_time.clock import clock
+from engine.onestop.online_submission import control_characters
 from engine.runtime import audit
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.deployment import form_cache, spec_cache
@@ -73,10 +74,15 @@ def check_message(name: Any, key: Any, payload: Any, message_id: Any) -> dict[st
     if fields:
         raise InvalidData("the message is not valid", fields=fields)
     try:
-        return check_form_data(payload)
+        check_form_data(payload)
     except InvalidData as err:
         raise InvalidData(f"payload: {err}", fields={f"payload.{k}": v for k, v in err.fields.items()}
                           or {"payload": str(err)}) from None
+    hidden = control_characters(payload)
+    if hidden:
+        raise InvalidData(f"payload: {next(iter(hidden.values()))}",
+                          fields={f"payload.{k}": v for k, v in hidden.items()})
+    return payload
 
 
 class MessageService:
