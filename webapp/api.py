@@ -502,6 +502,36 @@ def complete_work_item(item_id: int) -> Response:
     }))
 
 
+# -- messages -----------------------------------------------------------------------------------------------
+
+
+@operation("/messages", "POST", "Deliver a message from an outside system to the dossier waiting for it",
+           "messages", {200: ("Delivered (or already received: status duplicate)", s.DeliverySchema),
+                        202: ("Kept: it came before its catcher was ready", s.DeliverySchema)},
+           body=s.MessageSchema, scope="messages:send", errors=frozenset({404, 409}))
+def send_message() -> tuple[Response, int]:
+    holder = _require("messages:send")
+    body = _load(s.MessageSchema, _json_body())
+    try:
+        delivery = platform().commands.deliver_message(
+            body["name"], body["correlation_key"], body["payload"], f"api:{holder.name}", body["message_id"])
+    except NotFound:
+        raise ApiError(404, "not_found", f"Không có hồ sơ nào đang chờ hoặc sẽ nhận thông điệp “{body['name']}” "
+                                         f"với khoá “{body['correlation_key']}”") from None
+    except InvalidData as err:
+        raise ApiError(422, "invalid", str(err), err.fields) from None
+    except Conflict as err:
+        raise ApiError(409, "conflict", str(err)) from None
+    except ProcessError as err:
+        raise ApiError(422, "invalid", str(err)) from None
+    ready = delivery.outcome.ready if delivery.outcome else []
+    return current_app.json.response(s.DeliverySchema().dump({
+        "status": delivery.status, "message_id": delivery.message_id, "dossier_code": delivery.dossier_code,
+        "element": delivery.element_id, "keep_until": delivery.keep_until,
+        "next": [{"name": t.name, "role": t.role} for t in ready],
+    })), 202 if delivery.status == "kept" else 200
+
+
 # -- who is signed in (the officers' pages) -----------------------------------------------------------------
 
 

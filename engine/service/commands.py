@@ -44,6 +44,7 @@ from engine.runtime.attachment import Upload, add_attachments, check_uploads
 from engine.runtime.deployment import Deployed, deploy_files, deploy_folders
 from engine.runtime.dossier_service import DossierService, Outcome, ReadyTask
 from engine.runtime.errors import Conflict, InvalidData, NotFound, TaskNotReady
+from engine.runtime.messages import Delivery, MessageService
 from engine.runtime.outbox import OutboxEntry, OutboxRunner, OutboxStatus
 from engine.runtime.work_item import WorkItem, WorkItemStatus
 from engine.studio.studio_draft import StudioDraft, deploy_draft, discard_draft, find_draft, save_draft
@@ -283,6 +284,12 @@ class Commands:
             raise InvalidData(NO_FILE, fields={"files": NO_FILE})
         with self._unit() as unit:
             add_attachments(unit.session, dossier_id, [replace(u, item=FEE_PROOF_ITEM) for u in uploads], actor)
+
+    def deliver_message(self, name: str, key: str, payload: dict[str, Any], sender: str,
+                        message_id: str | None = None) -> Delivery:
+        """A message from an outside system to the dossier waiting for it (engine.runtime.messages: found by
+        its correlation key, kept when it comes early, taken once by its message id)."""
+        return MessageService(self.dossiers).send(name, key, payload, sender, message_id)
 
     # -- papers and their mails -------------------------------------------------------------------
 
