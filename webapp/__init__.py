@@ -86,8 +86,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     office = Office(agency=Agency.from_env(), agency_code=app.config["AGENCY_CODE"],
                     bpmn_root=Path(app.config["BPMN_ROOT"]), smtp=app.config["SMTP"])
     # Tests carry out every effect right after the command, in the request, so that what they check is there;
-    # a server mails from its outbox thread (started by `motcua serve`) or from `motcua worker`.
+    # a server mails from its outbox thread, woken by each command's commit (and `motcua worker` takes up the rest).
     commands = Commands.build(engine, office, mail_inline=app.config.get("OUTBOX_INLINE", app.testing))
+    if not app.testing:
+        commands.outbox.start_thread()
     app.extensions["motcua"] = Platform(
         engine=engine, commands=commands, dossiers=commands.dossiers, paperwork=commands.paperwork, office=office,
         read_session=make_session_factory(engine),

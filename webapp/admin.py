@@ -9,12 +9,11 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from engine.access.api_token import SCOPES, create_token, list_tokens, revoke_token
+from engine.access.api_token import SCOPES, list_tokens
 from engine.access.user import User
 from engine.legal_time.business_calendar import FIRST_YEAR, LAST_YEAR, load_calendar
-from engine.legal_time.calendar_override import OverrideKind, add_override, list_overrides, remove_override
+from engine.legal_time.calendar_override import OverrideKind, list_overrides
 from engine.legal_time.clock import clock
-from engine.runtime import audit
 from webapp.security import roles_required
 from webapp.views import platform
 
@@ -60,13 +59,10 @@ def add_calendar_override() -> object:
     if not reason:
         errors["reason"] = _("Ghi rõ căn cứ (số văn bản của Chính phủ, Bộ)")
     if not errors:
-        with platform().dossiers.command() as db:
-            if any(o.day == day for o in list_overrides(db, day.year)):
-                errors["day"] = _("Ngày này đã có điều chỉnh; xóa điều chỉnh cũ trước")
-            else:
-                add_override(db, day, kind, reason, g.user.username)
-                audit.record(db, actor=g.user.username, command="calendar_override_add",
-                             data={"day": day.isoformat(), "kind": kind, "reason": reason})
+        try:
+            platform().commands.add_calendar_override(day, kind, reason, g.user.username)
+        except ValueError:  # the reason was checked above: the day has an override already
+            errors["day"] = _("Ngày này đã có điều chỉnh; xóa điều chỉnh cũ trước")
     if errors:
         for message in errors.values():
             flash(message, "error")
@@ -80,10 +76,7 @@ def add_calendar_override() -> object:
 def remove_calendar_override(day: str) -> object:
     try:
         when = date.fromisoformat(day)
-        with platform().dossiers.command() as db:
-            remove_override(db, when)
-            audit.record(db, actor=g.user.username, command="calendar_override_remove",
-                         data={"day": when.isoformat()})
+        platform().commands.remove_calendar_override(when, g.user.username)
     except (ValueError, LookupError):
         flash(_("Không có điều chỉnh nào vào ngày này."), "error")
         return redirect(url_for("admin.calendar"))
@@ -114,8 +107,7 @@ def create_api_token() -> object:
         flash(_("Đặt tên cho mã truy cập (hệ thống nào sẽ dùng nó)."), "error")
         return redirect(url_for("admin.tokens"))
     try:
-        with platform().dossiers.command() as db:
-            _row, clear = create_token(db, name, username, g.user.username, scopes)
+        _row, clear = platform().commands.create_token(name, username, g.user.username, scopes)
     except ValueError as err:
         flash(_("Không tạo được mã truy cập: %(reason)s", reason=str(err)), "error")
         return redirect(url_for("admin.tokens"))
@@ -127,8 +119,7 @@ def create_api_token() -> object:
 @roles_required("admin")
 def revoke_api_token(token_id: int) -> object:
     try:
-        with platform().dossiers.command() as db:
-            revoke_token(db, token_id, g.user.username)
+        platform().commands.revoke_token(token_id, g.user.username)
     except ValueError:
         flash(_("Không có mã truy cập này."), "error")
         return redirect(url_for("admin.tokens"))

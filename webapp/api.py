@@ -37,9 +37,9 @@ from engine.runtime.dossier_service import ReadyTask
 from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound, ProcessError, TaskNotReady
 from engine.runtime.forms import FieldDefinition, FormDefinition
 from engine.runtime.inbox import ClockFilter, Cursor, inbox_page
-from engine.runtime.messages import MessageService
+from engine.runtime.outbox import OutboxStatus
 from engine.runtime.work_item import WorkItem, WorkItemStatus
-from engine.service.commands import Claimed, receipt_mailed
+from engine.service.commands import Claimed, mail_status
 from webapp import api_schemas as s
 from webapp.form_fields import form_for, task_form
 from webapp.portal import applicant_view
@@ -380,7 +380,7 @@ def submit_dossier() -> tuple[Response, int]:
     view = applicant_view(done.dossier_id)
     with platform().read_session() as db:
         receipt = _document_ref(done.code, db.get(Document, done.receipt.document_id))
-        mailed = receipt_mailed(db, done.receipt)
+        mailed = mail_status(db, done.receipt) == OutboxStatus.DONE
     return current_app.json.response(s.SubmittedSchema().dump({
         "code": done.code, "secret": done.secret, "status": view.status, "received_at": view.received_at,
         "appointment_on": last_day(view.appointment_at) if view.appointment_at else None, "receipt": receipt,
@@ -513,7 +513,7 @@ def send_message() -> tuple[Response, int]:
     holder = _require("messages:send")
     body = _load(s.MessageSchema, _json_body())
     try:
-        delivery = MessageService(platform().dossiers).send(
+        delivery = platform().commands.deliver_message(
             body["name"], body["correlation_key"], body["payload"], f"api:{holder.name}", body["message_id"])
     except NotFound:
         raise ApiError(404, "not_found", f"Không có hồ sơ nào đang chờ hoặc sẽ nhận thông điệp “{body['name']}” "

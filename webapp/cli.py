@@ -18,10 +18,8 @@ def serve(host: str, port: int, no_scheduler: bool, tick: float) -> None:
 
     from webapp import create_app
 
-    app = create_app()
+    app = create_app()  # with the outbox thread that mails what the requests' commands leave
     platform = app.extensions["motcua"]
-    # Papers and mails the requests' commands leave in the outbox go at once from this thread.
-    platform.commands.outbox.start_thread(interval=tick)
     if not no_scheduler:
         from engine.runtime.scheduler import TimerScheduler
 

@@ -196,8 +196,10 @@ def complete(item_id: int) -> Response | tuple[str, int]:
         return _render_task(item, fresh, _ready(item), values=raw, message=_(DOSSIER_CHANGED), status=409,
                             version=fresh.version)
     except InvalidData as err:
+        # Field by field when the form refused it; else the engine's reason (e.g. the registry's).
+        message = _("Dữ liệu chưa hợp lệ, xin sửa các trường được đánh dấu.") if err.fields else str(err)
         return _render_task(item, dossier, _ready(item), values=raw, errors=errors_by_input(err.fields), status=422,
-                            message=_("Dữ liệu chưa hợp lệ, xin sửa các trường được đánh dấu."), version=version)
+                            message=message, version=version)
     except ProcessError as err:
         log.error("process error completing %s of dossier %s: %s", item.task_id, dossier.id, err)
         return _render_task(item, dossier, _ready(item), values=raw, status=422, version=version, message=_(
@@ -367,6 +369,5 @@ def my_alerts() -> str:
 @bp.post("/alerts/read")
 @roles_required(*ACTING_ROLES)
 def read_alerts() -> Response:
-    with platform().dossiers.command() as db:
-        alerts.mark_read(db, g.user.username)
+    platform().commands.mark_alerts_read(g.user.username)
     return redirect(url_for("officer.my_alerts"))

@@ -26,7 +26,7 @@ from engine.onestop.tracking import TrackedDossier, dossier_by_code, find_dossie
 from engine.runtime.attachment import Upload
 from engine.runtime.errors import CommandError, InvalidData, TaskNotReady
 from engine.runtime.forms import FormDefinition
-from engine.service.commands import receipt_mailed
+from engine.service.commands import mail_status
 from webapp.form_fields import errors_by_input, form_for, read_posted, view_values
 from webapp.views import calendar, find_procedure, platform, startable_procedures
 
@@ -129,7 +129,7 @@ def create(process_id: str) -> Response | tuple[str, int]:
                               message=_("Chưa nộp được hồ sơ: %(why)s", why=str(err)))
     _remember(done.code)
     with platform().read_session() as db:
-        mailed = receipt_mailed(db, done.receipt)
+        mailed = mail_status(db, done.receipt)
     session["portal_submitted"] = {"code": done.code, "secret": done.secret, "mailed": mailed}
     return redirect(url_for("portal.submitted"))
 

@@ -37,11 +37,9 @@ from engine.studio.studio_draft import (
     StudioDraft,
     check_files,
     check_paths,
-    discard_draft,
     find_draft,
     forbidden_texts,
     list_drafts,
-    save_draft,
     stale_files,
 )
 from engine.studio.studio_workspace import (
@@ -415,15 +413,8 @@ def save(key: str) -> Any:
     if expected is not None and not isinstance(expected, int):
         abort(400)
     try:
-        with platform().dossiers.command() as db:
-            workspace = load_workspace(db)
-            subject = workspace.subject(key)
-            existing = find_draft(db, key)
-            main = existing.main_file if existing else subject.main_file if subject else _main_for_new(key, payload)
-            draft = save_draft(db, workspace, key, files, g.user.username, expected_version=expected, main_file=main)
-            result = {"version": draft.version, "saved_by": draft.updated_by,
-                      "saved_at": local_datetime(draft.updated_at), "problems": shown(_problems_of(draft)),
-                      "page": url_for(".procedure", key=key)}
+        draft = platform().commands.save_draft(key, files, g.user.username, expected_version=expected,
+                                               new_main=lambda: _main_for_new(key, payload))
     except ValidationFailed as failed:
         return jsonify(refused=shown(failed.problems, refused=failed.problems)), 422
     except DraftConflict as conflict:
@@ -431,7 +422,8 @@ def save(key: str) -> Any:
                                  "version": conflict.version}), 409
     except InvalidData as err:
         return jsonify(error=str(err)), 400
-    return jsonify(result)
+    return jsonify(version=draft.version, saved_by=draft.updated_by, saved_at=local_datetime(draft.updated_at),
+                   problems=shown(_problems_of(draft)), page=url_for(".procedure", key=key))
 
 
 @bp.post("/procedures/<key>/check")
@@ -497,8 +489,7 @@ def discard(key: str) -> Response:
     if expected is None:
         abort(400)
     try:
-        with platform().dossiers.command() as db:
-            discard_draft(db, key, expected)
+        platform().commands.discard_draft(key, expected)
     except DraftConflict:
         flash(_("Chưa huỷ: bản nháp vừa được người khác lưu; xin xem lại."), "warning")
         return redirect(url_for(".procedure", key=key))

@@ -17,7 +17,7 @@ from engine.legal_time.business_calendar import ZONE
 from engine.legal_time.clock import clock
 from engine.legal_time.milestones import Milestone
 from engine.onestop import apology, statistics
-from engine.oversight import alerts, escalation, monitoring, supervision
+from engine.oversight import alerts, escalation, monitoring
 from engine.runtime.dossier import Dossier
 from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound
 from webapp.security import roles_required
@@ -95,9 +95,7 @@ def reassign_queue(username: str) -> BaseResponse:
 @roles_required(*MONITOR_ROLES)
 def remind(dossier_id: int) -> BaseResponse:
     try:
-        with platform().dossiers.command() as db:
-            told = supervision.remind(db, dossier_id, g.user.username, request.form.get("note", "")[:500])
-        alerts.deliver(platform().dossiers.write_session, platform().office.smtp)  # now, not at the next tick
+        told = platform().commands.remind(dossier_id, g.user.username, request.form.get("note", "")[:500])
         flash(_("Đã nhắc %(who)s.", who=", ".join(told) or "—"), "success")
     except InvalidData as err:
         flash(_("Không nhắc được: %(why)s", why=str(err)), "error")
@@ -267,8 +265,7 @@ def escalation_rules() -> BaseResponse | str:
             flash(_("Quy tắc chưa hợp lệ."), "error")
         else:
             rule = escalation.Rule(rule.phase, rule.milestone, rule.notify, request.form.get("by_email") == "1")
-            with platform().dossiers.command() as db:
-                escalation.add_rule(db, rule, g.user.username)
+            platform().commands.add_escalation_rule(rule, g.user.username)
             flash(_("Đã thêm quy tắc."), "success")
         return redirect(url_for("supervisor.escalation_rules"))
     with platform().read_session() as db:
@@ -281,9 +278,8 @@ def escalation_rules() -> BaseResponse | str:
 @bp.post("/escalation/<int:rule_id>/delete")
 @roles_required(*MONITOR_ROLES)
 def delete_rule(rule_id: int) -> BaseResponse:
-    with platform().dossiers.command() as db:
-        if not escalation.delete_rule(db, rule_id, g.user.username):
-            abort(404)
+    if not platform().commands.delete_escalation_rule(rule_id, g.user.username):
+        abort(404)
     flash(_("Đã xoá quy tắc."), "success")
     return redirect(url_for("supervisor.escalation_rules"))
 
@@ -299,8 +295,7 @@ def my_alerts() -> str:
 @bp.post("/alerts/read")
 @roles_required(*MONITOR_ROLES)
 def read_alerts() -> BaseResponse:
-    with platform().dossiers.command() as db:
-        alerts.mark_read(db, g.user.username)
+    platform().commands.mark_alerts_read(g.user.username)
     return redirect(_back(url_for("supervisor.my_alerts")))
 
 

@@ -10,7 +10,6 @@ from typing import Any
 import click
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from engine.legal_time.business_calendar import (
     BusinessCalendar,
@@ -20,7 +19,7 @@ from engine.legal_time.business_calendar import (
     seed_file_overrides,
     seed_overrides,
 )
-from engine.legal_time.calendar_override import CalendarOverride, OverrideKind, add_override, remove_override
+from engine.legal_time.calendar_override import CalendarOverride, OverrideKind
 from engine.runtime.db import make_engine, make_session_factory
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -81,12 +80,13 @@ def override_add_command(
     day: datetime, kind: str, reason: str, created_by: str, database_url: str | None
 ) -> None:
     """Record a Government decision: DAY is a day_off or a working_day, because REASON."""
-    with _override_session(database_url) as session:
+    from engine.cli.main import commands_on
+
+    with _override_engine(database_url) as engine:
         try:
-            add_override(session, day.date(), kind, reason, created_by)
+            commands_on(engine).add_calendar_override(day.date(), kind, reason, created_by)
         except ValueError as err:
             raise click.ClickException(str(err)) from None
-        session.commit()
     click.echo(f"{day.date().isoformat()}: {kind} recorded")
 
 
@@ -95,12 +95,13 @@ def override_add_command(
 @_database_option
 def override_remove_command(day: datetime, database_url: str | None) -> None:
     """Remove the override on DAY (the rules apply to it again)."""
-    with _override_session(database_url) as session:
+    from engine.cli.main import commands_on
+
+    with _override_engine(database_url) as engine:
         try:
-            remove_override(session, day.date())
+            commands_on(engine).remove_calendar_override(day.date(), "cli")
         except LookupError as err:
             raise click.ClickException(str(err)) from None
-        session.commit()
     click.echo(f"{day.date().isoformat()}: override removed")
 
 
@@ -108,7 +109,7 @@ def override_remove_command(day: datetime, database_url: str | None) -> None:
 @_database_option
 def seed_command(database_url: str | None) -> None:
     """Load the decisions shipped in engine/data/calendar_overrides.json (dates already set are kept)."""
-    with _override_session(database_url) as session:
+    with _override_engine(database_url) as engine, make_session_factory(engine, write=True)() as session:
         added = seed_overrides(session)
         session.commit()
     click.echo(f"calendar overrides seeded: {added}")
@@ -130,14 +131,13 @@ def _calendar(database_url: str | None) -> BusinessCalendar:
 
 
 @contextmanager
-def _override_session(database_url: str | None) -> Iterator[Session]:
-    """A write session on a database that has the override table (edits need the real table)."""
+def _override_engine(database_url: str | None) -> Iterator[Engine]:
+    """A database that has the override table (edits need the real table)."""
     engine = make_engine(database_url)
     try:
         if not _has_override_table(engine):
             raise click.ClickException("the database has no calendar_override table: run `motcua init` first")
-        with make_session_factory(engine, write=True)() as session:
-            yield session
+        yield engine
     finally:
         engine.dispose()
 

@@ -5,13 +5,26 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+from sqlalchemy.engine import Engine
 
 from engine.runtime.db import make_engine, make_session_factory
 from engine.runtime.problems import ValidationFailed
 
+if TYPE_CHECKING:
+    from engine.service.commands import Commands
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def commands_on(engine: Engine) -> Commands:
+    """The service layer's commands as the CLI runs them: the office of the MOTCUA_* variables."""
+    from engine.onestop.paperwork import Office
+    from engine.service.commands import Commands
+
+    return Commands.build(engine, Office.from_env(PROJECT_ROOT / "bpmn"))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,13 +57,9 @@ def init(demo: bool) -> None:
 @click.option("--actor", default="cli", show_default=True, help="Who deploys (recorded with the version).")
 def deploy(paths: tuple[Path, ...], actor: str) -> None:
     """Validate and deploy folders of diagrams and tables (default: bpmn/ and dmn/)."""
-    from engine.onestop.paperwork import Office
-    from engine.service.commands import Commands
-
     roots = list(paths) or [PROJECT_ROOT / "bpmn", PROJECT_ROOT / "dmn"]
-    commands = Commands.build(make_engine(), Office.from_env(PROJECT_ROOT / "bpmn"))
     try:
-        results = commands.deploy_folders(roots, actor)
+        results = commands_on(make_engine()).deploy_folders(roots, actor)
     except ValidationFailed as failed:
         for problem in failed.problems:
             click.echo(str(problem), err=True)
@@ -79,13 +88,10 @@ def validate(files: tuple[Path, ...]) -> None:
 @click.option("--once", is_flag=True, help="Run one tick and exit.")
 def worker(interval: float, once: bool) -> None:
     """Fire due timers and carry out the outbox (papers, mails) without the web server."""
-    from engine.onestop.paperwork import Office
     from engine.runtime.scheduler import TimerScheduler
-    from engine.service.commands import Commands
 
     engine = make_engine()
-    commands = Commands.build(engine, Office.from_env(PROJECT_ROOT / "bpmn"))
-    scheduler = TimerScheduler(engine, interval=interval, outbox=commands.outbox)
+    scheduler = TimerScheduler(engine, interval=interval, outbox=commands_on(engine).outbox)
     if once:
         click.echo(f"fired: {scheduler.tick()}")
         return

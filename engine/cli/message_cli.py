@@ -27,9 +27,8 @@ def send(name: str, correlation_key: str, payload: str, message_id: str | None, 
 
     Exit 0 when delivered, kept for a catcher not ready yet, or already received; 1 when refused.
     """
-    from engine.runtime.dossier_service import DossierService
+    from engine.cli.main import commands_on
     from engine.runtime.errors import CommandError, InvalidData
-    from engine.runtime.messages import MessageService
 
     try:
         fields = json.loads(payload)
@@ -37,8 +36,8 @@ def send(name: str, correlation_key: str, payload: str, message_id: str | None, 
         click.echo(f"not sent: --payload is not JSON ({err.msg} at character {err.pos})", err=True)
         sys.exit(1)
     try:
-        delivery = MessageService(DossierService(make_engine())).send(name, correlation_key, fields,
-                                                                     f"cli:{sender}", message_id)
+        delivery = commands_on(make_engine()).deliver_message(name, correlation_key, fields, f"cli:{sender}",
+                                                              message_id)
     except InvalidData as err:
         click.echo(f"not sent: {err}", err=True)
         for field, message in sorted(err.fields.items()):

@@ -22,16 +22,14 @@ def token_group() -> None:
 @click.option("--actor", default="cli", show_default=True, help="Who creates it (recorded in the audit trail).")
 def create(name: str, username: str, scopes: tuple[str, ...], actor: str) -> None:
     """Create a token; it is printed once and cannot be shown again."""
-    from engine.access.api_token import create_token
+    from engine.cli.main import commands_on
 
-    with make_session_factory(make_engine(), write=True)() as session:
-        try:
-            row, token = create_token(session, name, username, actor, scopes or None)
-        except ValueError as err:
-            click.echo(f"not created: {err}", err=True)
-            sys.exit(1)
-        session.commit()
-        click.echo(f"token {row.id} for {username} ({', '.join(row.scopes)}):")
+    try:
+        row, token = commands_on(make_engine()).create_token(name, username, actor, scopes)
+    except ValueError as err:
+        click.echo(f"not created: {err}", err=True)
+        sys.exit(1)
+    click.echo(f"token {row.id} for {username} ({', '.join(row.scopes)}):")
     click.echo(token)
 
 
@@ -40,16 +38,14 @@ def create(name: str, username: str, scopes: tuple[str, ...], actor: str) -> Non
 @click.option("--actor", default="cli", show_default=True, help="Who revokes it (recorded in the audit trail).")
 def revoke(token_id: int, actor: str) -> None:
     """Revoke a token at once."""
-    from engine.access.api_token import revoke_token
+    from engine.cli.main import commands_on
 
-    with make_session_factory(make_engine(), write=True)() as session:
-        try:
-            row = revoke_token(session, token_id, actor)
-        except ValueError as err:
-            click.echo(f"not revoked: {err}", err=True)
-            sys.exit(1)
-        session.commit()
-        click.echo(f"token {row.id} ({row.name}) revoked")
+    try:
+        row = commands_on(make_engine()).revoke_token(token_id, actor)
+    except ValueError as err:
+        click.echo(f"not revoked: {err}", err=True)
+        sys.exit(1)
+    click.echo(f"token {row.id} ({row.name}) revoked")
 
 
 @token_group.command("list")

@@ -33,7 +33,7 @@ from engine.onestop.notifications import SmtpSettings, compose, mail_domain, not
 from engine.onestop.procedure_facts import ProcedureFacts, load_facts
 from engine.runtime import audit, outbox
 from engine.runtime.attachment import Attachment
-from engine.runtime.definition import ProcessDefinition
+from engine.runtime.definition import ProcessDefinition, procedure_result
 from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import DossierService
 from engine.runtime.serialization import WorkflowSerializer
@@ -73,9 +73,7 @@ class Issued:
 
 def result_kind(session: Session, definition_id: int) -> str:
     """The procedure's result paper, from the procedure sheet deployed with the dossier's version."""
-    catalogue = session.scalar(select(ProcessDefinition.catalogue).where(ProcessDefinition.id == definition_id))
-    result = ((catalogue or {}).get("procedure") or {}).get("result")
-    kind = result.get("kind") if isinstance(result, Mapping) else None
+    kind = procedure_result(session, definition_id).get("kind")
     return kind if isinstance(kind, str) else ""
 
 

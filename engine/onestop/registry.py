@@ -7,8 +7,9 @@
 - received quantity-mark declarations (10), with their reception count ("lần tiếp nhận"), raised by every
   adjustment (11).
 
-`record_result(session, dossier, data)` is called by the platform when a dossier completes with
-`outcome == "issue"`; `data` is the dossier's process data. The keys read, by procedure:
+`record_result(session, dossier, data, entry)` is called by the platform when a dossier completes with
+`outcome == "issue"`; `data` is the dossier's process data, `entry` the kind of entry its procedure makes,
+as its procedure.json says (`result.registry`, one of RECORDERS, checked at deploy). The keys read:
 
 | procedure | keys |
 |---|---|
@@ -28,6 +29,7 @@ the entry created from the dossier's own data, so the registry fills in as the o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -159,11 +161,12 @@ class RegistryError(ValueError):
     """The dossier's data contradicts the registry (e.g. a reception count that skips a number)."""
 
 
-def record_result(session: Session, dossier: DossierRef, data: dict[str, Any]) -> Base | None:
-    """Record what a completed dossier issued; returns the entry, or None when it issued nothing."""
+def record_result(session: Session, dossier: DossierRef, data: dict[str, Any], entry: str) -> Base | None:
+    """Record what a completed dossier issued as an `entry` (RECORDERS); returns it, or None when the dossier
+    issued nothing or its procedure keeps no entry."""
     if data.get("outcome") != "issue":
         return None
-    recorder = _RECORDERS.get(dossier.process_id)
+    recorder = RECORDERS.get(entry)
     if recorder is None:
         return None
     entry = recorder(session, dossier, data)
@@ -185,7 +188,7 @@ def find_quantity_mark_declaration(
     ))
 
 
-# -- one recorder per procedure ---------------------------------------------------------------------
+# -- one recorder per kind of entry ---------------------------------------------------------------------
 
 
 def _certificate(session: Session, dossier: DossierRef, data: dict[str, Any]) -> WorkerCertificate:
@@ -325,14 +328,14 @@ def _quantity_mark(session: Session, dossier: DossierRef, data: dict[str, Any]) 
     return entry
 
 
-_RECORDERS = {
-    "radiation_worker_certificate": _certificate,
-    "radiation_licence_issue": _licence_issue,
-    "radiation_licence_renewal": _licence_renewal,
-    "radiation_licence_amendment": _licence_amendment,
-    "radiation_licence_supplement": _licence_supplement,
-    "radiation_licence_reissue": _licence_reissue,
-    "xray_declaration": _declaration,
-    "quantity_mark_declaration": _quantity_mark,
-    "quantity_mark_adjustment": _quantity_mark,
+# The kinds of entry a procedure's sheet may name as `result.registry`.
+RECORDERS: dict[str, Callable[[Session, DossierRef, dict[str, Any]], Base]] = {
+    "worker_certificate": _certificate,
+    "licence_issue": _licence_issue,
+    "licence_renewal": _licence_renewal,
+    "licence_amendment": _licence_amendment,
+    "licence_supplement": _licence_supplement,
+    "licence_reissue": _licence_reissue,
+    "declaration": _declaration,
+    "quantity_mark": _quantity_mark,
 }

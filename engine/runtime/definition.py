@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.runtime.db import Base
 
@@ -32,3 +32,11 @@ class ProcessDefinition(Base):
     catalogue: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     deployed_at: Mapped[datetime]
     deployed_by: Mapped[str] = mapped_column(String(100))
+
+
+def procedure_result(session: Session, definition_id: int) -> dict[str, Any]:
+    """The `result` of the procedure sheet deployed with a version ({} for a shared part or none given):
+    `kind` (the result paper) and `registry` (the registry entry the result makes)."""
+    catalogue = session.scalar(select(ProcessDefinition.catalogue).where(ProcessDefinition.id == definition_id))
+    result = ((catalogue or {}).get("procedure") or {}).get("result")
+    return result if isinstance(result, dict) else {}

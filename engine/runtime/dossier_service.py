@@ -38,7 +38,7 @@ from engine.legal_time.milestones import next_milestone_at
 from engine.onestop.registry import RegistryError, record_result
 from engine.runtime import audit, message_catching
 from engine.runtime.db import make_session_factory
-from engine.runtime.definition import ProcessDefinition
+from engine.runtime.definition import ProcessDefinition, procedure_result
 from engine.runtime.deployment import form_cache, latest_definition, spec_cache
 from engine.runtime.dossier import Dossier, DossierStatus
 from engine.runtime.errors import Conflict, InvalidData, NotFound, ProcessError, TaskNotReady
@@ -342,8 +342,9 @@ class DossierService:
         """A dossier that issued a result enters it in the registry, in the same transaction."""
         workflow = loaded.workflow
         data = workflow.last_task.data if workflow.last_task is not None else workflow.data
+        entry = procedure_result(session, loaded.dossier.definition_id).get("registry")
         try:
-            record_result(session, loaded.dossier, data)
+            record_result(session, loaded.dossier, data, entry if isinstance(entry, str) else "")
         except RegistryError as err:
             raise InvalidData(str(err)) from err
 

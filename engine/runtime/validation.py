@@ -25,6 +25,7 @@ from engine.expressions.refusals import run_refusals
 from engine.legal_time.business_calendar import Duration
 from engine.legal_time.legal_clock import parse_phase_property
 from engine.onestop.documents import KINDS as DOCUMENT_KINDS
+from engine.onestop.registry import RECORDERS as REGISTRY_ENTRIES
 from engine.runtime.bpmn_parser import MotcuaParser
 from engine.runtime.forms import FormDefinition, load_form
 from engine.runtime.message_events import KEY_PROPERTY, message_problems
@@ -230,7 +231,8 @@ def _property_problems(properties: Mapping[str, str]) -> list[str]:
 
 def _check_result_paper(bundle: ParsedBundle, name: str, pid: str, specs: list[BpmnProcessSpec]) -> list[Problem]:
     """A procedure whose steps issue `result` names its result paper in its procedure sheet (`result.kind`,
-    a result kind of engine.onestop.documents), so that no engine code needs to know it."""
+    a result kind of engine.onestop.documents), and the registry entry it makes (`result.registry`, one of
+    engine.onestop.registry's), so that no engine code needs to know either."""
     sheet_name = posixpath.join(posixpath.dirname(name), PROCEDURE_FILE)
     if sheet_name not in bundle.files:
         return []  # a shared part: the procedures that call it are checked
@@ -244,6 +246,10 @@ def _check_result_paper(bundle: ParsedBundle, name: str, pid: str, specs: list[B
     if kind is not None and (kind not in DOCUMENT_KINDS or not DOCUMENT_KINDS[kind].result):
         results = ", ".join(sorted(k for k, v in DOCUMENT_KINDS.items() if v.result))
         problems.append(Problem(sheet_name, "", f"result.kind: '{kind}' is not a kind of result paper ({results})"))
+    entry = result.get("registry") if isinstance(result, dict) else None
+    if entry is not None and entry not in REGISTRY_ENTRIES:
+        problems.append(Problem(sheet_name, "", f"result.registry: '{entry}' is not a kind of registry entry "
+                                                f"({', '.join(sorted(REGISTRY_ENTRIES))})"))
     for spec in specs:
         for task_spec in spec.task_specs.values():
             documents = getattr(task_spec, "extensions", {}).get("properties", {}).get("documents", "")

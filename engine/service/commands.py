@@ -1,4 +1,5 @@
 """Every use case of the platform as one command: the service layer the web pages, the API and the CLI call.
+(Reading is not a command: pages and the API read through read sessions and the domain modules' queries.)
 
 A command is a unit of work (DESIGN.md, "Flow of one command"): one transaction that checks what may be
 done, loads and deserializes the dossier's workflow once, runs the engine, stores the uploads, and writes
@@ -12,7 +13,7 @@ Handlers only translate: input into a command's arguments, its result into a pag
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -24,6 +25,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from engine.access import assignment
+from engine.access.api_token import ApiToken, create_token, revoke_token
+from engine.legal_time.calendar_override import CalendarOverride, add_override, remove_override
 from engine.legal_time.clock import clock
 from engine.onestop import apology
 from engine.onestop.dossier_code import next_code
@@ -35,15 +38,16 @@ from engine.onestop.reception import Registration
 from engine.onestop.reception import clean as clean_registration
 from engine.onestop.tracking import FEE_PROOF_ITEM, keep_secret, new_secret
 from engine.onestop.vietnamese_text import local
-from engine.oversight import supervision
+from engine.oversight import alerts, escalation, supervision
 from engine.runtime import audit, outbox
 from engine.runtime.attachment import Upload, add_attachments, check_uploads
 from engine.runtime.deployment import Deployed, deploy_files, deploy_folders
 from engine.runtime.dossier_service import DossierService, Outcome, ReadyTask
 from engine.runtime.errors import Conflict, InvalidData, NotFound, TaskNotReady
+from engine.runtime.messages import Delivery, MessageService
 from engine.runtime.outbox import OutboxEntry, OutboxRunner, OutboxStatus
 from engine.runtime.work_item import WorkItem, WorkItemStatus
-from engine.studio.studio_draft import deploy_draft
+from engine.studio.studio_draft import StudioDraft, deploy_draft, discard_draft, find_draft, save_draft
 from engine.studio.studio_workspace import load_workspace
 
 NO_FILE = "Xin tải lên ít nhất một tệp"
@@ -88,12 +92,13 @@ class Opened:
     secret: str | None = None
 
 
-def receipt_mailed(session: Session, paper: Paper) -> bool:
-    """Whether the mail carrying this paper has gone out (it may still wait in the outbox)."""
+def mail_status(session: Session, paper: Paper) -> str | None:
+    """Where the mail carrying this paper is (an OutboxStatus: it may still wait in the outbox, or have
+    failed), or None when no mail carries it."""
     entry = session.get(OutboxEntry, paper.entry_id)
     mail_id = (entry.result or {}).get("mail") if entry is not None else None
     mail = session.get(OutboxEntry, mail_id) if mail_id else None
-    return mail is not None and mail.status == OutboxStatus.DONE
+    return mail.status if mail is not None else None
 
 
 class _Unit:
@@ -280,6 +285,12 @@ class Commands:
         with self._unit() as unit:
             add_attachments(unit.session, dossier_id, [replace(u, item=FEE_PROOF_ITEM) for u in uploads], actor)
 
+    def deliver_message(self, name: str, key: str, payload: dict[str, Any], sender: str,
+                        message_id: str | None = None) -> Delivery:
+        """A message from an outside system to the dossier waiting for it (engine.runtime.messages: found by
+        its correlation key, kept when it comes early, taken once by its message id)."""
+        return MessageService(self.dossiers).send(name, key, payload, sender, message_id)
+
     # -- papers and their mails -------------------------------------------------------------------
 
     def sign_apology(self, dossier_id: int, actor: str, *, reason: str, new_day: date) -> Issued:
@@ -312,12 +323,77 @@ class Commands:
             unit.dossiers.append(dossier_id)
         return again
 
+    # -- the office's own people ------------------------------------------------------------------
+
+    def mark_alerts_read(self, username: str) -> int:
+        with self._unit() as unit:
+            return alerts.mark_read(unit.session, username)
+
+    def remind(self, dossier_id: int, actor: str, note: str = "") -> list[str]:
+        """A supervisor reminds whoever holds a dossier's open work; the mail goes at once, not at the tick."""
+        with self._unit() as unit:
+            told = supervision.remind(unit.session, dossier_id, actor, note)
+        alerts.deliver(self.dossiers.write_session, self.paperwork.office.smtp)
+        return told
+
+    def add_escalation_rule(self, rule: escalation.Rule, actor: str) -> None:
+        with self._unit() as unit:
+            escalation.add_rule(unit.session, rule, actor)
+
+    def delete_escalation_rule(self, rule_id: int, actor: str) -> bool:
+        with self._unit() as unit:
+            return escalation.delete_rule(unit.session, rule_id, actor)
+
+    # -- administration ---------------------------------------------------------------------------
+
+    def add_calendar_override(self, day: date, kind: str, reason: str, actor: str) -> CalendarOverride:
+        """A Government decision moves a working day (ValueError: no reason, or the day has one already);
+        every deadline follows at once."""
+        with self._unit() as unit:
+            override = add_override(unit.session, day, kind, reason, actor)
+            audit.record(unit.session, actor=actor, command="calendar_override_add",
+                         data={"day": day.isoformat(), "kind": override.kind, "reason": override.reason})
+            return override
+
+    def remove_calendar_override(self, day: date, actor: str) -> None:
+        """LookupError when the day has none."""
+        with self._unit() as unit:
+            remove_override(unit.session, day)
+            audit.record(unit.session, actor=actor, command="calendar_override_remove", data={"day": day.isoformat()})
+
+    def create_token(self, name: str, username: str, actor: str,
+                     scopes: list[str] | tuple[str, ...] | None = None) -> tuple[ApiToken, str]:
+        """An integration's API token and its one clear copy (ValueError when the user or a scope does not fit)."""
+        with self._unit() as unit:
+            return create_token(unit.session, name, username, actor, scopes or None)
+
+    def revoke_token(self, token_id: int, actor: str) -> ApiToken:
+        with self._unit() as unit:
+            return revoke_token(unit.session, token_id, actor)
+
     # -- definitions ------------------------------------------------------------------------------
 
     def deploy(self, files: Mapping[str, str | bytes], actor: str) -> list[Deployed]:
         """Validate and deploy diagrams, tables, forms and procedure sheets (ValidationFailed: nothing is)."""
         with self._unit() as unit:
             return deploy_files(unit.session, files, actor)
+
+    def save_draft(self, subject: str, files: Mapping[str, str], actor: str, *, expected_version: int | None,
+                   new_main: Callable[[], str]) -> StudioDraft:
+        """An analyst saves the studio's editors into the subject's draft; `new_main` names the main diagram
+        of a procedure that is neither deployed nor drafted yet (called only then)."""
+        with self._unit() as unit:
+            session = unit.session
+            workspace = load_workspace(session)
+            deployed = workspace.subject(subject)
+            existing = find_draft(session, subject)
+            main = existing.main_file if existing else deployed.main_file if deployed else new_main()
+            return save_draft(session, workspace, subject, files, actor, expected_version=expected_version,
+                              main_file=main)
+
+    def discard_draft(self, subject: str, expected_version: int) -> None:
+        with self._unit() as unit:
+            discard_draft(unit.session, subject, expected_version)
 
     def deploy_draft(self, subject: str, actor: str, *, expected_version: int) -> list[Deployed]:
         """The studio deploys an analyst's draft over the deployed files (engine.studio.studio_draft)."""

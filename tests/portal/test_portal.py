@@ -19,7 +19,7 @@ from engine.runtime.db import make_session_factory
 from engine.runtime.dossier import Dossier
 from engine.runtime.inbox import inbox_page
 from engine.runtime.work_item import WorkItem
-from tests.portal.conftest import PDF, PROCESS, UPLOADED, applicant, licence_form
+from tests.portal.conftest import APPLICANT_EMAIL, PDF, PROCESS, UPLOADED, applicant, licence_form
 from tests.portal.helpers import ask_for_supplement, dossier_id_of, receive
 from tests.webapp.conftest import csrf_token
 
@@ -110,6 +110,17 @@ def test_a_wrong_submission_shows_each_message_beside_its_input(app: Flask) -> N
     assert 'value="Bệnh viện Đa khoa Đồng Nai"' in page  # what was typed stays
     with make_session_factory(app.extensions["motcua"].engine)() as session:
         assert session.scalar(select(Dossier.id)) is None
+
+
+def test_the_answer_does_not_wait_for_the_mail_server(make_app, mailbox) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(OUTBOX_INLINE=False)  # as `motcua serve`: the mail goes from the outbox thread
+    client = app.test_client()
+    response = post_dossier(client)
+    assert response.status_code == 302 and mailbox.messages == []
+    page = client.get("/portal/submitted").get_data(as_text=True)
+    assert f"đang được gửi đến {APPLICANT_EMAIL}" in page
+    assert app.extensions["motcua"].commands.outbox.drain() == 1
+    assert [m["To"] for m in mailbox.messages] == [APPLICANT_EMAIL]
 
 
 def test_submitting_gives_the_code_secret_and_slip_once(app: Flask) -> None:

@@ -86,6 +86,10 @@ def test_deploy_checks_the_result_paper_the_procedure_names(make_commands) -> No
     with pytest.raises(ValidationFailed) as wrong_kind:
         commands.deploy(_files_with(lambda s: s["result"].update(kind="receipt")), "test")
     assert any("result.kind: 'receipt' is not a kind of result paper" in p.message for p in wrong_kind.value.problems)
+    with pytest.raises(ValidationFailed) as wrong_entry:
+        commands.deploy(_files_with(lambda s: s["result"].update(registry="laboratory")), "test")
+    assert any("result.registry: 'laboratory' is not a kind of registry entry" in p.message
+               for p in wrong_entry.value.problems)
     with pytest.raises(ValidationFailed) as none:
         commands.deploy(_files_with(lambda s: s.pop("result")), "test")
     assert any(p.element_id == "assess" and "names no result paper" in p.message for p in none.value.problems)
