@@ -118,6 +118,16 @@ def test_a_message_nobody_expects_is_refused_and_nothing_is_stored(dossiers: Dos
     assert stored(db) == [] and _version(db, dossier_id) == before
 
 
+def test_a_key_that_names_two_dossiers_is_refused(dossiers: DossierService, messages: MessageService,
+                                                  db: Engine) -> None:
+    registered(dossiers, code="C-1", ppc_ref="UBND/17")
+    registered(dossiers, code="C-2", ppc_ref="UBND/17")
+    with pytest.raises(InvalidData, match="matches 2 dossiers") as refused:
+        messages.send("ppc_answer", "UBND/17", {"agrees": True}, "api:lgsp")
+    assert set(refused.value.fields) == {"correlation_key"}
+    assert stored(db) == []
+
+
 def test_bad_messages_are_refused_field_by_field(dossiers: DossierService, messages: MessageService,
                                                  db: Engine) -> None:
     registered(dossiers)
