@@ -18,6 +18,7 @@ from SpiffWorkflow.task import Task
 from sqlalchemy.orm import Session
 
 from engine.expressions import evaluate
+from engine.runtime.errors import InvalidData
 from engine.runtime.forms import FormDefinition
 from engine.runtime.inbound_message import (
     INTERNAL_SENDER,
@@ -93,12 +94,17 @@ def catch_kept(session: Session, workflow: BpmnWorkflow, dossier_id: int, code: 
         payload = dict(message.payload)
         if message.sender.startswith(INTERNAL_SENDER):
             payload = restore(payload)  # a dossier's message keeps its dates and money
+        message.element_id = target.catcher.element_id
         if form is not None:
-            payload = form.validate(payload)
+            try:
+                payload = form.validate(payload)
+            except InvalidData:
+                # Checked on arrival against this form, so not expected; it must not block the dossier.
+                message.status = MessageStatus.UNDELIVERED
+                continue
         catch(target, payload)
         message.status = MessageStatus.DELIVERED
         message.delivered_at = now
-        message.element_id = target.catcher.element_id
         caught.append(Caught(message, target.catcher, payload))
         run()
     return caught

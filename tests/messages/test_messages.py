@@ -94,6 +94,22 @@ def test_a_message_kept_past_its_time_is_not_caught(dossiers: DossierService, me
     assert messages.send("ppc_answer", "UBND/17", {"agrees": True}, "api:lgsp").status == "delivered"
 
 
+def test_a_kept_message_its_catcher_refuses_does_not_block_the_dossier(
+        dossiers: DossierService, messages: MessageService, db: Engine) -> None:
+    dossier_id = registered(dossiers)
+    # Written behind the command's back: on arrival it would have been refused by the branch's form.
+    with make_session_factory(db, write=True)() as session:
+        session.add(InboundMessage(message_id="bad-1", name="fee_confirmed", correlation_key="C-1",
+                                   payload={"fee_paid": "x"}, sender="api:payment", received_at=clock.now(),
+                                   keep_until=clock.now() + KEEP_EARLY, status=MessageStatus.KEPT,
+                                   dossier_id=dossier_id))
+        session.commit()
+    messages.send("registry_ack", "C-1", {}, "api:registry")
+    messages.send("ppc_answer", "UBND/17", {}, "api:lgsp")
+    assert [(m.message_id, m.status) for m in stored(db) if m.message_id == "bad-1"] == [("bad-1", "undelivered")]
+    assert messages.send("fee_confirmed", "C-1", FEE, "api:payment").status == "delivered"
+
+
 def test_a_message_sent_twice_is_taken_once(dossiers: DossierService, messages: MessageService, db: Engine) -> None:
     dossier_id = registered(dossiers)
     first = messages.send("registry_ack", "C-1", {"n": 1}, "api:registry", message_id="ack-1")
