@@ -54,6 +54,8 @@ EXPRESSION_XPATHS = (
     (".//bpmn:timeCycle", "eval", "timer"),
     (".//bpmn:loopCardinality", "eval", "loop cardinality"),
     (".//bpmn:completionCondition", "eval", "completion condition"),
+    (".//spiffworkflow:messagePayload", "eval", "message payload"),
+    (".//bpmn:conditionalEventDefinition/bpmn:condition", "eval", "condition"),
 )
 
 

@@ -95,6 +95,17 @@ def test_validate_refuses_what_the_run_refuses(change: dict[str, str], element: 
     assert any(v.startswith(f"{element}: ") and words in v for v in found), found
 
 
+def test_a_message_payload_is_checked_like_any_expression() -> None:
+    text = diagram().replace(
+        '<bpmn:endEvent id="end"><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>',
+        '<bpmn:endEvent id="end"><bpmn:incoming>f4</bpmn:incoming><bpmn:messageEventDefinition id="M">'
+        '<bpmn:extensionElements><spiffworkflow:messagePayload>{"at": datetime.now(), "x": __import__("os")}'
+        '</spiffworkflow:messagePayload></bpmn:extensionElements></bpmn:messageEventDefinition></bpmn:endEvent>'
+    ).replace('xmlns:xsi=', 'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" xmlns:xsi=')
+    found = verdicts(text)
+    assert len(found) == 1 and found[0].startswith("end: message payload: line 1: ") and "__import__" in found[0]
+
+
 def test_a_name_the_script_assigns_is_its_own_business() -> None:
     # `datetime` is a value here; what the run says about it is the run's, not a refusal seen in the file.
     assert verdicts(diagram(SCRIPT="datetime = 5\nfee = datetime + 1")) == []
