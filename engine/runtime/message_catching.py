@@ -95,14 +95,15 @@ def catch_kept(session: Session, workflow: BpmnWorkflow, dossier_id: int, code: 
         if message.sender.startswith(INTERNAL_SENDER):
             payload = restore(payload)  # a dossier's message keeps its dates and money
         message.element_id = target.catcher.element_id
-        if form is not None:
-            try:
+        try:
+            if form is not None:
                 payload = form.validate(payload)
-            except InvalidData:
-                # Checked on arrival against this form, so not expected; it must not block the dossier.
-                message.status = MessageStatus.UNDELIVERED
-                continue
-        catch(target, payload)
+            catch(target, payload)
+        except InvalidData:
+            # Its form was checked on arrival, so this is rare (a correlation property the payload lacks);
+            # set aside, it must not block the dossier.
+            message.status = MessageStatus.UNDELIVERED
+            continue
         message.status = MessageStatus.DELIVERED
         message.delivered_at = now
         caught.append(Caught(message, target.catcher, payload))

@@ -277,3 +277,14 @@ def _version(db: Engine, dossier_id: int) -> int:
 def _next_timer(db: Engine, dossier_id: int):  # type: ignore[no-untyped-def]
     with make_session_factory(db)() as session:
         return session.scalar(select(Dossier.next_timer_at).where(Dossier.id == dossier_id))
+
+
+def test_a_payload_the_diagrams_correlation_properties_cannot_read_is_refused(
+        dossiers: DossierService, messages: MessageService, db: Engine) -> None:
+    started = dossiers.start("correlated_demo", {}, "tiepnhan", code="R-1")
+    with pytest.raises(InvalidData, match="cannot take it"):
+        messages.send("treasury_receipt", "R-1", {"other": 1}, "api:treasury")
+    assert stored(db) == [] and ready_specs(dossiers, started.dossier_id) == []
+    assert messages.send("treasury_receipt", "R-1", {"receipt": {"number": "KB-77"}}, "api:treasury").status == \
+        "delivered"
+    assert ready_specs(dossiers, started.dossier_id) == ["file"]
