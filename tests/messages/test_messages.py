@@ -22,6 +22,8 @@ from engine.runtime.errors import CommandError, InvalidData, NotFound, TaskNotRe
 from engine.runtime.inbound_message import KEEP_EARLY, InboundMessage, MessageStatus
 from engine.runtime.messages import MessageService
 from engine.runtime.scheduler import TimerScheduler
+from engine.runtime.validation import parse_bundle
+from tests.messages.conftest import DATA
 
 FEE = {"fee_paid": 500000, "fee_paid_on": "2026-03-03"}
 
@@ -288,3 +290,26 @@ def test_a_payload_the_diagrams_correlation_properties_cannot_read_is_refused(
     assert messages.send("treasury_receipt", "R-1", {"receipt": {"number": "KB-77"}}, "api:treasury").status == \
         "delivered"
     assert ready_specs(dossiers, started.dossier_id) == ["file"]
+
+
+def test_validate_names_what_would_keep_a_catcher_or_gateway_from_working() -> None:
+    text = (DATA / "messages_demo.bpmn").read_text(encoding="utf-8")
+    # A message event without a bpmn:message takes the element's name, which no sender can use.
+    nameless = text.replace('<bpmn:messageEventDefinition id="MED_registry" messageRef="Message_registry_ack" />',
+                            '<bpmn:messageEventDefinition id="MED_registry" />')
+    # A second timer on the gateway would share the first one's due time.
+    two_timers = text.replace('<bpmn:outgoing>f_late</bpmn:outgoing>\n    </bpmn:eventBasedGateway>',
+                              '<bpmn:outgoing>f_late</bpmn:outgoing>\n      <bpmn:outgoing>f_later</bpmn:outgoing>\n'
+                              '    </bpmn:eventBasedGateway>\n    <bpmn:intermediateCatchEvent id="later">'
+                              '<bpmn:incoming>f_later</bpmn:incoming><bpmn:outgoing>f_later_end</bpmn:outgoing>'
+                              '<bpmn:timerEventDefinition id="T2"><bpmn:timeDuration>"P30D"</bpmn:timeDuration>'
+                              '</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>'
+                              '<bpmn:sequenceFlow id="f_later" sourceRef="fee_gw" targetRef="later" />'
+                              '<bpmn:sequenceFlow id="f_later_end" sourceRef="later" targetRef="end_lapsed" />')
+    forms = {f"forms/{p.name}": p.read_text(encoding="utf-8") for p in (DATA / "forms").glob("*.json")}
+    assert [str(p) for p in parse_bundle({"m.bpmn": nameless, **forms}).problems] == [
+        "m.bpmn [await_registry]: the message 'National registry acknowledges' cannot be sent to the platform: "
+        "name a bpmn:message (messageRef) with letters, digits, '_', '.', ':' or '-'"]
+    assert [str(p) for p in parse_bundle({"m.bpmn": two_timers, **forms}).problems] == [
+        "m.bpmn [fee_gw]: an event-based gateway may wait on one timer only (the engine keeps one due time per "
+        "gateway): merge the deadlines into one timer"]
