@@ -42,6 +42,7 @@ from engine.runtime.definition import ProcessDefinition
 from engine.runtime.deployment import form_cache, latest_definition, spec_cache
 from engine.runtime.dossier import Dossier, DossierStatus
 from engine.runtime.errors import Conflict, InvalidData, NotFound, ProcessError, TaskNotReady
+from engine.runtime.inbound_message import expire_kept
 from engine.runtime.message_events import Catcher
 from engine.runtime.script_engine import make_script_engine, platform_functions
 from engine.runtime.serialization import WorkflowSerializer
@@ -328,6 +329,10 @@ class DossierService:
             except SpiffWorkflowException as err:
                 raise _task_error(err) from err
 
+        for message in expire_kept(session, dossier.id, now):
+            audit.record(session, actor=f"message:{message.sender}", command="message_expired", dossier_id=dossier.id,
+                         data={"message": message.name, "key": message.correlation_key,
+                               "message_id": message.message_id})
         caught = message_catching.catch_kept(session, loaded.workflow, dossier.id, dossier.code, now, key_of,
                                              form_of, run, _serializer.registry.restore)
         for item in caught:

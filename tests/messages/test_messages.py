@@ -91,7 +91,10 @@ def test_a_message_kept_past_its_time_is_not_caught(dossiers: DossierService, me
     clock.advance(KEEP_EARLY + timedelta(minutes=1))
     messages.send("registry_ack", "C-1", {}, "api:registry")
     assert "ppc_answer" not in dossiers.data(dossier_id)
-    assert [m.status for m in stored(db)] == [MessageStatus.KEPT, MessageStatus.DELIVERED]
+    assert [m.status for m in stored(db)] == [MessageStatus.EXPIRED, MessageStatus.DELIVERED]
+    with make_session_factory(db)() as session:
+        expired = session.scalars(select(AuditEvent).where(AuditEvent.command == "message_expired")).one()
+    assert (expired.dossier_id, expired.data["message"]) == (dossier_id, "ppc_answer")
     # Sent again now, it is caught at once.
     assert messages.send("ppc_answer", "UBND/17", {"agrees": True}, "api:lgsp").status == "delivered"
 
