@@ -108,13 +108,12 @@ def kept_for(session: Session, dossier_id: int, now: datetime) -> list[InboundMe
     ))
 
 
-def expire_kept(session: Session, dossier_id: int, now: datetime) -> list[InboundMessage]:
-    """The dossier's kept messages that ran out, now marked so (its history says so: nothing vanishes)."""
-    gone = list(session.scalars(
-        select(InboundMessage)
-        .where(InboundMessage.dossier_id == dossier_id, InboundMessage.status == MessageStatus.KEPT,
-               InboundMessage.keep_until <= now)
-    ))
+def expire_kept(session: Session, dossier_id: int, now: datetime, *, ended: bool = False) -> list[InboundMessage]:
+    """The dossier's kept messages that ran out (all of them once the dossier ended), now marked so: its
+    history says so, nothing vanishes."""
+    query = select(InboundMessage).where(InboundMessage.dossier_id == dossier_id,
+                                         InboundMessage.status == MessageStatus.KEPT)
+    gone = list(session.scalars(query if ended else query.where(InboundMessage.keep_until <= now)))
     for message in gone:
         message.status = MessageStatus.EXPIRED
     return gone

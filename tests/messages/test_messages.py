@@ -208,7 +208,11 @@ def test_a_timer_due_before_the_message_wins_even_before_the_scheduler_ran(
     delivery = messages.send("fee_confirmed", "C-1", FEE, "api:payment")
     # The message found the deadline passed: the dossier went the timer's way and the message is only kept.
     assert delivery.status == "kept"
-    assert ready_specs(dossiers, dossier_id) == ["lapsed"]
+    lapsed = dossiers.ready_tasks(dossier_id)
+    assert [t.spec for t in lapsed] == ["lapsed"]
+    # The dossier ends without it: the kept message is marked expired, not left waiting for nothing.
+    dossiers.complete(dossier_id, lapsed[0].id, {}, "tiepnhan")
+    assert [m.status for m in stored(db) if m.name == "fee_confirmed"] == [MessageStatus.EXPIRED]
 
 
 def test_the_officer_or_the_payment_platform_first_wins(dossiers: DossierService, messages: MessageService) -> None:
