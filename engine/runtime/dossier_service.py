@@ -42,6 +42,7 @@ from engine.runtime.definition import ProcessDefinition, procedure_result
 from engine.runtime.deployment import form_cache, latest_definition, spec_cache
 from engine.runtime.dossier import Dossier, DossierStatus
 from engine.runtime.errors import Conflict, InvalidData, NotFound, ProcessError, TaskNotReady
+from engine.runtime.inbound_message import expire_kept
 from engine.runtime.message_events import Catcher
 from engine.runtime.script_engine import make_script_engine, platform_functions
 from engine.runtime.serialization import WorkflowSerializer
@@ -281,7 +282,7 @@ class DossierService:
         now = clock.now()
         catchers = self._catchers(loaded)
         key_of = message_catching.evaluator(platform_functions(loaded.calendar))
-        if catchers and dossier.id is not None and dossier.status == DossierStatus.RUNNING:
+        if catchers and dossier.id is not None:
             self._catch_kept(session, loaded, key_of, now)
         thrown = message_catching.thrown_messages(workflow, loaded.completed, dossier.code, key_of)
         active = active_tasks(workflow)
@@ -315,7 +316,8 @@ class DossierService:
 
     def _catch_kept(self, session: Session, loaded: _Loaded, key_of: message_catching.Evaluate,
                     now: datetime) -> None:
-        """Messages that came before their catcher was ready are caught now, in this command."""
+        """Messages that came before their catcher was ready are caught now, in this command; those that ran
+        out, or whose dossier ended, are marked expired."""
         dossier = loaded.dossier
 
         def form_of(catcher: Catcher) -> Any:
@@ -328,6 +330,13 @@ class DossierService:
             except SpiffWorkflowException as err:
                 raise _task_error(err) from err
 
+        running = dossier.status == DossierStatus.RUNNING and not loaded.workflow.is_completed()
+        for message in expire_kept(session, dossier.id, now, ended=not running):
+            audit.record(session, actor=f"message:{message.sender}", command="message_expired", dossier_id=dossier.id,
+                         data={"message": message.name, "key": message.correlation_key,
+                               "message_id": message.message_id})
+        if not running:
+            return
         caught = message_catching.catch_kept(session, loaded.workflow, dossier.id, dossier.code, now, key_of,
                                              form_of, run, _serializer.registry.restore)
         for item in caught:

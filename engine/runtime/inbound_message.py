@@ -33,7 +33,8 @@ INTERNAL_SENDER = "dossier:"
 class MessageStatus(enum.StrEnum):
     KEPT = "kept"  # arrived before its catcher was ready
     DELIVERED = "delivered"
-    UNDELIVERED = "undelivered"  # thrown by a process to a pool where nothing could catch it
+    UNDELIVERED = "undelivered"  # nothing could catch it (another pool, or its catcher refused it)
+    EXPIRED = "expired"  # kept past KEEP_EARLY without its catcher becoming ready
 
 
 class InboundMessage(Base):
@@ -105,6 +106,17 @@ def kept_for(session: Session, dossier_id: int, now: datetime) -> list[InboundMe
                InboundMessage.keep_until > now)
         .order_by(InboundMessage.id)
     ))
+
+
+def expire_kept(session: Session, dossier_id: int, now: datetime, *, ended: bool = False) -> list[InboundMessage]:
+    """The dossier's kept messages that ran out (all of them once the dossier ended), now marked so: its
+    history says so, nothing vanishes."""
+    query = select(InboundMessage).where(InboundMessage.dossier_id == dossier_id,
+                                         InboundMessage.status == MessageStatus.KEPT)
+    gone = list(session.scalars(query if ended else query.where(InboundMessage.keep_until <= now)))
+    for message in gone:
+        message.status = MessageStatus.EXPIRED
+    return gone
 
 
 def received(session: Session, message_id: str) -> InboundMessage | None:

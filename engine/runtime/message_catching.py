@@ -18,6 +18,7 @@ from SpiffWorkflow.task import Task
 from sqlalchemy.orm import Session
 
 from engine.expressions import evaluate
+from engine.runtime.errors import InvalidData
 from engine.runtime.forms import FormDefinition
 from engine.runtime.inbound_message import (
     INTERNAL_SENDER,
@@ -93,12 +94,18 @@ def catch_kept(session: Session, workflow: BpmnWorkflow, dossier_id: int, code: 
         payload = dict(message.payload)
         if message.sender.startswith(INTERNAL_SENDER):
             payload = restore(payload)  # a dossier's message keeps its dates and money
-        if form is not None:
-            payload = form.validate(payload)
-        catch(target, payload)
+        message.element_id = target.catcher.element_id
+        try:
+            if form is not None:
+                payload = form.validate(payload)
+            catch(target, payload)
+        except InvalidData:
+            # Its form was checked on arrival, so this is rare (a correlation property the payload lacks);
+            # set aside, it must not block the dossier.
+            message.status = MessageStatus.UNDELIVERED
+            continue
         message.status = MessageStatus.DELIVERED
         message.delivered_at = now
-        message.element_id = target.catcher.element_id
         caught.append(Caught(message, target.catcher, payload))
         run()
     return caught

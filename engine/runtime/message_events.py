@@ -28,6 +28,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from engine.expressions import ExpressionError
+from engine.runtime.errors import InvalidData
 
 KEY_PROPERTY = "message-key"
 FORM_PROPERTY = "form"
@@ -175,8 +176,15 @@ def catcher_key(catcher: Catcher, data: dict[str, Any], code: str | None,
 
 
 def catch(waiting: WaitingCatcher, payload: dict[str, Any]) -> None:
-    """Hand a message to one waiting task (not to every catcher of that name, as send_event would)."""
+    """Hand a message to one waiting task (not to every catcher of that name, as send_event would).
+
+    A diagram's own bpmn:correlationProperty expressions are read from the payload here: a payload they
+    cannot be read from is refused like one its form refuses."""
     task = waiting.task
     event = BpmnEvent(waiting.definition, payload=payload)
-    task.task_spec.catch(task, event)
+    try:
+        task.task_spec.catch(task, event)
+    except ExpressionError as err:
+        raise InvalidData(f"payload: the diagram's correlation properties cannot be read from it: {err}",
+                          fields={"payload": str(err)}) from err
     task.task_spec._update(task)

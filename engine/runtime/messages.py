@@ -150,6 +150,9 @@ def deliver_in(service: DossierService, session: Session, name: str, key: str, p
         # A timer that fell due first wins (an event-based gateway's deadline): it fires before the catch.
         _advance(loaded)
         service._save(session, loaded, actor=f"message:{sender}")
+    if row.status == MessageStatus.UNDELIVERED:  # its catcher refused it: nothing of it is kept
+        raise InvalidData("payload: the element waiting for the message cannot take it",
+                          fields={"payload": "refused by the diagram's correlation properties"})
     if row.status == MessageStatus.KEPT:
         audit.record(session, actor=f"message:{sender}", command="message_kept", dossier_id=dossier_id,
                      data={"message": name, "key": key, "message_id": message_id,

@@ -6,7 +6,6 @@ whole list at once. Nothing here raises a traceback at the analyst.
 
 from __future__ import annotations
 
-import ast
 import json
 import posixpath
 import re
@@ -31,7 +30,6 @@ from engine.runtime.forms import FormDefinition, load_form
 from engine.runtime.message_events import KEY_PROPERTY, message_problems
 from engine.runtime.problems import Problem, ValidationFailed
 from engine.runtime.script_engine import PLATFORM_FUNCTIONS
-from engine.runtime.timers import PARSERS, TimerValueError
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -57,6 +55,8 @@ EXPRESSION_XPATHS = (
     (".//bpmn:timeCycle", "eval", "timer"),
     (".//bpmn:loopCardinality", "eval", "loop cardinality"),
     (".//bpmn:completionCondition", "eval", "completion condition"),
+    (".//spiffworkflow:messagePayload", "eval", "message payload"),
+    (".//bpmn:conditionalEventDefinition/bpmn:condition", "eval", "condition"),
 )
 
 
@@ -149,14 +149,6 @@ def _check_tree(name: str, tree: etree._Element) -> list[Problem]:
     for node in tree.xpath(".//bpmn:*[@id='Start' or @id='End']", namespaces=NS):
         problems.append(Problem(name, node.get("id"), f"the id '{node.get('id')}' is reserved by the engine "
                                                       "(its own start and end): choose another id"))
-    for kind, parse in PARSERS.items():
-        for node in tree.xpath(f".//bpmn:{kind}", namespaces=NS):
-            constant = _text_constant(node.text or "")
-            if constant is not None:
-                try:
-                    parse(constant)
-                except TimerValueError as err:
-                    problems.append(Problem(name, _owner_id(node), str(err)))
     for xpath, mode, what in EXPRESSION_XPATHS:
         for node in tree.xpath(xpath, namespaces=NS):
             text = (node.text or "").strip()
@@ -165,15 +157,6 @@ def _check_tree(name: str, tree: etree._Element) -> list[Problem]:
             messages = expressions.check(text, mode) or run_refusals(text, mode, PLATFORM_FUNCTIONS)
             problems.extend(Problem(name, _owner_id(node), f"{what}: {message}") for message in messages)
     return problems
-
-
-def _text_constant(text: str) -> str | None:
-    """The value of a timer text that is a quoted constant ('P10D'), which can be checked before it runs."""
-    try:
-        node = ast.parse(text.strip(), mode="eval").body
-    except (SyntaxError, ValueError):
-        return None
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
 def _check_spec(bundle: ParsedBundle, name: str, spec: BpmnProcessSpec) -> list[Problem]:

@@ -22,6 +22,8 @@ from engine.runtime.errors import CommandError, InvalidData, NotFound, TaskNotRe
 from engine.runtime.inbound_message import KEEP_EARLY, InboundMessage, MessageStatus
 from engine.runtime.messages import MessageService
 from engine.runtime.scheduler import TimerScheduler
+from engine.runtime.validation import parse_bundle
+from tests.messages.conftest import DATA
 
 FEE = {"fee_paid": 500000, "fee_paid_on": "2026-03-03"}
 
@@ -89,9 +91,28 @@ def test_a_message_kept_past_its_time_is_not_caught(dossiers: DossierService, me
     clock.advance(KEEP_EARLY + timedelta(minutes=1))
     messages.send("registry_ack", "C-1", {}, "api:registry")
     assert "ppc_answer" not in dossiers.data(dossier_id)
-    assert [m.status for m in stored(db)] == [MessageStatus.KEPT, MessageStatus.DELIVERED]
+    assert [m.status for m in stored(db)] == [MessageStatus.EXPIRED, MessageStatus.DELIVERED]
+    with make_session_factory(db)() as session:
+        expired = session.scalars(select(AuditEvent).where(AuditEvent.command == "message_expired")).one()
+    assert (expired.dossier_id, expired.data["message"]) == (dossier_id, "ppc_answer")
     # Sent again now, it is caught at once.
     assert messages.send("ppc_answer", "UBND/17", {"agrees": True}, "api:lgsp").status == "delivered"
+
+
+def test_a_kept_message_its_catcher_refuses_does_not_block_the_dossier(
+        dossiers: DossierService, messages: MessageService, db: Engine) -> None:
+    dossier_id = registered(dossiers)
+    # Written behind the command's back: on arrival it would have been refused by the branch's form.
+    with make_session_factory(db, write=True)() as session:
+        session.add(InboundMessage(message_id="bad-1", name="fee_confirmed", correlation_key="C-1",
+                                   payload={"fee_paid": "x"}, sender="api:payment", received_at=clock.now(),
+                                   keep_until=clock.now() + KEEP_EARLY, status=MessageStatus.KEPT,
+                                   dossier_id=dossier_id))
+        session.commit()
+    messages.send("registry_ack", "C-1", {}, "api:registry")
+    messages.send("ppc_answer", "UBND/17", {}, "api:lgsp")
+    assert [(m.message_id, m.status) for m in stored(db) if m.message_id == "bad-1"] == [("bad-1", "undelivered")]
+    assert messages.send("fee_confirmed", "C-1", FEE, "api:payment").status == "delivered"
 
 
 def test_a_message_sent_twice_is_taken_once(dossiers: DossierService, messages: MessageService, db: Engine) -> None:
@@ -116,6 +137,16 @@ def test_a_message_nobody_expects_is_refused_and_nothing_is_stored(dossiers: Dos
     with pytest.raises(NotFound):
         messages.send("no_such_message", "C-1", {}, "api:registry")
     assert stored(db) == [] and _version(db, dossier_id) == before
+
+
+def test_a_key_that_names_two_dossiers_is_refused(dossiers: DossierService, messages: MessageService,
+                                                  db: Engine) -> None:
+    registered(dossiers, code="C-1", ppc_ref="UBND/17")
+    registered(dossiers, code="C-2", ppc_ref="UBND/17")
+    with pytest.raises(InvalidData, match="matches 2 dossiers") as refused:
+        messages.send("ppc_answer", "UBND/17", {"agrees": True}, "api:lgsp")
+    assert set(refused.value.fields) == {"correlation_key"}
+    assert stored(db) == []
 
 
 def test_bad_messages_are_refused_field_by_field(dossiers: DossierService, messages: MessageService,
@@ -177,7 +208,11 @@ def test_a_timer_due_before_the_message_wins_even_before_the_scheduler_ran(
     delivery = messages.send("fee_confirmed", "C-1", FEE, "api:payment")
     # The message found the deadline passed: the dossier went the timer's way and the message is only kept.
     assert delivery.status == "kept"
-    assert ready_specs(dossiers, dossier_id) == ["lapsed"]
+    lapsed = dossiers.ready_tasks(dossier_id)
+    assert [t.spec for t in lapsed] == ["lapsed"]
+    # The dossier ends without it: the kept message is marked expired, not left waiting for nothing.
+    dossiers.complete(dossier_id, lapsed[0].id, {}, "tiepnhan")
+    assert [m.status for m in stored(db) if m.name == "fee_confirmed"] == [MessageStatus.EXPIRED]
 
 
 def test_the_officer_or_the_payment_platform_first_wins(dossiers: DossierService, messages: MessageService) -> None:
@@ -251,3 +286,37 @@ def _version(db: Engine, dossier_id: int) -> int:
 def _next_timer(db: Engine, dossier_id: int):  # type: ignore[no-untyped-def]
     with make_session_factory(db)() as session:
         return session.scalar(select(Dossier.next_timer_at).where(Dossier.id == dossier_id))
+
+
+def test_a_payload_the_diagrams_correlation_properties_cannot_read_is_refused(
+        dossiers: DossierService, messages: MessageService, db: Engine) -> None:
+    started = dossiers.start("correlated_demo", {}, "tiepnhan", code="R-1")
+    with pytest.raises(InvalidData, match="cannot take it"):
+        messages.send("treasury_receipt", "R-1", {"other": 1}, "api:treasury")
+    assert stored(db) == [] and ready_specs(dossiers, started.dossier_id) == []
+    assert messages.send("treasury_receipt", "R-1", {"receipt": {"number": "KB-77"}}, "api:treasury").status == \
+        "delivered"
+    assert ready_specs(dossiers, started.dossier_id) == ["file"]
+
+
+def test_validate_names_what_would_keep_a_catcher_or_gateway_from_working() -> None:
+    text = (DATA / "messages_demo.bpmn").read_text(encoding="utf-8")
+    # A message event without a bpmn:message takes the element's name, which no sender can use.
+    nameless = text.replace('<bpmn:messageEventDefinition id="MED_registry" messageRef="Message_registry_ack" />',
+                            '<bpmn:messageEventDefinition id="MED_registry" />')
+    # A second timer on the gateway would share the first one's due time.
+    two_timers = text.replace('<bpmn:outgoing>f_late</bpmn:outgoing>\n    </bpmn:eventBasedGateway>',
+                              '<bpmn:outgoing>f_late</bpmn:outgoing>\n      <bpmn:outgoing>f_later</bpmn:outgoing>\n'
+                              '    </bpmn:eventBasedGateway>\n    <bpmn:intermediateCatchEvent id="later">'
+                              '<bpmn:incoming>f_later</bpmn:incoming><bpmn:outgoing>f_later_end</bpmn:outgoing>'
+                              '<bpmn:timerEventDefinition id="T2"><bpmn:timeDuration>"P30D"</bpmn:timeDuration>'
+                              '</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>'
+                              '<bpmn:sequenceFlow id="f_later" sourceRef="fee_gw" targetRef="later" />'
+                              '<bpmn:sequenceFlow id="f_later_end" sourceRef="later" targetRef="end_lapsed" />')
+    forms = {f"forms/{p.name}": p.read_text(encoding="utf-8") for p in (DATA / "forms").glob("*.json")}
+    assert [str(p) for p in parse_bundle({"m.bpmn": nameless, **forms}).problems] == [
+        "m.bpmn [await_registry]: the message 'National registry acknowledges' cannot be sent to the platform: "
+        "name a bpmn:message (messageRef) with letters, digits, '_', '.', ':' or '-'"]
+    assert [str(p) for p in parse_bundle({"m.bpmn": two_timers, **forms}).problems] == [
+        "m.bpmn [fee_gw]: an event-based gateway may wait on one timer only (the engine keeps one due time per "
+        "gateway): merge the deadlines into one timer"]
