@@ -81,7 +81,11 @@ def sync_clock(
         clock.finish_phase(running, now)
     if start is not None:
         first = not clock.started and clock.total is not None
-        clock.start_phase(start.name, start.duration, received_at if first else now)
+        receipt = clock.receipt
+        if first and receipt is not None:
+            clock.start_phase(start.name, start.duration, receipt.at, receipt.id)
+        else:
+            clock.start_phase(start.name, start.duration, received_at if first else now)
     if reasons and not clock.paused and clock.started:
         clock.pause(now, "; ".join(reasons))
     return clock

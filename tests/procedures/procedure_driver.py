@@ -9,6 +9,7 @@ from typing import Any
 
 from engine.legal_time.business_calendar import ZONE, load_calendar
 from engine.legal_time.clock import clock
+from engine.legal_time.event_dates import with_event_field
 from engine.legal_time.legal_clock import LegalClock, PhaseRecord
 from engine.runtime.db import make_session_factory
 from engine.runtime.dossier import Dossier
@@ -54,7 +55,7 @@ class Run:
         if task.form:
             path = find_form(BPMN, self.process_id, task.form)
             assert path is not None, f"no form '{task.form}' for {spec}"
-            cleaned = load_form(path).validate(data)
+            cleaned = with_event_field(load_form(path), task.properties).validate(data)
         self.outcome = self.service.complete(self.dossier_id, task.id, cleaned, actor=actor)
         self.done.append(spec)
         return self
