@@ -8,6 +8,7 @@ from typing import Any
 import procedure_data as d
 from procedure_driver import Run, at
 
+from engine.legal_time.business_calendar import ZONE
 from engine.legal_time.clock import clock
 from engine.runtime.dossier_service import DossierService
 
@@ -31,11 +32,21 @@ def answer(body: str, number: str, on: str, agrees: bool = True) -> dict[str, An
     return {"answer_body": body, "answer_number": number, "answer_date": on, "answer_agrees": agrees}
 
 
-PASSED = {"council_passed": True, "council_result_date": "2026-04-20", "council_minutes_number": "01/BB-HĐSH"}
+def today() -> str:
+    """The platform clock's day in Đồng Nai: the day each step below records its event on."""
+    return clock.now().astimezone(ZONE).date().isoformat()
+
+
+def passed(**extra: Any) -> dict[str, Any]:
+    return {"council_passed": True, "council_result_date": today(), "council_minutes_number": "01/BB-HĐSH", **extra}
+
+
+def published() -> dict[str, Any]:
+    return {"published_on": today(), "portal_url": "https://dost.dongnai.gov.vn/ket-qua", "posted_at_office": True}
+
+
 DECIDED = {"outcome": "issue", "decision_number": "1234/QĐ-UBND", "decision_date": "2026-05-29",
            "decided_by": "Chủ tịch UBND tỉnh Đồng Nai"}
-PUBLISHED = {"published_on": "2026-06-01", "portal_url": "https://dost.dongnai.gov.vn/ket-qua",
-             "posted_at_office": True}
 DISPATCH = {"dispatch_number": "88/TTUD", "dispatched_on": "2026-04-03", "dispatched_to": "UBND tỉnh Đồng Nai"}
 
 
@@ -62,7 +73,7 @@ def test_rank_i_goes_through_ppc_most_and_moha(service: DossierService) -> None:
     at(date(2026, 4, 10))
     run.do("ppc_council", answer("Chủ tịch UBND tỉnh", "950/QĐ-UBND", "2026-04-10"), role="liaison")
     at(date(2026, 4, 20))
-    run.do("ppc_council_result", PASSED, role="liaison")
+    run.do("ppc_council_result", passed(), role="liaison")
     at(date(2026, 4, 24))
     run.do("ppc_to_most", answer("UBND tỉnh Đồng Nai", "2101/UBND-KGVX", "2026-04-24"))
     at(date(2026, 5, 6))
@@ -70,7 +81,7 @@ def test_rank_i_goes_through_ppc_most_and_moha(service: DossierService) -> None:
     at(date(2026, 5, 20))
     run.do("moha_answer", answer("Bộ Nội vụ", "2890/BNV-CCVC", "2026-05-20"))
     at(date(2026, 5, 29))
-    run.do("ppc_decide", DECIDED, role="liaison").do("publish", PUBLISHED, role="st_unit")
+    run.do("ppc_decide", DECIDED, role="liaison").do("publish", published(), role="st_unit")
     assert run.status == "completed" and run.data()["outcome"] == "issue"
     # Each hop 15 days (TT 8 a) Bước 3), calendar days; a last day off rolls to the next working day.
     assert run.phase_dues() == {
@@ -86,10 +97,10 @@ def test_rank_ii_skips_moha(service: DossierService) -> None:
     run = admission(service, "II")
     assert run.data()["decision_days"] == 45
     run.do("send_to_ppc", DISPATCH).do("ppc_council", answer("UBND tỉnh Đồng Nai", "951/QĐ-UBND", "2026-04-02"))
-    run.do("ppc_council_result", PASSED).do("ppc_to_most", answer("UBND tỉnh Đồng Nai", "2102/UBND", "2026-04-02"))
+    run.do("ppc_council_result", passed()).do("ppc_to_most", answer("UBND tỉnh Đồng Nai", "2102/UBND", "2026-04-02"))
     assert run.ready == ["most_answer"]
     run.do("most_answer", answer("Bộ Khoa học và Công nghệ", "1571/BKHCN", "2026-04-02"))
-    run.do("ppc_decide", DECIDED).do("publish", PUBLISHED)
+    run.do("ppc_decide", DECIDED).do("publish", published())
     assert run.status == "completed" and run.data()["outcome"] == "issue"
     assert run.phase_dues() == {"council": date(2026, 4, 17), "ppc-to-most": date(2026, 4, 17),
                                 "most-answer": date(2026, 4, 17), "ppc-decision": date(2026, 4, 17)}
@@ -99,8 +110,8 @@ def test_ranks_iii_and_iv_stay_inside_the_unit(service: DossierService) -> None:
     run = admission(service, "IV")
     assert run.data()["decision_days"] == 30
     run.do("unit_council", answer("Trung tâm Ứng dụng tiến bộ KH&CN", "12/QĐ-TTUD", "2026-04-02"), role="st_unit")
-    run.do("unit_council_result", PASSED).do("unit_recognise", answer("Trung tâm", "13/QĐ-TTUD", "2026-04-02"))
-    run.do("unit_decide", DECIDED, role="st_unit").do("publish", PUBLISHED)
+    run.do("unit_council_result", passed()).do("unit_recognise", answer("Trung tâm", "13/QĐ-TTUD", "2026-04-02"))
+    run.do("unit_decide", DECIDED, role="st_unit").do("publish", published())
     assert run.status == "completed" and run.data()["outcome"] == "issue"
     assert run.phase_dues() == {"council": date(2026, 4, 17), "recognition": date(2026, 4, 17),
                                 "appointment": date(2026, 4, 17)}
@@ -109,9 +120,9 @@ def test_ranks_iii_and_iv_stay_inside_the_unit(service: DossierService) -> None:
 def test_failed_council_is_answered_and_published(service: DossierService) -> None:
     run = admission(service, "III")
     run.do("unit_council", answer("Trung tâm", "14/QĐ-TTUD", "2026-04-02"))
-    run.do("unit_council_result", {**PASSED, "council_passed": False})
+    run.do("unit_council_result", passed(**{"council_passed": False}))
     run.do("notify_refusal", {**d.REFUSAL, "refusal_reasons": "Không đạt yêu cầu kiểm tra, sát hạch."})
-    run.do("publish", PUBLISHED)
+    run.do("publish", published())
     assert run.status == "completed" and run.data()["outcome"] == "refuse"
 
 
@@ -141,10 +152,10 @@ def test_special_appointment_rank_i_needs_one_of_five_achievements(service: Doss
     run = special(service)
     assert run.data()["special_appointment_eligible"] is True and run.data()["chain"] == "ppc_most_moha"
     run.do("send_to_ppc", DISPATCH).do("ppc_council", answer("Chủ tịch UBND tỉnh", "520/QĐ-UBND", "2026-03-02"))
-    run.do("ppc_council_result", PASSED).do("ppc_to_most", answer("Chủ tịch UBND tỉnh", "1201/UBND", "2026-03-02"))
+    run.do("ppc_council_result", passed()).do("ppc_to_most", answer("Chủ tịch UBND tỉnh", "1201/UBND", "2026-03-02"))
     run.do("most_to_moha", answer("Bộ Khoa học và Công nghệ", "980/BKHCN", "2026-03-02"))
     run.do("moha_answer", answer("Bộ Nội vụ", "1750/BNV", "2026-03-02"))
-    run.do("ppc_decide", DECIDED).do("publish", PUBLISHED)
+    run.do("ppc_decide", DECIDED).do("publish", published())
     assert run.status == "completed" and run.data()["outcome"] == "issue"
     fifteen = date(2026, 3, 17)  # 2/3 + 15 days (TT 9 a) Bước 3)
     assert run.phase_dues() == {"council": fifteen, "ppc-to-most": fifteen, "most-review": fifteen,
@@ -155,7 +166,7 @@ def test_special_appointment_rank_iii_decided_within_15_days_of_the_council(serv
     run = special(service, rank="III", current_rank="III", doctorate_outstanding=False, international_award=True)
     assert run.data()["decision_days"] == 15  # TT 9 d)
     run.do("unit_council", answer("Trung tâm", "21/QĐ-TTUD", "2026-03-02"))
-    run.do("unit_council_result", PASSED).do("unit_decide", DECIDED).do("publish", PUBLISHED)
+    run.do("unit_council_result", passed()).do("unit_decide", DECIDED).do("publish", published())
     assert run.status == "completed" and run.data()["outcome"] == "issue"
     assert run.phase_dues() == {"council": date(2026, 3, 17), "appointment": date(2026, 3, 17)}
 
@@ -165,5 +176,5 @@ def test_special_appointment_without_any_achievement_is_refused(service: Dossier
     assert run.data()["special_appointment_eligible"] is False  # TT 9 k): none of the five
     assert run.ready == ["notify_refusal"]
     run.do("notify_refusal", {**d.REFUSAL, "refusal_reasons": "Không đạt điều kiện nào tại mục k) của thủ tục."})
-    run.do("publish", PUBLISHED)
+    run.do("publish", published())
     assert run.data()["outcome"] == "refuse"
