@@ -139,3 +139,28 @@ def reason_checked(reason: str) -> str:
     if not reason:
         raise InvalidData(NO_REASON, fields={"reason": NO_REASON})
     return reason[:1000]
+
+
+def corrected_instant(
+    event: str, day: date, *, now: datetime, received_at: datetime | None, before: datetime | None,
+    after: datetime | None,
+) -> datetime:
+    """Where a supervisor's corrected date lands in the clock's log, or InvalidData on the field `day`: not in
+    the future, not before the receipt, and between the clock's neighbouring events (by day)."""
+    message = None
+    if day > local_day(now):
+        message = IN_FUTURE
+    elif event != "received" and received_at is not None and day < local_day(received_at):
+        message = BEFORE_RECEIPT.format(day=_shown(local_day(received_at)))
+    elif before is not None and day < local_day(before):
+        message = BEFORE_PREVIOUS.format(day=_shown(local_day(before)))
+    elif after is not None and day > local_day(after):
+        message = AFTER_NEXT.format(day=_shown(local_day(after)))
+    if message is not None:
+        raise InvalidData("Ngày điều chỉnh không hợp lệ", fields={"day": message})
+    at = datetime.combine(day, time(0, 0), ZONE).astimezone(UTC)
+    if before is not None:
+        at = max(at, before)
+    if after is not None:
+        at = min(at, after)
+    return at

@@ -208,6 +208,15 @@ class LegalClock:
     def last_event_at(self) -> datetime | None:
         return self._events[-1].at if self._events else None
 
+    def neighbours(self, date_id: int) -> tuple[datetime | None, datetime | None]:
+        """The instants of the clock's events just before and just after those recorded on `date_id`."""
+        mine = [i for i, e in enumerate(self._events) if e.date_id == date_id]
+        if not mine:
+            return None, None
+        before = self._events[mine[0] - 1].at if mine[0] > 0 else None
+        after = self._events[mine[-1] + 1].at if mine[-1] + 1 < len(self._events) else None
+        return before, after
+
     def moved(self, date_id: int, at: datetime) -> LegalClock:
         """The same clock with effective date `date_id` moved to `at` (a supervisor's correction), replayed
         from its log: ValueError when the move would put an event before the one preceding it."""

@@ -602,6 +602,34 @@ class DossierService:
             session.flush()
             return self._outcome(loaded)
 
+    def correct_event_date(self, dossier_id: int, date_id: int, day: date, reason: str, actor: str) -> Outcome:
+        """A supervisor corrects the day a legal event happened (engine.legal_time.event_dates): the clock is
+        replayed on it and every deadline, milestone and work item due date computed again; the audit trail
+        keeps who, when, the old and new day and why."""
+        reason = event_dates.reason_checked(reason)
+        with self.command() as session:
+            loaded = self._load(session, dossier_id)
+            dossier, now = loaded.dossier, clock.now()
+            legal = LegalClock.from_dict(dossier.legal_clock) if dossier.legal_clock else LegalClock()
+            entry = next((d for d in legal.dates if d.id == date_id), None)
+            if entry is None:
+                raise NotFound(f"dossier {dossier_id} has no effective date {date_id}")
+            before, after = legal.neighbours(date_id)
+            at = event_dates.corrected_instant(entry.event, day, now=now, received_at=dossier.received_at,
+                                               before=before, after=after)
+            moved = legal.moved(date_id, at)
+            change = {"date": date_id, "event": entry.event, "task": entry.task,
+                      "old": event_dates.local_day(entry.at).isoformat(), "new": day.isoformat(), "reason": reason,
+                      "by": actor, "at": now.isoformat()}
+            moved.corrections.append(change)
+            if entry.event == "received":
+                dossier.received_at = at
+            dossier.legal_clock = moved.to_dict()
+            self._save(session, loaded, actor)
+            audit.record(session, actor=actor, command="correct_event_date", dossier_id=dossier_id, data=change)
+            session.flush()
+            return self._outcome(loaded)
+
     # -- queries ------------------------------------------------------------------------------
 
     def ready_tasks(self, dossier_id: int) -> list[ReadyTask]:

@@ -33,8 +33,9 @@ class Run:
     outcome: Outcome | None = None
     done: list[str] = field(default_factory=list)
 
-    def start(self, title: str, data: dict[str, Any] | None = None) -> Run:
-        self.outcome = self.service.start(self.process_id, data or {}, actor="portal", title=title)
+    def start(self, title: str, data: dict[str, Any] | None = None, received_at: datetime | None = None) -> Run:
+        self.outcome = self.service.start(self.process_id, data or {}, actor="portal", title=title,
+                                          received_at=received_at)
         self.dossier_id = self.outcome.dossier_id
         return self
 
@@ -77,6 +78,14 @@ class Run:
             calendar = load_calendar(session)
             return LegalClock.from_dict(dossier.legal_clock).phases(calendar)
 
+    def clock(self) -> LegalClock:
+        return LegalClock.from_dict(self.dossier().legal_clock)
+
+    def total_due(self) -> date:
+        total = self.dossier().total_due_at
+        assert total is not None, "the dossier has no total deadline"
+        return _local_day(total)
+
     def phase_dues(self) -> dict[str, date]:
         """Each phase's last day (local), as the law counts it; a phase run twice keeps its last run."""
         return {p.name: _local_day(p.due_at) for p in self.phases()}
@@ -85,6 +94,11 @@ class Run:
 def _local_day(instant: datetime) -> date:
     """The last day of a period whose end is `instant` (24:00 local of that day)."""
     return (instant.astimezone(ZONE) - timedelta(microseconds=1)).date()
+
+
+def local_at(day: date, hour: int = 9) -> datetime:
+    """`hour` o'clock, Đồng Nai time, on `day`, as an aware instant."""
+    return datetime(day.year, day.month, day.day, hour, 0, tzinfo=ZONE).astimezone(UTC)
 
 
 def at(day: date, hour: int = 9) -> None:

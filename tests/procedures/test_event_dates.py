@@ -1,0 +1,164 @@
+"""Issue 12: deadlines count from the day the law names (receipt, fee paid, supplement received), not from
+the day an officer entered it. Each scenario has receipt, entry and recording on different days, across a
+weekend, Tết 2027 and 30/4–1/5; the expected dates are counted by hand on the calendar (holidays from
+engine/legal_time/data/calendar_overrides.json and the Labour Code: Tết 2027 is Thu 4/2 – Wed 10/2 with the
+weekend; in 2026 Mon 27/4 is the Hùng Kings day in lieu, Thu 30/4 and Fri 1/5 are off)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import procedure_data as d
+import pytest
+from procedure_driver import Run, at, local_at
+from sqlalchemy import select
+from test_quantity_marks import DECLARATION, RECEPTION
+from test_radiation_licences import licence_dossier
+
+from engine.runtime.audit import AuditEvent
+from engine.runtime.dossier_service import DossierService
+from engine.runtime.errors import InvalidData
+
+
+def test_posted_quantity_mark_declaration_counts_from_the_friday_it_arrived(service: DossierService) -> None:
+    # Posted dossier arrives Friday 6/3/2026, registered Monday 9/3 with its day of arrival, entered Tuesday
+    # 10/3. TT 10 d): 3 working days to check from receipt: Mon 9, Tue 10, Wed 11 (the weekend does not
+    # count); counted from the entry it would have been Fri 13/3.
+    at(date(2026, 3, 9))
+    run = Run(service, "quantity_mark_declaration").start("Công ty TNHH Thực phẩm Đồng Nai Xanh",
+                                                          received_at=local_at(date(2026, 3, 6), 15))
+    at(date(2026, 3, 10))
+    run.do("receive", DECLARATION, role="reception")
+    assert run.data()["received_on"] == date(2026, 3, 6)
+    assert run.phase_dues() == {"check": date(2026, 3, 11)}
+    at(date(2026, 3, 11))
+    run.do("check_dossier", d.CHECK_OK).do("resolve", RECEPTION)
+    # The 5 working days of the resolution run from the check's end on Wed 11/3: 12, 13, 16, 17, 18.
+    assert run.phase_dues() == {"check": date(2026, 3, 11), "resolution": date(2026, 3, 18)}
+
+
+def _licence_through_tet(service: DossierService) -> Run:
+    # Received online Wednesday 3/2/2027, the eve of Tết; the desk enters it Thursday 11/2 after the holiday.
+    at(date(2027, 2, 3), 16)
+    run = Run(service, "radiation_licence_issue").start("Bệnh viện Đa khoa Thống Nhất Đồng Nai")
+    at(date(2027, 2, 11))
+    run.do("receive", licence_dossier(devices=[d.device("general", "G1")]), role="reception")
+    # TT 2 d): check 5 working days from receipt 3/2: 11, 12, 15, 16, 17 Feb (4/2–10/2 are Tết and weekend).
+    assert run.phase_dues() == {"check": date(2027, 2, 17)}
+    # Total 30 working days from 3/2: Feb 11–26 is 12, March 1–19 adds 15 (27), 22, 23, 24 → Wed 24/3.
+    assert run.total_due() == date(2027, 3, 24)
+    at(date(2027, 2, 15))
+    run.do("check_dossier", d.CHECK_OK).do("notify_fee", d.fee_notice(3_000_000, "2027-02-15"))
+    assert run.dossier().clock_paused
+    return run
+
+
+def test_fee_paid_before_it_was_recorded_counts_from_the_payment_across_tet(service: DossierService) -> None:
+    run = _licence_through_tet(service)
+    # Paid Friday 19/2, recorded by the desk Tuesday 23/2. TT 2 d): appraisal 25 working days "kể từ ngày nhận
+    # được phí": Feb 22–26 (5), March 1–26 (20 more) → Fri 26/3; from the recording it would be Tue 30/3.
+    at(date(2027, 2, 23))
+    run.do("record_payment", d.paid(3_000_000, "2027-02-19"), role="reception")
+    assert run.phase_dues() == {"check": date(2027, 2, 17), "appraisal": date(2027, 3, 26)}
+    # The total paused on 15/2 with 27 days left after it (3 used: 11, 12, 15), counted again from 19/2:
+    # Feb 22–26 (5), March 1–26 (25), 29, 30 → Tue 30/3.
+    assert run.total_due() == date(2027, 3, 30)
+    fee = next(x for x in run.clock().dates if x.event == "fee-paid")
+    assert fee.at.date() <= date(2027, 2, 19) and fee.recorded_at.date() == date(2027, 2, 23)
+
+
+def test_fee_paid_on_the_eve_of_30_april_counts_over_the_holidays(service: DossierService) -> None:
+    # Certificate (procedure 1) posted and received Friday 24/4/2026, entered Tuesday 28/4 (27/4 is a day off).
+    at(date(2026, 4, 28))
+    run = Run(service, "radiation_worker_certificate").start("Trần Thị Mai",
+                                                             received_at=local_at(date(2026, 4, 24), 10))
+    from test_certificate_and_declaration import APPLICATION
+    run.do("receive", {**APPLICATION, "health_check_date": "2026-01-15"}, role="reception")
+    # TT 1 d): check 5 working days from 24/4: Tue 28, Wed 29, Mon 4/5, Tue 5, Wed 6 (27/4, 30/4, 1/5 off).
+    assert run.phase_dues() == {"check": date(2026, 5, 6)}
+    run.do("check_dossier", d.CHECK_OK).do("notify_fee", d.fee_notice(200_000, "2026-04-28"))
+    # Paid Wednesday 29/4, recorded Monday 4/5. TT 1 d): 10 days (working, as the total says) from the fee:
+    # 4, 5, 6, 7, 8, 11, 12, 13, 14, 15 May → Fri 15/5; from the recording it would be Mon 18/5.
+    at(date(2026, 5, 4))
+    run.do("record_payment", d.paid(200_000, "2026-04-29"))
+    assert run.phase_dues()["appraisal"] == date(2026, 5, 15)
+
+
+def test_supplement_received_before_it_was_entered_resumes_on_its_day(service: DossierService) -> None:
+    run = Run(service, "radiation_licence_issue").start("Bệnh viện Đa khoa Thống Nhất Đồng Nai")
+    run.do("receive", licence_dossier(), role="reception")
+    at(date(2026, 3, 4))
+    run.do("check_dossier", d.CHECK_MISSING).do("request_supplement", d.SUPPLEMENT_REQUEST)
+    # The supplement came by post Friday 13/3; the desk entered it Monday 16/3. The check had 3 days left
+    # after 4/3 (5, 6, 9); counted from 13/3: 16, 17, 18 → Wed 18/3 (from 16/3 it would be Thu 19/3).
+    at(date(2026, 3, 16))
+    run.do("await_supplement", {**d.SUPPLEMENT_RECEIVED, "supplement_received_on": "2026-03-13"})
+    assert run.phase_dues() == {"check": date(2026, 3, 18)}
+
+
+@pytest.mark.parametrize(("day", "message"), [
+    ("2026-03-10", "Ngày này chưa đến"),
+    ("2026-02-27", "trước ngày tiếp nhận hồ sơ (02/03/2026)"),
+    ("2026-03-03", "trước sự kiện trước đó của thời hạn giải quyết (04/03/2026)"),
+])
+def test_bad_event_dates_are_refused_naming_the_field(service: DossierService, day: str, message: str) -> None:
+    run = Run(service, "radiation_licence_issue").start("Bệnh viện Đa khoa Thống Nhất Đồng Nai")
+    run.do("receive", licence_dossier(devices=[d.device("general", "G1")]))
+    at(date(2026, 3, 4))
+    run.do("check_dossier", d.CHECK_OK).do("notify_fee", d.fee_notice(3_000_000, "2026-03-04"))
+    at(date(2026, 3, 9))
+    version = run.dossier().version
+    with pytest.raises(InvalidData) as refused:
+        run.do("record_payment", d.paid(3_000_000, day))
+    assert message in refused.value.fields["fee_paid_on"]
+    assert run.dossier().version == version and run.ready == ["record_payment"]  # nothing was recorded
+
+
+def test_a_receipt_in_the_future_is_refused(service: DossierService) -> None:
+    with pytest.raises(InvalidData) as refused:
+        Run(service, "radiation_licence_issue").start("Bệnh viện", received_at=local_at(date(2026, 3, 3)))
+    assert "chưa đến" in refused.value.fields["received_at"]
+
+
+def test_supervisor_corrects_the_payment_day_and_every_deadline_follows(service: DossierService) -> None:
+    run = _licence_through_tet(service)
+    at(date(2027, 2, 23))
+    run.do("record_payment", d.paid(3_000_000, "2027-02-23"))
+    assert run.phase_dues()["appraisal"] == date(2027, 3, 30)
+    fee = next(x for x in run.clock().dates if x.event == "fee-paid")
+    at(date(2027, 3, 1))
+    with pytest.raises(InvalidData) as refused:
+        service.correct_event_date(run.dossier_id, fee.id, date(2027, 2, 19), " ", actor="giamsat")
+    assert "lý do" in refused.value.fields["reason"]
+    with pytest.raises(InvalidData) as refused:  # before the fee notice of 15/2, the clock's previous event
+        service.correct_event_date(run.dossier_id, fee.id, date(2027, 2, 12), "Biên lai", actor="giamsat")
+    assert "15/02/2027" in refused.value.fields["day"]
+
+    service.correct_event_date(run.dossier_id, fee.id, date(2027, 2, 19), "Biên lai ngân hàng ghi ngày 19/02/2027",
+                               actor="giamsat")
+    # The same dates as when the payment day was entered right (test above).
+    assert run.phase_dues()["appraisal"] == date(2027, 3, 26) and run.total_due() == date(2027, 3, 30)
+    dossier = run.dossier()
+    assert dossier.due_at == local_at(date(2027, 3, 27), 0)  # 24:00 on 26/3, Đồng Nai time
+    correction = run.clock().corrections[-1]
+    assert correction | {"at": ""} == {"date": fee.id, "event": "fee-paid", "task": "Xác nhận đã nhận phí, lệ phí",
+                                       "old": "2027-02-23", "new": "2027-02-19", "at": "",
+                                       "reason": "Biên lai ngân hàng ghi ngày 19/02/2027", "by": "giamsat"}
+    with service.read_session() as session:
+        audited = session.scalars(select(AuditEvent).where(AuditEvent.command == "correct_event_date")).one()
+    assert audited.actor == "giamsat" and audited.data["old"] == "2027-02-23" and audited.data["new"] == "2027-02-19"
+    # The open work item carries the new due date.
+    assert run.task("appraise")
+
+
+def test_supervisor_corrects_the_day_of_receipt(service: DossierService) -> None:
+    at(date(2026, 3, 4))
+    run = Run(service, "radiation_licence_issue").start("Bệnh viện Đa khoa Thống Nhất Đồng Nai")
+    run.do("receive", licence_dossier())
+    assert run.phase_dues() == {"check": date(2026, 3, 11)}
+    receipt = run.clock().receipt
+    assert receipt is not None
+    # The post office's stamp shows Friday 27/2: check 5 wd → 2, 3, 4, 5, 6 March.
+    service.correct_event_date(run.dossier_id, receipt.id, date(2026, 2, 27), "Dấu bưu điện 27/02", actor="giamsat")
+    assert run.phase_dues() == {"check": date(2026, 3, 6)}
+    assert run.dossier().received_at == local_at(date(2026, 2, 27), 0)
