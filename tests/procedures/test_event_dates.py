@@ -11,10 +11,13 @@ from datetime import date
 import procedure_data as d
 import pytest
 from procedure_driver import Run, at, local_at
-from sqlalchemy import select
+from click.testing import CliRunner
+from sqlalchemy import select, text
+from sqlalchemy.engine import Engine
 from test_quantity_marks import DECLARATION, RECEPTION
 from test_radiation_licences import licence_dossier
 
+from engine.cli.dates_cli import dates_group
 from engine.runtime.audit import AuditEvent
 from engine.runtime.dossier_service import DossierService
 from engine.runtime.errors import InvalidData
@@ -162,3 +165,25 @@ def test_supervisor_corrects_the_day_of_receipt(service: DossierService) -> None
     service.correct_event_date(run.dossier_id, receipt.id, date(2026, 2, 27), "Dấu bưu điện 27/02", actor="giamsat")
     assert run.phase_dues() == {"check": date(2026, 3, 6)}
     assert run.dossier().received_at == local_at(date(2026, 2, 27), 0)
+
+
+def test_correction_from_the_command_line(service: DossierService, db: Engine) -> None:
+    url = db.url
+    if db.dialect.name == "postgresql":
+        with db.connect() as conn:
+            url = url.update_query_dict({"options": f"-csearch_path={conn.scalar(text('select current_schema()'))}"})
+    env = {"DATABASE_URL": url.render_as_string(hide_password=False)}
+    at(date(2026, 3, 4))
+    run = Run(service, "radiation_licence_issue").start("Bệnh viện Đa khoa Thống Nhất Đồng Nai")
+    run.do("receive", licence_dossier())
+    listed = CliRunner().invoke(dates_group, ["list", str(run.dossier_id)], env=env)
+    assert listed.exit_code == 0 and listed.stdout.startswith("0\treceived\t2026-03-04\t"), listed.output
+    refused = CliRunner().invoke(dates_group, ["correct", str(run.dossier_id), "0", "2026-03-05", "--reason", "x",
+                                               "--actor", "giamsat"], env=env)
+    assert refused.exit_code == 1 and "day: Ngày này chưa đến" in refused.output
+    done = CliRunner().invoke(dates_group, ["correct", str(run.dossier_id), "0", "2026-02-27", "--reason",
+                                            "Dấu bưu điện", "--actor", "giamsat"], env=env)
+    assert done.exit_code == 0, done.output
+    assert run.phase_dues() == {"check": date(2026, 3, 6)}
+    listed = CliRunner().invoke(dates_group, ["list", str(run.dossier_id)], env=env)
+    assert "corrected 0: 2026-03-04 → 2026-02-27 by giamsat: Dấu bưu điện" in listed.stdout
