@@ -42,7 +42,8 @@ def list_dates(code: str) -> None:
         click.echo(f"{entry.id}\t{entry.event}\t{local_day(entry.at).isoformat()}\t{entry.task or '-'}\t"
                    f"recorded {local_day(entry.recorded_at).isoformat()}")
     for change in legal.corrections:
-        click.echo(f"corrected {change['date']}: {change['old']} → {change['new']} by {change['by']}: {change['reason']}")
+        click.echo(f"corrected {change['date']}: {change['old']} → {change['new']} "
+                   f"by {change['by']}: {change['reason']}")
 
 
 @dates_group.command("correct")

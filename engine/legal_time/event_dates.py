@@ -118,10 +118,7 @@ def check_day(
 def instant_of(day: date, now: datetime, not_before: datetime | None) -> datetime:
     """The instant a clock event dated `day` is recorded at: now when it is today; else the start of that day,
     kept after the clock's previous event (events stay in order; only their day counts)."""
-    if day == local_day(now):
-        at = now
-    else:
-        at = datetime.combine(day, time(0, 0), ZONE).astimezone(UTC)
+    at = now if day == local_day(now) else datetime.combine(day, time(0, 0), ZONE).astimezone(UTC)
     return max(at, not_before) if not_before is not None else at
 
 

@@ -177,7 +177,8 @@ class LegalClock:
 
     def record_date(self, event: str, task: str, at: datetime, recorded_at: datetime) -> int:
         """Name the effective date the next events are recorded on (until `end_date`); returns its id."""
-        entry = EffectiveDate(max((d.id for d in self.dates), default=0) + 1, event, task, at.astimezone(UTC), recorded_at.astimezone(UTC))
+        entry = EffectiveDate(max((d.id for d in self.dates), default=0) + 1, event, task, at.astimezone(UTC),
+                              recorded_at.astimezone(UTC))
         self.dates.append(entry)
         self._date_id = entry.id
         return entry.id

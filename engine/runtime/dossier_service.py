@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 
 from engine.access.roles import role_for_lane
 from engine.expressions import ExpressionError, evaluate
+from engine.legal_time import event_dates
 from engine.legal_time.business_calendar import BusinessCalendar, load_calendar
 from engine.legal_time.clock import clock
-from engine.legal_time import event_dates
 from engine.legal_time.dossier_clock import sync_clock, total_of
 from engine.legal_time.legal_clock import LegalClock
 from engine.legal_time.milestones import next_milestone_at

@@ -10,8 +10,8 @@ from datetime import date
 
 import procedure_data as d
 import pytest
-from procedure_driver import Run, at, local_at
 from click.testing import CliRunner
+from procedure_driver import Run, at, local_at
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from test_quantity_marks import DECLARATION, RECEPTION
@@ -34,6 +34,8 @@ def test_posted_quantity_mark_declaration_counts_from_the_friday_it_arrived(serv
     run.do("receive", DECLARATION, role="reception")
     assert run.data()["received_on"] == date(2026, 3, 6)
     assert run.phase_dues() == {"check": date(2026, 3, 11)}
+    # The promised day: 3 + 5 working days from receipt (TT 10 d)): 9–13 and 16, 17, 18 March.
+    assert run.total_due() == date(2026, 3, 18)
     at(date(2026, 3, 11))
     run.do("check_dossier", d.CHECK_OK).do("resolve", RECEPTION)
     # The 5 working days of the resolution run from the check's end on Wed 11/3: 12, 13, 16, 17, 18.
