@@ -9,6 +9,7 @@ procedures (check, then appraisal; or the hops of an appointment chain).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,8 +17,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.legal_time.business_calendar import Duration
-from engine.legal_time.legal_clock import LegalClock, PhaseSpec, parse_phase_property
+from engine.legal_time.business_calendar import BusinessCalendar, Duration
+from engine.legal_time.legal_clock import EffectiveDate, LegalClock, Pause, PhaseRecord, PhaseSpec, parse_phase_property
 
 
 def _properties(task_spec) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -89,3 +90,28 @@ def sync_clock(
     if reasons and not clock.paused and clock.started:
         clock.pause(now, "; ".join(reasons))
     return clock
+
+
+@dataclass(frozen=True)
+class ClockReport:
+    """Every clock of a dossier (the total and each phase) with its start, due date and pauses, and the
+    effective dates they counted from: what the API and the dossier page show."""
+
+    total: Duration | None
+    total_started_at: datetime | None
+    total_due_at: datetime | None  # None while paused: it moves on resume
+    total_counted_from: int | None
+    phases: list[PhaseRecord]
+    pauses: list[Pause]
+    dates: list[EffectiveDate]
+    corrections: list[dict[str, Any]]
+
+
+def clock_report(legal: LegalClock, calendar: BusinessCalendar) -> ClockReport:
+    phases = legal.phases(calendar)
+    first = phases[0] if phases else None
+    return ClockReport(
+        total=legal.total, total_started_at=first.started_at if first and legal.total else None,
+        total_due_at=legal.total_due_at(calendar), total_counted_from=first.counted_from if first else None,
+        phases=phases, pauses=legal.pauses, dates=list(legal.dates), corrections=list(legal.corrections),
+    )

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from engine.legal_time.business_calendar import ZONE
+from engine.legal_time.business_calendar import FIRST_YEAR, ZONE
 from engine.runtime.errors import InvalidData
 from engine.runtime.forms import FieldDefinition, FormDefinition
 
@@ -113,6 +113,19 @@ def check_day(
         message = BEFORE_PREVIOUS.format(day=_shown(local_day(last_event_at)))
     if message is not None:
         raise InvalidData("Ngày của sự kiện không hợp lệ", fields={spec.field: message})
+
+
+def check_received_at(received_at: datetime, now: datetime) -> None:
+    """A receipt handed over by another system: an aware instant, not in the future, within the calendar's span."""
+    message = None
+    if received_at.tzinfo is None:
+        message = "Cần thời điểm có múi giờ"
+    elif received_at > now:
+        message = IN_FUTURE
+    elif received_at.astimezone(ZONE).year < FIRST_YEAR:
+        message = f"Ngày tiếp nhận quá xa (trước năm {FIRST_YEAR})"
+    if message is not None:
+        raise InvalidData("Ngày tiếp nhận không hợp lệ", fields={"received_at": message})
 
 
 def instant_of(day: date, now: datetime, not_before: datetime | None) -> datetime:

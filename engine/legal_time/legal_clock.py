@@ -70,6 +70,7 @@ class Pause:
     paused_at: datetime
     resumed_at: datetime | None
     phase: str | None  # the phase running when the clock stopped, if any
+    resumed_from: int | None = None  # the effective date the clock resumed on (e.g. the fee paid)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class PhaseRecord:
     started_at: datetime
     due_at: datetime  # moved by the pauses so far
     finished_at: datetime | None
+    counted_from: int | None = None  # the effective date it started on (e.g. receipt, fee paid)
 
     @property
     def late(self) -> bool | None:
@@ -152,6 +154,7 @@ class _PhaseRun:
     started_at: datetime
     deadline: _Deadline
     finished_at: datetime | None = None
+    date_id: int | None = None
 
 
 @dataclass
@@ -257,7 +260,7 @@ class LegalClock:
                 result.append(Pause(event.reason or "", event.at, None, running))
             elif event.kind == "resume":
                 last = result[-1]
-                result[-1] = Pause(last.reason, last.paused_at, event.at, last.phase)
+                result[-1] = Pause(last.reason, last.paused_at, event.at, last.phase, event.date_id)
         return result
 
     def start_phase(self, name: str, duration: Duration, at: datetime, date_id: int | None = None) -> None:
@@ -422,7 +425,7 @@ class LegalClock:
             if event.kind == "start":
                 assert event.phase is not None and event.duration is not None
                 deadline = _Deadline(event.duration.unit, calendar.add(day, event.duration))
-                run.current = _PhaseRun(event.phase, event.duration, event.at, deadline)
+                run.current = _PhaseRun(event.phase, event.duration, event.at, deadline, date_id=event.date_id)
                 run.phases.append(run.current)
                 if self.total is not None and run.total is None:  # the total runs from the first receipt
                     run.total = _Deadline(self.total.unit, calendar.add(day, self.total))
@@ -454,4 +457,4 @@ def _days_left(calendar: BusinessCalendar, today: date, last_day: date, unit: Un
 
 def _record(run: _PhaseRun) -> PhaseRecord:
     due = end_of_day(run.deadline.last_day)
-    return PhaseRecord(run.name, run.duration, run.started_at, due, run.finished_at)
+    return PhaseRecord(run.name, run.duration, run.started_at, due, run.finished_at, run.date_id)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
@@ -99,6 +100,8 @@ class Submission:
     form_definition: FormDefinition | None = None
     # Each upload's `item` is a checklist key ("" for other papers); its `field` is where errors go.
     uploads: tuple[Upload, ...] = ()
+    # When another system received it (a dossier handed over); None: the submission's instant is the receipt.
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,7 @@ def clean(submission: Submission, facts: ProcedureFacts) -> dict[str, Any]:
         raise InvalidData(REFUSED, fields=errors)
     filled = {p.key for p in checklist.values() if not p.upload and definition is not None}
     data["received_documents"] = sorted(filled | (uploaded & set(checklist)))
-    data["received_on"] = local(clock.now()).date()
+    data["received_on"] = local(submission.received_at or clock.now()).date()
     return data
 
 
@@ -179,7 +182,7 @@ def submit(
         keep_secret(session, dossier_id, codes[0], secret, clock.now())
 
     outcome = service.start(submission.process_id, data, actor, title=str(data.get("applicant_name", "")),
-                            channel=CHANNEL, code=take_code, within=keep)
+                            channel=CHANNEL, code=take_code, within=keep, received_at=submission.received_at)
     # The slip goes out in one message with the secret, rather than the desk's receipt mail without it.
     receipt = paperwork.issue(outcome.dossier_id, "receipt", actor, data=data, notify=False)
     mail = _mail_receipt(service, paperwork.office.smtp, outcome.dossier_id, receipt, data, codes[0], secret,

@@ -400,8 +400,8 @@ class DossierService:
         now when not given; it may not be in the future."""
         check_form_data(data)
         now = clock.now()
-        if received_at is not None and received_at > now:
-            raise InvalidData("Ngày tiếp nhận không hợp lệ", fields={"received_at": event_dates.IN_FUTURE})
+        if received_at is not None:
+            event_dates.check_received_at(received_at, now)
         with self.command() as session:
             if callable(code):
                 code = code(session)
