@@ -15,9 +15,13 @@ from werkzeug.wrappers import Response
 from engine.access import assignment
 from engine.legal_time.business_calendar import ZONE
 from engine.legal_time.clock import clock
+from engine.legal_time.dossier_clock import clock_report
+from engine.legal_time.event_dates import EVENTS
+from engine.legal_time.legal_clock import LegalClock
 from engine.onestop.apology import sign as sign_apology
 from engine.onestop.documents import KINDS, document
 from engine.onestop.dossier_file import load_dossier_file, public_data, roles_on_dossier
+from engine.onestop.paperwork import appointment
 from engine.onestop.procedure_facts import load_facts
 from engine.onestop.reception import APPLICANT_FORM
 from engine.oversight import alerts
@@ -272,8 +276,12 @@ def dossier_file(dossier_id: int) -> str:
     application, _problem = form_for(file.dossier.process_id, facts.application_form)
     if application is not None:
         labels |= {f.name: f.label for f in application.fields}
+    legal = file.dossier.legal_clock
     return render_template("officer/dossier.html", file=file, facts=facts, data=public_data(data), kinds=KINDS,
-                           labels=labels,
+                           labels=labels, event_labels=EVENTS,
+                           clocks=clock_report(LegalClock.from_dict(legal), calendar()) if legal else None,
+                           appointment_at=appointment(file.dossier, facts, calendar()),
+                           may_correct="supervisor" in g.user.roles,
                            may_apologise=bool(g.user.roles & APOLOGY_ROLES)
                            and file.dossier.status == DossierStatus.RUNNING,
                            may_attach=bool(g.user.roles & ACTING_ROLES))
