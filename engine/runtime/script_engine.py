@@ -15,7 +15,7 @@ from engine.legal_time.clock import clock
 
 def platform_functions(calendar: BusinessCalendar) -> dict[str, Callable[..., Any]]:
     """Functions a diagram may call. Timers use them so that every deadline follows the same calendar."""
-    from engine.legal_time.business_calendar import Duration, Unit
+    from engine.legal_time.business_calendar import Duration, Unit, add_months
 
     def due_in(amount: int, unit: Unit) -> str:
         return calendar.due_at(clock.now(), Duration(int(amount), unit)).isoformat()
@@ -31,6 +31,7 @@ def platform_functions(calendar: BusinessCalendar) -> dict[str, Callable[..., An
         "due_after_seconds": after,
         "is_working_day": lambda d: calendar.is_working(d if isinstance(d, date) else date.fromisoformat(d)),
         "working_days_between": lambda a, b: calendar.working_days_between(_as_date(a), _as_date(b)),
+        "add_months": lambda d, n: add_months(_as_date(d), int(n)),
     }
 
 

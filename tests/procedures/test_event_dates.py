@@ -189,3 +189,37 @@ def test_correction_from_the_command_line(service: DossierService, db: Engine) -
     assert run.phase_dues() == {"check": date(2026, 3, 6)}
     listed = CliRunner().invoke(dates_group, ["list", str(run.dossier_id)], env=env)
     assert "corrected 0: 2026-03-04 → 2026-02-27 by giamsat: Dấu bưu điện" in listed.stdout
+
+
+def _renewal(service: DossierService, received: date, entered: date, issued_on: str, valid_until: str) -> Run:
+    at(entered)
+    run = Run(service, "radiation_licence_renewal").start("Bệnh viện Đa khoa Thống Nhất Đồng Nai",
+                                                          received_at=local_at(received, 8))
+    return run.do("receive", {**d.APPLICANT, **d.LICENCE, "licence_issued_on": issued_on,
+                              "licence_valid_until": valid_until, "devices": d.MIXED_DEVICES})
+
+
+def test_renewal_45_days_count_from_the_day_the_posted_dossier_arrived(service: DossierService) -> None:
+    # TT 3 k): "trước khi giấy phép hết hạn ít nhất 45 ngày đối với giấy phép có thời hạn trên 12 tháng".
+    # Valid 10/5/2025 → 11/5/2026: one day more than 12 months, so the rule applies. Posted, it arrived
+    # Thursday 26/3/2026: 46 days before expiry, in time; the desk entered it Monday 30/3 (42 days: late).
+    run = _renewal(service, date(2026, 3, 26), date(2026, 3, 30), "2025-05-10", "2026-05-11")
+    data = run.data()
+    assert data["received_on"] == date(2026, 3, 26) and data["days_before_expiry"] == 46
+    assert data["licence_longer_than_12_months"] is True and data["renewal_on_time"] is True
+    assert run.ready == ["check_dossier"]
+
+
+def test_renewal_received_44_days_before_expiry_is_refused(service: DossierService) -> None:
+    run = _renewal(service, date(2026, 3, 28), date(2026, 3, 30), "2025-05-10", "2026-05-11")
+    data = run.data()
+    assert data["days_before_expiry"] == 44 and data["renewal_on_time"] is False
+    assert run.ready == ["refuse_late"]
+
+
+def test_a_licence_of_exactly_12_months_is_not_bound_by_the_45_days(service: DossierService) -> None:
+    # 10/5/2025 → 10/5/2026 is 12 months, not more: the 45 days do not apply (judged on the dates).
+    run = _renewal(service, date(2026, 3, 30), date(2026, 3, 30), "2025-05-10", "2026-05-10")
+    data = run.data()
+    assert data["days_before_expiry"] == 41 and data["licence_longer_than_12_months"] is False
+    assert data["renewal_on_time"] is True
