@@ -16,7 +16,7 @@ from engine.access import assignment
 from engine.legal_time.business_calendar import ZONE
 from engine.legal_time.clock import clock
 from engine.legal_time.dossier_clock import clock_report
-from engine.legal_time.event_dates import EVENTS
+from engine.legal_time.event_dates import EVENTS, default_day, event_date_of
 from engine.legal_time.legal_clock import LegalClock
 from engine.onestop.apology import sign as sign_apology
 from engine.onestop.documents import KINDS, document
@@ -146,6 +146,10 @@ def _render_task(item: WorkItem, dossier: Dossier, task: ReadyTask | None, *, va
         file = load_dossier_file(db, dossier.id, clock.now(), calendar())
         facts = load_facts(platform().office.bpmn_root, dossier.process_id, file.procedure_name if file else "")
     data = task.data if task else {}
+    event = event_date_of(task.properties) if task else None
+    if event is not None and values is None:
+        # The day of the event, as the engine would take it when left blank (engine.legal_time.event_dates).
+        data = {**data, event.field: default_day(event, data, clock.now())}
     shown = view_values(definition, values if values is not None else data) if definition else {}
     return render_template(
         "officer/task.html", item=item, dossier=dossier, task=task, form=definition, form_problem=form_problem,

@@ -83,10 +83,13 @@ def sync_clock(
     if start is not None:
         first = not clock.started and clock.total is not None
         receipt = clock.receipt
-        if first and receipt is not None:
+        # A step that names its event's date (e.g. the complete declaration received, TT 7 d)) starts the
+        # clock on that date; otherwise the first phase and the total count from receipt.
+        if first and not clock.recording_date and receipt is not None:
             clock.start_phase(start.name, start.duration, receipt.at, receipt.id)
         else:
-            clock.start_phase(start.name, start.duration, received_at if first else now)
+            clock.start_phase(start.name, start.duration,
+                              received_at if first and not clock.recording_date else now)
     if reasons and not clock.paused and clock.started:
         clock.pause(now, "; ".join(reasons))
     return clock

@@ -24,10 +24,13 @@ from engine.runtime.forms import FieldDefinition, FormDefinition
 
 EVENT_DATE = "event-date"
 CLOCK_EVENT = "clock-event"
+# Where the date comes from when nobody types one: the first of these fields that holds a date.
+EVENT_DATE_DEFAULT = "event-date-default"
 # The events the law counts from, with the words the seed uses for them.
 EVENTS: dict[str, dict[str, str]] = {
     "received": {"vi": "Ngày tiếp nhận hồ sơ", "en": "Day the dossier was received"},
     "supplement-received": {"vi": "Ngày nhận hồ sơ sửa đổi, bổ sung", "en": "Day the supplement was received"},
+    "complete-received": {"vi": "Ngày nhận đủ hồ sơ", "en": "Day the complete dossier was received"},
     "fee-paid": {"vi": "Ngày nộp phí, lệ phí", "en": "Day the fee was paid"},
     "applications-closed": {"vi": "Ngày hết hạn nộp hồ sơ", "en": "Closing day of applications"},
     "answer-received": {"vi": "Ngày nhận được văn bản", "en": "Day the answer was received"},
@@ -47,6 +50,7 @@ class EventDate:
 
     field: str
     event: str
+    defaults: tuple[str, ...] = ()
 
     @property
     def label(self) -> dict[str, str]:
@@ -58,7 +62,8 @@ def event_date_of(properties: Mapping[str, str]) -> EventDate | None:
     name = (properties.get(EVENT_DATE) or "").strip()
     if not name:
         return None
-    return EventDate(name, (properties.get(CLOCK_EVENT) or "").strip())
+    defaults = tuple(n.strip() for n in (properties.get(EVENT_DATE_DEFAULT) or "").split(",") if n.strip())
+    return EventDate(name, (properties.get(CLOCK_EVENT) or "").strip(), defaults)
 
 
 def property_problems(properties: Mapping[str, str]) -> list[str]:
@@ -69,8 +74,9 @@ def property_problems(properties: Mapping[str, str]) -> list[str]:
             if properties.get(CLOCK_EVENT) else []
     if spec.event not in EVENTS:
         return [f"clock-event '{spec.event}' is not one of {', '.join(EVENTS)}"]
-    if not spec.field.isidentifier():
-        return [f"event-date '{spec.field}' is not a field name"]
+    bad = [n for n in (spec.field, *spec.defaults) if not n.isidentifier()]
+    if bad:
+        return [f"'{n}' in event-date or event-date-default is not a field name" for n in bad]
     return []
 
 
@@ -92,10 +98,12 @@ def local_day(instant: datetime) -> date:
 
 def default_day(spec: EventDate, data: Mapping[str, Any], now: datetime) -> date:
     """What the field holds when nobody typed a date: the one already known (the receipt's, entered at the
-    desk or by the portal), else today."""
-    known = data.get(spec.field)
-    if isinstance(known, date) and not isinstance(known, datetime):
-        return known
+    desk or by the portal), or when the diagram names them, the first date among the fields of
+    `event-date-default` (the step's own earlier value is stale then), else today."""
+    for name in spec.defaults or (spec.field,):
+        known = data.get(name)
+        if isinstance(known, date) and not isinstance(known, datetime):
+            return known
     return local_day(now)
 
 

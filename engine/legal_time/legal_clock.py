@@ -187,7 +187,15 @@ class LegalClock:
         return entry.id
 
     def end_date(self) -> None:
-        self._date_id = None
+        """Stop recording on the current effective date; one that no event counted from is forgotten."""
+        current, self._date_id = self._date_id, None
+        if current and not any(e.date_id == current for e in self._events):
+            self.dates = [d for d in self.dates if d.id != current]
+
+    @property
+    def recording_date(self) -> bool:
+        """Whether the events now recorded carry a step's effective date."""
+        return self._date_id is not None
 
     @property
     def receipt(self) -> EffectiveDate | None:

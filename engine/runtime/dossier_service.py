@@ -328,6 +328,8 @@ class DossierService:
             spec, task_name, day_at = loaded.event
             at = max(day_at, legal.last_event_at) if legal.last_event_at else day_at
             if spec.event == "received" and not legal.started:
+                if event_dates.local_day(at) == event_dates.local_day(received_at):
+                    at = received_at  # the same day: keep the instant the desk or the portal recorded
                 legal.record_receipt(task_name, at, now)
                 dossier.received_at = received_at = at
             else:

@@ -18,6 +18,7 @@ from test_quantity_marks import DECLARATION, RECEPTION
 from test_radiation_licences import licence_dossier
 
 from engine.cli.dates_cli import dates_group
+from engine.legal_time.business_calendar import ZONE
 from engine.runtime.audit import AuditEvent
 from engine.runtime.dossier_service import DossierService
 from engine.runtime.errors import InvalidData
@@ -223,3 +224,36 @@ def test_a_licence_of_exactly_12_months_is_not_bound_by_the_45_days(service: Dos
     data = run.data()
     assert data["days_before_expiry"] == 41 and data["licence_longer_than_12_months"] is False
     assert data["renewal_on_time"] is True
+
+
+def test_xray_declaration_within_7_working_days_counted_to_the_day_it_arrived(service: DossierService) -> None:
+    # TT 7 a): "trong 07 ngày làm việc kể từ ngày tổ chức, cá nhân có thiết bị bức xạ". Device acquired Wed
+    # 22/4/2026: 23, 24, 28, 29 April, 4, 5, 6 May are the 7 working days (27/4, 30/4, 1/5 are off). The
+    # posted declaration arrived Wed 6/5, in time; the desk entered it Fri 8/5 (9 working days: late).
+    from test_certificate_and_declaration import declaration
+    at(date(2026, 5, 8))
+    run = Run(service, "xray_declaration").start("Phòng khám Đa khoa Tâm An", received_at=local_at(date(2026, 5, 6)))
+    run.do("receive", declaration(acquired_on="2026-04-22"), role="reception")
+    data = run.data()
+    assert data["declaration_working_days"] == 7 and data["declared_on_time"] is True
+    # Incomplete: a correction is asked for; the corrected declaration arrives Mon 11/5, entered Wed 13/5.
+    run.do("review", {"dossier_complete": False, "missing_items": [{"item": "Số xê-ri", "issue": "Ghi theo nhãn"}]})
+    run.do("request_correction", d.SUPPLEMENT_REQUEST)
+    at(date(2026, 5, 13))
+    run.do("await_correction", {**d.SUPPLEMENT_RECEIVED, "supplement_received_on": "2026-05-11"})
+    run.do("review", d.CHECK_OK)
+    # TT 7 d): 5 working days "kể từ ngày nhận đủ hồ sơ khai báo", the corrected one of 11/5: 12–15, 18 May
+    # (from the review's click on 13/5 it would be Wed 20/5).
+    assert run.phase_dues() == {"confirmation": date(2026, 5, 18)}
+    assert run.total_due() == date(2026, 5, 18)
+    assert [(x.event, x.at.astimezone(ZONE).date()) for x in run.clock().dates] == [
+        ("received", date(2026, 5, 6)), ("complete-received", date(2026, 5, 11))]
+
+
+def test_xray_declaration_complete_at_once_counts_from_its_receipt(service: DossierService) -> None:
+    from test_certificate_and_declaration import declaration
+    at(date(2026, 5, 8))
+    run = Run(service, "xray_declaration").start("Phòng khám Đa khoa Tâm An", received_at=local_at(date(2026, 5, 6)))
+    run.do("receive", declaration(acquired_on="2026-04-22")).do("review", d.CHECK_OK)
+    # 5 working days from 6/5: 7, 8, 11, 12, 13 May.
+    assert run.phase_dues() == {"confirmation": date(2026, 5, 13)}
