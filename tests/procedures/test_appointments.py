@@ -163,7 +163,7 @@ def test_special_appointment_rank_i_needs_one_of_five_achievements(service: Doss
 
 
 def test_special_appointment_rank_iii_decided_within_15_days_of_the_council(service: DossierService) -> None:
-    run = special(service, rank="III", current_rank="III", doctorate_outstanding=False, international_award=True)
+    run = special(service, rank="III", current_rank="IV", doctorate_outstanding=False, international_award=True)
     assert run.data()["decision_days"] == 15  # TT 9 d)
     run.do("unit_council", answer("Trung tâm", "21/QĐ-TTUD", "2026-03-02"))
     run.do("unit_council_result", passed()).do("unit_decide", DECIDED).do("publish", published())
@@ -178,3 +178,12 @@ def test_special_appointment_without_any_achievement_is_refused(service: Dossier
     run.do("notify_refusal", {**d.REFUSAL, "refusal_reasons": "Không đạt điều kiện nào tại mục k) của thủ tục."})
     run.do("publish", published())
     assert run.data()["outcome"] == "refuse"
+
+
+def test_special_appointment_to_the_rank_already_held_is_refused(service: DossierService) -> None:
+    # TT 9: "xét đặc cách bổ nhiệm vào hạng chức danh … cao hơn": III → III is no promotion.
+    run = special(service, rank="III", current_rank="III", doctorate_outstanding=False, international_award=True)
+    data = run.data()
+    assert data["special_appointment_eligible"] is True and data["rank_is_higher"] is False
+    assert "không cao hơn hạng đang giữ (hạng III)" in data["rank_note"]
+    assert run.ready == ["notify_refusal"]
