@@ -34,7 +34,7 @@ from engine.legal_time.dossier_clock import sync_clock, total_of
 from engine.legal_time.legal_clock import LegalClock
 from engine.legal_time.milestones import next_milestone_at
 from engine.onestop.registry import RegistryError, record_result
-from engine.runtime import audit
+from engine.runtime import audit, completion_guard
 from engine.runtime.db import make_session_factory
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.deployment import form_cache, latest_definition, spec_cache
@@ -503,6 +503,9 @@ class DossierService:
                 if form is not None:
                     data = form.validate(data)
                 data = self._event_date(loaded, task, data)
+                completion_guard.check(getattr(task.task_spec, "extensions", {}).get("properties", {}),
+                                       task.task_spec.bpmn_id, {**task.data, **data},
+                                       platform_functions(loaded.calendar))
                 try:
                     task.data.update(data)
                     task.run()

@@ -20,9 +20,11 @@ from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
 
 from engine import expressions
 from engine.access.roles import role_for_lane
+from engine.legal_time import event_dates
 from engine.legal_time.business_calendar import Duration
 from engine.legal_time.legal_clock import parse_phase_property
 from engine.onestop.documents import KINDS as DOCUMENT_KINDS
+from engine.runtime import completion_guard
 from engine.runtime.bpmn_parser import MotcuaParser
 from engine.runtime.forms import FormDefinition, load_form
 from engine.runtime.problems import Problem, ValidationFailed
@@ -176,6 +178,8 @@ def _property_problems(properties: Mapping[str, str]) -> list[str]:
         if kind != "result" and kind not in DOCUMENT_KINDS:
             problems.append(f"property documents: '{kind}' is not a kind of official paper "
                             f"({', '.join(sorted(DOCUMENT_KINDS))} or result)")
+    problems.extend(completion_guard.property_problems(properties, expressions.check))
+    problems.extend(f"property event-date: {m}" for m in event_dates.property_problems(properties))
     if properties.get("clock", "pause") != "pause":
         problems.append(f"property clock: '{properties['clock']}' is not understood; the only value is 'pause'")
     return problems

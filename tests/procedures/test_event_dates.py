@@ -257,3 +257,37 @@ def test_xray_declaration_complete_at_once_counts_from_its_receipt(service: Doss
     run.do("receive", declaration(acquired_on="2026-04-22")).do("review", d.CHECK_OK)
     # 5 working days from 6/5: 7, 8, 11, 12, 13 May.
     assert run.phase_dues() == {"confirmation": date(2026, 5, 13)}
+
+
+def test_health_certificate_older_than_6_months_at_receipt_is_flagged_and_refused(service: DossierService) -> None:
+    # TT 1 c): the health certificate "được cấp không quá 06 tháng tính đến thời điểm nộp hồ sơ". Issued
+    # 1/9/2025, 6 months run to 1/3/2026; the posted dossier arrived Mon 2/3/2026 (one day too late), entered 4/3.
+    from test_certificate_and_declaration import APPLICATION
+    at(date(2026, 3, 4))
+    run = Run(service, "radiation_worker_certificate").start("Trần Thị Mai", received_at=local_at(date(2026, 3, 2)))
+    run.do("receive", {**APPLICATION, "health_check_date": "2025-09-01"})
+    data = run.data()
+    assert data["health_certificate_fresh"] is False
+    # Flagged on the check's checklist, with the reason the supplement request will print.
+    assert data["missing_items"] == [{"item": "health", "issue": (
+        "Phiếu khám sức khỏe cấp ngày 2025-09-01, quá 06 tháng tính đến ngày nộp hồ sơ 2026-03-02 (TT 1 c)); "
+        "đề nghị nộp phiếu khám sức khỏe mới")}]
+    with pytest.raises(InvalidData) as refused:
+        run.do("check_dossier", d.CHECK_OK)
+    assert "quá thời hạn tại ngày tiếp nhận" in refused.value.fields["dossier_complete"]
+    run.do("check_dossier", {"dossier_complete": False, "missing_items": data["missing_items"]})
+    run.do("request_supplement", {**d.SUPPLEMENT_REQUEST, "request_date": "2026-03-04"})
+    at(date(2026, 3, 9))
+    run.do("await_supplement", {**d.SUPPLEMENT_RECEIVED, "supplement_received_on": "2026-03-06"})
+    run.do("check_dossier", d.CHECK_OK)  # the new certificate came with the supplement
+    assert run.ready == ["notify_fee"]
+
+
+def test_health_certificate_of_exactly_6_months_at_receipt_passes(service: DossierService) -> None:
+    from test_certificate_and_declaration import APPLICATION
+    at(date(2026, 3, 4))
+    run = Run(service, "radiation_worker_certificate").start("Trần Thị Mai", received_at=local_at(date(2026, 3, 2)))
+    run.do("receive", {**APPLICATION, "health_check_date": "2025-09-02"})  # 2/9/2025 + 6 months = 2/3/2026
+    assert run.data()["health_certificate_fresh"] is True and run.data()["missing_items"] == []
+    run.do("check_dossier", d.CHECK_OK)
+    assert run.ready == ["notify_fee"]
