@@ -32,11 +32,15 @@ EVENTS: dict[str, dict[str, str]] = {
     "supplement-received": {"vi": "Ngày nhận hồ sơ sửa đổi, bổ sung", "en": "Day the supplement was received"},
     "complete-received": {"vi": "Ngày nhận đủ hồ sơ", "en": "Day the complete dossier was received"},
     "fee-paid": {"vi": "Ngày nộp phí, lệ phí", "en": "Day the fee was paid"},
+    "notice-published": {"vi": "Ngày đăng thông báo", "en": "Day the notice was published"},
     "applications-closed": {"vi": "Ngày hết hạn nộp hồ sơ", "en": "Closing day of applications"},
     "answer-received": {"vi": "Ngày nhận được văn bản", "en": "Day the answer was received"},
     "council-result": {"vi": "Ngày nhận được kết quả của Hội đồng", "en": "Day the council's result was received"},
     "result-published": {"vi": "Ngày đăng tải kết quả", "en": "Day the result was published"},
 }
+# Events that may come before the dossier's receipt: the receipt itself (a posted dossier entered later) and
+# the notice that calls for applications (TT 8 a) Bước 1).
+BEFORE_ANY_RECEIPT = frozenset({"received", "notice-published"})
 IN_FUTURE = "Ngày này chưa đến; xin ghi ngày sự kiện đã xảy ra"
 BEFORE_RECEIPT = "Ngày này trước ngày tiếp nhận hồ sơ ({day})"
 BEFORE_PREVIOUS = "Ngày này trước sự kiện trước đó của thời hạn giải quyết ({day})"
@@ -115,7 +119,7 @@ def check_day(
     message = None
     if day > local_day(now):
         message = IN_FUTURE
-    elif spec.event != "received" and received_at is not None and day < local_day(received_at):
+    elif spec.event not in BEFORE_ANY_RECEIPT and received_at is not None and day < local_day(received_at):
         message = BEFORE_RECEIPT.format(day=_shown(local_day(received_at)))
     if message is None and last_event_at is not None and day < local_day(last_event_at):
         message = BEFORE_PREVIOUS.format(day=_shown(local_day(last_event_at)))
@@ -168,7 +172,7 @@ def corrected_instant(
     message = None
     if day > local_day(now):
         message = IN_FUTURE
-    elif event != "received" and received_at is not None and day < local_day(received_at):
+    elif event not in BEFORE_ANY_RECEIPT and received_at is not None and day < local_day(received_at):
         message = BEFORE_RECEIPT.format(day=_shown(local_day(received_at)))
     elif before is not None and day < local_day(before):
         message = BEFORE_PREVIOUS.format(day=_shown(local_day(before)))

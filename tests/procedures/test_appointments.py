@@ -6,11 +6,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import procedure_data as d
+import pytest
 from procedure_driver import Run, at
 
 from engine.legal_time.business_calendar import ZONE
 from engine.legal_time.clock import clock
 from engine.runtime.dossier_service import DossierService
+from engine.runtime.errors import InvalidData
 
 NOTICE = {"position": "Nghiên cứu viên về công nghệ sinh học nông nghiệp", "title_kind": "research", "rank": "I",
           "media": "Báo Đồng Nai số ra ngày 02/3/2026", "published_on": "2026-03-02",
@@ -24,7 +26,7 @@ CANDIDATE = {
     "title_kind": "research", "title_name": "Nghiên cứu viên cao cấp", "rank": "I",
     "unit_name": "Trung tâm Ứng dụng tiến bộ khoa học và công nghệ Đồng Nai",
     "documents": ["cv", "degrees", "achievements", "health", "scientific_cv", "envelopes_photos"],
-    "commitment": True,
+    "cv_certified_on": "2026-02-10", "commitment": True,
 }
 
 
@@ -50,7 +52,7 @@ DECIDED = {"outcome": "issue", "decision_number": "1234/QĐ-UBND", "decision_dat
 DISPATCH = {"dispatch_number": "88/TTUD", "dispatched_on": "2026-04-03", "dispatched_to": "UBND tỉnh Đồng Nai"}
 
 
-def admission(service: DossierService, rank: str) -> Run:
+def admission(service: DossierService, rank: str, screen: bool = True, **candidate: Any) -> Run:
     """Step 1: the 30-day public notice is a real timer (TT 8 a) Bước 1); then the candidate applies."""
     run = Run(service, "st_staff_admission").start("Phạm Quốc Bảo")
     run.do("announce", {**NOTICE, "rank": rank}, role="st_unit")
@@ -59,9 +61,10 @@ def admission(service: DossierService, rank: str) -> Run:
     clock.freeze(datetime(2026, 4, 1, 17, 1, tzinfo=UTC))
     assert service.fire_due_timers() == 1
     at(date(2026, 4, 2))
-    run.do("receive", {**CANDIDATE, "rank": rank}, role="reception")
-    run.do("screen", {"candidate_eligible": True}, role="st_unit")
-    assert run.data()["chain"] == {"I": "ppc_most_moha", "II": "ppc_most"}.get(rank, "unit")
+    run.do("receive", {**CANDIDATE, "rank": rank, **candidate}, role="reception")
+    if screen:
+        run.do("screen", {"candidate_eligible": True}, role="st_unit")
+        assert run.data()["chain"] == {"I": "ppc_most_moha", "II": "ppc_most"}.get(rank, "unit")
     return run
 
 
@@ -85,6 +88,7 @@ def test_rank_i_goes_through_ppc_most_and_moha(service: DossierService) -> None:
     assert run.status == "completed" and run.data()["outcome"] == "issue"
     # Each hop 15 days (TT 8 a) Bước 3), calendar days; a last day off rolls to the next working day.
     assert run.phase_dues() == {
+        "notice": date(2026, 4, 1),  # TT 8 a) Bước 1: 30 days from the notice published on 2/3
         "council": date(2026, 4, 20),  # 3/4 + 15 = Sat 18/4 → Mon 20/4
         "ppc-to-most": date(2026, 5, 5),
         "most-review": date(2026, 5, 11),  # 24/4 + 15 = Sat 9/5 → Mon 11/5
@@ -102,8 +106,9 @@ def test_rank_ii_skips_moha(service: DossierService) -> None:
     run.do("most_answer", answer("Bộ Khoa học và Công nghệ", "1571/BKHCN", "2026-04-02"))
     run.do("ppc_decide", DECIDED).do("publish", published())
     assert run.status == "completed" and run.data()["outcome"] == "issue"
-    assert run.phase_dues() == {"council": date(2026, 4, 17), "ppc-to-most": date(2026, 4, 17),
-                                "most-answer": date(2026, 4, 17), "ppc-decision": date(2026, 4, 17)}
+    assert run.phase_dues() == {"notice": date(2026, 4, 1), "council": date(2026, 4, 17),
+                                "ppc-to-most": date(2026, 4, 17), "most-answer": date(2026, 4, 17),
+                                "ppc-decision": date(2026, 4, 17)}
 
 
 def test_ranks_iii_and_iv_stay_inside_the_unit(service: DossierService) -> None:
@@ -113,8 +118,8 @@ def test_ranks_iii_and_iv_stay_inside_the_unit(service: DossierService) -> None:
     run.do("unit_council_result", passed()).do("unit_recognise", answer("Trung tâm", "13/QĐ-TTUD", "2026-04-02"))
     run.do("unit_decide", DECIDED, role="st_unit").do("publish", published())
     assert run.status == "completed" and run.data()["outcome"] == "issue"
-    assert run.phase_dues() == {"council": date(2026, 4, 17), "recognition": date(2026, 4, 17),
-                                "appointment": date(2026, 4, 17)}
+    assert run.phase_dues() == {"notice": date(2026, 4, 1), "council": date(2026, 4, 17),
+                                "recognition": date(2026, 4, 17), "appointment": date(2026, 4, 17)}
 
 
 def test_failed_council_is_answered_and_published(service: DossierService) -> None:
@@ -186,4 +191,36 @@ def test_special_appointment_to_the_rank_already_held_is_refused(service: Dossie
     data = run.data()
     assert data["special_appointment_eligible"] is True and data["rank_is_higher"] is False
     assert "không cao hơn hạng đang giữ (hạng III)" in data["rank_note"]
+    assert run.ready == ["notify_refusal"]
+
+
+def test_notice_published_before_it_was_recorded_and_applications_closed_later(service: DossierService) -> None:
+    # TT 8 a) Bước 1: published Friday 27/2/2026, recorded by the unit Monday 2/3. 30 days from 27/2 end on
+    # Sunday 29/3, a day off, so on Monday 30/3 (Civil Code 2015 art. 148(5)); the desk takes applications then.
+    run = Run(service, "st_staff_admission").start("Phạm Quốc Bảo")
+    run.do("announce", {**NOTICE, "rank": "III", "published_on": "2026-02-27"}, role="st_unit")
+    assert run.dossier().next_timer_at == datetime(2026, 3, 30, 17, 0, tzinfo=UTC)
+    assert run.phase_dues() == {"notice": date(2026, 3, 30)}
+    clock.freeze(datetime(2026, 3, 30, 17, 1, tzinfo=UTC))
+    assert service.fire_due_timers() == 1
+    at(date(2026, 4, 8))
+    run.do("receive", {**CANDIDATE, "rank": "III", "application_received_on": "2026-04-06"}, role="reception")
+    # Applications closed Friday 10/4; the unit lists the eligible candidates on Tuesday 14/4. TT 8 a) Bước 3:
+    # the unit's council within 15 days "kể từ ngày hết hạn nộp hồ sơ": 10/4 + 15 = Sat 25/4 → Mon 27/4 is the
+    # Hùng Kings day in lieu → Tue 28/4 (from the listing on 14/4 it would be Wed 29/4).
+    at(date(2026, 4, 14))
+    run.do("screen", {"candidate_eligible": True, "applications_closed_on": "2026-04-10"}, role="st_unit")
+    assert run.data()["received_on"] == date(2026, 4, 6)
+    assert run.phase_dues() == {"notice": date(2026, 3, 30), "council": date(2026, 4, 28)}
+
+
+def test_a_cv_certified_more_than_6_months_before_receipt_is_refused_at_screening(service: DossierService) -> None:
+    # TT 8 c): "Sơ yếu lý lịch … có xác nhận … trong thời hạn 06 tháng tính đến ngày nộp hồ sơ". Received
+    # 2/4/2026; certified 1/10/2025: 6 months ran to 1/4/2026.
+    run = admission(service, "III", screen=False, cv_certified_on="2025-10-01")
+    assert run.data()["cv_fresh"] is False
+    with pytest.raises(InvalidData) as refused:
+        run.do("screen", {"candidate_eligible": True})
+    assert "quá 06 tháng" in refused.value.fields["candidate_eligible"]
+    run.do("screen", {"candidate_eligible": False})
     assert run.ready == ["notify_refusal"]
