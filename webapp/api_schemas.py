@@ -253,6 +253,8 @@ class CorrectionSchema(Schema):
 class ClocksSchema(Schema):
     total = fields.Nested(TotalClockSchema, allow_none=True)
     phases = fields.List(fields.Nested(PhaseClockSchema), required=True)
+    others = fields.List(fields.Nested(PhaseClockSchema), required=True, metadata={
+        "description": "Deadlines of their own beside the phases, e.g. the appointment decision (TT 8 d))"})
     pauses = fields.List(fields.Nested(PauseSchema), required=True)
     effective_dates = fields.List(fields.Nested(EffectiveDateSchema), required=True)
     corrections = fields.List(fields.Nested(CorrectionSchema), required=True)

@@ -61,6 +61,47 @@ def _pause_reasons(active: list[Task]) -> list[str]:
     ]
 
 
+def parse_other_clock(text: str, data: dict[str, Any]) -> tuple[str, Duration]:
+    """`starts-clock` = `name:amount:unit`, the amount a number or a process field holding one
+    (e.g. `decision:decision_days:calendar-days`, the days the rank's chain allows)."""
+    name, _, rest = text.strip().partition(":")
+    amount, _, unit = rest.partition(":")
+    value = data.get(amount.strip(), amount.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return name.strip(), Duration.from_parts(str(value), unit.strip())
+
+
+def other_clock_problems(properties: dict[str, str]) -> list[str]:
+    """What is wrong with `starts-clock` (for `motcua validate` and the studio)."""
+    text = properties.get("starts-clock")
+    if not text:
+        return []
+    parts = [p.strip() for p in text.split(":")]
+    if len(parts) != 3 or not parts[0] or not (parts[1].isdigit() or parts[1].isidentifier()):
+        return [f"property starts-clock: '{text}': write name:amount:unit, the amount a number or a field name"]
+    try:
+        Duration.from_parts("1", parts[2])
+    except ValueError as err:
+        return [f"property starts-clock: {err}"]
+    return []
+
+
+def sync_other_clocks(clock: LegalClock, completed: list[Task], now: datetime, ended: bool) -> None:
+    """Clocks of their own: started by a task with `starts-clock`, finished by one with `ends-clock` naming it
+    (or when the dossier ends), on the step's effective date when it names one."""
+    for task in completed:
+        properties = _properties(task.task_spec)
+        if properties.get("starts-clock"):
+            name, duration = parse_other_clock(properties["starts-clock"], task.data)
+            clock.start_other(name, duration, now)
+        if properties.get("ends-clock"):
+            clock.finish_other(properties["ends-clock"].strip(), now)
+    if ended:
+        for name in list(clock.others):
+            clock.finish_other(name, now)
+
+
 def sync_clock(
     clock: LegalClock, active_tasks: list[Task], now: datetime, ended: bool, received_at: datetime
 ) -> LegalClock:
@@ -105,6 +146,7 @@ class ClockReport:
     total_due_at: datetime | None  # None while paused: it moves on resume
     total_counted_from: int | None
     phases: list[PhaseRecord]
+    others: list[PhaseRecord]  # the deadlines of their own (e.g. the appointment decision)
     pauses: list[Pause]
     dates: list[EffectiveDate]
     corrections: list[dict[str, Any]]
@@ -116,5 +158,12 @@ def clock_report(legal: LegalClock, calendar: BusinessCalendar) -> ClockReport:
     return ClockReport(
         total=legal.total, total_started_at=first.started_at if first and legal.total else None,
         total_due_at=legal.total_due_at(calendar), total_counted_from=first.counted_from if first else None,
-        phases=phases, pauses=legal.pauses, dates=list(legal.dates), corrections=list(legal.corrections),
+        phases=phases, others=[p for other in legal.others.values() for p in other.phases(calendar)],
+        pauses=legal.pauses, dates=list(legal.dates), corrections=list(legal.corrections),
     )
+
+
+def other_due_at(clock: LegalClock, calendar: BusinessCalendar) -> datetime | None:
+    """The earliest due instant among the running clocks of their own."""
+    dues = [d for other in clock.others.values() if (d := other.due_at(calendar)) is not None]
+    return min(dues) if dues else None

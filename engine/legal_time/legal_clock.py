@@ -177,6 +177,21 @@ class LegalClock:
         # Supervisors' corrections of effective dates: who, when, old and new day, why.
         self.corrections: list[dict[str, Any]] = []
         self._date_id: int | None = None
+        # Deadlines of their own beside the phases, e.g. the appointment decision "trong thời hạn 60 ngày kể từ
+        # ngày nhận được kết quả của Hội đồng" (TT 8 d)): one phase each, on the same effective dates.
+        self.others: dict[str, LegalClock] = {}
+
+    def start_other(self, name: str, duration: Duration, at: datetime) -> None:
+        if name in self.others:
+            return  # started once, by the first result (a loop does not restart the law's deadline)
+        other = LegalClock()
+        other.start_phase(name, duration, at, self._date_id)
+        self.others[name] = other
+
+    def finish_other(self, name: str, at: datetime) -> None:
+        other = self.others.get(name)
+        if other is not None and other.current_phase == name:
+            other.finish_phase(name, max(at, other.last_event_at or at))
 
     def record_date(self, event: str, task: str, at: datetime, recorded_at: datetime) -> int:
         """Name the effective date the next events are recorded on (until `end_date`); returns its id."""
@@ -240,6 +255,10 @@ class LegalClock:
         for item in data["dates"]:
             if item["id"] == date_id:
                 item["at"] = at.isoformat()
+        for other in data["others"].values():
+            for item in other["events"]:
+                if item.get("date") == str(date_id):
+                    item["at"] = at.isoformat()
         return LegalClock.from_dict(data)
 
     @property
@@ -392,13 +411,15 @@ class LegalClock:
                 item["date"] = str(e.date_id)
             events.append(item)
         return {"total": str(self.total) if self.total else None, "events": events,
-                "dates": [d.to_dict() for d in self.dates], "corrections": list(self.corrections)}
+                "dates": [d.to_dict() for d in self.dates], "corrections": list(self.corrections),
+                "others": {name: other.to_dict() for name, other in self.others.items()}}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LegalClock:
         clock = cls(Duration.parse(data["total"]) if data.get("total") else None)
         clock.dates = [EffectiveDate.from_dict(d) for d in data.get("dates", ())]
         clock.corrections = list(data.get("corrections", ()))
+        clock.others = {name: cls.from_dict(other) for name, other in data.get("others", {}).items()}
         for item in data["events"]:
             at = datetime.fromisoformat(item["at"])
             clock._date_id = int(item["date"]) if item.get("date") else None

@@ -30,7 +30,7 @@ from engine.expressions import ExpressionError, evaluate
 from engine.legal_time import event_dates
 from engine.legal_time.business_calendar import BusinessCalendar, load_calendar
 from engine.legal_time.clock import clock
-from engine.legal_time.dossier_clock import sync_clock, total_of
+from engine.legal_time.dossier_clock import other_due_at, sync_clock, sync_other_clocks, total_of
 from engine.legal_time.legal_clock import LegalClock
 from engine.legal_time.milestones import next_milestone_at
 from engine.onestop.registry import RegistryError, record_result
@@ -334,7 +334,9 @@ class DossierService:
                 dossier.received_at = received_at = at
             else:
                 legal.record_date(spec.event, task_name, at, now)
-        sync_clock(legal, active, at, ended=dossier.status != DossierStatus.RUNNING, received_at=received_at)
+        ended = dossier.status != DossierStatus.RUNNING
+        sync_clock(legal, active, at, ended=ended, received_at=received_at)
+        sync_other_clocks(legal, loaded.completed, at, ended)
         legal.end_date()
         self._write_clock(loaded, legal)
 
@@ -344,7 +346,9 @@ class DossierService:
         dossier = loaded.dossier
         dossier.legal_clock = legal.to_dict()
         dossier.due_at = legal.due_at(loaded.calendar)
-        dossier.total_due_at = legal.total_due_at(loaded.calendar)
+        # Without a total, the nearest deadline of its own (e.g. the appointment decision) is the one supervisors
+        # watch beside the hops.
+        dossier.total_due_at = legal.total_due_at(loaded.calendar) or other_due_at(legal, loaded.calendar)
         dossier.clock_paused = legal.paused
         dossier.next_milestone_at = next_milestone_at(
             legal.current_phase, dossier.due_at, dossier.total_due_at, running=dossier.status == DossierStatus.RUNNING,

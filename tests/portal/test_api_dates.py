@@ -43,7 +43,7 @@ def test_a_handed_over_dossier_counts_from_the_day_it_was_received(app: Flask, t
     # The check, 5 working days from 27/2: 2, 3, 4, 5, 6 March.
     assert [(p["name"], p["due_on"], p["counted_from"]) for p in clocks["phases"]] == [
         ("check", "2026-03-06", received)]
-    assert clocks["pauses"] == [] and clocks["corrections"] == []
+    assert clocks["pauses"] == [] and clocks["corrections"] == [] and clocks["others"] == []
     assert [(d["event"], d["on"]) for d in clocks["effective_dates"]] == [("received", "2026-02-27")]
     assert clocks["effective_dates"][0]["recorded_at"].startswith("2026-03-02")
 

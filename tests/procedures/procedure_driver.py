@@ -86,6 +86,13 @@ class Run:
         assert total is not None, "the dossier has no total deadline"
         return _local_day(total)
 
+    def other_dues(self) -> dict[str, tuple[date, bool | None]]:
+        """The clocks of their own (e.g. the appointment decision): last day, and whether it finished late."""
+        with make_session_factory(self.service.engine)() as session:
+            calendar = load_calendar(session)
+        return {p.name: (_local_day(p.due_at), p.late) for other in self.clock().others.values()
+                for p in other.phases(calendar)}
+
     def phase_dues(self) -> dict[str, date]:
         """Each phase's last day (local), as the law counts it; a phase run twice keeps its last run."""
         return {p.name: _local_day(p.due_at) for p in self.phases()}

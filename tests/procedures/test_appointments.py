@@ -95,6 +95,9 @@ def test_rank_i_goes_through_ppc_most_and_moha(service: DossierService) -> None:
         "moha-answer": date(2026, 5, 21),
         "ppc-decision": date(2026, 6, 4),
     }
+    # TT 8 d): the decision within 60 days of the council's result (20/4): 19/6, a clock of its own; decided
+    # on 29/5, in time.
+    assert run.other_dues() == {"decision": (date(2026, 6, 19), False)}
 
 
 def test_rank_ii_skips_moha(service: DossierService) -> None:
@@ -115,7 +118,11 @@ def test_ranks_iii_and_iv_stay_inside_the_unit(service: DossierService) -> None:
     run = admission(service, "IV")
     assert run.data()["decision_days"] == 30
     run.do("unit_council", answer("Trung tâm Ứng dụng tiến bộ KH&CN", "12/QĐ-TTUD", "2026-04-02"), role="st_unit")
-    run.do("unit_council_result", passed()).do("unit_recognise", answer("Trung tâm", "13/QĐ-TTUD", "2026-04-02"))
+    run.do("unit_council_result", passed())
+    # TT 8 d): 30 days from the council's result on 2/4 end Sat 2/5 → Mon 4/5; watched beside the hops.
+    assert run.other_dues() == {"decision": (date(2026, 5, 4), None)}
+    assert run.total_due() == date(2026, 5, 4)
+    run.do("unit_recognise", answer("Trung tâm", "13/QĐ-TTUD", "2026-04-02"))
     run.do("unit_decide", DECIDED, role="st_unit").do("publish", published())
     assert run.status == "completed" and run.data()["outcome"] == "issue"
     assert run.phase_dues() == {"notice": date(2026, 4, 1), "council": date(2026, 4, 17),
@@ -174,6 +181,8 @@ def test_special_appointment_rank_iii_decided_within_15_days_of_the_council(serv
     run.do("unit_council_result", passed()).do("unit_decide", DECIDED).do("publish", published())
     assert run.status == "completed" and run.data()["outcome"] == "issue"
     assert run.phase_dues() == {"council": date(2026, 3, 17), "appointment": date(2026, 3, 17)}
+    # TT 9 d): rank III decided within 15 days of the council's result (2/3): 17/3, and it was.
+    assert run.other_dues() == {"decision": (date(2026, 3, 17), False)}
 
 
 def test_special_appointment_without_any_achievement_is_refused(service: DossierService) -> None:
