@@ -291,3 +291,61 @@ def test_health_certificate_of_exactly_6_months_at_receipt_passes(service: Dossi
     assert run.data()["health_certificate_fresh"] is True and run.data()["missing_items"] == []
     run.do("check_dossier", d.CHECK_OK)
     assert run.ready == ["notify_fee"]
+
+
+TWINS = {
+    # procedure: (receive data, appraisal's last day, total's last day), received Fri 24/4/2026, entered Tue 28/4.
+    "radiation_licence_amendment": (
+        {**d.APPLICANT, **d.LICENCE, "amendment_kinds": ["organisation_details"],
+         "changes": [{"content": "Đổi địa chỉ liên lạc"}],
+         "new_address": "Số 234 đường Đồng Khởi, phường Tam Hiệp, thành phố Biên Hòa, tỉnh Đồng Nai"},
+        date(2026, 5, 20), date(2026, 5, 20)),
+    "radiation_licence_supplement": (
+        {**d.APPLICANT, **d.LICENCE, "changes": [{"content": "Bổ sung 01 máy X-quang kỹ thuật số"}],
+         "devices": [d.device("general", "G2601")]},
+        date(2026, 6, 10), date(2026, 6, 10)),
+    "radiation_licence_reissue": (
+        {**d.APPLICANT, **d.LICENCE, "reissue_reason": "lost", "reason_details": "Thất lạc khi chuyển trụ sở"},
+        date(2026, 5, 20), date(2026, 5, 20)),
+}
+
+
+@pytest.mark.parametrize("process_id", sorted(TWINS))
+def test_licence_procedures_count_from_the_friday_before_the_holidays(service: DossierService, process_id: str) -> None:
+    # Posted, received Friday 24/4/2026; entered Tuesday 28/4 (27/4 is the Hùng Kings day in lieu). TT 4–6 d):
+    # check 5 working days from receipt: 28, 29 April, 4, 5, 6 May (30/4 and 1/5 are off).
+    data, appraisal, total = TWINS[process_id]
+    at(date(2026, 4, 28))
+    run = Run(service, process_id).start("Bệnh viện Đa khoa Thống Nhất Đồng Nai",
+                                         received_at=local_at(date(2026, 4, 24), 10))
+    run.do("receive", data)
+    assert run.phase_dues() == {"check": date(2026, 5, 6)}
+    # The total from 24/4: 15 working days end Wed 20/5 (procedures 4, 6); 30 end Wed 10/6 (procedure 5).
+    assert run.total_due() == total
+    at(date(2026, 5, 6))
+    run.do("check_dossier", d.CHECK_OK)  # no fee (TT 4–6 h)): the appraisal runs from the check's end, 6/5
+    assert run.phase_dues() == {"check": date(2026, 5, 6), "appraisal": appraisal}
+
+
+def test_quantity_mark_adjustment_posted_before_the_holidays(service: DossierService) -> None:
+    # TT 11 d): 3 working days to check from receipt (Fri 24/4): 28, 29 April, 4 May; the promised 8: … 11 May.
+    at(date(2026, 4, 28))
+    run = Run(service, "quantity_mark_adjustment").start("Công ty TNHH Thực phẩm Đồng Nai Xanh",
+                                                         received_at=local_at(date(2026, 4, 24), 10))
+    run.do("receive", {**DECLARATION, "adjustment_reason": "changed", "previous_reception_count": 2,
+                       "previous_received_on": "2025-06-12", "changes": "Bổ sung sản phẩm"})
+    assert run.phase_dues() == {"check": date(2026, 5, 4)} and run.total_due() == date(2026, 5, 11)
+
+
+def test_special_appointment_decision_counts_from_the_councils_result(service: DossierService) -> None:
+    # TT 9 d): rank III decided "trong thời hạn 15 ngày kể từ ngày nhận được kết quả của Hội đồng". The result
+    # reached the unit Friday 6/3/2026, recorded Monday 9/3: 6/3 + 15 = Sat 21/3 → Mon 23/3 (from 9/3: 24/3).
+    from test_appointments import SPECIAL, SPECIAL_NOTICE, answer, passed
+    run = Run(service, "st_special_appointment").start("Nguyễn Thị Thu Hà")
+    run.do("announce", SPECIAL_NOTICE).do("receive", {**SPECIAL, "rank": "III", "current_rank": "IV",
+                                                      "doctorate_outstanding": False, "international_award": True})
+    run.do("screen", {"candidate_eligible": True}).do("unit_council", answer("Trung tâm", "21/QĐ-TTUD", "2026-03-02"))
+    at(date(2026, 3, 9))
+    run.do("unit_council_result", passed(council_result_date="2026-03-06"))
+    assert run.other_dues() == {"decision": (date(2026, 3, 23), None)}
+    assert run.phase_dues() == {"council": date(2026, 3, 17), "appointment": date(2026, 3, 23)}
