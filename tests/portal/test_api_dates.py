@@ -59,3 +59,14 @@ def test_a_received_date_in_the_future_or_without_zone_is_refused(app: Flask, to
     assert naive.status_code == 422 and "múi giờ" in naive.json["fields"]["received_at"]
     old = client.post("/api/v1/dossiers", json=submission(received_at="1999-02-27T10:00:00+07:00"), headers=portal)
     assert old.status_code == 422 and "2020" in old.json["fields"]["received_at"]
+
+
+def test_every_procedure_with_a_deadline_promises_a_day_and_only_fees_take_fee_time(app: Flask) -> None:
+    by_id = {p["id"]: p for p in app.test_client().get("/api/v1/procedures").json["procedures"]}
+    # TT 10 d), 11 d): 3 working days to check and 5 to resolve once complete: 8 from receipt.
+    for quantity in ("quantity_mark_declaration", "quantity_mark_adjustment"):
+        assert by_id[quantity]["total"] == {"amount": 8, "unit": "working-days"}
+    # Procedures without a fee (TT 4–6 h): "Phí, lệ phí: Không") say nothing about the time to pay one.
+    for no_fee in ("radiation_licence_amendment", "radiation_licence_supplement", "radiation_licence_reissue"):
+        assert "tài chính" not in by_id[no_fee]["total_excludes"]["vi"]
+    assert "nghĩa vụ tài chính" in by_id["radiation_licence_issue"]["total_excludes"]["vi"]

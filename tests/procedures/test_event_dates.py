@@ -349,3 +349,40 @@ def test_special_appointment_decision_counts_from_the_councils_result(service: D
     run.do("unit_council_result", passed(council_result_date="2026-03-06"))
     assert run.other_dues() == {"decision": (date(2026, 3, 23), None)}
     assert run.phase_dues() == {"council": date(2026, 3, 17), "appointment": date(2026, 3, 23)}
+
+
+def test_statistics_count_a_posted_dossier_in_the_month_it_arrived(service: DossierService) -> None:
+    # Arrived by post Friday 27/2/2026, entered Monday 2/3: February's report counts it as received, March's
+    # carries it over; a supervisor moves the receipt to 2/3 (a wrong date was typed) and the reports follow.
+    from engine.legal_time.business_calendar import load_calendar
+    from engine.onestop import statistics
+    run = Run(service, "radiation_licence_issue").start("Bệnh viện", received_at=local_at(date(2026, 2, 27)))
+    run.do("receive", licence_dossier())
+
+    def report(month: int) -> tuple[int, int]:
+        with service.read_session() as session:
+            stats = statistics.compute(session, date(2026, month, 1), date(2026, month, 28), local_at(date(2026, 3, 2)),
+                                       load_calendar(session), "radiation_licence_issue")
+        return stats.total.carried_over, stats.total.received
+
+    assert report(2) == (0, 1) and report(3) == (1, 0)
+    with pytest.raises(InvalidData) as refused:  # not after the clock's next event
+        service.correct_event_date(run.dossier_id, 0, date(2026, 3, 3), "x", actor="giamsat")
+    assert "Ngày này chưa đến" in refused.value.fields["day"]
+    service.correct_event_date(run.dossier_id, 0, date(2026, 3, 2), "Nhập nhầm ngày", actor="giamsat")
+    assert report(2) == (0, 0) and report(3) == (0, 1)
+    assert run.phase_dues() == {"check": date(2026, 3, 9)}
+
+
+def test_a_correction_may_not_pass_the_clocks_next_event(service: DossierService) -> None:
+    run = Run(service, "radiation_licence_issue").start("Bệnh viện Đa khoa Thống Nhất Đồng Nai")
+    run.do("receive", licence_dossier(devices=[d.device("general", "G1")]))
+    at(date(2026, 3, 4))
+    run.do("check_dossier", d.CHECK_OK).do("notify_fee", d.fee_notice(3_000_000, "2026-03-04"))
+    at(date(2026, 3, 9))
+    run.do("record_payment", d.paid(3_000_000, "2026-03-06"))
+    receipt = run.clock().receipt
+    assert receipt is not None
+    with pytest.raises(InvalidData) as refused:  # the check finished and the clock paused on 4/3
+        service.correct_event_date(run.dossier_id, receipt.id, date(2026, 3, 5), "x", actor="giamsat")
+    assert refused.value.fields["day"] == "Ngày này sau sự kiện tiếp theo của thời hạn giải quyết (04/03/2026)"
