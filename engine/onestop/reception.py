@@ -1,5 +1,6 @@
 """Registering a dossier received at the desk or by post: start it with its code, keep its papers, hand
-out the receipt and appointment slip, and tell the applicant."""
+out the receipt and appointment slip, and tell the applicant (the command: engine.service.commands,
+Commands.register_at_desk)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from engine.legal_time.clock import clock
-from engine.legal_time.event_dates import IN_FUTURE, instant_of
-from engine.onestop.dossier_code import next_code
-from engine.onestop.paperwork import DELIVERY, Issued, Paperwork
+from engine.legal_time.event_dates import IN_FUTURE
+from engine.onestop.paperwork import DELIVERY
 from engine.onestop.vietnamese_text import local
-from engine.runtime.attachment import Upload, add_attachments, check_uploads
-from engine.runtime.dossier_service import DossierService, ReadyTask
+from engine.runtime.attachment import Upload, check_uploads
 from engine.runtime.errors import InvalidData
 from engine.runtime.forms import BAD_DATE, FormDefinition, load_form
 
@@ -55,14 +52,6 @@ class Registration:
     uploads: tuple[Upload, ...] = ()
     # The day the dossier arrived (a posted one may be entered days later), as typed; blank is today.
     received_on: str = ""
-
-
-@dataclass(frozen=True)
-class Registered:
-    dossier_id: int
-    code: str
-    receipt: Issued
-    ready: list[ReadyTask]
 
 
 def clean(registration: Registration) -> dict[str, Any]:
@@ -108,24 +97,3 @@ def _received_on(registration: Registration, errors: dict[str, str]) -> date:
     elif day != today and registration.channel == "desk":
         errors["received_on"] = DESK_SAME_DAY
     return day
-
-
-def register(service: DossierService, paperwork: Paperwork, registration: Registration, actor: str) -> Registered:
-    data = clean(registration)
-    codes: list[str] = []
-
-    def take_code(session: Session) -> str:
-        codes.append(next_code(session, paperwork.office.agency_code, clock.now()))
-        return codes[0]
-
-    def keep_papers(session: Session, dossier_id: int) -> None:
-        if registration.uploads:
-            add_attachments(session, dossier_id, list(registration.uploads), actor)
-
-    # The code, the dossier and the papers received land together or not at all: no gap in the day's numbers.
-    outcome = service.start(
-        registration.process_id, data, actor, title=data["applicant_name"], channel=registration.channel,
-        code=take_code, within=keep_papers, received_at=instant_of(data["received_on"], clock.now(), None),
-    )
-    receipt = paperwork.issue(outcome.dossier_id, "receipt", actor, data=data)
-    return Registered(outcome.dossier_id, codes[0], receipt, outcome.ready)
