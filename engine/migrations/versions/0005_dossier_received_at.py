@@ -3,7 +3,7 @@
 Existing dossiers were received when they were entered: received_at takes created_at.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 from engine.runtime.db import UtcDateTime
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
