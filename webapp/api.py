@@ -21,16 +21,19 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 from flask_limiter import Limiter
 from marshmallow import Schema, ValidationError
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from engine.access.api_token import TokenHolder, authenticate
 from engine.legal_time.clock import clock
+from engine.legal_time.dossier_clock import clock_report
+from engine.legal_time.legal_clock import LegalClock
 from engine.onestop.documents import KINDS, Document, document
 from engine.onestop.dossier_file import public_data, roles_on_dossier
 from engine.onestop.online_submission import ONLINE_APPLICANT_FORM, Submission, papers
 from engine.onestop.procedure_facts import ProcedureFacts
 from engine.onestop.tracking import TrackedDossier, dossier_by_code, find_dossier
-from engine.onestop.vietnamese_text import last_day
+from engine.onestop.vietnamese_text import last_day, local
 from engine.runtime.attachment import Upload
 from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import ReadyTask
@@ -309,6 +312,42 @@ def _document_ref(code: str, row: Document) -> dict[str, Any]:
             "url": url_for("api.dossier_document", code=code, document_id=row.id)}
 
 
+def _clocks_view(dossier_id: int) -> dict[str, Any] | None:
+    """Each clock (the total and the phases) with its start, due day, pauses and the effective dates it counted
+    from (engine.legal_time.event_dates): the dates an inspector checks."""
+    with platform().read_session() as db:
+        data = db.scalar(select(Dossier.legal_clock).where(Dossier.id == dossier_id))
+    if not data:
+        return None
+    report = clock_report(LegalClock.from_dict(data), calendar())
+
+    def counted(date_id: int | None) -> dict[str, Any] | None:
+        entry = next((d for d in report.dates if d.id == date_id), None)
+        return None if entry is None else {"event": entry.event, "on": local(entry.at).date()}
+
+    def duration(value: Any) -> dict[str, Any]:
+        return {"amount": value.amount, "unit": value.unit.value}
+
+    return {
+        "total": None if report.total is None else {
+            "duration": duration(report.total), "started_at": report.total_started_at,
+            "due_on": last_day(report.total_due_at) if report.total_due_at else None,
+            "counted_from": counted(report.total_counted_from)},
+        "phases": [{"name": p.name, "duration": duration(p.duration), "started_at": p.started_at,
+                    "due_on": last_day(p.due_at), "finished_at": p.finished_at,
+                    "counted_from": counted(p.counted_from)} for p in report.phases],
+        "others": [{"name": p.name, "duration": duration(p.duration), "started_at": p.started_at,
+                    "due_on": last_day(p.due_at), "finished_at": p.finished_at,
+                    "counted_from": counted(p.counted_from)} for p in report.others],
+        "pauses": [{"reason": p.reason, "phase": p.phase, "paused_at": p.paused_at, "resumed_at": p.resumed_at,
+                    "resumed_from": counted(p.resumed_from)} for p in report.pauses],
+        "effective_dates": [{"id": d.id, "event": d.event, "on": local(d.at).date(), "step": d.task,
+                             "recorded_at": d.recorded_at} for d in report.dates],
+        "corrections": [{k: c.get(k) for k in ("event", "old", "new", "reason", "by", "at")}
+                        for c in report.corrections],
+    }
+
+
 def _status_view(view: TrackedDossier) -> dict[str, Any]:
     state = view.clock
     return {
@@ -323,6 +362,7 @@ def _status_view(view: TrackedDossier) -> dict[str, Any]:
             if state.remaining else None,
             "paused_since": state.paused_since, "pause_reason": state.pause_reason,
         },
+        "clocks": _clocks_view(view.dossier_id),
         "steps_done": [{"name": st.name, "role": st.role, "done_at": st.at} for st in view.done],
         "under_way": [{"name": st.name, "role": st.role, "done_at": None} for st in view.under_way],
         "awaiting_applicant": [{"kind": a.kind, "name": a.name, "since": a.since, "asked": a.asked,
@@ -369,7 +409,7 @@ def submit_dossier() -> tuple[Response, int]:
         raise ApiError(422, "invalid", problem)
     uploads = tuple(Upload(f"documents.{i}", d["item"], d["filename"], d["content"])
                     for i, d in enumerate(body["documents"]))
-    submission = Submission(facts.process_id, body["applicant"], body["form"], form, uploads)
+    submission = Submission(facts.process_id, body["applicant"], body["form"], form, uploads, body["received_at"])
     try:
         done = platform().commands.submit_online(submission, facts, f"api:{holder.name}",
                                                  url_for("portal.track", _external=True))

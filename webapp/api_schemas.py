@@ -25,6 +25,7 @@ NOT_OBJECT = "Phải là một tập các trường (đối tượng JSON)"
 NOT_LIST = "Phải là một danh sách"
 NOT_INTEGER = "Giá trị phải là số nguyên"
 TOO_LONG = "Quá dài"
+NOT_INSTANT = "Cần thời điểm ISO 8601 có múi giờ, ví dụ 2026-03-02T09:00:00+07:00"
 # base64 makes 3 bytes into 4 characters: refuse a longer text before decoding it.
 MAX_BASE64 = (MAX_BYTES + 2) // 3 * 4
 
@@ -206,6 +207,62 @@ class ClockSchema(Schema):
     pause_reason = fields.String(allow_none=True)
 
 
+class CountedFromSchema(Schema):
+    event = fields.String(required=True, metadata={"description": "received, fee-paid, supplement-received, …"})
+    on = fields.Date(required=True, metadata={"description": "The day of the event the law counts from"})
+
+
+class TotalClockSchema(Schema):
+    duration = fields.Nested(RemainingSchema, required=True)
+    started_at = fields.DateTime(allow_none=True)
+    due_on = fields.Date(allow_none=True, metadata={"description": "None while the clock is stopped"})
+    counted_from = fields.Nested(CountedFromSchema, allow_none=True)
+
+
+class PhaseClockSchema(Schema):
+    name = fields.String(required=True)
+    duration = fields.Nested(RemainingSchema, required=True)
+    started_at = fields.DateTime(required=True)
+    due_on = fields.Date(required=True)
+    finished_at = fields.DateTime(allow_none=True)
+    counted_from = fields.Nested(CountedFromSchema, allow_none=True)
+
+
+class PauseSchema(Schema):
+    reason = fields.String(required=True)
+    phase = fields.String(allow_none=True)
+    paused_at = fields.DateTime(required=True)
+    resumed_at = fields.DateTime(allow_none=True)
+    resumed_from = fields.Nested(CountedFromSchema, allow_none=True)
+
+
+class EffectiveDateSchema(Schema):
+    id = fields.Integer(required=True)
+    event = fields.String(required=True)
+    on = fields.Date(required=True)
+    step = fields.String(required=True, metadata={"description": "The step that recorded it (empty: the receipt)"})
+    recorded_at = fields.DateTime(required=True, metadata={"description": "When it was entered (audit data)"})
+
+
+class CorrectionSchema(Schema):
+    event = fields.String(required=True)
+    old = fields.String(required=True)
+    new = fields.String(required=True)
+    reason = fields.String(required=True)
+    by = fields.String(required=True)
+    at = fields.String(required=True)
+
+
+class ClocksSchema(Schema):
+    total = fields.Nested(TotalClockSchema, allow_none=True)
+    phases = fields.List(fields.Nested(PhaseClockSchema), required=True)
+    others = fields.List(fields.Nested(PhaseClockSchema), required=True, metadata={
+        "description": "Deadlines of their own beside the phases, e.g. the appointment decision (TT 8 d))"})
+    pauses = fields.List(fields.Nested(PauseSchema), required=True)
+    effective_dates = fields.List(fields.Nested(EffectiveDateSchema), required=True)
+    corrections = fields.List(fields.Nested(CorrectionSchema), required=True)
+
+
 class StepSchema(Schema):
     name = fields.String(required=True)
     role = fields.String(required=True)
@@ -235,6 +292,8 @@ class DossierStatusSchema(Schema):
     appointment_on = fields.Date(allow_none=True, metadata={"description": "The day the result is promised; "
                                                                            "none while the clock is stopped"})
     clock = fields.Nested(ClockSchema, allow_none=True)
+    clocks = fields.Nested(ClocksSchema, allow_none=True, metadata={
+        "description": "Each legal clock with its start, due day, pauses and the effective dates it counted from"})
     steps_done = fields.List(fields.Nested(StepSchema), required=True)
     under_way = fields.List(fields.Nested(StepSchema), required=True)
     awaiting_applicant = fields.List(fields.Nested(AwaitedSchema), required=True)
@@ -319,6 +378,10 @@ class SubmissionSchema(ApiSchema):
     documents = fields.List(fields.Nested(UploadSchema), load_default=list,
                             validate=validate.Length(max=MAX_FILES, error=f"Tối đa {MAX_FILES} tệp"),
                             error_messages=_messages(invalid=NOT_LIST))
+    received_at = fields.AwareDateTime(
+        load_default=None, allow_none=True, error_messages={"invalid": NOT_INSTANT, "invalid_awareness": NOT_INSTANT},
+        metadata={"description": "When the dossier was received, for a dossier handed over by another system "
+                                 "(not in the future); the legal deadlines count from its day. Default: now"})
 
 
 class CompletionSchema(ApiSchema):

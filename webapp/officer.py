@@ -14,8 +14,12 @@ from werkzeug.wrappers import Response
 
 from engine.legal_time.business_calendar import ZONE
 from engine.legal_time.clock import clock
+from engine.legal_time.dossier_clock import clock_report
+from engine.legal_time.event_dates import EVENTS, default_day, event_date_of
+from engine.legal_time.legal_clock import LegalClock
 from engine.onestop.documents import KINDS, document
 from engine.onestop.dossier_file import load_dossier_file, public_data, roles_on_dossier
+from engine.onestop.paperwork import appointment
 from engine.onestop.procedure_facts import load_facts
 from engine.onestop.reception import APPLICANT_FORM
 from engine.oversight import alerts
@@ -140,6 +144,10 @@ def _render_task(item: WorkItem, dossier: Dossier, task: ReadyTask | None, *, va
         file = load_dossier_file(db, dossier.id, clock.now(), calendar())
         facts = load_facts(platform().office.bpmn_root, dossier.process_id, file.procedure_name if file else "")
     data = task.data if task else {}
+    event = event_date_of(task.properties) if task else None
+    if event is not None and values is None:
+        # The day of the event, as the engine would take it when left blank (engine.legal_time.event_dates).
+        data = {**data, event.field: default_day(event, data, clock.now())}
     shown = view_values(definition, values if values is not None else data) if definition else {}
     return render_template(
         "officer/task.html", item=item, dossier=dossier, task=task, form=definition, form_problem=form_problem,
@@ -255,8 +263,12 @@ def dossier_file(dossier_id: int) -> str:
     application, _problem = form_for(file.dossier.process_id, facts.application_form)
     if application is not None:
         labels |= {f.name: f.label for f in application.fields}
+    legal = file.dossier.legal_clock
     return render_template("officer/dossier.html", file=file, facts=facts, data=public_data(data), kinds=KINDS,
-                           labels=labels,
+                           labels=labels, event_labels=EVENTS,
+                           clocks=clock_report(LegalClock.from_dict(legal), calendar()) if legal else None,
+                           appointment_at=appointment(file.dossier, facts, calendar()),
+                           may_correct="supervisor" in g.user.roles,
                            may_apologise=bool(g.user.roles & APOLOGY_ROLES)
                            and file.dossier.status == DossierStatus.RUNNING,
                            may_attach=bool(g.user.roles & ACTING_ROLES), effects=effects)

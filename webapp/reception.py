@@ -7,8 +7,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from engine.legal_time.clock import clock
 from engine.onestop.procedure_facts import ProcedureFacts
 from engine.onestop.reception import APPLICANT_FORM, CHANNELS, Registration
+from engine.onestop.vietnamese_text import local
 from engine.runtime.attachment import Upload
 from engine.runtime.dossier import Dossier
 from engine.runtime.errors import CommandError, InvalidData
@@ -40,12 +42,15 @@ def index() -> str:
 
 def _render(facts: ProcedureFacts, form: FormDefinition | None, *, applicant: dict | None = None,
             values: dict | None = None, errors: dict | None = None, received: list[str] | None = None,
-            channel: str = "desk", message: str | None = None, status: int = 200) -> tuple[str, int]:
+            channel: str = "desk", message: str | None = None, status: int = 200,
+            received_on: str = "") -> tuple[str, int]:
     return render_template(
         "reception/register.html", facts=facts, applicant_form=APPLICANT_FORM, form=form,
         applicant=view_values(APPLICANT_FORM, applicant or {"delivery": "desk"}),
         values=view_values(form, values or {}) if form else {}, errors=errors or {}, received=received or [],
         channel=channel, message=message, form_prefix=FORM_PREFIX,
+        received_on=received_on or local(clock.now()).date().isoformat(),
+        today=local(clock.now()).date().isoformat(),
     ), status
 
 
@@ -68,6 +73,7 @@ def create(process_id: str) -> Response | tuple[str, int]:
     values = read_posted(form, request.form, FORM_PREFIX) if form else {}
     received = [k for k in request.form.getlist("received") if facts.item(k)]
     channel = request.form.get("channel", "desk")
+    received_on = request.form.get("received_on", "")
     uploads = [Upload(f"file-{item.key}", item.key, f.filename or "", f.read())
                for item in facts.checklist for f in request.files.getlist(f"file-{item.key}") if f.filename]
     uploads += [Upload("file-other", "", f.filename or "", f.read())
@@ -75,7 +81,7 @@ def create(process_id: str) -> Response | tuple[str, int]:
     registration = Registration(
         process_id=process_id, applicant=applicant, form=values, form_definition=form,
         received_documents=tuple(sorted(set(received) | {u.item for u in uploads if u.item})),
-        channel=channel, uploads=tuple(uploads),
+        channel=channel, uploads=tuple(uploads), received_on=received_on,
     )
     try:
         registered = platform().commands.register_at_desk(registration, g.user.username)
@@ -84,7 +90,8 @@ def create(process_id: str) -> Response | tuple[str, int]:
                                  FORM_PREFIX)
         errors |= {k: v for k, v in err.fields.items() if not k.startswith("form.")}
         return _render(facts, form, applicant=applicant, values=values, errors=errors, received=received,
-                       channel=channel, status=422, message=_("Hồ sơ chưa hợp lệ, xin sửa các trường được đánh dấu."))
+                       channel=channel, status=422, received_on=received_on,
+                       message=_("Hồ sơ chưa hợp lệ, xin sửa các trường được đánh dấu."))
     except CommandError as err:
         return _render(facts, form, applicant=applicant, values=values, received=received, channel=channel,
                        status=422, message=_("Chưa tiếp nhận được hồ sơ: %(why)s", why=str(err)))

@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response
 from engine.access.roles import ROLES
 from engine.legal_time.calendar_override import CalendarOverride
 from engine.legal_time.clock import clock
+from engine.legal_time.event_dates import EVENTS
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier, DossierStatus
 from engine.runtime.errors import InvalidData, NotFound
@@ -238,6 +239,11 @@ def _editor_messages() -> dict[str, str]:
         "phase_hint": _("Đồng hồ giai đoạn chạy từ khi bước này bắt đầu đến khi nó xong. Để trống tên để bỏ."),
         "total": _("Tổng thời hạn giải quyết"),
         "clock_pause": _("Dừng đồng hồ pháp lý khi chờ bước này (người nộp đang nợ phí hoặc hồ sơ bổ sung)"),
+        "event_date": _("Trường ghi ngày sự kiện pháp lý (event-date)"),
+        "clock_event": _("Sự kiện pháp lý được ghi (clock-event)"),
+        "clock_event_none": _("— không ghi sự kiện —"),
+        "event_date_hint": _("Thời hạn tính từ ngày ghi ở trường này (mặc định hôm nay), "
+                             "không phải ngày bấm hoàn thành."),
         "decision": _("Bảng quyết định được gọi"),
         "decision_none": _("— chọn bảng quyết định —"),
         "for_each": _("Tính cho từng phần tử của danh sách (decision-for-each)"),
@@ -317,6 +323,7 @@ def _editor_data(opened: Opened, path: str, text: str, problems: list[Problem], 
         "draft_version": opened.draft_version, "problems": shown(problems, refused=refused or []),
         "roles": _roles(), "forms": forms_available(files, main), "decisions": decisions, "processes": processes,
         "messages": _editor_messages(), "lang": locale(),
+        "clock_events": [{"id": k, "label": v.get(locale(), v["vi"])} for k, v in EVENTS.items()],
         "urls": {"save": url_for(".save", key=opened.key), "check": url_for(".check", key=opened.key),
                  "page": url_for(".procedure", key=opened.key) if (opened.draft or opened.subject) else None,
                  "form": url_for(".form_editor", key=opened.key, name="__name__")},

@@ -313,3 +313,30 @@ def _labels() -> dict[str, Any]:
 @bp.context_processor
 def _monitor_globals() -> dict[str, Any]:
     return {"labels": _labels(), "one_day": timedelta(days=1)}
+
+
+@bp.post("/dossiers/<int:dossier_id>/dates/<int:date_id>")
+@roles_required("supervisor")
+def correct_event_date(dossier_id: int, date_id: int) -> BaseResponse:
+    """A supervisor corrects the day a legal event happened; every deadline of the dossier is computed again."""
+    back = url_for("officer.dossier_file", dossier_id=dossier_id) + "#dates"
+    try:
+        day = date.fromisoformat(request.form.get("day", ""))
+    except ValueError:
+        flash(_("Ngày điều chỉnh: %(why)s", why=_("Ngày không hợp lệ")), "error")
+        return redirect(back)
+    try:
+        platform().dossiers.correct_event_date(dossier_id, date_id, day, request.form.get("reason", ""),
+                                               g.user.username)
+    except InvalidData as err:
+        for name, message in err.fields.items():
+            label = _("Lý do") if name == "reason" else _("Ngày điều chỉnh")
+            flash(_("%(field)s: %(why)s", field=label, why=message), "error")
+        return redirect(back)
+    except NotFound:
+        abort(404)
+    except Conflict:
+        flash(_("Hồ sơ vừa được người khác thay đổi; xin thử lại."), "error")
+        return redirect(back)
+    flash(_("Đã điều chỉnh ngày; các thời hạn của hồ sơ đã được tính lại."), "success")
+    return redirect(back)

@@ -205,6 +205,17 @@ class BusinessCalendar:
         return day
 
 
+def add_months(day: date, months: int) -> date:
+    """The corresponding day `months` later (earlier when negative); the month's last day when it has no such
+    day (Civil Code 2015 art. 148: a period in months ends on the corresponding day of its last month)."""
+    index = day.year * 12 + day.month - 1 + int(months)
+    year, month = divmod(index, 12)
+    month += 1
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return min(day.replace(year=year, month=month, day=1) + timedelta(days=day.day - 1),
+               following - timedelta(days=1))
+
+
 def end_of_day(day: date) -> datetime:
     """24:00 local of `day`, as an aware UTC instant."""
     return datetime.combine(day + timedelta(days=1), time(), ZONE).astimezone(UTC)

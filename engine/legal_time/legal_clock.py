@@ -70,6 +70,7 @@ class Pause:
     paused_at: datetime
     resumed_at: datetime | None
     phase: str | None  # the phase running when the clock stopped, if any
+    resumed_from: int | None = None  # the effective date the clock resumed on (e.g. the fee paid)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class PhaseRecord:
     started_at: datetime
     due_at: datetime  # moved by the pauses so far
     finished_at: datetime | None
+    counted_from: int | None = None  # the effective date it started on (e.g. receipt, fee paid)
 
     @property
     def late(self) -> bool | None:
@@ -99,12 +101,33 @@ class ClockState:
 
 
 @dataclass(frozen=True)
+class EffectiveDate:
+    """A legal event's date the clock counted from (engine.legal_time.event_dates), as recorded by a step."""
+
+    id: int
+    event: str  # received, fee-paid, supplement-received, …
+    task: str  # the step that recorded it
+    at: datetime  # the effective instant (its local day is what counts)
+    recorded_at: datetime  # when the step was done (audit data, not law)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "event": self.event, "task": self.task, "at": self.at.isoformat(),
+                "recorded_at": self.recorded_at.isoformat()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EffectiveDate:
+        return cls(int(data["id"]), data["event"], data.get("task", ""), datetime.fromisoformat(data["at"]),
+                   datetime.fromisoformat(data["recorded_at"]))
+
+
+@dataclass(frozen=True)
 class _Event:
     kind: str  # start, finish, pause, resume
     at: datetime
     phase: str | None = None
     duration: Duration | None = None
     reason: str | None = None
+    date_id: int | None = None  # the effective date it was recorded on, if a step named one
 
 
 @dataclass
@@ -131,6 +154,7 @@ class _PhaseRun:
     started_at: datetime
     deadline: _Deadline
     finished_at: datetime | None = None
+    date_id: int | None = None
 
 
 @dataclass
@@ -149,6 +173,93 @@ class LegalClock:
         self._events: list[_Event] = []
         self._running: str | None = None
         self._paused = False
+        self.dates: list[EffectiveDate] = []
+        # Supervisors' corrections of effective dates: who, when, old and new day, why.
+        self.corrections: list[dict[str, Any]] = []
+        self._date_id: int | None = None
+        # Deadlines of their own beside the phases, e.g. the appointment decision "trong thời hạn 60 ngày kể từ
+        # ngày nhận được kết quả của Hội đồng" (TT 8 d)): one phase each, on the same effective dates.
+        self.others: dict[str, LegalClock] = {}
+
+    def start_other(self, name: str, duration: Duration, at: datetime) -> None:
+        if name in self.others:
+            return  # started once, by the first result (a loop does not restart the law's deadline)
+        other = LegalClock()
+        other.start_phase(name, duration, at, self._date_id)
+        self.others[name] = other
+
+    def finish_other(self, name: str, at: datetime) -> None:
+        other = self.others.get(name)
+        if other is not None and other.current_phase == name:
+            other.finish_phase(name, max(at, other.last_event_at or at))
+
+    def record_date(self, event: str, task: str, at: datetime, recorded_at: datetime) -> int:
+        """Name the effective date the next events are recorded on (until `end_date`); returns its id."""
+        entry = EffectiveDate(max((d.id for d in self.dates), default=0) + 1, event, task, at.astimezone(UTC),
+                              recorded_at.astimezone(UTC))
+        self.dates.append(entry)
+        self._date_id = entry.id
+        return entry.id
+
+    def end_date(self) -> None:
+        """Stop recording on the current effective date; one that no event counted from is forgotten."""
+        current, self._date_id = self._date_id, None
+        if current and not any(e.date_id == current for e in self._events):
+            self.dates = [d for d in self.dates if d.id != current]
+
+    @property
+    def recording_date(self) -> bool:
+        """Whether the events now recorded carry a step's effective date."""
+        return self._date_id is not None
+
+    @property
+    def receipt(self) -> EffectiveDate | None:
+        """The day the dossier was received, which the total and the first phase count from."""
+        return next((d for d in self.dates if d.event == "received"), None)
+
+    def record_receipt(self, task: str, at: datetime, recorded_at: datetime) -> int:
+        """Set the receipt's date before the clock starts (a later change is a correction: `moved`)."""
+        if self.started:
+            raise ValueError("the clock has started: correct the receipt's date instead")
+        self.dates = [d for d in self.dates if d.event != "received"]
+        entry = EffectiveDate(0, "received", task, at.astimezone(UTC), recorded_at.astimezone(UTC))
+        self.dates.insert(0, entry)
+        self._date_id = 0
+        return 0
+
+    def events_of(self, date_id: int) -> list[dict[str, str]]:
+        return [item for item, event in zip(self.to_dict()["events"], self._events, strict=True)
+                if event.date_id == date_id]
+
+    @property
+    def last_event_at(self) -> datetime | None:
+        return self._events[-1].at if self._events else None
+
+    def neighbours(self, date_id: int) -> tuple[datetime | None, datetime | None]:
+        """The instants of the clock's events just before and just after those recorded on `date_id`."""
+        mine = [i for i, e in enumerate(self._events) if e.date_id == date_id]
+        if not mine:
+            return None, None
+        before = self._events[mine[0] - 1].at if mine[0] > 0 else None
+        after = self._events[mine[-1] + 1].at if mine[-1] + 1 < len(self._events) else None
+        return before, after
+
+    def moved(self, date_id: int, at: datetime) -> LegalClock:
+        """The same clock with effective date `date_id` moved to `at` (a supervisor's correction), replayed
+        from its log: ValueError when the move would put an event before the one preceding it."""
+        data = self.to_dict()
+        at = at.astimezone(UTC)
+        for item, event in zip(data["events"], self._events, strict=True):
+            if event.date_id == date_id:
+                item["at"] = at.isoformat()
+        for item in data["dates"]:
+            if item["id"] == date_id:
+                item["at"] = at.isoformat()
+        for other in data["others"].values():
+            for item in other["events"]:
+                if item.get("date") == str(date_id):
+                    item["at"] = at.isoformat()
+        return LegalClock.from_dict(data)
 
     @property
     def current_phase(self) -> str | None:
@@ -176,10 +287,10 @@ class LegalClock:
                 result.append(Pause(event.reason or "", event.at, None, running))
             elif event.kind == "resume":
                 last = result[-1]
-                result[-1] = Pause(last.reason, last.paused_at, event.at, last.phase)
+                result[-1] = Pause(last.reason, last.paused_at, event.at, last.phase, event.date_id)
         return result
 
-    def start_phase(self, name: str, duration: Duration, at: datetime) -> None:
+    def start_phase(self, name: str, duration: Duration, at: datetime, date_id: int | None = None) -> None:
         at = self._checked_time(at)
         if not name.strip():
             raise ValueError("a phase needs a name")
@@ -187,7 +298,8 @@ class LegalClock:
             raise ValueError(f"the clock is paused; resume it before starting phase {name!r}")
         if self._running is not None:
             raise ValueError(f"phase {self._running!r} is still running; finish it before starting {name!r}")
-        self._events.append(_Event("start", at, phase=name, duration=duration))
+        date_id = self._date_id if date_id is None else date_id
+        self._events.append(_Event("start", at, phase=name, duration=duration, date_id=date_id))
         self._running = name
 
     def finish_phase(self, name: str, at: datetime) -> None:
@@ -197,7 +309,7 @@ class LegalClock:
             raise ValueError(f"cannot finish phase {name!r}: {running}")
         if self._paused:
             raise ValueError(f"the clock is paused; resume it before finishing phase {name!r}")
-        self._events.append(_Event("finish", at, phase=name))
+        self._events.append(_Event("finish", at, phase=name, date_id=self._date_id))
         self._running = None
 
     def pause(self, at: datetime, reason: str) -> None:
@@ -208,14 +320,14 @@ class LegalClock:
             raise ValueError("the clock is already paused")
         if not reason.strip():
             raise ValueError("say why the clock stops (e.g. supplement requested)")
-        self._events.append(_Event("pause", at, reason=reason.strip()))
+        self._events.append(_Event("pause", at, reason=reason.strip(), date_id=self._date_id))
         self._paused = True
 
     def resume(self, at: datetime) -> None:
         at = self._checked_time(at)
         if not self._paused:
             raise ValueError("the clock is not paused")
-        self._events.append(_Event("resume", at))
+        self._events.append(_Event("resume", at, date_id=self._date_id))
         self._paused = False
 
     def due_at(self, calendar: BusinessCalendar) -> datetime | None:
@@ -295,17 +407,25 @@ class LegalClock:
                 item["duration"] = str(e.duration)
             if e.reason is not None:
                 item["reason"] = e.reason
+            if e.date_id is not None:
+                item["date"] = str(e.date_id)
             events.append(item)
-        return {"total": str(self.total) if self.total else None, "events": events}
+        return {"total": str(self.total) if self.total else None, "events": events,
+                "dates": [d.to_dict() for d in self.dates], "corrections": list(self.corrections),
+                "others": {name: other.to_dict() for name, other in self.others.items()}}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LegalClock:
         clock = cls(Duration.parse(data["total"]) if data.get("total") else None)
+        clock.dates = [EffectiveDate.from_dict(d) for d in data.get("dates", ())]
+        clock.corrections = list(data.get("corrections", ()))
+        clock.others = {name: cls.from_dict(other) for name, other in data.get("others", {}).items()}
         for item in data["events"]:
             at = datetime.fromisoformat(item["at"])
+            clock._date_id = int(item["date"]) if item.get("date") else None
             match item["event"]:
                 case "start":
-                    clock.start_phase(item["phase"], Duration.parse(item["duration"]), at)
+                    clock.start_phase(item["phase"], Duration.parse(item["duration"]), at, clock._date_id)
                 case "finish":
                     clock.finish_phase(item["phase"], at)
                 case "pause":
@@ -314,6 +434,7 @@ class LegalClock:
                     clock.resume(at)
                 case other:
                     raise ValueError(f"unknown clock event {other!r}")
+        clock._date_id = None
         return clock
 
     def _checked_time(self, at: datetime) -> datetime:
@@ -333,7 +454,7 @@ class LegalClock:
             if event.kind == "start":
                 assert event.phase is not None and event.duration is not None
                 deadline = _Deadline(event.duration.unit, calendar.add(day, event.duration))
-                run.current = _PhaseRun(event.phase, event.duration, event.at, deadline)
+                run.current = _PhaseRun(event.phase, event.duration, event.at, deadline, date_id=event.date_id)
                 run.phases.append(run.current)
                 if self.total is not None and run.total is None:  # the total runs from the first receipt
                     run.total = _Deadline(self.total.unit, calendar.add(day, self.total))
@@ -365,4 +486,4 @@ def _days_left(calendar: BusinessCalendar, today: date, last_day: date, unit: Un
 
 def _record(run: _PhaseRun) -> PhaseRecord:
     due = end_of_day(run.deadline.last_day)
-    return PhaseRecord(run.name, run.duration, run.started_at, due, run.finished_at)
+    return PhaseRecord(run.name, run.duration, run.started_at, due, run.finished_at, run.date_id)

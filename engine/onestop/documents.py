@@ -346,7 +346,8 @@ def _jsonable(value: Any) -> Any:
 
 def dossier_facts(dossier: Dossier) -> dict[str, Any]:
     return {"id": dossier.id, "code": dossier.code, "title": dossier.title, "process_id": dossier.process_id,
-            "received_at": dossier.created_at, "total_due_at": dossier.total_due_at, "channel": dossier.channel}
+            "received_at": dossier.received_at or dossier.created_at, "total_due_at": dossier.total_due_at,
+            "channel": dossier.channel}
 
 
 def issue_document(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from engine.legal_time.clock import clock
@@ -87,6 +88,8 @@ class Submission:
     form_definition: FormDefinition | None = None
     # Each upload's `item` is a checklist key ("" for other papers); its `field` is where errors go.
     uploads: tuple[Upload, ...] = ()
+    # When another system received it (a dossier handed over); None: the submission's instant is the receipt.
+    received_at: datetime | None = None
 
 
 def control_characters(value: Any, path: str = "") -> dict[str, str]:
@@ -135,5 +138,5 @@ def clean(submission: Submission, facts: ProcedureFacts) -> dict[str, Any]:
         raise InvalidData(REFUSED, fields=errors)
     filled = {p.key for p in checklist.values() if not p.upload and definition is not None}
     data["received_documents"] = sorted(filled | (uploaded & set(checklist)))
-    data["received_on"] = local(clock.now()).date()
+    data["received_on"] = local(submission.received_at or clock.now()).date()
     return data

@@ -122,7 +122,7 @@ def appointment(dossier: Dossier, facts: ProcedureFacts, calendar: Any) -> datet
     if dossier.total_due_at is not None:
         return dossier.total_due_at
     if facts.total is not None:
-        return calendar.due_at(dossier.created_at, facts.total)
+        return calendar.due_at(dossier.received_at or dossier.created_at, facts.total)
     return dossier.due_at
 
 

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from engine.legal_time.clock import clock
+from engine.legal_time.event_dates import IN_FUTURE
 from engine.onestop.paperwork import DELIVERY
 from engine.onestop.vietnamese_text import local
 from engine.runtime.attachment import Upload, check_uploads
 from engine.runtime.errors import InvalidData
-from engine.runtime.forms import FormDefinition, load_form
+from engine.runtime.forms import BAD_DATE, FormDefinition, load_form
 
 CHANNELS = ("desk", "post")
+DESK_SAME_DAY = "Hồ sơ nộp trực tiếp được tiếp nhận trong ngày; ngày khác chỉ dùng cho hồ sơ qua bưu chính"
 
 APPLICANT_FORM: FormDefinition = load_form({
     "id": "applicant",
@@ -47,6 +50,8 @@ class Registration:
     received_documents: tuple[str, ...] = ()
     channel: str = "desk"
     uploads: tuple[Upload, ...] = ()
+    # The day the dossier arrived (a posted one may be entered days later), as typed; blank is today.
+    received_on: str = ""
 
 
 def clean(registration: Registration) -> dict[str, Any]:
@@ -63,6 +68,7 @@ def clean(registration: Registration) -> dict[str, Any]:
             errors.update({prefix + k: v for k, v in err.fields.items()})
     if registration.channel not in CHANNELS:
         errors["channel"] = "Kênh tiếp nhận không hợp lệ"
+    received_on = _received_on(registration, errors)
     try:
         check_uploads(list(registration.uploads))
     except InvalidData as err:
@@ -70,5 +76,24 @@ def clean(registration: Registration) -> dict[str, Any]:
     if errors:
         raise InvalidData("Hồ sơ chưa hợp lệ, xin kiểm tra các trường được đánh dấu", fields=errors)
     data["received_documents"] = list(registration.received_documents)
-    data["received_on"] = local(clock.now()).date()
+    data["received_on"] = received_on
     return data
+
+
+def _received_on(registration: Registration, errors: dict[str, str]) -> date:
+    """The day of receipt the law counts from (e.g. TT 2 d) "kể từ ngày tiếp nhận hồ sơ"): today at the desk;
+    for the post, the day it arrived, never in the future."""
+    today = local(clock.now()).date()
+    text = registration.received_on.strip()
+    if not text:
+        return today
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        errors["received_on"] = BAD_DATE
+        return today
+    if day > today:
+        errors["received_on"] = IN_FUTURE
+    elif day != today and registration.channel == "desk":
+        errors["received_on"] = DESK_SAME_DAY
+    return day

@@ -17,7 +17,7 @@ import io
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.legal_time.business_calendar import ZONE, BusinessCalendar, end_of_day
@@ -126,16 +126,18 @@ def compute(session: Session, start: date, end: date, now: datetime, calendar: B
     opens, closes = end_of_day(start - timedelta(days=1)), end_of_day(end)
     as_of = min(now, closes)
     refused = exists().where(Document.dossier_id == Dossier.id, Document.kind == "refusal")
-    query = (select(Dossier.process_id, Dossier.channel, Dossier.status, Dossier.created_at, Dossier.finished_at,
-                    Dossier.legal_clock, refused.label("refused"))
-             .where(Dossier.created_at < closes, or_(Dossier.finished_at.is_(None), Dossier.finished_at >= opens)))
+    # A dossier belongs to the period it was received in (a posted one may be entered later).
+    received = func.coalesce(Dossier.received_at, Dossier.created_at)
+    query = (select(Dossier.process_id, Dossier.channel, Dossier.status, received.label("received_at"),
+                    Dossier.finished_at, Dossier.legal_clock, refused.label("refused"))
+             .where(received < closes, or_(Dossier.finished_at.is_(None), Dossier.finished_at >= opens)))
     if process_id:
         query = query.where(Dossier.process_id == process_id)
     names = procedure_names(session)
     rows: dict[str, Row] = {}
     for d in session.execute(query):
         row = rows.setdefault(d.process_id, Row(d.process_id, names.get(d.process_id, d.process_id)))
-        if d.created_at < opens:
+        if d.received_at < opens:
             row.carried_over += 1
         elif d.channel in ONLINE_CHANNELS:
             row.received_online += 1

@@ -181,14 +181,16 @@ def track(
             task.data.get("fee_notified", task.data.get("fee_amount")) if kind == "fee" else None,
         ))
     appointment_at = dossier.total_due_at
+    received_at = dossier.received_at or dossier.created_at
     if appointment_at is None and file.clock is None and facts.total is not None:
-        appointment_at = calendar.due_at(dossier.created_at, facts.total)
+        # Before any step, the total counted from receipt (e.g. TT 2 d) "kể từ ngày tiếp nhận hồ sơ").
+        appointment_at = calendar.due_at(received_at, facts.total)
     fee_since = next((a.since for a in awaited if a.kind == "fee"), None)
     proof_sent = fee_since is not None and any(
         a.item == FEE_PROOF_ITEM and a.uploaded_at >= fee_since for a in file.attachments)
     return TrackedDossier(
         dossier_id=dossier.id, code=dossier.code or "", process_id=dossier.process_id, facts=facts,
-        status=dossier.status, channel=dossier.channel, received_at=dossier.created_at,
+        status=dossier.status, channel=dossier.channel, received_at=received_at,
         finished_at=dossier.finished_at, clock=file.clock, appointment_at=appointment_at,
         done=sorted((Step(i.name, i.role, i.closed_at) for i in file.work_items
                      if i.status == WorkItemStatus.COMPLETED), key=lambda s: (s.at is None, s.at)),

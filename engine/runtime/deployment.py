@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from engine.access.roles import role_for_lane
 from engine.legal_time.clock import clock
+from engine.legal_time.event_dates import with_event_field
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.forms import FormDefinition, load_form
 from engine.runtime.problems import ValidationFailed
@@ -180,7 +181,10 @@ class FormCache:
                 select(ProcessDefinition.catalogue, ProcessDefinition.files)
                 .where(ProcessDefinition.id == definition_id)
             ).one()
-            forms = {key: load_form(json.loads(files[path]), name=path)
+            tasks = catalogue.get("tasks", {})
+            # A step that records a legal event shows its date field even when its form lacks one.
+            forms = {key: with_event_field(load_form(json.loads(files[path]), name=path),
+                                           tasks.get(key.rsplit("/", 1)[-1], {}).get("properties", {}))
                      for key, path in catalogue.get("forms", {}).items()}
             with self._lock:
                 self._forms[content_hash] = forms

@@ -68,6 +68,9 @@ class Dossier(Base):
     timer_claimed_by: Mapped[str | None] = mapped_column(String(100))
     timer_claimed_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # When the dossier was received: the day the law counts from (at the desk, the day the post arrived,
+    # the online submission's instant, or the day another system received it); created_at is the entry.
+    received_at: Mapped[datetime | None]
     created_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -30,13 +30,14 @@ from sqlalchemy.orm import Session
 
 from engine.access.roles import role_for_lane
 from engine.expressions import ExpressionError, evaluate
+from engine.legal_time import event_dates
 from engine.legal_time.business_calendar import BusinessCalendar, load_calendar
 from engine.legal_time.clock import clock
-from engine.legal_time.dossier_clock import sync_clock, total_of
+from engine.legal_time.dossier_clock import other_due_at, sync_clock, sync_other_clocks, total_of
 from engine.legal_time.legal_clock import LegalClock
 from engine.legal_time.milestones import next_milestone_at
 from engine.onestop.registry import RegistryError, record_result
-from engine.runtime import audit, message_catching
+from engine.runtime import audit, completion_guard, message_catching
 from engine.runtime.db import make_session_factory
 from engine.runtime.definition import ProcessDefinition, procedure_result
 from engine.runtime.deployment import form_cache, latest_definition, spec_cache
@@ -115,10 +116,11 @@ class DossierRecord:
     parent_id: int | None = None
     next_milestone_at: datetime | None = None
     milestones_fired: list[str] | None = None
+    received_at: datetime | None = None
 
 
 _WRITTEN = ("status", "state", "legal_clock", "next_timer_at", "due_at", "total_due_at", "clock_paused",
-            "next_milestone_at", "updated_at", "finished_at")
+            "next_milestone_at", "updated_at", "finished_at", "received_at")
 # Core statements on the tables, not the mapped classes: the ORM's bookkeeping costs more than the SQL here.
 _DOSSIER = Dossier.__table__
 _DEFINITION = ProcessDefinition.__table__
@@ -149,6 +151,8 @@ class _Loaded:
     open_items: set[str] = field(default_factory=set)
     # Tasks completed by this command, for the platform actions they carry (bpmn/README.md).
     completed: list[Task] = field(default_factory=list)
+    # The legal event the completed step recorded, and its date (engine.legal_time.event_dates).
+    event: tuple[event_dates.EventDate, str, datetime] | None = None
 
 
 def _task_error(err: SpiffWorkflowException) -> ProcessError:
@@ -380,12 +384,40 @@ class DossierService:
 
     def _sync_clock(self, loaded: _Loaded, active: list[Task], now: datetime) -> None:
         dossier = loaded.dossier
-        legal = (LegalClock.from_dict(dossier.legal_clock) if dossier.legal_clock
-                 else LegalClock(total_of(loaded.workflow)))
-        sync_clock(legal, active, now, ended=dossier.status != DossierStatus.RUNNING, received_at=dossier.created_at)
+        received_at = dossier.received_at or dossier.created_at
+        if dossier.legal_clock:
+            legal = LegalClock.from_dict(dossier.legal_clock)
+        else:
+            legal = LegalClock(total_of(loaded.workflow))
+            legal.record_receipt("", received_at, dossier.created_at)
+            legal.end_date()
+        at = now
+        if loaded.event is not None:
+            # The clock counts from the day the event happened, not from the click (DESIGN.md, legal time).
+            spec, task_name, day_at = loaded.event
+            at = max(day_at, legal.last_event_at) if legal.last_event_at else day_at
+            if spec.event == "received" and not legal.started:
+                if event_dates.local_day(at) == event_dates.local_day(received_at):
+                    at = received_at  # the same day: keep the instant the desk or the portal recorded
+                legal.record_receipt(task_name, at, now)
+                dossier.received_at = received_at = at
+            else:
+                legal.record_date(spec.event, task_name, at, now)
+        ended = dossier.status != DossierStatus.RUNNING
+        sync_clock(legal, active, at, ended=ended, received_at=received_at)
+        sync_other_clocks(legal, loaded.completed, at, ended)
+        legal.end_date()
+        self._write_clock(loaded, legal)
+
+    @staticmethod
+    def _write_clock(loaded: _Loaded, legal: LegalClock) -> None:
+        """The clock and what supervisors query of it: due dates, pause, next milestone."""
+        dossier = loaded.dossier
         dossier.legal_clock = legal.to_dict()
         dossier.due_at = legal.due_at(loaded.calendar)
-        dossier.total_due_at = legal.total_due_at(loaded.calendar)
+        # Without a total, the nearest deadline of its own (e.g. the appointment decision) is the one supervisors
+        # watch beside the hops.
+        dossier.total_due_at = legal.total_due_at(loaded.calendar) or other_due_at(legal, loaded.calendar)
         dossier.clock_paused = legal.paused
         dossier.next_milestone_at = next_milestone_at(
             legal.current_phase, dossier.due_at, dossier.total_due_at, running=dossier.status == DossierStatus.RUNNING,
@@ -435,30 +467,39 @@ class DossierService:
     def start(
         self, process_id: str, data: dict[str, Any], actor: str, *, title: str = "", channel: str = "desk",
         code: str | Callable[[Session], str] | None = None, within: Callable[[Session, int], None] | None = None,
+        received_at: datetime | None = None,
     ) -> Outcome:
         """Open a dossier. `code` may be taken inside the transaction (a callable given the session), and
-        `within` does more work in it (e.g. storing the papers received), so that all of it or none lands."""
+        `within` does more work in it (e.g. storing the papers received), so that all of it or none lands.
+        `received_at` is when the dossier was received (a posted one, or one handed over by another system),
+        now when not given; it may not be in the future."""
         check_form_data(data)
+        now = clock.now()
+        if received_at is not None:
+            event_dates.check_received_at(received_at, now)
         with self.command() as session:
             if callable(code):
                 code = code(session)
-            loaded = self._start_in(session, process_id, data, actor, title=title, channel=channel, code=code)
+            loaded = self._start_in(session, process_id, data, actor, title=title, channel=channel, code=code,
+                                    received_at=received_at)
             if within is not None:
                 within(session, loaded.dossier.id)
             return self._outcome(loaded)
 
     def start_in(
         self, session: Session, process_id: str, data: dict[str, Any], actor: str, *, title: str = "",
-        channel: str = "desk", code: str | None = None,
+        channel: str = "desk", code: str | None = None, received_at: datetime | None = None,
     ) -> Outcome:
         """start inside the caller's transaction (the service layer's commands open dossiers with it)."""
         check_form_data(data)
+        if received_at is not None:
+            event_dates.check_received_at(received_at, clock.now())
         return self._outcome(self._start_in(session, process_id, data, actor, title=title, channel=channel,
-                                            code=code))
+                                            code=code, received_at=received_at))
 
     def _start_in(
         self, session: Session, process_id: str, data: dict[str, Any], actor: str, *, title: str, channel: str,
-        code: str | None = None, parent_id: int | None = None,
+        code: str | None = None, parent_id: int | None = None, received_at: datetime | None = None,
     ) -> _Loaded:
         definition = latest_definition(session, process_id)
         if definition is None:
@@ -466,7 +507,9 @@ class DossierService:
         spec, subprocess_specs = spec_cache.get(session, definition.id, definition.content_hash)
         calendar = load_calendar(session)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=make_script_engine(calendar))
-        workflow.task_tree.data.update(data)
+        received_at = received_at or clock.now()
+        # The day of receipt every rule of the procedure counts from (e.g. TT 3 k), the 45 days before expiry).
+        workflow.task_tree.data.update({**data, "received_on": event_dates.local_day(received_at)})
         completed: list[Task] = []
         try:
             advance(workflow, completed)
@@ -477,7 +520,7 @@ class DossierService:
             definition_version=definition.version, title=title, channel=channel, created_by=actor,
             status=DossierStatus.RUNNING, state="", legal_clock=None, next_timer_at=None, due_at=None,
             total_due_at=None, clock_paused=False, updated_at=clock.now(), finished_at=None, version=0,
-            created_at=clock.now(), parent_id=parent_id,
+            created_at=clock.now(), parent_id=parent_id, received_at=received_at,
         )
         loaded = _Loaded(record, workflow, calendar, definition.content_hash, completed=completed)
         self._save(session, loaded, actor)
@@ -505,8 +548,10 @@ class DossierService:
                 raise ProcessError(f"{element}: a linked dossier cannot open another one", element_id=element)
             data = {target: task.data[source] for target, source in linked_fields(properties)
                     if source in task.data}
+            # Filed together (TT 2 c)): received the same day as the dossier it came with.
             self._start_in(session, process_id, data, actor, title=loaded.dossier.title,
-                           channel=loaded.dossier.channel, parent_id=loaded.dossier.id)
+                           channel=loaded.dossier.channel, parent_id=loaded.dossier.id,
+                           received_at=loaded.dossier.received_at)
 
     def complete(
         self, dossier_id: int, task_id: str, data: dict[str, Any], actor: str, *,
@@ -558,6 +603,9 @@ class DossierService:
             data = form.validate(data)
         elif form_only:
             data = {}
+        data = self._event_date(loaded, task, data)
+        completion_guard.check(getattr(task.task_spec, "extensions", {}).get("properties", {}),
+                               task.task_spec.bpmn_id, {**task.data, **data}, platform_functions(loaded.calendar))
         try:
             task.data.update(data)
             task.run()
@@ -572,6 +620,25 @@ class DossierService:
         session.flush()
         process_data = dict(workflow.last_task.data) if workflow.last_task else dict(workflow.data)
         return Completed(self._outcome(loaded), before, data, process_data, loaded.dossier.definition_id)
+
+    @staticmethod
+    def _event_date(loaded: _Loaded, task: Task, data: dict[str, Any]) -> dict[str, Any]:
+        """The hook of effective dates (engine.legal_time.event_dates): a step that records a legal event
+        gets its date checked (or defaulted) here, and the clock replays on it when the dossier is saved."""
+        spec = event_dates.event_date_of(getattr(task.task_spec, "extensions", {}).get("properties", {}))
+        if spec is None:
+            return data
+        dossier, now = loaded.dossier, clock.now()
+        day = data.get(spec.field)
+        if not isinstance(day, date) or isinstance(day, datetime):
+            day = event_dates.default_day(spec, task.data, now)
+        legal = LegalClock.from_dict(dossier.legal_clock) if dossier.legal_clock else None
+        last = legal.last_event_at if legal is not None else None
+        event_dates.check_day(spec, day, now=now, received_at=dossier.received_at or dossier.created_at,
+                              last_event_at=last)
+        loaded.event = (spec, task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                        event_dates.instant_of(day, now, None))
+        return {**data, spec.field: day}
 
     def fire_timers(self, dossier_id: int, actor: str = "timer") -> Outcome:
         """Advance one dossier whose timer fell due."""
@@ -635,6 +702,34 @@ class DossierService:
             loaded.dossier.finished_at = clock.now()
             self._save(session, loaded, actor)
             audit.record(session, actor=actor, command="cancel", dossier_id=dossier_id, data={"reason": reason})
+            session.flush()
+            return self._outcome(loaded)
+
+    def correct_event_date(self, dossier_id: int, date_id: int, day: date, reason: str, actor: str) -> Outcome:
+        """A supervisor corrects the day a legal event happened (engine.legal_time.event_dates): the clock is
+        replayed on it and every deadline, milestone and work item due date computed again; the audit trail
+        keeps who, when, the old and new day and why."""
+        reason = event_dates.reason_checked(reason)
+        with self.command() as session:
+            loaded = self._load(session, dossier_id)
+            dossier, now = loaded.dossier, clock.now()
+            legal = LegalClock.from_dict(dossier.legal_clock) if dossier.legal_clock else LegalClock()
+            entry = next((d for d in legal.dates if d.id == date_id), None)
+            if entry is None:
+                raise NotFound(f"dossier {dossier_id} has no effective date {date_id}")
+            before, after = legal.neighbours(date_id)
+            at = event_dates.corrected_instant(entry.event, day, now=now, received_at=dossier.received_at,
+                                               before=before, after=after)
+            moved = legal.moved(date_id, at)
+            change = {"date": date_id, "event": entry.event, "task": entry.task,
+                      "old": event_dates.local_day(entry.at).isoformat(), "new": day.isoformat(), "reason": reason,
+                      "by": actor, "at": now.isoformat()}
+            moved.corrections.append(change)
+            if entry.event == "received":
+                dossier.received_at = at
+            dossier.legal_clock = moved.to_dict()
+            self._save(session, loaded, actor)
+            audit.record(session, actor=actor, command="correct_event_date", dossier_id=dossier_id, data=change)
             session.flush()
             return self._outcome(loaded)
 

@@ -15,10 +15,14 @@ from engine.legal_time.clock import clock
 
 def platform_functions(calendar: BusinessCalendar) -> dict[str, Callable[..., Any]]:
     """Functions a diagram may call. Timers use them so that every deadline follows the same calendar."""
-    from engine.legal_time.business_calendar import Duration, Unit
+    from engine.legal_time.business_calendar import Duration, Unit, add_months, end_of_day
 
     def due_in(amount: int, unit: Unit) -> str:
         return calendar.due_at(clock.now(), Duration(int(amount), unit)).isoformat()
+
+    def due_from(start: date | datetime | str, amount: int, unit: Unit) -> str:
+        """A period counted from an event's day (e.g. the notice's publication), not from the click."""
+        return end_of_day(calendar.add(_as_date(start), Duration(int(amount), unit))).isoformat()
 
     def after(seconds: int | float) -> str:
         return (clock.now() + timedelta(seconds=float(seconds))).isoformat()
@@ -28,9 +32,12 @@ def platform_functions(calendar: BusinessCalendar) -> dict[str, Callable[..., An
         "today": lambda: clock.now().astimezone(calendar.zone).date(),
         "due_in_working_days": lambda n: due_in(n, Unit.WORKING_DAYS),
         "due_in_calendar_days": lambda n: due_in(n, Unit.CALENDAR_DAYS),
+        "due_in_working_days_from": lambda d, n: due_from(d, n, Unit.WORKING_DAYS),
+        "due_in_calendar_days_from": lambda d, n: due_from(d, n, Unit.CALENDAR_DAYS),
         "due_after_seconds": after,
         "is_working_day": lambda d: calendar.is_working(d if isinstance(d, date) else date.fromisoformat(d)),
         "working_days_between": lambda a, b: calendar.working_days_between(_as_date(a), _as_date(b)),
+        "add_months": lambda d, n: add_months(_as_date(d), int(n)),
     }
 
 

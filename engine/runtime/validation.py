@@ -21,10 +21,13 @@ from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
 from engine import expressions
 from engine.access.roles import role_for_lane
 from engine.expressions.refusals import run_refusals
+from engine.legal_time import event_dates
 from engine.legal_time.business_calendar import Duration
+from engine.legal_time.dossier_clock import other_clock_problems
 from engine.legal_time.legal_clock import parse_phase_property
 from engine.onestop.documents import KINDS as DOCUMENT_KINDS
 from engine.onestop.registry import RECORDERS as REGISTRY_ENTRIES
+from engine.runtime import completion_guard
 from engine.runtime.bpmn_parser import MotcuaParser
 from engine.runtime.forms import FormDefinition, load_form
 from engine.runtime.message_events import KEY_PROPERTY, message_problems
@@ -207,6 +210,9 @@ def _property_problems(properties: Mapping[str, str]) -> list[str]:
         if kind != "result" and kind not in DOCUMENT_KINDS:
             problems.append(f"property documents: '{kind}' is not a kind of official paper "
                             f"({', '.join(sorted(DOCUMENT_KINDS))} or result)")
+    problems.extend(completion_guard.property_problems(properties, expressions.check))
+    problems.extend(other_clock_problems(dict(properties)))
+    problems.extend(f"property event-date: {m}" for m in event_dates.property_problems(properties))
     if properties.get("clock", "pause") != "pause":
         problems.append(f"property clock: '{properties['clock']}' is not understood; the only value is 'pause'")
     return problems

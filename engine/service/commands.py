@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from engine.access import assignment
 from engine.access.api_token import ApiToken, create_token, revoke_token
 from engine.legal_time.calendar_override import CalendarOverride, add_override, remove_override
 from engine.legal_time.clock import clock
+from engine.legal_time.event_dates import instant_of
 from engine.onestop import apology
 from engine.onestop.dossier_code import next_code
 from engine.onestop.online_submission import CHANNEL, Submission, control_characters
@@ -232,23 +233,26 @@ class Commands:
         """The desk registers a dossier received at the counter or by post: code, dossier, papers received
         and the receipt (mailed when the applicant gave an address) in one transaction."""
         data = clean_registration(registration)
+        # The day it arrived (a posted dossier entered later): the law counts from it (engine.legal_time).
+        received_at = instant_of(data["received_on"], clock.now(), None)
         return self._open(registration.process_id, data, actor, channel=registration.channel,
-                          uploads=list(registration.uploads))
+                          uploads=list(registration.uploads), received_at=received_at)
 
     def submit_online(self, submission: Submission, facts: ProcedureFacts, actor: str, track_url: str) -> Opened:
         """An applicant (portal) or an integration (API) submits a dossier: as at the desk, plus the tracking
         secret, which only the receipt's mail carries (the database keeps its digest)."""
         data = clean_submission(submission, facts)
         return self._open(submission.process_id, data, actor, channel=CHANNEL, uploads=list(submission.uploads),
-                          secret=new_secret(), track_url=track_url)
+                          secret=new_secret(), track_url=track_url, received_at=submission.received_at)
 
     def _open(self, process_id: str, data: dict[str, Any], actor: str, *, channel: str, uploads: list[Upload],
-              secret: str | None = None, track_url: str = "") -> Opened:
+              secret: str | None = None, track_url: str = "", received_at: datetime | None = None) -> Opened:
         with self._unit() as unit:
             session = unit.session
             code = next_code(session, self.paperwork.office.agency_code, clock.now())
             started = self.dossiers.start_in(session, process_id, data, actor,
-                                             title=str(data.get("applicant_name", "")), channel=channel, code=code)
+                                             title=str(data.get("applicant_name", "")), channel=channel, code=code,
+                                             received_at=received_at)
             dossier_id = started.dossier_id
             if uploads:
                 add_attachments(session, dossier_id, uploads, actor)

@@ -28,7 +28,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The folder holding the `engine` package (engine/studio/sandbox.py → the project), so that the child runs this
+# very code and not another installed copy.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_SECONDS = 60
 MEMORY_BYTES = 2 * 1024**3
 CPU_SECONDS = 60

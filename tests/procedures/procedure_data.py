@@ -92,7 +92,7 @@ DELIVERED = {"delivery_channel": "email", "delivered_on": "2026-03-24",
              "delivery_reference": "bvthongnhat@dongnai.gov.vn"}
 
 
-def paid(amount: int, on: str = "2026-03-06") -> dict[str, Any]:
+def paid(amount: int, on: str = "2026-03-02") -> dict[str, Any]:
     return {"fee_paid": amount, "fee_paid_on": on, "fee_receipt_number": "BL-0002315", "fee_payment_method": "transfer"}
 
 

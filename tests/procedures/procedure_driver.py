@@ -9,6 +9,7 @@ from typing import Any
 
 from engine.legal_time.business_calendar import ZONE, load_calendar
 from engine.legal_time.clock import clock
+from engine.legal_time.event_dates import with_event_field
 from engine.legal_time.legal_clock import LegalClock, PhaseRecord
 from engine.runtime.db import make_session_factory
 from engine.runtime.dossier import Dossier
@@ -32,8 +33,9 @@ class Run:
     outcome: Outcome | None = None
     done: list[str] = field(default_factory=list)
 
-    def start(self, title: str, data: dict[str, Any] | None = None) -> Run:
-        self.outcome = self.service.start(self.process_id, data or {}, actor="portal", title=title)
+    def start(self, title: str, data: dict[str, Any] | None = None, received_at: datetime | None = None) -> Run:
+        self.outcome = self.service.start(self.process_id, data or {}, actor="portal", title=title,
+                                          received_at=received_at)
         self.dossier_id = self.outcome.dossier_id
         return self
 
@@ -54,7 +56,7 @@ class Run:
         if task.form:
             path = find_form(BPMN, self.process_id, task.form)
             assert path is not None, f"no form '{task.form}' for {spec}"
-            cleaned = load_form(path).validate(data)
+            cleaned = with_event_field(load_form(path), task.properties).validate(data)
         self.outcome = self.service.complete(self.dossier_id, task.id, cleaned, actor=actor)
         self.done.append(spec)
         return self
@@ -76,6 +78,21 @@ class Run:
             calendar = load_calendar(session)
             return LegalClock.from_dict(dossier.legal_clock).phases(calendar)
 
+    def clock(self) -> LegalClock:
+        return LegalClock.from_dict(self.dossier().legal_clock)
+
+    def total_due(self) -> date:
+        total = self.dossier().total_due_at
+        assert total is not None, "the dossier has no total deadline"
+        return _local_day(total)
+
+    def other_dues(self) -> dict[str, tuple[date, bool | None]]:
+        """The clocks of their own (e.g. the appointment decision): last day, and whether it finished late."""
+        with make_session_factory(self.service.engine)() as session:
+            calendar = load_calendar(session)
+        return {p.name: (_local_day(p.due_at), p.late) for other in self.clock().others.values()
+                for p in other.phases(calendar)}
+
     def phase_dues(self) -> dict[str, date]:
         """Each phase's last day (local), as the law counts it; a phase run twice keeps its last run."""
         return {p.name: _local_day(p.due_at) for p in self.phases()}
@@ -84,6 +101,11 @@ class Run:
 def _local_day(instant: datetime) -> date:
     """The last day of a period whose end is `instant` (24:00 local of that day)."""
     return (instant.astimezone(ZONE) - timedelta(microseconds=1)).date()
+
+
+def local_at(day: date, hour: int = 9) -> datetime:
+    """`hour` o'clock, Đồng Nai time, on `day`, as an aware instant."""
+    return datetime(day.year, day.month, day.day, hour, 0, tzinfo=ZONE).astimezone(UTC)
 
 
 def at(day: date, hour: int = 9) -> None:

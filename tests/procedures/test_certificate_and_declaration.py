@@ -64,7 +64,8 @@ def test_declaration_in_time_gets_a_confirmation(service: DossierService) -> Non
     assert data["declaration_working_days"] == 3 and data["declared_on_time"] is True
     run.do("review", {"dossier_complete": False, "missing_items": [{"item": "Số xê-ri bàn điều khiển",
                                                                    "issue": "Ghi theo nhãn máy"}]})
-    run.do("request_correction", d.SUPPLEMENT_REQUEST).do("await_correction", d.SUPPLEMENT_RECEIVED)
+    run.do("request_correction", d.SUPPLEMENT_REQUEST)
+    run.do("await_correction", {**d.SUPPLEMENT_RECEIVED, "supplement_received_on": "2026-03-02"})
     run.do("review", d.CHECK_OK)
     run.do("appraise", d.APPRAISE_ISSUE).do("review", d.HEAD_AGREES).do("decide", d.SIGN_ISSUE)
     run.do("issue_result", d.issued("XNKB-0301/SKHCN")).do("deliver", d.DELIVERED)

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 from procedure_driver import Run, at
-from test_appointments import DECIDED, DISPATCH, PASSED, PUBLISHED, admission, answer
+from test_appointments import DECIDED, DISPATCH, admission, answer, passed, published
 
 from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import DossierService
@@ -22,7 +22,7 @@ def waiting_for_most(service: DossierService) -> Run:
     with service.command() as session:  # the code the desk gave at receipt (the driver starts without one)
         session.execute(Dossier.__table__.update().where(Dossier.id == run.dossier_id).values(code=CODE))
     run.do("send_to_ppc", DISPATCH).do("ppc_council", answer("UBND tỉnh Đồng Nai", "951/QĐ-UBND", "2026-04-02"))
-    run.do("ppc_council_result", PASSED).do("ppc_to_most", answer("UBND tỉnh Đồng Nai", "2102/UBND", "2026-04-02"))
+    run.do("ppc_council_result", passed()).do("ppc_to_most", answer("UBND tỉnh Đồng Nai", "2102/UBND", "2026-04-02"))
     assert run.ready == ["most_answer"]
     return run
 
@@ -41,7 +41,7 @@ def test_the_ministry_answers_by_document_exchange(service: DossierService) -> N
     assert run.ready == ["ppc_decide"] and run.data()["answer_number"] == "1571/BKHCN"
     with pytest.raises(TaskNotReady):
         service.complete(run.dossier_id, officer_task.id, answer("Bộ KH&CN", "1571/BKHCN", "2026-04-09"), "lienthong")
-    run.do("ppc_decide", DECIDED).do("publish", PUBLISHED)
+    run.do("ppc_decide", DECIDED).do("publish", published())
     assert run.status == "completed"
     # The answer's phase ended when the answer came, as if the officer had recorded it.
     assert run.phase_dues()["most-answer"] == date(2026, 4, 17)

@@ -93,7 +93,7 @@ def test_renewal_filed_in_time_pays_75_percent(service: DossierService) -> None:
     run = renewal(service, "2026-05-10")  # 69 days before expiry (TT 3 k): at least 45)
     data = run.data()
     assert data["renewal_on_time"] is True and data["days_before_expiry"] == 69
-    assert data["licence_validity_months"] == 60
+    assert data["licence_longer_than_12_months"] is True  # 10/5/2021 → 10/5/2026
     # TT 3 h): 75 % of the new-licence fee 17,000,000.
     assert data["appraisal_fee"] == Decimal("17000000") and data["fee_amount"] == Decimal("12750000")
     run.do("check_dossier", d.CHECK_OK).do("notify_fee", d.fee_notice(12_750_000))

@@ -77,6 +77,10 @@ def test_analyst_edits_a_phase_fixes_the_problems_and_deploys_version_2(app: Fla
     analyst.page.click(f"#procedures tr[data-process={LICENCE}] a")
     analyst.page.click("#open-editor")
     analyst.ready()
+    # The receipt records its legal date (issue 12): the field and the event, editable in the panel.
+    analyst.select("receive")
+    assert analyst.page.input_value("#properties [data-prop=event-date]") == "received_on"
+    assert analyst.page.input_value("#properties [data-prop=clock-event]") == "received"
     analyst.page.click(".djs-element[data-element-id=appraisal]")
     assert analyst.page.input_value("[data-prop=phase-amount]") == "25"
     assert analyst.page.input_value("[data-prop=phase-name]") == "appraisal"

@@ -9,7 +9,8 @@
   const SPIFF = 'spiffworkflow:';
   // Properties with a field of their own; any other property is listed under "other properties".
   const OWN_PROPERTIES = ['form', 'clock', 'legal-phase', 'legal-total', 'decision-for-each', 'decision-item',
-    'decision-aggregation', 'decision-result', 'starts-dossier', 'starts-dossier-when', 'starts-dossier-data'];
+    'decision-aggregation', 'decision-result', 'starts-dossier', 'starts-dossier-when', 'starts-dossier-data',
+    'event-date', 'clock-event'];
   const UNITS = ['working-days', 'calendar-days'];
   const TIMER_KINDS = ['timeDate', 'timeDuration', 'timeCycle'];
 
@@ -251,11 +252,18 @@
         type: 'checkbox', checked: this.property(bo, 'clock') === 'pause' ? true : null, 'data-prop': 'clock',
         onchange: (e) => this.setProperty(bo, 'clock', e.target.checked ? 'pause' : ''),
       });
+      // The legal event this step records and the form field holding its date (engine/legal_time/event_dates.py).
+      const events = (this.data.clock_events || []).map((e) => [e.id, e.label]);
       return this.section(this.M.form,
         this.field(this.M.form, this.select([['', this.M.form_none], ...forms], current,
           (v) => { this.setProperty(bo, 'form', v); this.show(this.element); }, { 'data-prop': 'form' })),
         link,
-        el('div', { class: 'field checkbox' }, el('label', { class: 'check' }, pause, ' ', this.M.clock_pause)));
+        el('div', { class: 'field checkbox' }, el('label', { class: 'check' }, pause, ' ', this.M.clock_pause)),
+        this.field(this.M.clock_event, this.select([['', this.M.clock_event_none], ...events],
+          this.property(bo, 'clock-event'), (v) => this.setProperty(bo, 'clock-event', v), { 'data-prop': 'clock-event' })),
+        this.field(this.M.event_date, this.text(this.property(bo, 'event-date'),
+          (v) => this.setProperty(bo, 'event-date', v), { 'data-prop': 'event-date' })),
+        el('p', { class: 'hint' }, this.M.event_date_hint));
     }
 
     durationFields(value, onChange, withName, prefix) {
