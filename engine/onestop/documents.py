@@ -43,7 +43,15 @@ from sqlalchemy.orm import Mapped, Session, deferred, mapped_column
 
 from engine.legal_time.clock import clock
 from engine.onestop.numbering import take_number
-from engine.onestop.vietnamese_text import last_day, long_date, long_datetime, money, money_in_words, short_date
+from engine.onestop.vietnamese_text import (
+    last_day,
+    local,
+    long_date,
+    long_datetime,
+    money,
+    money_in_words,
+    short_date,
+)
 from engine.runtime import audit
 from engine.runtime.db import Base
 from engine.runtime.dossier import Dossier
@@ -59,18 +67,20 @@ class Kind:
     title: str  # Vietnamese, as printed
     symbol: str  # the letters after the number: Số: 12/GP-SKHCN
     result: bool = False
+    # The field of the dossier's data that keeps the paper's number, filled when the step issuing it is done.
+    number_field: str = ""
 
 
 KINDS: dict[str, Kind] = {k.code: k for k in (
     Kind("receipt", "Giấy tiếp nhận hồ sơ và hẹn trả kết quả", "TNHS"),
-    Kind("supplement_request", "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ", "BSHS"),
-    Kind("fee_notice", "Thông báo nộp phí, lệ phí", "TB"),
-    Kind("refusal", "Phiếu từ chối giải quyết hồ sơ", "TCHS"),
+    Kind("supplement_request", "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ", "BSHS", number_field="request_number"),
+    Kind("fee_notice", "Thông báo nộp phí, lệ phí", "TB", number_field="fee_notice_number"),
+    Kind("refusal", "Phiếu từ chối giải quyết hồ sơ", "TCHS", number_field="refusal_number"),
     Kind("apology", "Phiếu xin lỗi và hẹn lại ngày trả kết quả", "XL"),
-    Kind("certificate", "Chứng chỉ nhân viên bức xạ", "CCBX", result=True),
-    Kind("licence", "Giấy phép tiến hành công việc bức xạ", "GP", result=True),
+    Kind("certificate", "Chứng chỉ nhân viên bức xạ", "CCBX", result=True, number_field="result_number"),
+    Kind("licence", "Giấy phép tiến hành công việc bức xạ", "GP", result=True, number_field="result_number"),
     Kind("declaration_confirmation", "Giấy xác nhận khai báo thiết bị X-quang chẩn đoán trong y tế", "XNKB",
-         result=True),
+         result=True, number_field="result_number"),
     Kind("quantity_mark_declaration", "Bản công bố sử dụng dấu định lượng trên nhãn hàng đóng gói sẵn", "TNCB",
          result=True),
 )}
@@ -89,7 +99,8 @@ class Agency:
     signer_title: str = "GIÁM ĐỐC"
     signer_in_text: str = "Giám đốc"
     signer_name: str = ""
-    address: str = "Số 1597, đường Phạm Văn Thuận, phường Tam Hiệp, TP. Biên Hòa, tỉnh Đồng Nai"
+    # The seed, step 2 of every procedure: "Số 1597 đường Phạm Văn Thuận, phường Thống Nhất, …".
+    address: str = "Số 1597 đường Phạm Văn Thuận, phường Thống Nhất, thành phố Biên Hòa, tỉnh Đồng Nai"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Agency:
@@ -349,6 +360,18 @@ def dossier_facts(dossier: Dossier) -> dict[str, Any]:
             "received_at": dossier.created_at, "total_due_at": dossier.total_due_at, "channel": dossier.channel}
 
 
+def paper_number(session: Session, kind: Kind, agency: Agency, at: datetime) -> str:
+    """The next number of the register book of `kind` and the year of `at`, in the caller's transaction.
+
+    Decree 30/2020 art. 15: numbers restart at 01 each year, one book per kind of paper. Results carry the
+    year as well, because later dossiers and the registry quote them without a date.
+    """
+    year = local(at).year
+    sequence = take_number(session, f"document:{kind.symbol}:{agency.short}:{year}")
+    return f"{sequence:02d}/{year}/{kind.symbol}-{agency.short}" if kind.result else \
+        f"{sequence:02d}/{kind.symbol}-{agency.short}"
+
+
 def issue_document(
     session: Session, dossier_id: int, kind: str, actor: str, *, data: Mapping[str, Any],
     agency: Agency, extra: Mapping[str, Any] | None = None,
@@ -361,15 +384,15 @@ def issue_document(
     if dossier is None:
         raise ValueError(f"no dossier {dossier_id}")
     now = clock.now()
-    sequence = take_number(session, f"document:{spec.symbol}:{agency.short}:{now.year}")
-    # Decree 30/2020 art. 15: numbers restart at 01 each year; the book is per symbol and year.
-    number = f"{sequence:02d}/{spec.symbol}-{agency.short}"
+    # A paper whose number the step took (see paper_number) prints that number; others take theirs now.
+    number = str(data.get(spec.number_field) or "") if spec.number_field else ""
+    number = number or paper_number(session, spec, agency, now)
     extra = dict(extra or {})
     paper = Paper(spec, number, now, agency, dossier_facts(dossier), dict(data), extra)
     content = render_pdf(paper)
     document = Document(
         dossier_id=dossier_id, kind=kind, number=number, title=spec.title, created_at=now, created_by=actor,
-        filename=f"{kind}-{(dossier.code or str(dossier_id)).replace('.', '_')}-{sequence}.pdf",
+        filename=f"{kind}-{(dossier.code or str(dossier_id)).replace('.', '_')}-{number.split('/')[0]}.pdf",
         size=len(content), facts=_jsonable({"extra": extra}), content=content,
     )
     session.add(document)

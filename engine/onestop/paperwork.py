@@ -9,12 +9,13 @@ desk's applicant_* fields, or the application forms' own names for the same fact
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,11 +26,16 @@ from engine.onestop.documents import KINDS, Agency, issue_document
 from engine.onestop.notifications import Attachment as MailAttachment
 from engine.onestop.notifications import Sent, SmtpSettings, compose, notice_kind, send
 from engine.onestop.procedure_facts import ProcedureFacts, load_facts
+from engine.onestop.registry import preview_result
 from engine.runtime import audit
 from engine.runtime.attachment import Attachment
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier
-from engine.runtime.dossier_service import DossierService
+from engine.runtime.forms import FieldDefinition, load_form
+from engine.runtime.problems import ValidationFailed
+
+if TYPE_CHECKING:  # the service calls back into this package when a step numbers its papers
+    from engine.runtime.dossier_service import DossierService
 
 DELIVERY = {
     "desk": "Bộ phận tiếp nhận và trả kết quả",
@@ -111,6 +117,61 @@ def _rows(value: Any, keys: tuple[str, ...]) -> list[dict[str, Any]]:
     return rows
 
 
+@cache
+def option_words(bpmn_root: Path) -> dict[str, dict[str, str]]:
+    """The Vietnamese label of every option of the procedures' forms, by field name: papers print
+    "Chụp răng" and "Di động" where the data says `dental` and `mobile`."""
+    words: dict[str, dict[str, str]] = {}
+
+    def walk(fields: Iterable[FieldDefinition]) -> None:
+        for field in fields:
+            for option in field.options:
+                words.setdefault(field.name, {}).setdefault(option.value, option.label["vi"])
+            walk(field.columns)
+
+    for path in sorted(bpmn_root.glob("*/forms/*.json")):
+        try:
+            walk(load_form(path).fields)
+        except ValidationFailed:
+            continue  # deployment reports a broken form; a paper still prints the others' words
+    return words
+
+
+def in_words(rows: list[dict[str, Any]], words: Mapping[str, Mapping[str, str]]) -> list[dict[str, Any]]:
+    """Rows with every coded value replaced by its words (purpose, fixed/mobile, …)."""
+    return [{k: words.get(k, {}).get(str(v), v) if isinstance(v, str) else v for k, v in row.items()}
+            for row in rows]
+
+
+def fee_lines(data: Mapping[str, Any], words: Mapping[str, Mapping[str, str]]) -> list[dict[str, Any]]:
+    """One line per device with its rate, when the fee decision ran for each device (`device_fees`)."""
+    devices, rates = data.get("devices"), data.get("device_fees")
+    if not isinstance(devices, list) or not isinstance(rates, list) or len(devices) != len(rates):
+        return []
+    lines = []
+    for device, rate in zip(devices, rates, strict=True):
+        purpose = words.get("purpose", {}).get(str(device.get("purpose")), device.get("purpose", ""))
+        mobility = words.get("mobility", {}).get(str(device.get("mobility")), "")
+        label = f"{device.get('name', '')} ({purpose}{', ' + mobility.lower() if mobility else ''}), " \
+                f"số sê-ri {device.get('tube_serial', '')}"
+        lines.append({"label": label, "amount": Decimal(str(rate))})
+    return lines
+
+
+def signer(session: Session, data: Mapping[str, Any], agency: Agency) -> dict[str, str]:
+    """Who signs a result: the user who took the decision (`result_signer`), else the agency's head.
+
+    Decree 30/2020, art. 13: a deputy signs "KT." (ký thay) for the head, under their own title.
+    """
+    user = find_user(session, str(data.get("result_signer") or "")) if data.get("result_signer") else None
+    if user is None:
+        return {"capacity": agency.signer_title, "name": agency.signer_name}
+    title = (user.title or agency.signer_in_text).strip()
+    if title.casefold() == agency.signer_in_text.casefold():
+        return {"capacity": agency.signer_title, "name": user.full_name}
+    return {"capacity": f"KT. {agency.signer_title}<br/>{title.upper()}", "name": user.full_name}
+
+
 def appointment(dossier: Dossier, facts: ProcedureFacts, calendar: Any) -> datetime | None:
     """When the result is promised: the legal clock's total, or the procedure's total counted from receipt."""
     if dossier.total_due_at is not None:
@@ -165,6 +226,9 @@ def paper_context(
         "goods": _rows(data.get("goods"), ("name", "nominal_quantity", "packaging_mass")),
         "valid_until": data.get("valid_until") or data.get("result_valid_until"),
         "reception_count": data.get("reception_count", 1),
+        # TT c) "Số lượng hồ sơ": 01 bộ, or 02 bản for the quantity-mark declarations.
+        "copies": f"{int(facts.raw.get('dossier_sets') or 1):02d} ({facts.raw.get('dossier_sets_unit') or 'bộ'})",
+        "legal_basis": [str(b) for b in facts.raw.get("legal_basis", []) if str(b).strip()],
         "reason": "",
         "new_appointment_at": None,
     }
@@ -195,8 +259,18 @@ class Paperwork:
             facts = self.facts(session, dossier)
             user = find_user(session, actor)
             attachments = list(session.scalars(select(Attachment).where(Attachment.dossier_id == dossier_id)))
+            words = option_words(self.office.bpmn_root)
+            extra = dict(extra or {})
+            lines = fee_lines(data, words)
+            if lines:
+                extra.setdefault("fee_lines", lines)
+            if KINDS[kind].result:
+                result = preview_result(session, dossier, data) or {}
+                extra.setdefault("result", {**in_words([result], words)[0],
+                                            "devices": in_words(result.get("devices", []), words)})
+                extra.setdefault("signer", signer(session, data, self.office.agency))
             context = paper_context(dossier, facts, data, attachments, user.full_name if user else actor,
-                                    appointment(dossier, facts, load_calendar(session)), extra or {})
+                                    appointment(dossier, facts, load_calendar(session)), extra)
             document = issue_document(session, dossier_id, kind, actor, data=data, agency=self.office.agency,
                                       extra=context)
             issued = (document.id, document.number, document.filename, document.content)

@@ -32,6 +32,7 @@ from engine.legal_time.clock import clock
 from engine.legal_time.dossier_clock import sync_clock, total_of
 from engine.legal_time.legal_clock import LegalClock
 from engine.legal_time.milestones import next_milestone_at
+from engine.onestop.paper_numbers import step_paper_facts
 from engine.onestop.registry import RegistryError, record_result
 from engine.runtime import audit
 from engine.runtime.db import make_session_factory
@@ -463,6 +464,9 @@ class DossierService:
                                            task.workflow.spec.name, task.task_spec.bpmn_id)
                 if form is not None:
                     data = form.validate(data)
+                properties = getattr(task.task_spec, "extensions", {}).get("properties", {})
+                data = {**data, **step_paper_facts(session, loaded.dossier.process_id, properties, data, actor,
+                                                   known=task.data)}
                 try:
                     task.data.update(data)
                     task.run()
