@@ -165,11 +165,11 @@ def signer(session: Session, data: Mapping[str, Any], agency: Agency) -> dict[st
     """
     user = find_user(session, str(data.get("result_signer") or "")) if data.get("result_signer") else None
     if user is None:
-        return {"capacity": agency.signer_title, "name": agency.signer_name}
+        return {"capacity": agency.signer_title, "title": "", "name": agency.signer_name}
     title = (user.title or agency.signer_in_text).strip()
     if title.casefold() == agency.signer_in_text.casefold():
-        return {"capacity": agency.signer_title, "name": user.full_name}
-    return {"capacity": f"KT. {agency.signer_title}<br/>{title.upper()}", "name": user.full_name}
+        return {"capacity": agency.signer_title, "title": "", "name": user.full_name}
+    return {"capacity": f"KT. {agency.signer_title}", "title": title.upper(), "name": user.full_name}
 
 
 def appointment(dossier: Dossier, facts: ProcedureFacts, calendar: Any) -> datetime | None:

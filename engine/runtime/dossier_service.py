@@ -557,7 +557,11 @@ class DossierService:
             return self._outcome(loaded).ready
 
     def data(self, dossier_id: int) -> dict[str, Any]:
-        """The process data as the last completed task left it."""
+        """The process data as the last completed task left it, in a called process too: the top process's
+        own last task stays behind while a shared part runs, and a paper issued by a step of that part (a
+        supplement request listing the missing items) must read what the step wrote."""
         with self.read_session() as session:
             workflow = self._load(session, dossier_id).workflow
-            return dict(workflow.last_task.data) if workflow.last_task else dict(workflow.data)
+            latest = max(workflow.get_tasks(state=TaskState.COMPLETED), key=lambda t: t.last_state_change,
+                         default=None)
+            return dict(latest.data) if latest is not None else dict(workflow.data)

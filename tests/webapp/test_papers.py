@@ -72,7 +72,14 @@ def test_every_paper_has_the_decree_30_header(kind: str) -> None:
                        "fee": Decimal(5_000_000), "fee_lines": [{"label": "Phí thẩm định", "amount": 5_000_000}],
                        "reasons": ["Thiết bị chưa kiểm định"], "devices": [], "goods": [], "valid_until": None,
                        "reception_count": 2, "reason": "Chờ kết quả kiểm định",
-                       "new_appointment_at": MONDAY_9AM + timedelta(days=50)})
+                       "new_appointment_at": MONDAY_9AM + timedelta(days=50), "copies": "01 (bộ)",
+                       "legal_basis": ["Luật Năng lượng nguyên tử ngày 03/6/2008."],
+                       "signer": {"capacity": "GIÁM ĐỐC", "title": "", "name": "Nguyễn Văn A"},
+                       "result": {"holder_name": "Công ty TNHH Ánh Dương", "address": "Biên Hòa", "devices": [],
+                                  "previous_number": None, "valid_until": None, "birth_date": None,
+                                  "id_number": "075123456789", "job": "Người phụ trách an toàn",
+                                  "device_name": "X-quang", "model": "M", "purpose": "Chụp răng",
+                                  "tube_serial": "T1", "acquired_on": None}})
     text = words(render_pdf(paper))
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do - Hạnh phúc" in text
     assert "UBND TỈNH ĐỒNG NAI" in text and "SỞ KHOA HỌC VÀ CÔNG NGHỆ" in text

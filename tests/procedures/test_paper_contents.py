@@ -1,0 +1,178 @@
+"""What each paper says, read back from its PDF: every field comes from the dossier and the registry.
+
+The papers are issued as the platform issues them after a step (engine.onestop.paperwork), and their text
+is extracted with pypdf; the number printed is the one in the dossier's data and in the registry.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import procedure_data as d
+import pytest
+from procedure_driver import BPMN, Run
+from pypdf import PdfReader
+from sqlalchemy.orm import Session
+
+from engine.access.user import create_user
+from engine.onestop import registry
+from engine.onestop.documents import Agency, Document
+from engine.onestop.paperwork import Office, Paperwork
+from engine.runtime.dossier_service import DossierService
+
+WORKS = [{"name": "Sử dụng thiết bị X-quang chẩn đoán trong y tế", "place": "Khoa Chẩn đoán hình ảnh"}]
+SEED_ADDRESS = "Số 1597 đường Phạm Văn Thuận, phường Thống Nhất, thành phố Biên Hòa, tỉnh Đồng Nai"
+
+
+@pytest.fixture
+def paperwork(service: DossierService) -> Paperwork:
+    with service.command() as session:
+        create_user(session, "lanhdao", "x" * 12, "Phạm Minh Tuấn", ["leadership"]).title = "Phó Giám đốc"
+    return Paperwork(service, Office(agency=Agency(), agency_code="000.00.19.H19", bpmn_root=BPMN))
+
+
+def text_of(service: DossierService, document_id: int) -> str:
+    with service.read_session() as session:
+        content = session.get(Document, document_id).content
+    return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages).split())
+
+
+def issue(paperwork: Paperwork, run: Run, kind: str) -> tuple[str, str]:
+    issued = paperwork.issue(run.dossier_id, kind, "officer", notify=False)
+    return issued.number, text_of(paperwork.service, issued.document_id)
+
+
+def licence_run(service: DossierService, devices: list[dict[str, object]]) -> Run:
+    run = Run(service, "radiation_licence_issue").start("Bệnh viện Đa khoa Thống Nhất Đồng Nai")
+    return run.do("receive", {**d.APPLICANT, "works": WORKS, "devices": devices, **d.SAFETY_OFFICER})
+
+
+def signed(run: Run, valid_until: str | None = None) -> Run:
+    run.do("appraise", d.APPRAISE_ISSUE).do("review", d.HEAD_AGREES).do("decide", d.SIGN_ISSUE, actor="lanhdao")
+    return run.do("issue_result", d.issued(valid_until=valid_until))
+
+
+def test_receipt_supplement_request_and_fee_notice(service: DossierService, paperwork: Paperwork) -> None:
+    devices = [d.device("general", "M01", mobility="mobile"), d.device("ct", "CT01")]
+    run = licence_run(service, devices)
+    _, receipt = issue(paperwork, run, "receipt")
+    assert "Số lượng hồ sơ: 01 (bộ)" in receipt and "30 ngày làm việc" in receipt
+    assert "Bệnh viện Đa khoa Thống Nhất Đồng Nai" in receipt
+
+    run.do("check_dossier", d.CHECK_MISSING).do("request_supplement", d.SUPPLEMENT_REQUEST)
+    number, request = issue(paperwork, run, "supplement_request")
+    assert number == run.data()["request_number"] == "01/BSHS-SKHCN" and f"Số: {number}" in request
+    assert "Bản sao Biên bản kiểm xạ: Chưa nộp biên bản kiểm xạ phòng CT" in request
+    assert SEED_ADDRESS in request and "Tam Hiệp" not in request
+
+    run.do("await_supplement", d.SUPPLEMENT_RECEIVED).do("check_dossier", d.CHECK_OK)
+    run.do("notify_fee", d.fee_notice(10_000_000))
+    number, notice = issue(paperwork, run, "fee_notice")
+    assert number == run.data()["fee_notice_number"] and f"Số: {number}" in notice
+    # TT 2 h): one line per device with its rate; the mobile general device at the mobile rate.
+    assert "Máy X-quang kỹ thuật số (Soi, chụp chẩn đoán tổng hợp (X-quang chẩn đoán thông thường), di động)" \
+        in notice and "số sê-ri T-M01 2.000.000 đồng" in notice
+    assert "số sê-ri T-CT01 8.000.000 đồng" in notice
+    assert "Tổng cộng 10.000.000 đồng" in notice and "Bằng chữ: Mười triệu đồng" in notice
+
+
+def test_licence_lists_every_device_in_words_with_signer(service: DossierService, paperwork: Paperwork) -> None:
+    run = licence_run(service, [d.device("dental", "DX01"), d.device("general", "M02", mobility="mobile")])
+    run.do("check_dossier", d.CHECK_OK).do("notify_fee", d.fee_notice(4_000_000))
+    run.do("record_payment", d.paid(4_000_000))
+    signed(run, "2031-03-20")
+    number, text = issue(paperwork, run, "licence")
+    assert number == run.data()["result_number"] == "01/2026/GP-SKHCN" and f"Số: {number}" in text
+    assert "Tổ chức: Bệnh viện Đa khoa Thống Nhất Đồng Nai" in text
+    assert "Số 234 Quốc lộ 1A, phường Tân Biên" in text
+    assert "Máy X-quang chụp răng, model Rotograph Prime Chụp răng Cố định T-DX01 / C-DX01" in text
+    assert "Di động T-M02 / C-M02" in text and "dental" not in text
+    assert "ngày 20 tháng 03 năm 2031" in text
+    assert "Căn cứ Luật Năng lượng nguyên tử ngày 03/6/2008; Căn cứ Nghị định số 142/2020/NĐ-CP" in text
+    assert "KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC" in text and "Phạm Minh Tuấn" in text
+
+    run.do("deliver", d.DELIVERED)
+    with service.read_session() as session:
+        assert registry.find_licence(session, number).number == number
+
+
+def _issued_licence(service: DossierService) -> str:
+    run = licence_run(service, d.MIXED_DEVICES)
+    run.do("check_dossier", d.CHECK_OK).do("notify_fee", d.fee_notice(17_000_000))
+    run.do("record_payment", d.paid(17_000_000))
+    signed(run, "2031-03-20").do("deliver", d.DELIVERED)
+    return run.data()["result_number"]
+
+
+def test_amended_licence_has_the_new_name_and_the_devices_still_in_force(
+    service: DossierService, paperwork: Paperwork,
+) -> None:
+    first = _issued_licence(service)
+    run = Run(service, "radiation_licence_amendment").start("Bệnh viện Đa khoa Thống Nhất Đồng Nai")
+    run.do("receive", {**d.APPLICANT, **d.LICENCE, "licence_number": first, "licence_valid_until": "2031-03-20",
+                       "amendment_kinds": ["organisation_details", "device_reduction"],
+                       "changes": [{"content": "Đổi tên, địa chỉ"}, {"content": "Giảm 01 máy chụp răng"}],
+                       "new_applicant_name": "Bệnh viện Đa khoa Thống Nhất",
+                       "new_address": "Số 9 đường Đồng Khởi, phường Tân Hiệp, thành phố Biên Hòa",
+                       "removed_devices": [{"tube_serial": "T-DX2402", "reason": "transfer"}]})
+    signed(run.do("check_dossier", d.CHECK_OK))
+    number, text = issue(paperwork, run, "licence")
+    assert number == "02/2026/GP-SKHCN" and f"thay thế giấy phép số {first}" in text
+    assert "Tổ chức: Bệnh viện Đa khoa Thống Nhất Địa chỉ: Số 9 đường Đồng Khởi" in text
+    assert all(serial in text for serial in ("T-CT2401", "T-DX2401", "T-FL2401")) and "T-DX2402" not in text
+
+
+@pytest.mark.parametrize("procedure", ["radiation_licence_supplement", "radiation_licence_reissue"])
+def test_supplement_and_reissue_list_the_full_device_set(
+    service: DossierService, paperwork: Paperwork, procedure: str,
+) -> None:
+    first = _issued_licence(service)
+    run = Run(service, procedure).start("Bệnh viện Đa khoa Thống Nhất Đồng Nai")
+    extra = ({"changes": [{"content": "Bổ sung 01 máy"}], "devices": [d.device("general", "G2601")]}
+             if procedure.endswith("supplement") else {"reissue_reason": "lost", "reason_details": "Thất lạc"})
+    run.do("receive", {**d.APPLICANT, **d.LICENCE, "licence_number": first, **extra})
+    signed(run.do("check_dossier", d.CHECK_OK))
+    _, text = issue(paperwork, run, "licence")
+    serials = ["T-CT2401", "T-DX2401", "T-DX2402", "T-FL2401"] + (["T-G2601"] if "G2601" in str(extra) else [])
+    assert all(serial in text for serial in serials)
+    assert "ngày 20 tháng 03 năm 2031" in text  # validity of the licence in force
+
+
+def test_certificate_names_the_individual_from_a_licence_dossier(
+    service: DossierService, paperwork: Paperwork, session: Session,
+) -> None:
+    from sqlalchemy import select
+
+    from engine.runtime.dossier import Dossier
+
+    parent = licence_run(service, d.MIXED_DEVICES)  # the facility's dossier
+    licence_data = {**d.SAFETY_OFFICER, "so_certificate_filed_together": True, "so_worker_cert_number": None,
+                    "so_worker_cert_date": None, "so_worker_cert_issuer": None}
+    parent = Run(service, "radiation_licence_issue").start("Bệnh viện Đa khoa Thống Nhất Đồng Nai")
+    parent.do("receive", {**d.APPLICANT, "works": WORKS, "devices": d.MIXED_DEVICES, **licence_data})
+    child_id = session.scalars(select(Dossier.id).where(Dossier.parent_id == parent.dossier_id)).one()
+    run = Run(service, "radiation_worker_certificate", dossier_id=child_id)
+    run.do("receive", {**service.data(child_id), "submission_channel": "online", "job": "safety_officer",
+                       "id_issued_on": "2021-08-20", "id_issued_by": "Cục Cảnh sát QLHC về TTXH",
+                       "health_check_date": "2026-01-15", "attachments": []})
+    run.do("check_dossier", d.CHECK_OK).do("notify_fee", d.fee_notice(200_000)).do("record_payment", d.paid(200_000))
+    signed(run)
+    number, text = issue(paperwork, run, "certificate")
+    assert number == run.data()["result_number"] == "01/2026/CCBX-SKHCN"
+    assert "Ông/Bà: Trần Thị Mai" in text and "Ngày sinh: 12/04/1985" in text
+    assert "Số CMND/CCCD/Hộ chiếu: 075185004321" in text
+    assert "Nơi làm việc: Bệnh viện Đa khoa Thống Nhất Đồng Nai" in text
+    assert "Người phụ trách an toàn cơ sở X-quang" in text and "Ông/Bà: Bệnh viện" not in text
+    run.do("deliver", d.DELIVERED)
+    with service.read_session() as fresh:
+        entry = fresh.scalars(select(registry.WorkerCertificate)).one()
+        assert (entry.number, entry.id_number, entry.birth_date) == (number, "075185004321", date(1985, 4, 12))
+
+
+def test_receipt_of_a_quantity_mark_declaration_asks_two_copies(
+    service: DossierService, paperwork: Paperwork,
+) -> None:
+    run = Run(service, "quantity_mark_declaration").start("Công ty TNHH Thực phẩm Đồng Nai")
+    _, receipt = issue(paperwork, run, "receipt")
+    assert "Số lượng hồ sơ: 02 (bản)" in receipt  # TT 10 c): "Số lượng hồ sơ: 02 bản"
