@@ -21,6 +21,7 @@ from engine.onestop.documents import Agency
 from engine.onestop.dossier_code import agency_code_from_env, check_agency_code
 from engine.onestop.notifications import SmtpSettings
 from engine.onestop.paperwork import Office, Paperwork
+from engine.onestop.signing import SigningKey
 from engine.runtime.db import make_engine, make_session_factory
 from engine.runtime.dossier_service import DossierService
 
@@ -83,19 +84,35 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     engine = make_engine(app.config["DATABASE_URL"])
     dossiers = DossierService(engine)
     office = Office(agency=Agency.from_env(), agency_code=app.config["AGENCY_CODE"],
-                    bpmn_root=Path(app.config["BPMN_ROOT"]), smtp=app.config["SMTP"])
+                    bpmn_root=Path(app.config["BPMN_ROOT"]), smtp=app.config["SMTP"],
+                    signing=app.config.get("SIGNING", SigningKey.from_env()))
     app.extensions["motcua"] = Platform(
         engine=engine, dossiers=dossiers, paperwork=Paperwork(dossiers, office), office=office,
         read_session=make_session_factory(engine),
     )
 
-    from webapp import admin, api, auth, errors, i18n, officer, portal, reception, security, studio, supervisor, views
+    from webapp import (
+        admin,
+        api,
+        auth,
+        errors,
+        i18n,
+        officer,
+        portal,
+        reception,
+        security,
+        studio,
+        supervisor,
+        verification,
+        views,
+    )
 
     i18n.init_app(app)
     security.init_app(app)
     views.init_app(app)
     errors.init_app(app)
-    for blueprint in (auth.bp, reception.bp, officer.bp, supervisor.bp, studio.bp, portal.bp, api.bp, admin.bp):
+    for blueprint in (auth.bp, reception.bp, officer.bp, supervisor.bp, studio.bp, portal.bp, api.bp, admin.bp,
+                      verification.bp):
         app.register_blueprint(blueprint)
     security.limit_login(app)
 

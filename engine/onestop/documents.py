@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -30,6 +30,8 @@ from typing import Any
 
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
 from reportlab.lib.pagesizes import A4
@@ -43,6 +45,7 @@ from sqlalchemy.orm import Mapped, Session, deferred, mapped_column
 
 from engine.legal_time.clock import clock
 from engine.onestop.numbering import take_number
+from engine.onestop.signing import SigningKey, sign_pdf
 from engine.onestop.vietnamese_text import (
     last_day,
     local,
@@ -258,6 +261,20 @@ def _stamp(text: str, width: float) -> Table:
     return table
 
 
+def _verification(url: str, width: float) -> Table:
+    """The QR code of the public verification page, with its address for those who type it."""
+    widget = QrCodeWidget(url, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    side = 24 * mm
+    drawing = Drawing(side, side, transform=[side / (x1 - x0), 0, 0, side / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    caption = Paragraph(f"<i>Tra cứu tính hợp lệ của văn bản (còn hiệu lực, đã sửa đổi, thay thế hay hết hạn) "
+                        f"bằng mã QR hoặc tại:</i><br/>{url}", _style("qr", 9, TA_LEFT))
+    table = Table([[drawing, caption]], colWidths=[side + 4 * mm, width - side - 4 * mm])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    return table
+
+
 def _flowables(text: str, width: float) -> list[Flowable]:
     story: list[Flowable] = []
     paragraph: list[str] = []
@@ -336,6 +353,8 @@ def render_pdf(paper: Paper) -> bytes:
                             bottomMargin=20 * mm, title=f"{paper.kind.title} {paper.number}",
                             author=paper.agency.name, subject=str(paper.dossier.get("code") or ""))
     story = [_header(paper, doc.width), *_flowables(render_text(paper), doc.width)]
+    if paper.extra.get("verify_url"):
+        story.extend([Spacer(1, 6), KeepTogether(_verification(str(paper.extra["verify_url"]), doc.width))])
     doc.build(story)
     return buffer.getvalue()
 
@@ -374,9 +393,13 @@ def paper_number(session: Session, kind: Kind, agency: Agency, at: datetime) -> 
 
 def issue_document(
     session: Session, dossier_id: int, kind: str, actor: str, *, data: Mapping[str, Any],
-    agency: Agency, extra: Mapping[str, Any] | None = None,
+    agency: Agency, extra: Mapping[str, Any] | None = None, signing: SigningKey | None = None,
+    verify_url: Callable[[str], str] | None = None,
 ) -> Document:
-    """Number, render and store one paper of the dossier, with its audit event; the caller commits."""
+    """Number, render and store one paper of the dossier, with its audit event; the caller commits.
+
+    A result paper carries the QR code of its public verification page (`verify_url` of its number) and is
+    signed with the agency's certificate (`signing`) when one is configured."""
     spec = KINDS.get(kind)
     if spec is None:
         raise ValueError(f"unknown document kind {kind!r} (one of {', '.join(KINDS)})")
@@ -388,8 +411,15 @@ def issue_document(
     number = str(data.get(spec.number_field) or "") if spec.number_field else ""
     number = number or paper_number(session, spec, agency, now)
     extra = dict(extra or {})
+    if spec.result and verify_url is not None:
+        extra["verify_url"] = verify_url(number)
     paper = Paper(spec, number, now, agency, dossier_facts(dossier), dict(data), extra)
     content = render_pdf(paper)
+    signed = spec.result and signing is not None
+    if signed:
+        content = sign_pdf(content, signing, reason=f"{spec.title} số {number}", location=agency.place,
+                           name=agency.name_in_text)
+    extra["signed"] = signed
     document = Document(
         dossier_id=dossier_id, kind=kind, number=number, title=spec.title, created_at=now, created_by=actor,
         filename=f"{kind}-{(dossier.code or str(dossier_id)).replace('.', '_')}-{number.split('/')[0]}.pdf",

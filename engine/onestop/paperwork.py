@@ -16,6 +16,7 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +28,8 @@ from engine.onestop.notifications import Attachment as MailAttachment
 from engine.onestop.notifications import Sent, SmtpSettings, compose, notice_kind, send
 from engine.onestop.procedure_facts import ProcedureFacts, load_facts
 from engine.onestop.registry import preview_result
+from engine.onestop.signing import SigningKey
+from engine.oversight.alerts import link
 from engine.runtime import audit
 from engine.runtime.attachment import Attachment
 from engine.runtime.definition import ProcessDefinition
@@ -53,6 +56,7 @@ class Office:
     agency_code: str
     bpmn_root: Path
     smtp: SmtpSettings | None = None
+    signing: SigningKey | None = None  # the agency's certificate for result papers (engine.onestop.signing)
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,13 @@ def signer(session: Session, data: Mapping[str, Any], agency: Agency) -> dict[st
     return {"capacity": f"KT. {agency.signer_title}", "title": title.upper(), "name": user.full_name}
 
 
+def verification_url(number: str) -> str:
+    """The public page that tells from the registry whether a result is still valid (MOTCUA_PUBLIC_URL, else
+    the address `make run` serves)."""
+    url = link(f"/verify/{quote(number, safe='/')}")
+    return url if url.startswith("http") else f"http://127.0.0.1:5000{url}"
+
+
 def appointment(dossier: Dossier, facts: ProcedureFacts, calendar: Any) -> datetime | None:
     """When the result is promised: the legal clock's total, or the procedure's total counted from receipt."""
     if dossier.total_due_at is not None:
@@ -272,7 +283,7 @@ class Paperwork:
             context = paper_context(dossier, facts, data, attachments, user.full_name if user else actor,
                                     appointment(dossier, facts, load_calendar(session)), extra)
             document = issue_document(session, dossier_id, kind, actor, data=data, agency=self.office.agency,
-                                      extra=context)
+                                      extra=context, signing=self.office.signing, verify_url=verification_url)
             issued = (document.id, document.number, document.filename, document.content)
             code, procedure, applicant = dossier.code or str(dossier.id), facts.name["vi"], context["applicant"]
         mail = None

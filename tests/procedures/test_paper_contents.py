@@ -176,3 +176,79 @@ def test_receipt_of_a_quantity_mark_declaration_asks_two_copies(
     run = Run(service, "quantity_mark_declaration").start("Công ty TNHH Thực phẩm Đồng Nai")
     _, receipt = issue(paperwork, run, "receipt")
     assert "Số lượng hồ sơ: 02 (bản)" in receipt  # TT 10 c): "Số lượng hồ sơ: 02 bản"
+
+
+# -- signed results and their verification page ---------------------------------------------------------
+
+
+def _signature_status(content: bytes, trusted: bytes):  # type: ignore[no-untyped-def]
+    from asn1crypto import pem, x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    root = x509.Certificate.load(pem.unarmor(trusted)[2])
+    signature = PdfFileReader(io.BytesIO(content)).embedded_signatures[0]
+    return validate_pdf_signature(signature, ValidationContext(trust_roots=[root]))
+
+
+def test_a_licence_is_a_pades_signature_that_one_changed_byte_breaks(
+    service: DossierService, paperwork: Paperwork, tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    from dataclasses import replace
+
+    from engine.onestop.signing import write_demo_certificate
+
+    key = write_demo_certificate(tmp_path)
+    paperwork.office = replace(paperwork.office, signing=key)
+    run = licence_run(service, [d.device("dental", "DX01")])
+    run.do("check_dossier", d.CHECK_OK).do("notify_fee", d.fee_notice(2_000_000))
+    signed(run.do("record_payment", d.paid(2_000_000)), "2031-03-20")
+    issued = paperwork.issue(run.dossier_id, "licence", "officer", notify=False)
+    with service.read_session() as session:
+        content = session.get(Document, issued.document_id).content
+    status = _signature_status(content, key.cert.read_bytes())
+    assert status.intact and status.valid and status.trusted and status.bottom_line
+    assert "/ETSI.CAdES.detached" in content.decode("latin-1")  # PAdES
+    # The QR code's page is written under the signature block.
+    assert "/verify/01/2026/GP-SKHCN" in text_of(service, issued.document_id)
+
+    position = content.index(b"Rotograph") if b"Rotograph" in content else len(content) // 3
+    tampered = content[:position] + bytes([content[position] ^ 0x01]) + content[position + 1:]
+    assert not _signature_status(tampered, key.cert.read_bytes()).intact
+
+
+def test_the_verification_page_tells_valid_amended_and_expired(
+    service: DossierService, paperwork: Paperwork, db,  # type: ignore[no-untyped-def]
+) -> None:
+    from datetime import UTC, datetime
+
+    from engine.legal_time.clock import clock
+    from webapp import create_app
+
+    run = licence_run(service, d.MIXED_DEVICES)
+    run.do("check_dossier", d.CHECK_OK).do("notify_fee", d.fee_notice(17_000_000))
+    signed(run.do("record_payment", d.paid(17_000_000)), "2031-03-20")
+    first = issue(paperwork, run, "licence")[0]
+    run.do("deliver", d.DELIVERED)
+    amendment = Run(service, "radiation_licence_amendment").start("Bệnh viện Đa khoa Thống Nhất Đồng Nai")
+    amendment.do("receive", {**d.APPLICANT, **d.LICENCE, "licence_number": first, "amendment_kinds": ["device_reduction"],
+                             "changes": [{"content": "Giảm 01 máy chụp răng"}],
+                             "removed_devices": [{"tube_serial": "T-DX2402", "reason": "transfer"}]})
+    signed(amendment.do("check_dossier", d.CHECK_OK))
+    amended = issue(paperwork, amendment, "licence")[0]
+    amendment.do("deliver", d.DELIVERED)
+
+    app = create_app({"DATABASE_URL": db.url.render_as_string(hide_password=False), "TESTING": True,
+                      "SECRET_KEY": "test", "BPMN_ROOT": str(BPMN), "SMTP": None})
+    client = app.test_client()
+    old = client.get(f"/verify/{first}")
+    page = old.get_data(as_text=True)
+    assert old.status_code == 200 and 'data-status="amended"' in page and amended in page
+    assert "Bệnh viện Đa khoa Thống Nhất Đồng Nai" in page and "20/03/2031" in page
+    current = client.get("/verify", query_string={"number": amended}).get_data(as_text=True)
+    assert 'data-status="valid"' in current and "Còn hiệu lực" in current
+    clock.freeze(datetime(2031, 3, 21, 3, 0, tzinfo=UTC))
+    assert 'data-status="expired"' in client.get(f"/verify/{amended}").get_data(as_text=True)
+    unknown = client.get("/verify/99/2026/GP-SKHCN")
+    assert unknown.status_code == 404 and "Không tìm thấy" in unknown.get_data(as_text=True)
