@@ -465,8 +465,8 @@ class DossierService:
                 if form is not None:
                     data = form.validate(data)
                 properties = getattr(task.task_spec, "extensions", {}).get("properties", {})
-                data = {**data, **step_paper_facts(session, loaded.dossier.process_id, properties, data, actor,
-                                                   known=task.data)}
+                data = {**data, **step_paper_facts(session, dossier_id, loaded.dossier.process_id, properties, data,
+                                                   actor, known=task.data)}
                 try:
                     task.data.update(data)
                     task.run()

@@ -232,8 +232,8 @@ def test_the_verification_page_tells_valid_amended_and_expired(
     first = issue(paperwork, run, "licence")[0]
     run.do("deliver", d.DELIVERED)
     amendment = Run(service, "radiation_licence_amendment").start("Bệnh viện Đa khoa Thống Nhất Đồng Nai")
-    amendment.do("receive", {**d.APPLICANT, **d.LICENCE, "licence_number": first, "amendment_kinds": ["device_reduction"],
-                             "changes": [{"content": "Giảm 01 máy chụp răng"}],
+    amendment.do("receive", {**d.APPLICANT, **d.LICENCE, "licence_number": first,
+                             "amendment_kinds": ["device_reduction"], "changes": [{"content": "Giảm 01 máy chụp răng"}],
                              "removed_devices": [{"tube_serial": "T-DX2402", "reason": "transfer"}]})
     signed(amendment.do("check_dossier", d.CHECK_OK))
     amended = issue(paperwork, amendment, "licence")[0]
