@@ -84,6 +84,9 @@ KINDS: dict[str, Kind] = {k.code: k for k in (
     Kind("licence", "Giấy phép tiến hành công việc bức xạ", "GP", result=True, number_field="result_number"),
     Kind("declaration_confirmation", "Giấy xác nhận khai báo thiết bị X-quang chẩn đoán trong y tế", "XNKB",
          result=True, number_field="result_number"),
+    # Procedures 8 and 9: the unit or the PPC decides; the one-stop shop tells the applicant (TT 8-9 a) Bước 3).
+    Kind("appointment_notice", "Thông báo kết quả xét bổ nhiệm chức danh nghiên cứu khoa học, chức danh công nghệ",
+         "TB", number_field="appointment_notice_number"),
     Kind("quantity_mark_declaration", "Bản công bố sử dụng dấu định lượng trên nhãn hàng đóng gói sẵn", "TNCB",
          result=True),
 )}

@@ -1,7 +1,8 @@
 """The papers a dossier's steps produce, and the e-mail that carries them to the applicant.
 
 A user task says which papers completing it issues, with the property `documents`: a list of kinds
-(engine.onestop.documents.KINDS), each optionally behind the value of the task's `decision` field, e.g.
+(engine.onestop.documents.KINDS), each optionally behind the value of the task's `decision` (or `outcome`)
+field, e.g.
 `supplement:supplement_request, accept:fee_notice` on a completeness check, or `licence` on the signing
 task. The papers are filled from the process data by field name (see paper_context): the reception
 desk's applicant_* fields, or the application forms' own names for the same facts.
@@ -85,14 +86,15 @@ RESULT_KINDS = {
 def documents_for(properties: Mapping[str, str], data: Mapping[str, Any], process_id: str = "") -> list[str]:
     """The kinds of paper the `documents` property asks for, given the submitted decision."""
     kinds = []
-    decision = str(data.get("decision", ""))
+    # The task's decision: a `decision` field, or the `outcome` of a decision form (issue, refuse).
+    decisions = {str(data.get("decision", "")), str(data.get("outcome", ""))} - {""}
     for entry in properties.get("documents", "").split(","):
         entry = entry.strip()
         if not entry:
             continue
         condition, _, kind = entry.rpartition(":")
         kind = RESULT_KINDS.get(process_id, "") if kind.strip() == "result" else kind.strip()
-        if (not condition or condition.strip() == decision) and kind in KINDS:
+        if (not condition or condition.strip() in decisions) and kind in KINDS:
             kinds.append(kind)
     return kinds
 
@@ -282,7 +284,9 @@ class Paperwork:
                 extra.setdefault("signer", signer(session, data, self.office.agency))
             context = paper_context(dossier, facts, data, attachments, user.full_name if user else actor,
                                     appointment(dossier, facts, load_calendar(session)), extra)
-            document = issue_document(session, dossier_id, kind, actor, data=data, agency=self.office.agency,
+            # Papers print words, never codes: "Hạng III: nghiên cứu viên, kỹ sư", not "III".
+            document = issue_document(session, dossier_id, kind, actor, data=in_words([data], words)[0],
+                                      agency=self.office.agency,
                                       extra=context, signing=self.office.signing, verify_url=verification_url)
             issued = (document.id, document.number, document.filename, document.content)
             code, procedure, applicant = dossier.code or str(dossier.id), facts.name["vi"], context["applicant"]

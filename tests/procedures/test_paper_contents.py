@@ -252,3 +252,19 @@ def test_the_verification_page_tells_valid_amended_and_expired(
     assert 'data-status="expired"' in client.get(f"/verify/{amended}").get_data(as_text=True)
     unknown = client.get("/verify/99/2026/GP-SKHCN")
     assert unknown.status_code == 404 and "Không tìm thấy" in unknown.get_data(as_text=True)
+
+
+def test_appointment_notice_of_procedures_8_and_9(service: DossierService, paperwork: Paperwork) -> None:
+    from test_appointments import DECIDED, PASSED, admission, answer
+
+    run = admission(service, "III")
+    run.do("unit_council", answer("Trung tâm Ứng dụng tiến bộ KH&CN", "12/QĐ-TTUD", "2026-04-02"))
+    run.do("unit_council_result", PASSED).do("unit_recognise", answer("Trung tâm", "13/QĐ-TTUD", "2026-04-02"))
+    run.do("unit_decide", {**DECIDED, "decided_by": "Giám đốc Trung tâm Ứng dụng tiến bộ KH&CN"})
+    data = run.data()
+    number, text = issue(paperwork, run, "appointment_notice")
+    assert number == data["appointment_notice_number"] == "01/TB-SKHCN"
+    assert "Kính gửi: Ông/Bà Phạm Quốc Bảo" in text and "sinh ngày 02/09/1979" in text
+    assert "Chức danh nghiên cứu khoa học" in text and "Hạng III: nghiên cứu viên, kỹ sư" in text
+    assert "Số 1234/QĐ-UBND ngày 29/05/2026 của Giám đốc Trung tâm Ứng dụng tiến bộ KH&CN" in text
+    assert "Căn cứ Luật Khoa học và Công nghệ ngày 18 tháng 6 năm 2013;" in text

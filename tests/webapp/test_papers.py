@@ -62,9 +62,12 @@ def test_concurrent_registrations_never_share_a_daily_number(app) -> None:
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_paper_has_the_decree_30_header(kind: str) -> None:
+    data = {"full_name": "Phạm Quốc Bảo", "birth_date": MONDAY_9AM, "title_kind": "Chức danh công nghệ",
+            "rank": "Hạng III", "unit_name": "Trung tâm", "decision_number": "12/QĐ", "decision_date": MONDAY_9AM,
+            "decided_by": "Giám đốc Trung tâm"}
     paper = Paper(KINDS[kind], f"07/{KINDS[kind].symbol}-SKHCN", MONDAY_9AM, Agency(),
                   {"code": "000.00.19.H19-260302-0001", "received_at": MONDAY_9AM, "total_due_at": None},
-                  {}, {"applicant": {"name": "Công ty TNHH Ánh Dương", "address": "Biên Hòa", "phone": "",
+                  data, {"applicant": {"name": "Công ty TNHH Ánh Dương", "address": "Biên Hòa", "phone": "",
                                      "email": "", "id_number": ""},
                        "procedure": "Cấp giấy phép", "checklist": [], "deadline": "30 ngày làm việc",
                        "appointment_at": MONDAY_9AM + timedelta(days=40), "delivery": "Qua bưu chính",
