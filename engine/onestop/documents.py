@@ -107,6 +107,9 @@ class Agency:
     signer_name: str = ""
     # The seed, step 2 of every procedure: "Số 1597 đường Phạm Văn Thuận, phường Thống Nhất, …".
     address: str = "Số 1597 đường Phạm Văn Thuận, phường Thống Nhất, thành phố Biên Hòa, tỉnh Đồng Nai"
+    # The account fees are paid into (number, holder, bank or treasury); the seed names none, so it is set
+    # by MOTCUA_AGENCY_FEE_ACCOUNT and the notice prints it only when set.
+    fee_account: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Agency:
@@ -233,8 +236,10 @@ def _table(rows: list[list[str]], width: float) -> Table:
     columns = max(len(r) for r in rows)
     rows = [r + [""] * (columns - len(r)) for r in rows]
     cells = [[Paragraph(c, HEAD_CELL if i == 0 else CELL) for c in row] for i, row in enumerate(rows)]
-    first = 12 * mm if rows[0][0].strip().casefold() in ("tt", "stt") else width / columns
-    widths = [first] + [(width - first) / (columns - 1)] * (columns - 1) if columns > 1 else [width]
+    first = 12 * mm if rows[0][0].strip().casefold() in ("tt", "stt") else 0
+    # The other columns share the width by how much they hold (within bounds), so long texts wrap less.
+    weights = [min(max(max(len(r[c]) for r in rows), 20), 40) for c in range(1 if first else 0, columns)]
+    widths = ([first] if first else []) + [(width - first) * w / sum(weights) for w in weights]
     table = Table(cells, colWidths=widths, repeatRows=1)
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     return table
@@ -245,10 +250,15 @@ def _signature(spec: str, width: float) -> Table:
     left, right, name = parts[:3]
     caption = _style("sig", 12, TA_CENTER, font=f"{FONT}-Bold")
     hint = _style("hint", 11, TA_CENTER, font=f"{FONT}-Italic")
+    # Two parties (a receipt) each sign with their name written out, as the desk's form says; an agency's
+    # paper carries the capacity, the signature and seal, and the name (Decree 30/2020, appendix I, 8).
+    signs_with_hint = bool(left)
+
     def block(title: str, person: str) -> list[Flowable]:
         if not title:
             return []
-        return [Paragraph(title, caption), Paragraph("(Ký, ghi rõ họ tên)", hint), Spacer(1, 22 * mm),
+        hint_line = [Paragraph("(Ký, ghi rõ họ tên)", hint)] if signs_with_hint else []
+        return [Paragraph(title, caption), *hint_line, Spacer(1, 22 * mm),
                 Paragraph(f"<b>{person}</b>" if person else "", CENTER)]
     table = Table([[block(left, ""), block(right, name)]], colWidths=[width / 2, width / 2])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
@@ -317,9 +327,8 @@ def _flowables(text: str, width: float) -> list[Flowable]:
         elif line.startswith("@recipients:"):
             flush()
             names = [n.strip() for n in line.removeprefix("@recipients:").split(";") if n.strip()]
-            story.append(Paragraph("<b><i>Nơi nhận:</i></b>", SMALL))
-            story.extend(Paragraph(f"- {n};" if i < len(names) - 1 else f"- {n}.", SMALL)
-                         for i, n in enumerate(names))
+            story.append(KeepTogether([Paragraph("<b><i>Nơi nhận:</i></b>", SMALL)] + [
+                Paragraph(f"- {n};" if i < len(names) - 1 else f"- {n}.", SMALL) for i, n in enumerate(names)]))
         elif line.startswith("@stamp:"):
             flush()
             story.extend([Spacer(1, 6), _stamp(line.removeprefix("@stamp:").strip(), width)])
@@ -348,6 +357,14 @@ def render_text(paper: Paper) -> str:
                            data=paper.data, extra=paper.extra, number=paper.number, issued_at=paper.issued_at)
 
 
+def _page_number(canvas: Any, doc: Any) -> None:
+    """Decree 30/2020, appendix I: pages are numbered from the second, in the middle of the top margin."""
+    canvas.saveState()
+    canvas.setFont(FONT, 12)
+    canvas.drawCentredString(doc.leftMargin + doc.width / 2, A4[1] - 12 * mm, str(doc.page))
+    canvas.restoreState()
+
+
 def render_pdf(paper: Paper) -> bytes:
     _register_fonts()
     buffer = io.BytesIO()
@@ -358,7 +375,7 @@ def render_pdf(paper: Paper) -> bytes:
     story = [_header(paper, doc.width), *_flowables(render_text(paper), doc.width)]
     if paper.extra.get("verify_url"):
         story.extend([Spacer(1, 6), KeepTogether(_verification(str(paper.extra["verify_url"]), doc.width))])
-    doc.build(story)
+    doc.build(story, onLaterPages=_page_number)
     return buffer.getvalue()
 
 

@@ -231,7 +231,9 @@ def paper_context(
         "delivery": DELIVERY.get(str(data.get("delivery", dossier.channel)), DELIVERY["desk"]),
         "officer": officer,
         "missing": missing,
-        "note": data.get("supplement_note", ""),
+        # The letter's own words, when the items came from the check's table.
+        "note": data.get("supplement_note") or (data.get("request_content", "") if _lines(data.get("missing_items"))
+                                                else ""),
         "fee": fee_amount,
         "fee_lines": fee_lines,
         "reasons": _lines(data.get("refusal_reasons")) or ["(không nêu lý do)"],
@@ -242,6 +244,7 @@ def paper_context(
         # TT c) "Số lượng hồ sơ": 01 bộ, or 02 bản for the quantity-mark declarations.
         "copies": f"{int(facts.raw.get('dossier_sets') or 1):02d} ({facts.raw.get('dossier_sets_unit') or 'bộ'})",
         "legal_basis": [str(b) for b in facts.raw.get("legal_basis", []) if str(b).strip()],
+        "phases": [p for p in facts.raw.get("phases", []) if isinstance(p, Mapping) and "amount" in p],
         "reason": "",
         "new_appointment_at": None,
     }

@@ -76,7 +76,7 @@ def test_every_paper_has_the_decree_30_header(kind: str) -> None:
                        "reasons": ["Thiết bị chưa kiểm định"], "devices": [], "goods": [], "valid_until": None,
                        "reception_count": 2, "reason": "Chờ kết quả kiểm định",
                        "new_appointment_at": MONDAY_9AM + timedelta(days=50), "copies": "01 (bộ)",
-                       "legal_basis": ["Luật Năng lượng nguyên tử ngày 03/6/2008."],
+                       "legal_basis": ["Luật Năng lượng nguyên tử ngày 03/6/2008."], "phases": [],
                        "signer": {"capacity": "GIÁM ĐỐC", "title": "", "name": "Nguyễn Văn A"},
                        "result": {"holder_name": "Công ty TNHH Ánh Dương", "address": "Biên Hòa", "devices": [],
                                   "previous_number": None, "valid_until": None, "birth_date": None,
