@@ -280,11 +280,11 @@ class Paperwork:
             lines = fee_lines(data, words)
             if lines:
                 extra.setdefault("fee_lines", lines)
+            extra.setdefault("signer", signer(session, data, self.office.agency))
             if KINDS[kind].result:
                 result = preview_result(session, dossier, data) or {}
                 extra.setdefault("result", {**in_words([result], words)[0],
                                             "devices": in_words(result.get("devices", []), words)})
-                extra.setdefault("signer", signer(session, data, self.office.agency))
             context = paper_context(dossier, facts, data, attachments, user.full_name if user else actor,
                                     appointment(dossier, facts, load_calendar(session)), extra)
             # Papers print words, never codes: "Hạng III: nghiên cứu viên, kỹ sư", not "III".

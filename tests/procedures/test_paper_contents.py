@@ -268,3 +268,14 @@ def test_appointment_notice_of_procedures_8_and_9(service: DossierService, paper
     assert "Chức danh nghiên cứu khoa học" in text and "Hạng III: nghiên cứu viên, kỹ sư" in text
     assert "Số 1234/QĐ-UBND ngày 29/05/2026 của Giám đốc Trung tâm Ứng dụng tiến bộ KH&CN" in text
     assert "Căn cứ Luật Khoa học và Công nghệ ngày 18 tháng 6 năm 2013;" in text
+
+
+def test_refusal_is_signed_by_the_leader_who_decided(service: DossierService, paperwork: Paperwork) -> None:
+    run = licence_run(service, [d.device("general", "G1")]).do("check_dossier", d.CHECK_OK)
+    run.do("notify_fee", d.fee_notice(3_000_000)).do("record_payment", d.paid(3_000_000))
+    run.do("appraise", d.APPRAISE_REFUSE).do("review", d.HEAD_AGREES).do("decide", d.SIGN_REFUSE, actor="lanhdao")
+    run.do("refusal_letter", d.REFUSAL)
+    number, text = issue(paperwork, run, "refusal")
+    assert number == run.data()["refusal_number"] == "01/TCHS-SKHCN"
+    assert "1. Không đáp ứng điều kiện che chắn: suất liều tại phòng điều khiển vượt 10 µSv/giờ" in text
+    assert "KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC Phạm Minh Tuấn" in text

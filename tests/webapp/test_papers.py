@@ -64,7 +64,8 @@ def test_concurrent_registrations_never_share_a_daily_number(app) -> None:
 def test_every_paper_has_the_decree_30_header(kind: str) -> None:
     data = {"full_name": "Phạm Quốc Bảo", "birth_date": MONDAY_9AM, "title_kind": "Chức danh công nghệ",
             "rank": "Hạng III", "unit_name": "Trung tâm", "decision_number": "12/QĐ", "decision_date": MONDAY_9AM,
-            "decided_by": "Giám đốc Trung tâm"}
+            "decided_by": "Giám đốc Trung tâm", "head_office_address": "Biên Hòa", "phone": "", "email": "",
+            "goods_group": "Nhóm 2", "declaration_number": "01/CB"}
     paper = Paper(KINDS[kind], f"07/{KINDS[kind].symbol}-SKHCN", MONDAY_9AM, Agency(),
                   {"code": "000.00.19.H19-260302-0001", "received_at": MONDAY_9AM, "total_due_at": None},
                   data, {"applicant": {"name": "Công ty TNHH Ánh Dương", "address": "Biên Hòa", "phone": "",
@@ -82,7 +83,9 @@ def test_every_paper_has_the_decree_30_header(kind: str) -> None:
                                   "previous_number": None, "valid_until": None, "birth_date": None,
                                   "id_number": "075123456789", "job": "Người phụ trách an toàn",
                                   "device_name": "X-quang", "model": "M", "purpose": "Chụp răng",
-                                  "tube_serial": "T1", "acquired_on": None}})
+                                  "tube_serial": "T1", "acquired_on": None, "declaration_number": "01/CB",
+                                  "facility_name": "Công ty TNHH Ánh Dương", "goods_group": "2", "goods": [],
+                                  "reception_count": 1}})
     text = words(render_pdf(paper))
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do - Hạnh phúc" in text
     assert "UBND TỈNH ĐỒNG NAI" in text and "SỞ KHOA HỌC VÀ CÔNG NGHỆ" in text
