@@ -279,3 +279,30 @@ def test_refusal_is_signed_by_the_leader_who_decided(service: DossierService, pa
     assert number == run.data()["refusal_number"] == "01/TCHS-SKHCN"
     assert "1. Không đáp ứng điều kiện che chắn: suất liều tại phòng điều khiển vượt 10 µSv/giờ" in text
     assert "KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC Phạm Minh Tuấn" in text
+
+
+def test_quantity_mark_stamp_and_its_verification(service: DossierService, paperwork: Paperwork, session: Session,
+                                                  ) -> None:
+    from test_quantity_marks import DECLARATION, RECEPTION
+
+    from engine.onestop.verification import AMENDED, VALID, verify
+
+    run = Run(service, "quantity_mark_declaration").start("Công ty TNHH Thực phẩm Đồng Nai Xanh")
+    run.do("receive", DECLARATION).do("check_dossier", d.CHECK_OK).do("resolve", RECEPTION)
+    number, text = issue(paperwork, run, "quantity_mark_declaration")
+    assert "Tên cơ sở: Công ty TNHH Thực phẩm Đồng Nai Xanh" in text and "Số 01/2026/CB-DL" in text
+    assert "Hạt điều rang muối 500 g 12 g" in text and "Cà phê bột Robusta 250 g 8 g" in text
+    assert f"Số: {number}" in text and "Lần tiếp nhận: 1" in text
+    run.do("deliver", d.DELIVERED)
+    assert verify(session, number).status == VALID
+
+    adjustment = Run(service, "quantity_mark_adjustment").start("Công ty TNHH Thực phẩm Đồng Nai Xanh")
+    adjustment.do("receive", {**DECLARATION, "adjustment_reason": "changed", "previous_reception_count": 1,
+                              "previous_received_on": "2026-03-02", "changes": "Đổi khối lượng bao bì"})
+    adjustment.do("check_dossier", d.CHECK_OK)
+    adjustment.do("resolve", {**RECEPTION, "reception_count": 2})
+    second, text = issue(paperwork, adjustment, "quantity_mark_declaration")
+    assert "Lần tiếp nhận: 2" in text
+    adjustment.do("deliver", d.DELIVERED)
+    session.rollback()  # a new read transaction sees the adjustment
+    assert verify(session, number).status == AMENDED and verify(session, second).status == VALID
