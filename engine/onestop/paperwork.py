@@ -282,9 +282,10 @@ class Paperwork:
                 extra.setdefault("fee_lines", lines)
             extra.setdefault("signer", signer(session, data, self.office.agency))
             if KINDS[kind].result:
+                # What the registry will hold; a procedure the registry does not know prints the dossier's own.
                 result = preview_result(session, dossier, data) or {}
-                extra.setdefault("result", {**in_words([result], words)[0],
-                                            "devices": in_words(result.get("devices", []), words)})
+                devices = result.get("devices") or _rows(data.get("devices"), ("name", "purpose", "serial"))
+                extra.setdefault("result", {**in_words([result], words)[0], "devices": in_words(devices, words)})
             context = paper_context(dossier, facts, data, attachments, user.full_name if user else actor,
                                     appointment(dossier, facts, load_calendar(session)), extra)
             # Papers print words, never codes: "Hạng III: nghiên cứu viên, kỹ sư", not "III".
