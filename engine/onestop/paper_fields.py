@@ -28,7 +28,6 @@ from jinja2 import nodes
 
 from engine.onestop import registry
 from engine.onestop.documents import KINDS, TEMPLATES, _environment
-from engine.onestop.paperwork import RESULT_KINDS
 
 # Fixed by the step that issues a paper (engine.onestop.paper_numbers), never typed.
 STEP_FIELDS = frozenset({k.number_field for k in KINDS.values() if k.number_field} | {"result_signer"})
@@ -109,26 +108,26 @@ def provided_fields(specs: Iterable[Any], forms_of: Mapping[str, Iterable[str]])
     return fields
 
 
-def issued_kinds(specs: Iterable[Any], process_id: str) -> dict[str, str]:
-    """The paper kinds a procedure's tasks issue, each with the id of a task that issues it."""
+def issued_kinds(specs: Iterable[Any], result: str) -> dict[str, str]:
+    """The paper kinds a procedure's tasks issue (`result`: its result paper), each with a task issuing it."""
     kinds: dict[str, str] = {}
     for spec in specs:
         for task in spec.task_specs.values():
             entries = (getattr(task, "extensions", {}) or {}).get("properties", {}).get("documents", "")
             for entry in filter(None, (e.strip() for e in entries.split(","))):
                 kind = entry.rpartition(":")[2].strip()
-                kind = RESULT_KINDS.get(process_id, "") if kind == "result" else kind
+                kind = result if kind == "result" else kind
                 if kind in KINDS:
                     kinds.setdefault(kind, task.bpmn_id)
     return kinds
 
 
-def missing_fields(process_id: str, specs: list[Any], forms_of: Mapping[str, Iterable[str]],
+def missing_fields(process_id: str, specs: list[Any], forms_of: Mapping[str, Iterable[str]], result: str,
                    ) -> list[tuple[str, str, str]]:
     """(task id, template, field) for every field a paper of the procedure reads and nothing provides."""
     provided = provided_fields(specs, forms_of)
     missing = []
-    for kind, task_id in sorted(issued_kinds(specs, process_id).items()):
+    for kind, task_id in sorted(issued_kinds(specs, result).items()):
         needed = set(template_reads(kind)) | (registry_reads(process_id) if KINDS[kind].result else set())
         missing.extend((task_id, f"{kind}.txt", name) for name in sorted(needed - provided))
     return missing

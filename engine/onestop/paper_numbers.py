@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 from engine.legal_time.clock import clock
 from engine.onestop.documents import KINDS, Agency, paper_number
 from engine.onestop.fees import check_fee_step, record_fee_step
-from engine.onestop.paperwork import documents_for
+from engine.onestop.paperwork import documents_for, result_kind
 
 
 def step_paper_facts(
-    session: Session, dossier_id: int, process_id: str, properties: Mapping[str, str], data: Mapping[str, Any],
-    actor: str, known: Mapping[str, Any], agency: Agency | None = None,
+    session: Session, dossier_id: int, definition_id: int, process_id: str, properties: Mapping[str, str],
+    data: Mapping[str, Any], actor: str, known: Mapping[str, Any], agency: Agency | None = None,
 ) -> dict[str, Any]:
     """The fields to add to the step's data; InvalidData when its amounts disagree with the dossier's
     (`known` is the data the step started with)."""
@@ -33,7 +33,7 @@ def step_paper_facts(
     record_fee_step(session, dossier_id, process_id, data, known, actor)
     facts: dict[str, Any] = {}
     agency = agency or Agency.from_env()
-    for kind in documents_for(properties, data, process_id):
+    for kind in documents_for(properties, data, result_kind(session, definition_id)):
         spec = KINDS[kind]
         if spec.number_field:
             facts[spec.number_field] = paper_number(session, spec, agency, clock.now())

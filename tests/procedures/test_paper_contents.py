@@ -38,9 +38,17 @@ def text_of(service: DossierService, document_id: int) -> str:
     return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages).split())
 
 
+def issue_paper(paperwork: Paperwork, dossier_id: int, kind: str) -> tuple[str, int]:
+    """The paper as the outbox issues it after the step: from the dossier's data, in a transaction."""
+    data = paperwork.service.data(dossier_id)
+    with paperwork.service.command() as session:
+        document, _mail = paperwork.issue_in(session, dossier_id, kind, "officer", data=data, notify=False)
+        return document.number, document.id
+
+
 def issue(paperwork: Paperwork, run: Run, kind: str) -> tuple[str, str]:
-    issued = paperwork.issue(run.dossier_id, kind, "officer", notify=False)
-    return issued.number, text_of(paperwork.service, issued.document_id)
+    number, document_id = issue_paper(paperwork, run.dossier_id, kind)
+    return number, text_of(paperwork.service, document_id)
 
 
 def licence_run(service: DossierService, devices: list[dict[str, object]]) -> Run:
@@ -204,14 +212,14 @@ def test_a_licence_is_a_pades_signature_that_one_changed_byte_breaks(
     run = licence_run(service, [d.device("dental", "DX01")])
     run.do("check_dossier", d.CHECK_OK).do("notify_fee", d.fee_notice(2_000_000))
     signed(run.do("record_payment", d.paid(2_000_000)), "2031-03-20")
-    issued = paperwork.issue(run.dossier_id, "licence", "officer", notify=False)
+    _number, document_id = issue_paper(paperwork, run.dossier_id, "licence")
     with service.read_session() as session:
-        content = session.get(Document, issued.document_id).content
+        content = session.get(Document, document_id).content
     status = _signature_status(content, key.cert.read_bytes())
     assert status.intact and status.valid and status.trusted and status.bottom_line
     assert "/ETSI.CAdES.detached" in content.decode("latin-1")  # PAdES
     # The QR code's page is written under the signature block.
-    assert "/verify/01/2026/GP-SKHCN" in text_of(service, issued.document_id)
+    assert "/verify/01/2026/GP-SKHCN" in text_of(service, document_id)
 
     position = content.index(b"Rotograph") if b"Rotograph" in content else len(content) // 3
     tampered = content[:position] + bytes([content[position] ^ 0x01]) + content[position + 1:]
