@@ -238,7 +238,7 @@ def _table(rows: list[list[str]], width: float) -> Table:
     cells = [[Paragraph(c, HEAD_CELL if i == 0 else CELL) for c in row] for i, row in enumerate(rows)]
     first = 12 * mm if rows[0][0].strip().casefold() in ("tt", "stt") else 0
     # The other columns share the width by how much they hold (within bounds), so long texts wrap less.
-    weights = [min(max(max(len(r[c]) for r in rows), 20), 40) for c in range(1 if first else 0, columns)]
+    weights = [min(max(max(len(r[c]) for r in rows), 24), 40) for c in range(1 if first else 0, columns)]
     widths = ([first] if first else []) + [(width - first) * w / sum(weights) for w in weights]
     table = Table(cells, colWidths=widths, repeatRows=1)
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP")]))

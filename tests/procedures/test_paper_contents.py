@@ -314,3 +314,34 @@ def test_quantity_mark_stamp_and_its_verification(service: DossierService, paper
     adjustment.do("deliver", d.DELIVERED)
     session.rollback()  # a new read transaction sees the adjustment
     assert verify(session, number).status == AMENDED and verify(session, second).status == VALID
+
+
+def test_declaration_confirmation_names_the_device_in_words(service: DossierService, paperwork: Paperwork) -> None:
+    from test_certificate_and_declaration import declaration
+
+    run = Run(service, "xray_declaration").start("Phòng khám Đa khoa Tâm An")
+    run.do("receive", declaration(acquired_on="2026-02-25")).do("review", d.CHECK_OK)
+    signed(run)
+    number, text = issue(paperwork, run, "declaration_confirmation")
+    assert number == run.data()["result_number"] == "01/2026/XNKB-SKHCN" and f"Số: {number}" in text
+    assert "Tổ chức, cá nhân: Phòng khám Đa khoa Tâm An" in text
+    assert "Số 45 đường 30 Tháng 4, phường Trung Dũng" in text
+    assert "Máy X-quang kỹ thuật số, model DRX-Evolution" in text and "T-G7701" in text
+    assert "Soi, chụp chẩn đoán tổng hợp" in text and "25/02/2026" in text and "general" not in text
+    assert "KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC Phạm Minh Tuấn" in text
+
+
+def test_renewed_licence_has_the_new_validity_and_every_device(service: DossierService, paperwork: Paperwork) -> None:
+    first = _issued_licence(service)
+    run = Run(service, "radiation_licence_renewal").start("Bệnh viện Đa khoa Thống Nhất Đồng Nai")
+    run.do("receive", {**d.APPLICANT, **d.LICENCE, "licence_number": first, "licence_valid_until": "2026-05-10",
+                       "devices": d.MIXED_DEVICES})
+    # TT 3 h): 75% of the new-licence fee of the same devices, 17,000,000.
+    run.do("check_dossier", d.CHECK_OK).do("notify_fee", d.fee_notice(12_750_000))
+    _, notice = issue(paperwork, run, "fee_notice")
+    assert "Tổng cộng 12.750.000 đồng" in notice and "Mười hai triệu bảy trăm năm mươi nghìn đồng" in notice
+    signed(run.do("record_payment", d.paid(12_750_000)), "2031-05-10")
+    number, text = issue(paperwork, run, "licence")
+    assert number == "02/2026/GP-SKHCN" and f"thay thế giấy phép số {first}" in text
+    assert "ngày 10 tháng 05 năm 2031" in text
+    assert all(s in text for s in ("T-CT2401", "T-DX2401", "T-DX2402", "T-FL2401"))
