@@ -2,7 +2,7 @@
 user, and the fee ledger (notices and payments).
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 import engine.runtime.db
 
 revision = "0004"
-down_revision = "0003"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
