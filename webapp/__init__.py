@@ -21,6 +21,7 @@ from engine.onestop.documents import Agency
 from engine.onestop.dossier_code import agency_code_from_env, check_agency_code
 from engine.onestop.notifications import SmtpSettings
 from engine.onestop.paperwork import Office, Paperwork
+from engine.onestop.signing import SigningKey
 from engine.runtime.db import make_engine, make_session_factory
 from engine.runtime.dossier_service import DossierService
 from engine.service.commands import Commands
@@ -84,7 +85,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     engine = make_engine(app.config["DATABASE_URL"])
     office = Office(agency=Agency.from_env(), agency_code=app.config["AGENCY_CODE"],
-                    bpmn_root=Path(app.config["BPMN_ROOT"]), smtp=app.config["SMTP"])
+                    bpmn_root=Path(app.config["BPMN_ROOT"]), smtp=app.config["SMTP"],
+                    signing=app.config.get("SIGNING", SigningKey.from_env()))
     # Tests carry out every effect right after the command, in the request, so that what they check is there;
     # a server mails from its outbox thread, woken by each command's commit (and `motcua worker` takes up the rest).
     commands = Commands.build(engine, office, mail_inline=app.config.get("OUTBOX_INLINE", app.testing))
@@ -95,13 +97,28 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         read_session=make_session_factory(engine),
     )
 
-    from webapp import admin, api, auth, errors, i18n, officer, portal, reception, security, studio, supervisor, views
+    from webapp import (
+        admin,
+        api,
+        auth,
+        errors,
+        i18n,
+        officer,
+        portal,
+        reception,
+        security,
+        studio,
+        supervisor,
+        verification,
+        views,
+    )
 
     i18n.init_app(app)
     security.init_app(app)
     views.init_app(app)
     errors.init_app(app)
-    for blueprint in (auth.bp, reception.bp, officer.bp, supervisor.bp, studio.bp, portal.bp, api.bp, admin.bp):
+    for blueprint in (auth.bp, reception.bp, officer.bp, supervisor.bp, studio.bp, portal.bp, api.bp, admin.bp,
+                      verification.bp):
         app.register_blueprint(blueprint)
     security.limit_login(app)
 

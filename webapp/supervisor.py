@@ -16,7 +16,7 @@ from engine.access.roles import BY_CODE
 from engine.legal_time.business_calendar import ZONE
 from engine.legal_time.clock import clock
 from engine.legal_time.milestones import Milestone
-from engine.onestop import apology, statistics
+from engine.onestop import apology, fees, statistics
 from engine.oversight import alerts, escalation, monitoring
 from engine.runtime.dossier import Dossier
 from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound
@@ -242,6 +242,28 @@ def statistics_report() -> BaseResponse | str:
                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{stem}.xlsx")
     return render_template("supervisor/statistics.html", stats=stats, names=names, columns=statistics.COLUMNS,
                            process_id=process_id)
+
+
+@bp.get("/fees")
+@roles_required(*MONITOR_ROLES)
+def fee_report() -> BaseResponse | str:
+    """Fees notified and collected per procedure and month (the fee ledger), exportable."""
+    today = clock.now().astimezone(ZONE).date()
+    start = _date(request.args.get("from")) or today.replace(month=1, day=1)
+    end = _date(request.args.get("to")) or today
+    if end < start:
+        start, end = end, start
+    with platform().read_session() as db:
+        rows = fees.fee_report(db, start, end, monitoring.procedure_names(db))
+    english = request.args.get("lang") == "en"
+    stem = f"phi-le-phi-{start:%Y%m%d}-{end:%Y%m%d}"
+    if request.args.get("format") == "csv":
+        return _download(fees.fees_csv(rows, english), "text/csv; charset=utf-8", f"{stem}.csv")
+    if request.args.get("format") == "xlsx":
+        return _download(fees.fees_xlsx(rows, english),
+                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{stem}.xlsx")
+    return render_template("supervisor/fees.html", rows=rows, start=start, end=end,
+                           total_notified=sum(r.notified for r in rows), total_collected=sum(r.collected for r in rows))
 
 
 def _download(content: bytes, mime: str, filename: str) -> Response:

@@ -22,6 +22,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
+    # The position printed under a signature (Decree 30/2020: "PHÓ GIÁM ĐỐC" signs "KT. GIÁM ĐỐC").
+    title: Mapped[str] = mapped_column(String(200), default="", server_default="")
     email: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
@@ -82,6 +84,8 @@ DEMO_USERS: tuple[tuple[str, str, list[str]], ...] = (
     ("phantich", "Đỗ Thị Phân Tích", ["analyst"]),
     ("quantri", "Ngô Văn Quản Trị", ["admin"]),
 )
+# The positions of the demo users who sign papers.
+DEMO_TITLES = {"lanhdao": "Phó Giám đốc", "truongphong": "Trưởng phòng"}
 
 
 def seed_demo_users(session: Session) -> int:
@@ -89,6 +93,7 @@ def seed_demo_users(session: Session) -> int:
     created = 0
     for username, full_name, roles in DEMO_USERS:
         if find_user(session, username) is None:
-            create_user(session, username, DEMO_PASSWORD, full_name, roles, email=f"{username}@motcua.local")
+            user = create_user(session, username, DEMO_PASSWORD, full_name, roles, email=f"{username}@motcua.local")
+            user.title = DEMO_TITLES.get(username, "")
             created += 1
     return created

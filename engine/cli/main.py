@@ -33,7 +33,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--demo", is_flag=True, help="Also create the demo users (one per role).")
+@click.option("--demo", is_flag=True, help="Also create the demo users (one per role) and a demo signing certificate.")
 def init(demo: bool) -> None:
     """Create or upgrade the database schema and seed the calendar overrides."""
     from engine.access.user import DEMO_PASSWORD, seed_demo_users
@@ -50,6 +50,10 @@ def init(demo: bool) -> None:
     click.echo(f"calendar overrides seeded: {seeded}")
     if demo:
         click.echo(f"demo users created: {users} (password: {DEMO_PASSWORD})")
+        from engine.onestop.signing import write_demo_certificate
+
+        key = write_demo_certificate()
+        click.echo(f"demo signing certificate: {key.cert} (a real one: MOTCUA_SIGNING_KEY, MOTCUA_SIGNING_CERT)")
 
 
 @cli.command()

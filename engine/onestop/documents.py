@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -30,6 +30,8 @@ from typing import Any
 
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
 from reportlab.lib.pagesizes import A4
@@ -43,7 +45,16 @@ from sqlalchemy.orm import Mapped, Session, deferred, mapped_column
 
 from engine.legal_time.clock import clock
 from engine.onestop.numbering import take_number
-from engine.onestop.vietnamese_text import last_day, long_date, long_datetime, money, money_in_words, short_date
+from engine.onestop.signing import SigningKey, sign_pdf
+from engine.onestop.vietnamese_text import (
+    last_day,
+    local,
+    long_date,
+    long_datetime,
+    money,
+    money_in_words,
+    short_date,
+)
 from engine.runtime import audit
 from engine.runtime.db import Base
 from engine.runtime.dossier import Dossier
@@ -59,18 +70,23 @@ class Kind:
     title: str  # Vietnamese, as printed
     symbol: str  # the letters after the number: Số: 12/GP-SKHCN
     result: bool = False
+    # The field of the dossier's data that keeps the paper's number, filled when the step issuing it is done.
+    number_field: str = ""
 
 
 KINDS: dict[str, Kind] = {k.code: k for k in (
     Kind("receipt", "Giấy tiếp nhận hồ sơ và hẹn trả kết quả", "TNHS"),
-    Kind("supplement_request", "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ", "BSHS"),
-    Kind("fee_notice", "Thông báo nộp phí, lệ phí", "TB"),
-    Kind("refusal", "Phiếu từ chối giải quyết hồ sơ", "TCHS"),
+    Kind("supplement_request", "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ", "BSHS", number_field="request_number"),
+    Kind("fee_notice", "Thông báo nộp phí, lệ phí", "TB", number_field="fee_notice_number"),
+    Kind("refusal", "Phiếu từ chối giải quyết hồ sơ", "TCHS", number_field="refusal_number"),
     Kind("apology", "Phiếu xin lỗi và hẹn lại ngày trả kết quả", "XL"),
-    Kind("certificate", "Chứng chỉ nhân viên bức xạ", "CCBX", result=True),
-    Kind("licence", "Giấy phép tiến hành công việc bức xạ", "GP", result=True),
+    Kind("certificate", "Chứng chỉ nhân viên bức xạ", "CCBX", result=True, number_field="result_number"),
+    Kind("licence", "Giấy phép tiến hành công việc bức xạ", "GP", result=True, number_field="result_number"),
     Kind("declaration_confirmation", "Giấy xác nhận khai báo thiết bị X-quang chẩn đoán trong y tế", "XNKB",
-         result=True),
+         result=True, number_field="result_number"),
+    # Procedures 8 and 9: the unit or the PPC decides; the one-stop shop tells the applicant (TT 8-9 a) Bước 3).
+    Kind("appointment_notice", "Thông báo kết quả xét bổ nhiệm chức danh nghiên cứu khoa học, chức danh công nghệ",
+         "TB", number_field="appointment_notice_number"),
     Kind("quantity_mark_declaration", "Bản công bố sử dụng dấu định lượng trên nhãn hàng đóng gói sẵn", "TNCB",
          result=True),
 )}
@@ -89,7 +105,11 @@ class Agency:
     signer_title: str = "GIÁM ĐỐC"
     signer_in_text: str = "Giám đốc"
     signer_name: str = ""
-    address: str = "Số 1597, đường Phạm Văn Thuận, phường Tam Hiệp, TP. Biên Hòa, tỉnh Đồng Nai"
+    # The seed, step 2 of every procedure: "Số 1597 đường Phạm Văn Thuận, phường Thống Nhất, …".
+    address: str = "Số 1597 đường Phạm Văn Thuận, phường Thống Nhất, thành phố Biên Hòa, tỉnh Đồng Nai"
+    # The account fees are paid into (number, holder, bank or treasury); the seed names none, so it is set
+    # by MOTCUA_AGENCY_FEE_ACCOUNT and the notice prints it only when set.
+    fee_account: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Agency:
@@ -216,8 +236,10 @@ def _table(rows: list[list[str]], width: float) -> Table:
     columns = max(len(r) for r in rows)
     rows = [r + [""] * (columns - len(r)) for r in rows]
     cells = [[Paragraph(c, HEAD_CELL if i == 0 else CELL) for c in row] for i, row in enumerate(rows)]
-    first = 12 * mm if rows[0][0].strip().casefold() in ("tt", "stt") else width / columns
-    widths = [first] + [(width - first) / (columns - 1)] * (columns - 1) if columns > 1 else [width]
+    first = 12 * mm if rows[0][0].strip().casefold() in ("tt", "stt") else 0
+    # The other columns share the width by how much they hold (within bounds), so long texts wrap less.
+    weights = [min(max(max(len(r[c]) for r in rows), 24), 40) for c in range(1 if first else 0, columns)]
+    widths = ([first] if first else []) + [(width - first) * w / sum(weights) for w in weights]
     table = Table(cells, colWidths=widths, repeatRows=1)
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     return table
@@ -228,10 +250,15 @@ def _signature(spec: str, width: float) -> Table:
     left, right, name = parts[:3]
     caption = _style("sig", 12, TA_CENTER, font=f"{FONT}-Bold")
     hint = _style("hint", 11, TA_CENTER, font=f"{FONT}-Italic")
+    # Two parties (a receipt) each sign with their name written out, as the desk's form says; an agency's
+    # paper carries the capacity, the signature and seal, and the name (Decree 30/2020, appendix I, 8).
+    signs_with_hint = bool(left)
+
     def block(title: str, person: str) -> list[Flowable]:
         if not title:
             return []
-        return [Paragraph(title, caption), Paragraph("(Ký, ghi rõ họ tên)", hint), Spacer(1, 22 * mm),
+        hint_line = [Paragraph("(Ký, ghi rõ họ tên)", hint)] if signs_with_hint else []
+        return [Paragraph(title, caption), *hint_line, Spacer(1, 22 * mm),
                 Paragraph(f"<b>{person}</b>" if person else "", CENTER)]
     table = Table([[block(left, ""), block(right, name)]], colWidths=[width / 2, width / 2])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
@@ -244,6 +271,20 @@ def _stamp(text: str, width: float) -> Table:
     table.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1.5, colors.HexColor("#b00020")),
                                ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
     table.hAlign = "RIGHT"
+    return table
+
+
+def _verification(url: str, width: float) -> Table:
+    """The QR code of the public verification page, with its address for those who type it."""
+    widget = QrCodeWidget(url, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    side = 24 * mm
+    drawing = Drawing(side, side, transform=[side / (x1 - x0), 0, 0, side / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    caption = Paragraph(f"<i>Tra cứu tính hợp lệ của văn bản (còn hiệu lực, đã sửa đổi, thay thế hay hết hạn) "
+                        f"bằng mã QR hoặc tại:</i><br/>{url}", _style("qr", 9, TA_LEFT))
+    table = Table([[drawing, caption]], colWidths=[side + 4 * mm, width - side - 4 * mm])
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     return table
 
 
@@ -286,9 +327,8 @@ def _flowables(text: str, width: float) -> list[Flowable]:
         elif line.startswith("@recipients:"):
             flush()
             names = [n.strip() for n in line.removeprefix("@recipients:").split(";") if n.strip()]
-            story.append(Paragraph("<b><i>Nơi nhận:</i></b>", SMALL))
-            story.extend(Paragraph(f"- {n};" if i < len(names) - 1 else f"- {n}.", SMALL)
-                         for i, n in enumerate(names))
+            story.append(KeepTogether([Paragraph("<b><i>Nơi nhận:</i></b>", SMALL)] + [
+                Paragraph(f"- {n};" if i < len(names) - 1 else f"- {n}.", SMALL) for i, n in enumerate(names)]))
         elif line.startswith("@stamp:"):
             flush()
             story.extend([Spacer(1, 6), _stamp(line.removeprefix("@stamp:").strip(), width)])
@@ -317,6 +357,14 @@ def render_text(paper: Paper) -> str:
                            data=paper.data, extra=paper.extra, number=paper.number, issued_at=paper.issued_at)
 
 
+def _page_number(canvas: Any, doc: Any) -> None:
+    """Decree 30/2020, appendix I: pages are numbered from the second, in the middle of the top margin."""
+    canvas.saveState()
+    canvas.setFont(FONT, 12)
+    canvas.drawCentredString(doc.leftMargin + doc.width / 2, A4[1] - 12 * mm, str(doc.page))
+    canvas.restoreState()
+
+
 def render_pdf(paper: Paper) -> bytes:
     _register_fonts()
     buffer = io.BytesIO()
@@ -325,7 +373,9 @@ def render_pdf(paper: Paper) -> bytes:
                             bottomMargin=20 * mm, title=f"{paper.kind.title} {paper.number}",
                             author=paper.agency.name, subject=str(paper.dossier.get("code") or ""))
     story = [_header(paper, doc.width), *_flowables(render_text(paper), doc.width)]
-    doc.build(story)
+    if paper.extra.get("verify_url"):
+        story.extend([Spacer(1, 6), KeepTogether(_verification(str(paper.extra["verify_url"]), doc.width))])
+    doc.build(story, onLaterPages=_page_number)
     return buffer.getvalue()
 
 
@@ -350,11 +400,27 @@ def dossier_facts(dossier: Dossier) -> dict[str, Any]:
             "channel": dossier.channel}
 
 
+def paper_number(session: Session, kind: Kind, agency: Agency, at: datetime) -> str:
+    """The next number of the register book of `kind` and the year of `at`, in the caller's transaction.
+
+    Decree 30/2020 art. 15: numbers restart at 01 each year, one book per kind of paper. Results carry the
+    year as well, because later dossiers and the registry quote them without a date.
+    """
+    year = local(at).year
+    sequence = take_number(session, f"document:{kind.symbol}:{agency.short}:{year}")
+    return f"{sequence:02d}/{year}/{kind.symbol}-{agency.short}" if kind.result else \
+        f"{sequence:02d}/{kind.symbol}-{agency.short}"
+
+
 def issue_document(
     session: Session, dossier_id: int, kind: str, actor: str, *, data: Mapping[str, Any],
-    agency: Agency, extra: Mapping[str, Any] | None = None,
+    agency: Agency, extra: Mapping[str, Any] | None = None, signing: SigningKey | None = None,
+    verify_url: Callable[[str], str] | None = None,
 ) -> Document:
-    """Number, render and store one paper of the dossier, with its audit event; the caller commits."""
+    """Number, render and store one paper of the dossier, with its audit event; the caller commits.
+
+    A result paper carries the QR code of its public verification page (`verify_url` of its number) and is
+    signed with the agency's certificate (`signing`) when one is configured."""
     spec = KINDS.get(kind)
     if spec is None:
         raise ValueError(f"unknown document kind {kind!r} (one of {', '.join(KINDS)})")
@@ -362,15 +428,22 @@ def issue_document(
     if dossier is None:
         raise ValueError(f"no dossier {dossier_id}")
     now = clock.now()
-    sequence = take_number(session, f"document:{spec.symbol}:{agency.short}:{now.year}")
-    # Decree 30/2020 art. 15: numbers restart at 01 each year; the book is per symbol and year.
-    number = f"{sequence:02d}/{spec.symbol}-{agency.short}"
+    # A paper whose number the step took (see paper_number) prints that number; others take theirs now.
+    number = str(data.get(spec.number_field) or "") if spec.number_field else ""
+    number = number or paper_number(session, spec, agency, now)
     extra = dict(extra or {})
+    if spec.result and verify_url is not None:
+        extra["verify_url"] = verify_url(number)
     paper = Paper(spec, number, now, agency, dossier_facts(dossier), dict(data), extra)
     content = render_pdf(paper)
+    signed = spec.result and signing is not None
+    if signed:
+        content = sign_pdf(content, signing, reason=f"{spec.title} số {number}", location=agency.place,
+                           name=agency.name_in_text)
+    extra["signed"] = signed
     document = Document(
         dossier_id=dossier_id, kind=kind, number=number, title=spec.title, created_at=now, created_by=actor,
-        filename=f"{kind}-{(dossier.code or str(dossier_id)).replace('.', '_')}-{sequence}.pdf",
+        filename=f"{kind}-{(dossier.code or str(dossier_id)).replace('.', '_')}-{number.split('/')[0]}.pdf",
         size=len(content), facts=_jsonable({"extra": extra}), content=content,
     )
     session.add(document)

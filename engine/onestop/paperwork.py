@@ -1,7 +1,8 @@
 """The papers a dossier's steps produce, and the e-mail that carries them to the applicant.
 
 A user task says which papers completing it issues, with the property `documents`: a list of kinds
-(engine.onestop.documents.KINDS), each optionally behind the value of the task's `decision` field, e.g.
+(engine.onestop.documents.KINDS), each optionally behind the value of the task's `decision` (or `outcome`)
+field, e.g.
 `supplement:supplement_request, accept:fee_notice` on a completeness check, or `licence` on the signing
 task; `result` stands for the procedure's own result paper, named in its procedure.json (`result.kind`).
 The papers are filled from the process data by field name (see paper_context): the reception desk's
@@ -14,12 +15,14 @@ paper in one transaction with its outbox row, the mail after it with a Message-I
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,12 +34,19 @@ from engine.onestop.dossier_code import agency_code_from_env
 from engine.onestop.notifications import Attachment as MailAttachment
 from engine.onestop.notifications import SmtpSettings, compose, mail_domain, notice_kind, send
 from engine.onestop.procedure_facts import ProcedureFacts, load_facts
+from engine.onestop.registry import preview_result
+from engine.onestop.signing import SigningKey
+from engine.oversight.alerts import link
 from engine.runtime import audit, outbox
 from engine.runtime.attachment import Attachment
 from engine.runtime.definition import ProcessDefinition, procedure_result
 from engine.runtime.dossier import Dossier
-from engine.runtime.dossier_service import DossierService
+from engine.runtime.forms import FieldDefinition, load_form
+from engine.runtime.problems import ValidationFailed
 from engine.runtime.serialization import WorkflowSerializer
+
+if TYPE_CHECKING:  # the service calls back into this package when a step numbers its papers
+    from engine.runtime.dossier_service import DossierService
 
 DELIVERY = {
     "desk": "Bộ phận tiếp nhận và trả kết quả",
@@ -55,12 +65,13 @@ class Office:
     agency_code: str
     bpmn_root: Path
     smtp: SmtpSettings | None = None
+    signing: SigningKey | None = None  # the agency's certificate for result papers (engine.onestop.signing)
 
     @classmethod
     def from_env(cls, bpmn_root: Path) -> Office:
         """As the web app configures it: the MOTCUA_AGENCY_* and MOTCUA_SMTP_* variables (a worker's)."""
         return cls(agency=Agency.from_env(), agency_code=agency_code_from_env(), bpmn_root=bpmn_root,
-                   smtp=SmtpSettings.from_env())
+                   smtp=SmtpSettings.from_env(), signing=SigningKey.from_env())
 
 
 @dataclass(frozen=True)
@@ -81,14 +92,15 @@ def documents_for(properties: Mapping[str, str], data: Mapping[str, Any], result
     """The kinds of paper the `documents` property asks for, given the submitted decision; `result` is the
     procedure's result paper (result_kind)."""
     kinds = []
-    decision = str(data.get("decision", ""))
+    # The task's decision: a `decision` field, or the `outcome` of a decision form (issue, refuse).
+    decisions = {str(data.get("decision", "")), str(data.get("outcome", ""))} - {""}
     for entry in properties.get("documents", "").split(","):
         entry = entry.strip()
         if not entry:
             continue
         condition, _, kind = entry.rpartition(":")
         kind = result if kind.strip() == "result" else kind.strip()
-        if (not condition or condition.strip() == decision) and kind in KINDS:
+        if (not condition or condition.strip() in decisions) and kind in KINDS:
             kinds.append(kind)
     return kinds
 
@@ -115,6 +127,68 @@ def _rows(value: Any, keys: tuple[str, ...]) -> list[dict[str, Any]]:
         else:
             rows.append({k: "" for k in keys} | {keys[0]: str(item)})
     return rows
+
+
+@cache
+def option_words(bpmn_root: Path) -> dict[str, dict[str, str]]:
+    """The Vietnamese label of every option of the procedures' forms, by field name: papers print
+    "Chụp răng" and "Di động" where the data says `dental` and `mobile`."""
+    words: dict[str, dict[str, str]] = {}
+
+    def walk(fields: Iterable[FieldDefinition]) -> None:
+        for field in fields:
+            for option in field.options:
+                words.setdefault(field.name, {}).setdefault(option.value, option.label["vi"])
+            walk(field.columns)
+
+    for path in sorted(bpmn_root.glob("*/forms/*.json")):
+        try:
+            walk(load_form(path).fields)
+        except ValidationFailed:
+            continue  # deployment reports a broken form; a paper still prints the others' words
+    return words
+
+
+def in_words(rows: list[dict[str, Any]], words: Mapping[str, Mapping[str, str]]) -> list[dict[str, Any]]:
+    """Rows with every coded value replaced by its words (purpose, fixed/mobile, …)."""
+    return [{k: words.get(k, {}).get(str(v), v) if isinstance(v, str) else v for k, v in row.items()}
+            for row in rows]
+
+
+def fee_lines(data: Mapping[str, Any], words: Mapping[str, Mapping[str, str]]) -> list[dict[str, Any]]:
+    """One line per device with its rate, when the fee decision ran for each device (`device_fees`)."""
+    devices, rates = data.get("devices"), data.get("device_fees")
+    if not isinstance(devices, list) or not isinstance(rates, list) or len(devices) != len(rates):
+        return []
+    lines = []
+    for device, rate in zip(devices, rates, strict=True):
+        purpose = words.get("purpose", {}).get(str(device.get("purpose")), device.get("purpose", ""))
+        mobility = words.get("mobility", {}).get(str(device.get("mobility")), "")
+        label = f"{device.get('name', '')} ({purpose}{', ' + mobility.lower() if mobility else ''}), " \
+                f"số sê-ri {device.get('tube_serial', '')}"
+        lines.append({"label": label, "amount": Decimal(str(rate))})
+    return lines
+
+
+def signer(session: Session, data: Mapping[str, Any], agency: Agency) -> dict[str, str]:
+    """Who signs a result: the user who took the decision (`result_signer`), else the agency's head.
+
+    Decree 30/2020, art. 13: a deputy signs "KT." (ký thay) for the head, under their own title.
+    """
+    user = find_user(session, str(data.get("result_signer") or "")) if data.get("result_signer") else None
+    if user is None:
+        return {"capacity": agency.signer_title, "title": "", "name": agency.signer_name}
+    title = (user.title or agency.signer_in_text).strip()
+    if title.casefold() == agency.signer_in_text.casefold():
+        return {"capacity": agency.signer_title, "title": "", "name": user.full_name}
+    return {"capacity": f"KT. {agency.signer_title}", "title": title.upper(), "name": user.full_name}
+
+
+def verification_url(number: str) -> str:
+    """The public page that tells from the registry whether a result is still valid (MOTCUA_PUBLIC_URL, else
+    the address `make run` serves)."""
+    url = link(f"/verify/{quote(number, safe='/')}")
+    return url if url.startswith("http") else f"http://127.0.0.1:5000{url}"
 
 
 def appointment(dossier: Dossier, facts: ProcedureFacts, calendar: Any) -> datetime | None:
@@ -163,7 +237,9 @@ def paper_context(
         "delivery": DELIVERY.get(str(data.get("delivery", dossier.channel)), DELIVERY["desk"]),
         "officer": officer,
         "missing": missing,
-        "note": data.get("supplement_note", ""),
+        # The letter's own words, when the items came from the check's table.
+        "note": data.get("supplement_note") or (data.get("request_content", "") if _lines(data.get("missing_items"))
+                                                else ""),
         "fee": fee_amount,
         "fee_lines": fee_lines,
         "reasons": _lines(data.get("refusal_reasons")) or ["(không nêu lý do)"],
@@ -171,6 +247,10 @@ def paper_context(
         "goods": _rows(data.get("goods"), ("name", "nominal_quantity", "packaging_mass")),
         "valid_until": data.get("valid_until") or data.get("result_valid_until"),
         "reception_count": data.get("reception_count", 1),
+        # TT c) "Số lượng hồ sơ": 01 bộ, or 02 bản for the quantity-mark declarations.
+        "copies": f"{int(facts.raw.get('dossier_sets') or 1):02d} ({facts.raw.get('dossier_sets_unit') or 'bộ'})",
+        "legal_basis": [str(b) for b in facts.raw.get("legal_basis", []) if str(b).strip()],
+        "phases": [p for p in facts.raw.get("phases", []) if isinstance(p, Mapping) and "amount" in p],
         "reason": "",
         "new_appointment_at": None,
     }
@@ -219,10 +299,24 @@ class Paperwork:
         facts = self.facts(session, dossier)
         user = find_user(session, actor)
         attachments = list(session.scalars(select(Attachment).where(Attachment.dossier_id == dossier_id)))
+        words = option_words(self.office.bpmn_root)
+        extra = dict(extra or {})
+        lines = fee_lines(data, words)
+        if lines:
+            extra.setdefault("fee_lines", lines)
+        extra.setdefault("signer", signer(session, data, self.office.agency))
+        if KINDS[kind].result:
+            # What the registry will hold; a procedure the registry does not know prints the dossier's own.
+            entry = procedure_result(session, dossier.definition_id).get("registry")
+            result = preview_result(session, dossier, dict(data), entry if isinstance(entry, str) else "") or {}
+            devices = result.get("devices") or _rows(data.get("devices"), ("name", "purpose", "serial"))
+            extra.setdefault("result", {**in_words([result], words)[0], "devices": in_words(devices, words)})
         context = paper_context(dossier, facts, data, attachments, user.full_name if user else actor,
-                                appointment(dossier, facts, load_calendar(session)), extra or {})
-        document = issue_document(session, dossier_id, kind, actor, data=data, agency=self.office.agency,
-                                  extra=context)
+                                appointment(dossier, facts, load_calendar(session)), extra)
+        # Papers print words, never codes: "Hạng III: nghiên cứu viên, kỹ sư", not "III".
+        document = issue_document(session, dossier_id, kind, actor, data=in_words([dict(data)], words)[0],
+                                  agency=self.office.agency, extra=context, signing=self.office.signing,
+                                  verify_url=verification_url)
         notice = notice_kind(kind, KINDS[kind].result)
         to = str(context["applicant"].get("email") or "")
         if not notify or notice is None:

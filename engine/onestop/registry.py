@@ -13,13 +13,17 @@ as its procedure.json says (`result.registry`, one of RECORDERS, checked at depl
 
 | procedure | keys |
 |---|---|
-| all | `outcome`, `result_number` (1-6; 10-11 use `declaration_number`), `result_issued_on` |
+| all | `outcome`, `result_number` (1-7, from the register book; 10-11: `declaration_number`), `result_issued_on` |
 | 1 | `full_name`, `birth_date`, `id_number`, `job` |
 | 2 | `applicant_name`, `contact_address`, `result_valid_until`, `devices` (rows of the device declaration) |
 | 3 | `licence_number`, `result_valid_until` (the new expiry) |
 | 4 | `licence_number`, `new_applicant_name`, `new_address`, `removed_devices` (rows with `tube_serial`) |
 | 5 | `licence_number`, `devices` (the new devices) |
-| 6 | `licence_number`, `result_number` (number of the re-issued licence) |
+| 6 | `licence_number` |
+
+Every change of a licence (3-6) issues a new paper with its own number: the licence is then known by that
+number, the one before stays in `previous_number`, and every paper's number stays on its event, so that any
+number ever printed finds the licence and tells whether it is still the one in force.
 | 7 | `applicant_name`, `acquired_on`, `name`, `model`, `purpose`, `tube_serial` |
 | 10, 11 | `declaration_number`, `facility_name`, `goods_group`, `goods`, `reception_count`, `received_stamp_on` |
 
@@ -117,6 +121,8 @@ class LicenceEvent(Base):
     dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id"))
     on: Mapped[date]
     note: Mapped[str] = mapped_column(Text, default="")
+    # The number of the paper this change issued.
+    number: Mapped[str | None] = mapped_column(String(50), index=True)
 
     licence: Mapped[Licence] = relationship(back_populates="events")
 
@@ -175,8 +181,10 @@ def record_result(session: Session, dossier: DossierRef, data: dict[str, Any], e
 
 
 def find_licence(session: Session, number: str) -> Licence | None:
-    """A licence by its number, or by the number a re-issue replaced."""
-    return session.scalar(select(Licence).where((Licence.number == number) | (Licence.previous_number == number)))
+    """A licence by its number, or by the number of any paper that issued or changed it."""
+    changed = select(LicenceEvent.licence_id).where(LicenceEvent.number == number)
+    return session.scalar(select(Licence).where((Licence.number == number) | (Licence.previous_number == number)
+                                                | Licence.id.in_(changed)).limit(1))
 
 
 def find_quantity_mark_declaration(
@@ -219,8 +227,10 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _event(licence: Licence, kind: str, dossier: DossierRef, on: date, note: str = "") -> None:
-    licence.events.append(LicenceEvent(kind=kind, dossier_id=dossier.id, on=on, note=note))
+def _event(
+    licence: Licence, kind: str, dossier: DossierRef, on: date, note: str = "", number: str | None = None,
+) -> None:
+    licence.events.append(LicenceEvent(kind=kind, dossier_id=dossier.id, on=on, note=note, number=number))
     licence.dossier_id = dossier.id
     licence.updated_at = clock.now()
 
@@ -233,7 +243,7 @@ def _licence_issue(session: Session, dossier: DossierRef, data: dict[str, Any]) 
         devices=[_device(row, on) for row in data.get("devices", [])],
     )
     session.add(licence)
-    _event(licence, "issue", dossier, on)
+    _event(licence, "issue", dossier, on, number=data["result_number"])
     return licence
 
 
@@ -251,13 +261,22 @@ def _referred_licence(session: Session, data: dict[str, Any]) -> Licence:
     return licence
 
 
+def _renumber(licence: Licence, data: dict[str, Any]) -> str | None:
+    """The licence takes the number of the paper this dossier issued; the one before is kept."""
+    new_number = data.get("result_number")
+    if new_number and new_number != licence.number:
+        licence.previous_number, licence.number = licence.number, new_number
+    return new_number
+
+
 def _licence_renewal(session: Session, dossier: DossierRef, data: dict[str, Any]) -> Licence:
     licence = _referred_licence(session, data)
     if not licence.devices:
         licence.devices = [_device(row, licence.issued_on) for row in data.get("devices", [])]
     before = licence.valid_until
     licence.valid_until = data["result_valid_until"]
-    _event(licence, "renewal", dossier, data["result_issued_on"], f"{before} → {licence.valid_until}")
+    _event(licence, "renewal", dossier, data["result_issued_on"], f"{before} → {licence.valid_until}",
+           _renumber(licence, data))
     return licence
 
 
@@ -273,7 +292,8 @@ def _licence_amendment(session: Session, dossier: DossierRef, data: dict[str, An
         if device.tube_serial in removed:
             device.removed_on = on
             device.removal_reason = removed[device.tube_serial]
-    _event(licence, "amendment", dossier, on, "; ".join(c["content"] for c in data.get("changes", [])))
+    _event(licence, "amendment", dossier, on, "; ".join(c["content"] for c in data.get("changes", [])),
+           _renumber(licence, data))
     return licence
 
 
@@ -281,16 +301,15 @@ def _licence_supplement(session: Session, dossier: DossierRef, data: dict[str, A
     licence = _referred_licence(session, data)
     on = data["result_issued_on"]
     licence.devices.extend(_device(row, on) for row in data.get("devices", []))
-    _event(licence, "supplement", dossier, on, f"{len(data.get('devices', []))} thiết bị bổ sung")
+    _event(licence, "supplement", dossier, on, f"{len(data.get('devices', []))} thiết bị bổ sung",
+           _renumber(licence, data))
     return licence
 
 
 def _licence_reissue(session: Session, dossier: DossierRef, data: dict[str, Any]) -> Licence:
     licence = _referred_licence(session, data)
-    new_number = data.get("result_number")
-    if new_number and new_number != licence.number:
-        licence.previous_number, licence.number = licence.number, new_number
-    _event(licence, "reissue", dossier, data["result_issued_on"], data.get("reissue_reason", ""))
+    _event(licence, "reissue", dossier, data["result_issued_on"], data.get("reissue_reason", ""),
+           _renumber(licence, data))
     return licence
 
 
@@ -339,3 +358,48 @@ RECORDERS: dict[str, Callable[[Session, DossierRef, dict[str, Any]], Base]] = {
     "declaration": _declaration,
     "quantity_mark": _quantity_mark,
 }
+
+
+# -- what a result paper prints ---------------------------------------------------------------------
+
+_VIEW_COLUMNS = {
+    WorkerCertificate: ("number", "holder_name", "birth_date", "id_number", "job", "issued_on"),
+    Licence: ("number", "previous_number", "holder_name", "address", "issued_on", "valid_until"),
+    DeclarationConfirmation: ("number", "holder_name", "device_name", "model", "purpose", "tube_serial",
+                              "acquired_on", "issued_on"),
+    QuantityMarkDeclaration: ("declaration_number", "facility_name", "goods_group", "goods", "reception_count",
+                              "received_on"),
+}
+_DEVICE_COLUMNS = ("name", "model", "purpose", "mobility", "location", "tube_serial", "console_serial", "added_on")
+
+
+def entry_view(entry: Base) -> dict[str, Any]:
+    """A registry entry as plain values (what a paper or the verification page shows)."""
+    view = {column: getattr(entry, column) for column in _VIEW_COLUMNS[type(entry)]}
+    if isinstance(entry, Licence):
+        view["devices"] = [{column: getattr(d, column) for column in _DEVICE_COLUMNS} | dict(d.details or {})
+                           for d in entry.active_devices]
+    return view
+
+
+def preview_result(session: Session, dossier: DossierRef, data: dict[str, Any], entry: str) -> dict[str, Any] | None:
+    """The registry entry as it will stand once this dossier's result is recorded, without recording it.
+
+    The procedure's recorder runs inside a savepoint that is rolled back: the result paper, printed before
+    the dossier completes, lists exactly what the registry will then hold (an amended licence in the new
+    name with the devices still in force, a supplemented one with the old devices and the new).
+    `entry` is the procedure's `result.registry`. None when the data does not yet say enough to record a
+    result.
+    """
+    recorder = RECORDERS.get(entry)
+    if recorder is None:
+        return None
+    savepoint = session.begin_nested()
+    try:
+        entry = recorder(session, dossier, dict(data))
+        session.flush()
+        return entry_view(entry)
+    except (KeyError, TypeError, RegistryError):
+        return None
+    finally:
+        savepoint.rollback()

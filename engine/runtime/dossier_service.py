@@ -36,6 +36,7 @@ from engine.legal_time.clock import clock
 from engine.legal_time.dossier_clock import other_due_at, sync_clock, sync_other_clocks, total_of
 from engine.legal_time.legal_clock import LegalClock
 from engine.legal_time.milestones import next_milestone_at
+from engine.onestop.paper_numbers import step_paper_facts
 from engine.onestop.registry import RegistryError, record_result
 from engine.runtime import audit, completion_guard, message_catching
 from engine.runtime.db import make_session_factory
@@ -200,6 +201,14 @@ def check_form_data(data: Any) -> dict[str, Any]:
     if bad:
         raise InvalidData("some field names are not allowed", fields={str(k): v for k, v in bad.items()})
     return data
+
+
+def latest_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The process data as the last completed task left it, in a called process too: the top process's own
+    last task stays behind while a shared part runs, and a paper issued by a step of that part (a supplement
+    request listing the missing items, with its number) must read what the step wrote."""
+    latest = max(workflow.get_tasks(state=TaskState.COMPLETED), key=lambda t: t.last_state_change, default=None)
+    return dict(latest.data) if latest is not None else dict(workflow.data)
 
 
 def active_tasks(workflow: BpmnWorkflow) -> list[Task]:
@@ -606,6 +615,8 @@ class DossierService:
         data = self._event_date(loaded, task, data)
         completion_guard.check(getattr(task.task_spec, "extensions", {}).get("properties", {}),
                                task.task_spec.bpmn_id, {**task.data, **data}, platform_functions(loaded.calendar))
+        data = {**data, **step_paper_facts(session, dossier_id, loaded.dossier.definition_id,
+                                           loaded.dossier.process_id, before.properties, data, actor, task.data)}
         try:
             task.data.update(data)
             task.run()
@@ -618,7 +629,7 @@ class DossierService:
                      task_name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
                      data=_serializer.jsonable(data))
         session.flush()
-        process_data = dict(workflow.last_task.data) if workflow.last_task else dict(workflow.data)
+        process_data = latest_data(workflow)
         return Completed(self._outcome(loaded), before, data, process_data, loaded.dossier.definition_id)
 
     @staticmethod
@@ -741,7 +752,6 @@ class DossierService:
             return self._outcome(loaded).ready
 
     def data(self, dossier_id: int) -> dict[str, Any]:
-        """The process data as the last completed task left it."""
+        """The process data as the last completed task left it (latest_data)."""
         with self.read_session() as session:
-            workflow = self._load(session, dossier_id).workflow
-            return dict(workflow.last_task.data) if workflow.last_task else dict(workflow.data)
+            return latest_data(self._load(session, dossier_id).workflow)

@@ -187,6 +187,34 @@ def _check_spec(bundle: ParsedBundle, name: str, spec: BpmnProcessSpec) -> list[
     return problems
 
 
+def _paper_field_problems(bundle: ParsedBundle, pid: str, specs: list[BpmnProcessSpec]) -> list[Problem]:
+    """Every field a paper of the procedure reads is provided by its forms, decisions or scripts."""
+    from engine.onestop.paper_fields import missing_fields
+
+    forms_of: dict[str, list[str]] = {}
+    for spec in specs:
+        for task in spec.task_specs.values():
+            form = getattr(task, "extensions", {}).get("properties", {}).get("form")
+            path = bundle.form_path(bundle.process_files.get(spec.name, ""), form) if form else None
+            if path is not None:
+                forms_of[form] = [f.name for f in bundle.forms[path].fields]
+    name = bundle.process_files[pid]
+    return [Problem(name, task_id, f"paper template {template} reads the field '{field_name}', which no form, "
+                                   f"decision or script of procedure '{pid}' provides")
+            for task_id, template, field_name in missing_fields(pid, specs, forms_of, _result_kind(bundle, name))]
+
+
+def _result_kind(bundle: ParsedBundle, name: str) -> str:
+    """The result paper the procedure sheet beside the diagram names (checked by _check_result_paper)."""
+    try:
+        sheet = json.loads(bundle.files.get(posixpath.join(posixpath.dirname(name), PROCEDURE_FILE), "{}"))
+    except json.JSONDecodeError:
+        return ""
+    result = sheet.get("result") if isinstance(sheet, dict) else None
+    kind = result.get("kind") if isinstance(result, dict) else None
+    return kind if isinstance(kind, str) else ""
+
+
 def _property_problems(properties: Mapping[str, str]) -> list[str]:
     """The platform's own properties (bpmn/README.md), checked so that a typo fails at deploy."""
     problems = []
@@ -313,6 +341,7 @@ def parse_bundle(files: Mapping[str, str | bytes]) -> ParsedBundle:
         for spec in specs:
             bundle.problems.extend(_check_spec(bundle, bundle.process_files.get(spec.name, name), spec))
         bundle.problems.extend(_check_result_paper(bundle, name, pid, specs))
+        bundle.problems.extend(_paper_field_problems(bundle, pid, specs))
     bundle.problems = sorted(set(bundle.problems))
     return bundle
 

@@ -80,3 +80,21 @@ def test_a_device_without_a_purpose_is_not_silently_free(fees: DecisionModel) ->
 def test_the_fee_file_cites_its_legal_source(fees: DecisionModel) -> None:
     assert fees.source.count("287/2016/TT-BTC") >= 3
     assert fees.decision_ids == ["device_fee", "renewal_appraisal_fee", "worker_certificate_charge"]
+
+
+def test_a_mobile_general_purpose_device_is_charged_as_mobile(fees: DecisionModel) -> None:
+    # TT 2 h): "Thiết bị X-quang di động: 2.000.000 đồng/1 thiết bị", whatever the mobile device is used for;
+    # the same device fixed is a general one at 3,000,000.
+    mobile = {"purpose": "general", "mobility": "mobile"}
+    assert fees.evaluate("device_fee", {"device": mobile}) == {"device_fee": Decimal(2_000_000)}
+    assert fees.evaluate("device_fee", {"device": {**mobile, "mobility": "fixed"}}) == {
+        "device_fee": Decimal(3_000_000)}
+
+
+def test_a_mix_of_fixed_and_mobile_devices_and_its_renewal(fees: DecisionModel) -> None:
+    devices = [{"purpose": "general", "mobility": "mobile"}, {"purpose": "ct", "mobility": "fixed"},
+               {"purpose": "general", "mobility": "fixed"}, {"purpose": "dental", "mobility": "mobile"}]
+    total = licence_fee(fees, devices)
+    assert total == Decimal(2_000_000 + 8_000_000 + 3_000_000 + 2_000_000)
+    assert fees.evaluate("renewal_appraisal_fee", {"appraisal_fee": total}) == {
+        "renewal_appraisal_fee": Decimal(11_250_000)}

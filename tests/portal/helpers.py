@@ -43,14 +43,14 @@ def ask_for_supplement(app: Flask, dossier_id: int) -> list[str]:
     step(app, dossier_id, "check_dossier", {"dossier_complete": False, "missing_items": [
         {"item": "safety_report", "issue": "Báo cáo chưa có chữ ký của người đứng đầu tổ chức"}]}, "chuyenvien")
     return step(app, dossier_id, "request_supplement", {
-        "request_number": "15/BSHS", "request_date": "2026-03-03",
+        "request_date": "2026-03-03",
         "request_content": "Nộp lại báo cáo đánh giá an toàn có chữ ký và đóng dấu."}, "chuyenvien")
 
 
 def accept_and_notify_fee(app: Flask, dossier_id: int) -> list[str]:
     step(app, dossier_id, "check_dossier", {"dossier_complete": True}, "chuyenvien")
     fee = app.extensions["motcua"].dossiers.data(dossier_id)["fee_amount"]
-    return step(app, dossier_id, "notify_fee", {"fee_notice_number": "16/TB", "fee_notice_date": "2026-03-04",
+    return step(app, dossier_id, "notify_fee", {"fee_notice_date": "2026-03-04",
                                                 "fee_notified": fee}, "chuyenvien")
 
 
@@ -63,7 +63,7 @@ def appraise_and_issue(app: Flask, dossier_id: int) -> list[str]:
     step(app, dossier_id, "review", {"head_agrees": True}, "truongphong")
     step(app, dossier_id, "decide", {"outcome": "issue", "signed_by": "Phạm Văn Lãnh Đạo",
                                      "signed_on": "2026-03-10"}, "lanhdao")
-    issued = step(app, dossier_id, "issue_result", {"result_number": "12/GP-SKHCN", "result_issued_on": "2026-03-10",
+    issued = step(app, dossier_id, "issue_result", {"result_issued_on": "2026-03-10",
                                                     "result_valid_until": "2031-03-10"}, "chuyenvien")
     step(app, dossier_id, "deliver", {"delivery_channel": "email", "delivered_on": "2026-03-10"}, "tiepnhan")
     return issued

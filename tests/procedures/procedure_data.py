@@ -77,7 +77,7 @@ CHECK_MISSING = {
     "dossier_complete": False,
     "missing_items": [{"item": "Bản sao Biên bản kiểm xạ", "issue": "Chưa nộp biên bản kiểm xạ phòng CT"}],
 }
-SUPPLEMENT_REQUEST = {"request_number": "312/SKHCN-QLCN", "request_date": "2026-03-04",
+SUPPLEMENT_REQUEST = {"request_date": "2026-03-04",
                       "request_content": "Đề nghị bổ sung bản sao Biên bản kiểm xạ phòng đặt máy CT."}
 SUPPLEMENT_RECEIVED = {"supplement_received_on": "2026-03-16", "supplement_channel": "online"}
 APPRAISE_ISSUE = {"recommendation": "issue", "findings": "Hồ sơ đáp ứng các điều kiện theo Nghị định 142/2020/NĐ-CP."}
@@ -85,7 +85,7 @@ APPRAISE_REFUSE = {"recommendation": "refuse", "findings": "Suất liều tại 
 HEAD_AGREES = {"head_agrees": True}
 SIGN_ISSUE = {"outcome": "issue", "signed_by": "Phó Giám đốc Phạm Minh Tuấn", "signed_on": "2026-03-20"}
 SIGN_REFUSE = {"outcome": "refuse", "signed_by": "Phó Giám đốc Phạm Minh Tuấn", "signed_on": "2026-03-20"}
-REFUSAL = {"refusal_number": "401/SKHCN-QLCN", "refusal_date": "2026-03-23",
+REFUSAL = {"refusal_date": "2026-03-23",
            "refusal_reasons": "Không đáp ứng điều kiện che chắn: suất liều tại phòng điều khiển vượt 10 µSv/giờ "
                               "(Báo cáo đánh giá an toàn, Phần III)."}
 DELIVERED = {"delivery_channel": "email", "delivered_on": "2026-03-24",
@@ -97,11 +97,12 @@ def paid(amount: int, on: str = "2026-03-02") -> dict[str, Any]:
 
 
 def fee_notice(amount: int, on: str = "2026-03-04") -> dict[str, Any]:
-    return {"fee_notice_number": "305/SKHCN-QLCN", "fee_notice_date": on, "fee_notified": amount}
+    return {"fee_notice_date": on, "fee_notified": amount}
 
 
-def issued(number: str, on: str = "2026-03-20", valid_until: str | None = None) -> dict[str, Any]:
-    data = {"result_number": number, "result_issued_on": on}
+def issued(on: str = "2026-03-20", valid_until: str | None = None) -> dict[str, Any]:
+    """The result step: its number comes from the register book, never from the officer."""
+    data: dict[str, Any] = {"result_issued_on": on}
     if valid_until:
         data["result_valid_until"] = valid_until
     return data

@@ -33,7 +33,7 @@ def test_certificate_charges_200000_and_is_issued(service: DossierService) -> No
     assert run.data()["fee_amount"] == Decimal("200000")  # TT 1 h): 200.000 đồng/1 chứng chỉ
     run.do("check_dossier", d.CHECK_OK).do("notify_fee", d.fee_notice(200_000)).do("record_payment", d.paid(200_000))
     run.do("appraise", d.APPRAISE_ISSUE).do("review", d.HEAD_AGREES).do("decide", d.SIGN_ISSUE)
-    run.do("issue_result", d.issued("CC-NVBX-0512/ĐN")).do("deliver", d.DELIVERED)
+    run.do("issue_result", d.issued()).do("deliver", d.DELIVERED)
     assert run.status == "completed" and run.data()["outcome"] == "issue"
     # TT 1 d): check 5 wd from receipt; appraisal 10 days (working days, as the 15-wd total says).
     assert run.phase_dues() == {"check": date(2026, 3, 9), "appraisal": date(2026, 3, 16)}
@@ -68,7 +68,7 @@ def test_declaration_in_time_gets_a_confirmation(service: DossierService) -> Non
     run.do("await_correction", {**d.SUPPLEMENT_RECEIVED, "supplement_received_on": "2026-03-02"})
     run.do("review", d.CHECK_OK)
     run.do("appraise", d.APPRAISE_ISSUE).do("review", d.HEAD_AGREES).do("decide", d.SIGN_ISSUE)
-    run.do("issue_result", d.issued("XNKB-0301/SKHCN")).do("deliver", d.DELIVERED)
+    run.do("issue_result", d.issued()).do("deliver", d.DELIVERED)
     assert run.status == "completed" and run.data()["outcome"] == "issue"
     # TT 7 d): 5 working days from receipt of the full declaration.
     assert run.phase_dues() == {"confirmation": date(2026, 3, 9)}

@@ -51,3 +51,20 @@ def test_a_paper_kind_that_does_not_exist_is_refused_at_deploy() -> None:
     problems = parse_bundle({"p.bpmn": text, "forms/reception.json": form}).problems
     assert [(p.element_id, p.message.split(":")[0]) for p in problems] == [("appraise", "property documents")]
     assert "'excuse_note' is not a kind of official paper" in problems[0].message
+
+
+def test_a_paper_reading_a_field_no_form_provides_fails_deploy() -> None:
+    # The certificate prints the ID number from the registry entry; a worker-certificate form without it
+    # must not deploy (issue 13: the certificate once printed an ID no form asked for).
+    import json
+
+    files = {f"bpmn/{k}": v for k, v in read_folder(ROOT / "bpmn").items()} \
+        | {f"dmn/{k}": v for k, v in read_folder(ROOT / "dmn").items()}
+    assert parse_bundle(files).problems == []
+    path = "bpmn/radiation_worker_certificate/forms/worker_certificate_application.json"
+    form = json.loads(files[path])
+    form["fields"] = [f for f in form["fields"] if f["name"] != "id_number"]
+    problems = parse_bundle({**files, path: json.dumps(form)}).problems
+    messages = [(p.element_id, p.message) for p in problems]
+    assert ("issue_result", "paper template certificate.txt reads the field 'id_number', which no form, decision "
+            "or script of procedure 'radiation_worker_certificate' provides") in messages

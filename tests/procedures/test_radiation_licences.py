@@ -20,10 +20,10 @@ def licence_dossier(**extra: object) -> dict[str, object]:
     return {**d.APPLICANT, "works": WORKS, "devices": d.MIXED_DEVICES, **d.SAFETY_OFFICER, **extra}
 
 
-def approve(run: Run, number: str, valid_until: str | None = None) -> Run:
+def approve(run: Run, valid_until: str | None = None) -> Run:
     run.do("appraise", d.APPRAISE_ISSUE, role="specialist").do("review", d.HEAD_AGREES, role="office_head")
     run.do("decide", d.SIGN_ISSUE, role="leadership")
-    return run.do("issue_result", d.issued(number, valid_until=valid_until), role="specialist")
+    return run.do("issue_result", d.issued(valid_until=valid_until), role="specialist")
 
 
 def test_licence_mixed_devices_fee_supplement_round_trip_and_phases(service: DossierService) -> None:
@@ -43,7 +43,7 @@ def test_licence_mixed_devices_fee_supplement_round_trip_and_phases(service: Dos
     run.do("check_dossier", d.CHECK_OK).do("notify_fee", d.fee_notice(17_000_000, "2026-03-17"))
     at(date(2026, 3, 20))
     run.do("record_payment", d.paid(17_000_000, "2026-03-20"), role="reception")
-    approve(run, "21/GP-SKHCN", "2031-03-20").do("deliver", d.DELIVERED, role="reception")
+    approve(run, "2031-03-20").do("deliver", d.DELIVERED, role="reception")
 
     assert run.status == "completed" and run.data()["outcome"] == "issue"
     # Check (TT 2 d), 5 wd from receipt on 2/3): 3 days left when paused on 4/3, counted again from 16/3.
@@ -98,7 +98,7 @@ def test_renewal_filed_in_time_pays_75_percent(service: DossierService) -> None:
     assert data["appraisal_fee"] == Decimal("17000000") and data["fee_amount"] == Decimal("12750000")
     run.do("check_dossier", d.CHECK_OK).do("notify_fee", d.fee_notice(12_750_000))
     run.do("record_payment", d.paid(12_750_000))
-    approve(run, "15/GP-SKHCN-GH", "2031-05-10").do("deliver", d.DELIVERED)
+    approve(run, "2031-05-10").do("deliver", d.DELIVERED)
     assert run.status == "completed" and run.data()["outcome"] == "issue"
     assert run.phase_dues() == {"check": date(2026, 3, 9), "appraisal": date(2026, 4, 6)}
 
@@ -124,7 +124,7 @@ def test_amendment_without_fee(service: DossierService) -> None:
     assert run.data()["fee_amount"] == 0
     run.do("check_dossier", d.CHECK_OK)
     assert run.ready == ["appraise"]  # TT 4 h): no fee, so no fee notice and no payment
-    approve(run, "15/GP-SKHCN-SĐ1").do("deliver", d.DELIVERED)
+    approve(run).do("deliver", d.DELIVERED)
     assert run.status == "completed" and run.data()["outcome"] == "issue"
     assert run.phase_dues() == {"check": date(2026, 3, 9), "appraisal": date(2026, 3, 16)}
 
@@ -134,7 +134,7 @@ def test_supplement_adds_devices_without_fee(service: DossierService) -> None:
     run.do("receive", {**d.APPLICANT, **d.LICENCE, "changes": [{"content": "Bổ sung 01 máy X-quang kỹ thuật số"}],
                        "devices": [d.device("general", "G2601")]})
     run.do("check_dossier", d.CHECK_OK)
-    approve(run, "15/GP-SKHCN-BS1").do("deliver", d.DELIVERED)
+    approve(run).do("deliver", d.DELIVERED)
     assert run.status == "completed" and run.data()["fee_amount"] == 0
     assert run.phase_dues() == {"check": date(2026, 3, 9), "appraisal": date(2026, 4, 6)}
 
@@ -144,7 +144,7 @@ def test_reissue_of_a_lost_licence(service: DossierService) -> None:
     run.do("receive", {**d.APPLICANT, **d.LICENCE, "reissue_reason": "lost",
                        "reason_details": "Thất lạc khi chuyển trụ sở"})
     run.do("check_dossier", d.CHECK_OK)
-    approve(run, "15/GP-SKHCN-CL").do("deliver", d.DELIVERED)
+    approve(run).do("deliver", d.DELIVERED)
     assert run.status == "completed" and run.data()["outcome"] == "issue"
     assert run.phase_dues() == {"check": date(2026, 3, 9), "appraisal": date(2026, 3, 16)}
 

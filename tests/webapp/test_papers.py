@@ -62,9 +62,13 @@ def test_concurrent_registrations_never_share_a_daily_number(app) -> None:
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_paper_has_the_decree_30_header(kind: str) -> None:
+    data = {"full_name": "Phạm Quốc Bảo", "birth_date": MONDAY_9AM, "title_kind": "Chức danh công nghệ",
+            "rank": "Hạng III", "unit_name": "Trung tâm", "decision_number": "12/QĐ", "decision_date": MONDAY_9AM,
+            "decided_by": "Giám đốc Trung tâm", "head_office_address": "Biên Hòa", "phone": "", "email": "",
+            "goods_group": "Nhóm 2", "declaration_number": "01/CB"}
     paper = Paper(KINDS[kind], f"07/{KINDS[kind].symbol}-SKHCN", MONDAY_9AM, Agency(),
                   {"code": "000.00.19.H19-260302-0001", "received_at": MONDAY_9AM, "total_due_at": None},
-                  {}, {"applicant": {"name": "Công ty TNHH Ánh Dương", "address": "Biên Hòa", "phone": "",
+                  data, {"applicant": {"name": "Công ty TNHH Ánh Dương", "address": "Biên Hòa", "phone": "",
                                      "email": "", "id_number": ""},
                        "procedure": "Cấp giấy phép", "checklist": [], "deadline": "30 ngày làm việc",
                        "appointment_at": MONDAY_9AM + timedelta(days=40), "delivery": "Qua bưu chính",
@@ -72,7 +76,16 @@ def test_every_paper_has_the_decree_30_header(kind: str) -> None:
                        "fee": Decimal(5_000_000), "fee_lines": [{"label": "Phí thẩm định", "amount": 5_000_000}],
                        "reasons": ["Thiết bị chưa kiểm định"], "devices": [], "goods": [], "valid_until": None,
                        "reception_count": 2, "reason": "Chờ kết quả kiểm định",
-                       "new_appointment_at": MONDAY_9AM + timedelta(days=50)})
+                       "new_appointment_at": MONDAY_9AM + timedelta(days=50), "copies": "01 (bộ)",
+                       "legal_basis": ["Luật Năng lượng nguyên tử ngày 03/6/2008."], "phases": [],
+                       "signer": {"capacity": "GIÁM ĐỐC", "title": "", "name": "Nguyễn Văn A"},
+                       "result": {"holder_name": "Công ty TNHH Ánh Dương", "address": "Biên Hòa", "devices": [],
+                                  "previous_number": None, "valid_until": None, "birth_date": None,
+                                  "id_number": "075123456789", "job": "Người phụ trách an toàn",
+                                  "device_name": "X-quang", "model": "M", "purpose": "Chụp răng",
+                                  "tube_serial": "T1", "acquired_on": None, "declaration_number": "01/CB",
+                                  "facility_name": "Công ty TNHH Ánh Dương", "goods_group": "2", "goods": [],
+                                  "reception_count": 1}})
     text = words(render_pdf(paper))
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do - Hạnh phúc" in text
     assert "UBND TỈNH ĐỒNG NAI" in text and "SỞ KHOA HỌC VÀ CÔNG NGHỆ" in text
