@@ -17,8 +17,16 @@ from engine.legal_time.business_calendar import ZONE
 from engine.legal_time.clock import clock
 from engine.onestop.apology import sign as sign_apology
 from engine.onestop.documents import KINDS, document
-from engine.onestop.dossier_file import load_dossier_file, public_data, roles_on_dossier
-from engine.onestop.procedure_facts import load_facts
+from engine.onestop.dossier_file import (
+    DossierFile,
+    Section,
+    load_dossier_file,
+    received_papers_field,
+    roles_on_dossier,
+    sections,
+)
+from engine.onestop.online_submission import ONLINE_APPLICANT_FORM
+from engine.onestop.procedure_facts import ProcedureFacts, load_facts
 from engine.onestop.reception import APPLICANT_FORM
 from engine.oversight import alerts
 from engine.runtime.attachment import Upload, add_attachments, attachment, check_uploads
@@ -30,7 +38,7 @@ from engine.runtime.inbox import ClockFilter, Cursor, inbox_page
 from engine.runtime.work_item import WorkItem, WorkItemStatus
 from webapp.form_fields import errors_by_input, form_for, read_posted, task_form, view_values
 from webapp.security import ACTING_ROLES, roles_required
-from webapp.views import calendar, platform
+from webapp.views import calendar, locale, platform
 
 log = logging.getLogger(__name__)
 bp = Blueprint("officer", __name__)
@@ -56,6 +64,16 @@ def _may_see(dossier_id: int) -> bool:
         return True
     with platform().read_session() as db:
         return bool(roles_on_dossier(db, dossier_id) & g.user.roles)
+
+
+def file_sections(file: DossierFile, facts: ProcedureFacts) -> list[Section]:
+    """The dossier as a paper file: what was filed, then every completed step's form, in words."""
+    application, _problem = form_for(file.dossier.process_id, facts.application_form)
+    fields = [*APPLICANT_FORM.fields, *ONLINE_APPLICANT_FORM.fields, *(application.fields if application else ()),
+              received_papers_field((c.key, c.label) for c in facts.checklist)]
+    done = [i for i in file.work_items if i.status == WorkItemStatus.COMPLETED]
+    forms = {i.task_id: task_form(file.dossier, i)[0] for i in done}
+    return sections(file, fields, forms, locale=locale())
 
 
 # -- inbox --------------------------------------------------------------------------------------------------
@@ -141,11 +159,12 @@ def _render_task(item: WorkItem, dossier: Dossier, task: ReadyTask | None, *, va
     with platform().read_session() as db:
         file = load_dossier_file(db, dossier.id, clock.now(), calendar())
         facts = load_facts(platform().office.bpmn_root, dossier.process_id, file.procedure_name if file else "")
-    data = task.data if task else {}
-    shown = view_values(definition, values if values is not None else data) if definition else {}
+    shown = view_values(definition, values if values is not None else (task.data if task else {})) \
+        if definition else {}
     return render_template(
         "officer/task.html", item=item, dossier=dossier, task=task, form=definition, form_problem=form_problem,
-        values=shown, errors=errors or {}, message=message, file=file, facts=facts, data=public_data(data),
+        values=shown, errors=errors or {}, message=message, file=file, facts=facts,
+        sections=file_sections(file, facts) if file else [],
         version=version if version is not None else dossier.version,
         closed=item.status != WorkItemStatus.OPEN or task is None,
     ), status
@@ -265,15 +284,11 @@ def dossier_file(dossier_id: int) -> str:
         abort(404)
     facts = load_facts(platform().office.bpmn_root, file.dossier.process_id, file.procedure_name)
     try:
-        data = platform().dossiers.data(dossier_id)
+        fee = platform().dossiers.data(dossier_id).get("fee")
     except CommandError:
-        data = {}
-    labels = {f.name: f.label for f in APPLICANT_FORM.fields}
-    application, _problem = form_for(file.dossier.process_id, facts.application_form)
-    if application is not None:
-        labels |= {f.name: f.label for f in application.fields}
-    return render_template("officer/dossier.html", file=file, facts=facts, data=public_data(data), kinds=KINDS,
-                           labels=labels,
+        fee = None
+    return render_template("officer/dossier.html", file=file, facts=facts, fee=fee, kinds=KINDS,
+                           sections=file_sections(file, facts),
                            may_apologise=bool(g.user.roles & APOLOGY_ROLES)
                            and file.dossier.status == DossierStatus.RUNNING,
                            may_attach=bool(g.user.roles & ACTING_ROLES))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from flask import Flask, current_app, g
@@ -12,6 +11,7 @@ from flask_babel import get_locale
 from engine.access.roles import BY_CODE
 from engine.legal_time.business_calendar import ZONE, load_calendar
 from engine.legal_time.clock import clock
+from engine.onestop.dossier_file import money_words as money
 from engine.onestop.procedure_facts import ProcedureFacts, published
 from engine.onestop.vietnamese_text import last_day
 from engine.oversight import alerts
@@ -61,13 +61,6 @@ def deadline(value: datetime | None) -> str:
     return last_day(value).strftime("%d/%m/%Y") if value else ""
 
 
-def money(value: Any) -> str:
-    try:
-        return f"{int(Decimal(str(value))):,}".replace(",", ".") + " đ"
-    except (ArithmeticError, ValueError):
-        return str(value)
-
-
 def role_label(code: str) -> str:
     role = BY_CODE.get(code)
     if role is None:
@@ -81,26 +74,9 @@ def label(labels: dict[str, str] | None) -> str:
     return labels.get(locale()) or labels.get("vi") or next(iter(labels.values()))
 
 
-def show_value(value: Any) -> str:
-    """A process value as an officer reads it."""
-    if isinstance(value, bool):
-        return "✓" if value else "✗"
-    if isinstance(value, datetime):
-        return local_datetime(value)
-    if isinstance(value, date):
-        return local_date(value)
-    if isinstance(value, Decimal):
-        return f"{value:,}".replace(",", ".") if value == value.to_integral_value() else str(value)
-    if isinstance(value, list):
-        return "; ".join(show_value(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {show_value(v)}" for k, v in value.items())
-    return "" if value is None else str(value)
-
-
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(local_datetime=local_datetime, local_date=local_date, money=money, deadline=deadline,
-                                 role_label=role_label, label=label, show_value=show_value)
+                                 role_label=role_label, label=label)
 
     def unread_alerts() -> int:
         """Counted only where a template asks (the officer's nav), one indexed count."""
