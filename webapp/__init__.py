@@ -89,13 +89,28 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         read_session=make_session_factory(engine),
     )
 
-    from webapp import admin, api, auth, errors, i18n, officer, portal, reception, security, studio, supervisor, views
+    from webapp import (
+        admin,
+        api,
+        auth,
+        errors,
+        i18n,
+        officer,
+        people,
+        portal,
+        reception,
+        security,
+        studio,
+        supervisor,
+        views,
+    )
 
     i18n.init_app(app)
     security.init_app(app)
     views.init_app(app)
     errors.init_app(app)
-    for blueprint in (auth.bp, reception.bp, officer.bp, supervisor.bp, studio.bp, portal.bp, api.bp, admin.bp):
+    for blueprint in (auth.bp, reception.bp, officer.bp, supervisor.bp, studio.bp, portal.bp, api.bp, admin.bp,
+                      people.bp):
         app.register_blueprint(blueprint)
     security.limit_login(app)
 

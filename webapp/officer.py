@@ -13,6 +13,8 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from engine.access import assignment
+from engine.access.absence import acting_for
+from engine.access.user import list_users
 from engine.legal_time.business_calendar import ZONE
 from engine.legal_time.clock import clock
 from engine.onestop.apology import sign as sign_apology
@@ -28,7 +30,7 @@ from engine.onestop.dossier_file import (
 from engine.onestop.online_submission import ONLINE_APPLICANT_FORM
 from engine.onestop.procedure_facts import ProcedureFacts, load_facts
 from engine.onestop.reception import APPLICANT_FORM
-from engine.oversight import alerts
+from engine.oversight import alerts, supervision
 from engine.runtime.attachment import Upload, add_attachments, attachment, check_uploads
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier, DossierStatus
@@ -37,6 +39,7 @@ from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound,
 from engine.runtime.inbox import ClockFilter, Cursor, inbox_page
 from engine.runtime.work_item import WorkItem, WorkItemStatus
 from webapp.form_fields import errors_by_input, form_for, read_posted, task_form, view_values
+from webapp.people import handover_reason
 from webapp.security import ACTING_ROLES, roles_required
 from webapp.views import calendar, locale, platform
 
@@ -79,22 +82,78 @@ def file_sections(file: DossierFile, facts: ProcedureFacts) -> list[Section]:
 # -- inbox --------------------------------------------------------------------------------------------------
 
 
+# Who may hand work over from the inbox, in bulk: the supervisors (who see every acting role's queue).
+HAND_OVER_ROLES = frozenset({"supervisor"})
+
+
+def _inbox_roles() -> set[str]:
+    return set(ACTING_ROLES) if g.user.roles & HAND_OVER_ROLES else g.user.acting_roles
+
+
 @bp.get("/inbox")
-@roles_required(*ACTING_ROLES)
+@roles_required(*ACTING_ROLES, *HAND_OVER_ROLES)
 def inbox() -> str:
     state = request.args.get("state") or None
     state_filter = ClockFilter(state) if state in ClockFilter.__members__.values() else None
     process_id = request.args.get("procedure") or None
     search = (request.args.get("q") or "").strip()[:100] or None
     mine = g.user.username if request.args.get("mine") else None
+    hands_over = bool(g.user.roles & HAND_OVER_ROLES)
     with platform().read_session() as db:
-        page = inbox_page(db, g.user.acting_roles, clock.now(), calendar(),
+        page = inbox_page(db, _inbox_roles(), clock.now(), calendar(),
                           after=Cursor.decode(request.args.get("after")), process_id=process_id,
                           state=state_filter, search=search, mine=mine)
+        officers = [u for u in list_users(db) if u.active and u.roles & ACTING_ROLES] if hands_over else []
+        standing_in_for = acting_for(db, g.user.username)
     args = {k: v for k, v in request.args.items() if k != "after" and v}
     return render_template("officer/inbox.html", page=page, procedures=_procedure_names(), args=args,
                            states=list(ClockFilter), state=state, process_id=process_id, search=search or "",
-                           mine=bool(mine))
+                           mine=bool(mine), officers=officers, hands_over=hands_over,
+                           standing_in_for=standing_in_for)
+
+
+@bp.post("/inbox/bulk")
+@roles_required(*ACTING_ROLES, *HAND_OVER_ROLES)
+def bulk() -> Response:
+    """Claim, release or hand over the ticked items; each one that cannot be done is counted and said."""
+    ids = [int(v) for v in request.form.getlist("items") if v.isdigit()][:200]
+    action = request.form.get("action", "")
+    back = request.form.get("back", "")
+    back = back if back.startswith("/inbox") else url_for("officer.inbox")
+    if not ids:
+        flash(_("Chưa chọn việc nào."), "warning")
+        return redirect(back)
+    if action == "reassign":
+        if not g.user.roles & HAND_OVER_ROLES:
+            abort(403)
+        to = request.form.get("to", "")
+        try:
+            with platform().dossiers.command() as db:
+                moved = supervision.reassign_items(db, ids, to, g.user.username, request.form.get("reason", ""))
+        except InvalidData as err:
+            flash(_("Không giao được: %(why)s", why=handover_reason(err)), "error")
+            return redirect(back)
+        flash(_("Đã giao %(n)s việc cho %(to)s.", n=moved.moved, to=to), "success")
+        if moved.kept:
+            flash(_("%(n)s việc giữ lại vì %(to)s không có vai trò tương ứng.", n=moved.kept, to=to), "warning")
+        return redirect(back)
+    if action not in ("claim", "release"):
+        abort(400)
+    done = refused = 0
+    step = assignment.claim if action == "claim" else assignment.release
+    for item_id in ids:
+        try:
+            with platform().dossiers.command() as db:
+                step(db, item_id, g.user.username, g.user.acting_roles)
+            done += 1
+        except (NotFound, Conflict):
+            refused += 1
+    flash(_("Đã nhận %(n)s việc.", n=done) if action == "claim" else _("Đã trả lại %(n)s việc.", n=done),
+          "success")
+    if refused:
+        flash(_("%(n)s việc không thực hiện được (người khác đang giữ, hoặc không thuộc vai trò của bạn).",
+                n=refused), "warning")
+    return redirect(back)
 
 
 def _claim_response(item_id: int) -> Response | str:
@@ -196,7 +255,9 @@ def complete(item_id: int) -> Response | tuple[str, int]:
     task = _ready(item) if item.status == WorkItemStatus.OPEN else None
     if task is None:
         return _render_task(item, dossier, None, message=_(TASK_GONE), status=409)
-    if item.assignee and item.assignee != g.user.username:
+    with platform().read_session() as db:
+        allowed = assignment.may_act_for(db, g.user.username, item.assignee)
+    if not allowed:
         return _render_task(item, dossier, task, status=409, message=_(
             "Công việc này đang do %(who)s xử lý; chỉ người đó hoặc sau khi được trả lại mới hoàn thành được.",
             who=item.assignee))

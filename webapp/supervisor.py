@@ -20,6 +20,7 @@ from engine.onestop import apology, statistics
 from engine.oversight import alerts, escalation, monitoring, supervision
 from engine.runtime.dossier import Dossier
 from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound
+from webapp.people import handover_reason
 from webapp.security import roles_required
 from webapp.views import calendar, platform
 
@@ -75,7 +76,7 @@ def reassign_item(item_id: int) -> BaseResponse:
     except NotFound:
         abort(404)
     except InvalidData as err:
-        flash(_("Không giao được: %(why)s", why=str(err)), "error")
+        flash(_("Không giao được: %(why)s", why=handover_reason(err)), "error")
     return redirect(_back(url_for("supervisor.index")))
 
 
@@ -90,7 +91,7 @@ def reassign_queue(username: str) -> BaseResponse:
         if moved.kept:
             flash(_("%(n)s việc giữ lại vì %(to)s không có vai trò tương ứng.", n=moved.kept, to=to), "warning")
     except InvalidData as err:
-        flash(_("Không chuyển được: %(why)s", why=str(err)), "error")
+        flash(_("Không chuyển được: %(why)s", why=handover_reason(err)), "error")
     return redirect(_back(url_for("supervisor.index")) + "#workload")
 
 

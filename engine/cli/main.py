@@ -99,9 +99,10 @@ def _register() -> None:
     from engine.cli.bench import bench
     from engine.cli.calendar_cli import calendar_group
     from engine.cli.token_cli import token_group
+    from engine.cli.user_cli import user_group
     from engine.decisions.cli import decide, dmn_tck
 
-    for command in (bench, calendar_group, decide, dmn_tck, token_group):
+    for command in (bench, calendar_group, decide, dmn_tck, token_group, user_group):
         cli.add_command(command)
 
 

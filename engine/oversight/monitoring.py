@@ -18,6 +18,7 @@ from sqlalchemy import and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from engine.access.absence import absences, today
 from engine.access.user import User
 from engine.legal_time.business_calendar import BusinessCalendar
 from engine.legal_time.legal_clock import DUE_SOON
@@ -189,9 +190,12 @@ def workload(session: Session, t: Thresholds) -> list[Load]:
 
 
 def officers_by_role(session: Session) -> dict[str, list[tuple[str, str]]]:
-    """Active officers (user name, full name) of each role, for handing work over."""
+    """Active officers (user name, full name) of each role, for handing work over; not those absent today."""
     result: dict[str, list[tuple[str, str]]] = {}
+    away = {a.username for a in absences(session) if a.starts_on <= today()}
     for user in session.scalars(select(User).where(User.active.is_(True)).order_by(User.full_name)):
+        if user.username in away:
+            continue
         for role in sorted(user.roles):
             result.setdefault(role, []).append((user.username, user.full_name))
     return result
