@@ -4,6 +4,7 @@ that entered it (the web pages, the papers and the API share these words)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -195,6 +196,7 @@ class Section:
     at: datetime
     entries: list[Entry]
     task_id: str | None = None
+    papers: list[Document] = dataclasses.field(default_factory=list)  # the official papers the step issued
 
 
 def received_papers_field(checklist: Iterable[tuple[str, dict[str, str]]]) -> FieldDefinition:
@@ -214,8 +216,14 @@ def sections(
     `forms` gives each completed task's form by task id, `step_names` their names by task id."""
     application = tuple(application)
     step_names = step_names or {}
+    papers = {d.id: d for d in file.documents}
     result: list[Section] = []
     for event in file.events:
+        if event.command == "document" and result and event.actor == result[-1].actor:
+            paper = papers.get((event.data or {}).get("document_id"))
+            if paper is not None:
+                result[-1].papers.append(paper)
+            continue
         if event.command == "start" and isinstance(event.data, Mapping):
             data = restore_data(event.data.get("data") or {})
             result.append(Section(RECEIVED, event.actor, event.at, entries(application, data, locale)))

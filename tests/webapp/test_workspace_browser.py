@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from engine.access.user import DEMO_PASSWORD
 from engine.runtime.db import make_session_factory
 from engine.runtime.dossier import Dossier
 from tests.webapp.test_browser import ARTIFACTS, Officer
@@ -72,3 +73,86 @@ def test_desk_registers_a_licence_with_five_devices_and_the_file_keeps_a_normal_
     assert path.stat().st_size > 10_000
     assert dossier.code in desk.page.inner_text("h1")
     desk.close()
+
+
+def test_the_leader_signs_seeing_the_appraisal_and_the_papers_before_it(
+        app: Flask, base_url: str, browser, client_for) -> None:  # type: ignore[no-untyped-def]
+    from tests.webapp.helpers import complete, open_item, register
+
+    dossier_id = register(client_for("tiepnhan"), devices=3)
+    specialist = client_for("chuyenvien")
+    complete(specialist, open_item(app, dossier_id, "check").id, {"decision": "accept"})
+    complete(specialist, open_item(app, dossier_id, "appraise").id,
+             {"decision": "issue", "valid_until": "2031-03-31"})
+    leader = Officer(browser, base_url, "lanhdao")
+    leader.open_task("Ký cấp giấy phép")
+    above = leader.page.locator("#file")
+    # the file so far sits above the form, the appraisal first and open
+    assert above.bounding_box()["y"] < leader.page.locator("form.task-form").bounding_box()["y"]
+    latest = above.locator("details.file-section").first
+    assert latest.get_attribute("open") is not None
+    assert "Thẩm định hồ sơ" in latest.locator("summary").inner_text()
+    words = latest.inner_text()
+    assert "Kết quả thẩm định" in words and "Đạt — trình ký cấp phép" in words and "31/03/2031" in words
+    check = above.locator("details.file-section").nth(1)
+    assert "Kiểm tra hồ sơ" in check.inner_text() and "Thông báo nộp phí" in check.inner_text()  # its paper
+    shot(leader, "review-step")
+    leader.page.check("input[name=signed]")
+    leader.page.click("button:has-text('Hoàn thành')")
+    leader.page.wait_for_url("**/inbox")
+    leader.close()
+
+
+def test_admin_adds_an_officer_hands_them_work_in_bulk_then_deactivates_them(
+        app: Flask, base_url: str, browser, client_for) -> None:  # type: ignore[no-untyped-def]
+    from tests.webapp.helpers import register
+
+    desk = client_for("tiepnhan")
+    codes = []
+    for index in range(3):
+        register(desk, email=f"pk{index}@example.vn", name=f"Phòng khám Tân Mai {index + 1}")
+    with make_session_factory(app.extensions["motcua"].engine)() as session:
+        codes = [d.code for d in session.scalars(select(Dossier).order_by(Dossier.id))]
+
+    admin = Officer(browser, base_url, "quantri")
+    admin.page.goto(f"{base_url}/admin/users")
+    admin.page.fill("#new-username", "chuyenvien5")
+    admin.page.fill("#new-full_name", "Dương Thị Năm")
+    admin.page.fill("#new-email", "nam@skhcn.dongnai.gov.vn")
+    admin.page.fill("#new-unit", "Phòng Quản lý chuyên ngành")
+    admin.page.fill("#new-password", DEMO_PASSWORD)  # so that Officer() signs in as them
+    admin.page.check("#new-user input[name=roles][value=specialist]")
+    admin.page.click("#new-user button[type=submit]")
+    admin.page.wait_for_url("**/admin/users/chuyenvien5")
+    admin.page.check("#edit-user input[name=roles][value=office_head]")
+    admin.page.click("#edit-user button[type=submit]")
+    assert "Đã lưu thông tin của chuyenvien5." in admin.page.inner_text("main")
+    admin.page.goto(f"{base_url}/admin/users")
+    row = admin.page.locator("tr[data-user=chuyenvien5]").inner_text()
+    assert "Chuyên viên" in row and "Trưởng phòng" in row and "Phòng Quản lý chuyên ngành" in row
+    shot(admin, "user-admin")
+
+    supervisor = Officer(browser, base_url, "giamsat")
+    supervisor.page.goto(f"{base_url}/inbox")
+    for code in codes:
+        supervisor.page.locator(f"table.inbox tr:has-text('{code}') input[name=items]").check()
+    supervisor.page.select_option("#bulk select[name=to]", "chuyenvien5")
+    supervisor.page.click("#bulk button[value=reassign]")
+    assert "Đã giao 3 việc cho chuyenvien5." in supervisor.page.inner_text("main")
+    supervisor.close()
+
+    newcomer = Officer(browser, base_url, "chuyenvien5")
+    assert newcomer.page.url.endswith("/inbox")
+    newcomer.page.check("input[name=mine]")
+    newcomer.page.click("form.filters button[type=submit]")
+    assert newcomer.page.locator("table.inbox tbody tr").count() == 3
+    assert newcomer.page.locator("table.inbox td.claim").all_inner_texts() == ["chuyenvien5 Trả lại"] * 3
+    newcomer.close()
+
+    admin.page.goto(f"{base_url}/admin/users/chuyenvien5")
+    admin.page.click("#activation button[type=submit]")
+    assert "Đã khoá tài khoản chuyenvien5" in admin.page.inner_text("main")
+    admin.close()
+    refused = Officer(browser, base_url, "chuyenvien5")  # the right password, a deactivated account
+    assert "/login" in refused.page.url and "Tên đăng nhập hoặc mật khẩu không đúng." in refused.page.inner_text("main")
+    refused.close()
