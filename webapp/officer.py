@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -27,6 +27,7 @@ from engine.onestop.dossier_file import (
     roles_on_dossier,
     sections,
 )
+from engine.onestop.dossier_map import Mark, dossier_map
 from engine.onestop.online_submission import ONLINE_APPLICANT_FORM
 from engine.onestop.procedure_facts import ProcedureFacts, load_facts
 from engine.onestop.reception import APPLICANT_FORM
@@ -41,7 +42,7 @@ from engine.runtime.work_item import WorkItem, WorkItemStatus
 from webapp.form_fields import errors_by_input, form_for, read_posted, task_form, view_values
 from webapp.people import handover_reason
 from webapp.security import ACTING_ROLES, roles_required
-from webapp.views import calendar, locale, platform
+from webapp.views import calendar, local_datetime, locale, platform, role_label
 
 log = logging.getLogger(__name__)
 bp = Blueprint("officer", __name__)
@@ -353,6 +354,38 @@ def dossier_file(dossier_id: int) -> str:
                            may_apologise=bool(g.user.roles & APOLOGY_ROLES)
                            and file.dossier.status == DossierStatus.RUNNING,
                            may_attach=bool(g.user.roles & ACTING_ROLES))
+
+
+@bp.get("/dossiers/<int:dossier_id>/map.json")
+@roles_required(*ACTING_ROLES, "supervisor")
+def dossier_map_json(dossier_id: int) -> Response:
+    """The dossier on its diagram (static/dossier-map.js draws it): the path taken, where it waits, who
+    did each step and when, and the diagrams of the shared parts it called."""
+    if not _may_see(dossier_id):
+        abort(404)
+    try:
+        trail = platform().dossiers.trail(dossier_id)
+    except CommandError:
+        abort(404)
+    with platform().read_session() as db:
+        dossier = db.get(Dossier, dossier_id)
+        if dossier is None:
+            abort(404)
+        found = dossier_map(db, dossier, trail)
+        names = {u.username: u.full_name for u in list_users(db)}
+
+    def title(mark: Mark) -> str:
+        if mark.waiting_role:
+            who = names.get(mark.assignee, mark.assignee) if mark.assignee else _("chưa ai nhận")
+            return _("Đang chờ %(role)s: %(who)s", role=role_label(mark.waiting_role), who=who)
+        if mark.done_by:
+            return _("Đã xong: %(who)s, %(when)s", who=names.get(mark.done_by, mark.done_by),
+                     when=local_datetime(mark.done_at))
+        return _("Đang ở bước này") if mark.current else _("Đã qua")
+
+    return jsonify(main=found.main, diagrams=found.diagrams, marks=[
+        {"process": m.process, "element": m.element, "state": "current" if m.current else "done",
+         "calls": m.calls if m.calls in found.diagrams else None, "title": title(m)} for m in found.marks])
 
 
 @bp.get("/dossiers/<int:dossier_id>/documents/<int:document_id>")

@@ -10,7 +10,6 @@ total_due_at), so PostgreSQL answers them with an index-only scan (bench/dashboa
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,7 +23,7 @@ from engine.legal_time.business_calendar import BusinessCalendar
 from engine.legal_time.legal_clock import DUE_SOON
 from engine.legal_time.milestones import deadline
 from engine.onestop.apology import DeadlineExtension
-from engine.runtime.definition import ProcessDefinition
+from engine.runtime.definition import ProcessDefinition, diagram_xml
 from engine.runtime.dossier import Dossier, DossierStatus
 from engine.runtime.inbox import ClockFilter
 from engine.runtime.work_item import WorkItem, WorkItemStatus
@@ -230,14 +229,6 @@ def _epoch(session: Session, column):  # type: ignore[no-untyped-def]
     return (func.julianday(column) - 2440587.5) * 86400.0
 
 
-def _main_diagram(files: dict[str, str], process_id: str) -> str:
-    pattern = re.compile(rf'<(?:\w+:)?process\b[^>]*\bid="{re.escape(process_id)}"')
-    for path, content in sorted(files.items()):
-        if path.endswith(".bpmn") and pattern.search(content):
-            return content
-    return ""
-
-
 def _placement(catalogue: dict, process_id: str) -> dict[str, str]:
     """Task id → the element of the main diagram it is drawn as (itself, or the call activity it runs in)."""
     tasks = catalogue.get("tasks", {})
@@ -284,5 +275,5 @@ def heatmap(session: Session, process_id: str, now: datetime) -> Heatmap | None:
         mean = sum(e[1] * e[2] for e in entries) / count
         spots.append(Spot(element, names.get(element, element), tuple(sorted(e[0] for e in entries)), count, mean,
                           max(e[3] for e in entries)))
-    return Heatmap(process_id, definition.name, definition.version, _main_diagram(definition.files, process_id),
+    return Heatmap(process_id, definition.name, definition.version, diagram_xml(definition.files, process_id),
                    sorted(spots, key=lambda s: -s.count), elsewhere)

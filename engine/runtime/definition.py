@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -32,3 +33,12 @@ class ProcessDefinition(Base):
     catalogue: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     deployed_at: Mapped[datetime]
     deployed_by: Mapped[str] = mapped_column(String(100))
+
+
+def diagram_xml(files: dict[str, str], process_id: str) -> str:
+    """The BPMN file (of a version's files) that holds the process `process_id`, or ""."""
+    pattern = re.compile(rf'<(?:\w+:)?process\b[^>]*\bid="{re.escape(process_id)}"')
+    for path, content in sorted(files.items()):
+        if path.endswith(".bpmn") and pattern.search(content):
+            return content
+    return ""

@@ -156,3 +156,27 @@ def test_admin_adds_an_officer_hands_them_work_in_bulk_then_deactivates_them(
     refused = Officer(browser, base_url, "chuyenvien5")  # the right password, a deactivated account
     assert "/login" in refused.page.url and "Tên đăng nhập hoặc mật khẩu không đúng." in refused.page.inner_text("main")
     refused.close()
+
+
+def test_the_dossier_on_its_diagram_with_the_current_step_and_who_did_the_last(
+        app: Flask, base_url: str, browser, client_for) -> None:  # type: ignore[no-untyped-def]
+    from tests.webapp.helpers import complete, open_item, register
+
+    dossier_id = register(client_for("tiepnhan"))
+    complete(client_for("chuyenvien"), open_item(app, dossier_id, "check").id, {"decision": "accept"})
+    officer = Officer(browser, base_url, "chuyenvien")
+    for path in (f"/dossiers/{dossier_id}", f"/tasks/{open_item(app, dossier_id, 'appraise').id}"):
+        officer.page.goto(base_url + path)
+        officer.page.wait_for_selector(".dossier-map[data-ready=true]")
+        current = officer.page.locator(".djs-element.map-current")
+        assert current.evaluate_all("els => els.map(e => e.dataset.elementId)") == ["appraise"]
+        check = officer.page.locator(".djs-element.map-done[data-element-id=check]")
+        assert "Đã xong: Trần Văn Chuyên" in check.locator("title").text_content()
+        assert "Đang chờ Chuyên viên: chưa ai nhận" in current.locator("title").text_content()
+        # the colour is on the drawn shape, not only in the markup
+        fill = current.locator(".djs-visual > :first-child").evaluate("e => getComputedStyle(e).fill")
+        assert fill == "rgb(254, 243, 199)"
+    officer.page.goto(f"{base_url}/dossiers/{dossier_id}")
+    officer.page.wait_for_selector(".dossier-map[data-ready=true]")
+    officer.page.locator("#diagram").screenshot(path=str(shot(officer, "dossier-diagram")))
+    officer.close()
