@@ -33,16 +33,15 @@ from engine.onestop.procedure_facts import ProcedureFacts, load_facts
 from engine.onestop.reception import APPLICANT_FORM
 from engine.oversight import alerts, supervision
 from engine.runtime.attachment import Upload, add_attachments, attachment, check_uploads
-from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier, DossierStatus
 from engine.runtime.dossier_service import ReadyTask
 from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound, ProcessError, TaskNotReady
-from engine.runtime.inbox import ClockFilter, Cursor, inbox_page
+from engine.runtime.inbox import ClockFilter, Cursor, inbox_page, state_counts
 from engine.runtime.work_item import WorkItem, WorkItemStatus
 from webapp.form_fields import errors_by_input, form_for, read_posted, task_form, view_values
 from webapp.people import handover_reason
 from webapp.security import ACTING_ROLES, roles_required
-from webapp.views import calendar, local_datetime, locale, platform, role_label
+from webapp.views import calendar, local_datetime, locale, platform, role_label, startable_procedures
 
 log = logging.getLogger(__name__)
 bp = Blueprint("officer", __name__)
@@ -57,10 +56,8 @@ DOSSIER_CHANGED = ("Hồ sơ vừa được người khác thay đổi trong lú
 
 
 def _procedure_names() -> dict[str, str]:
-    with platform().read_session() as db:
-        rows = db.execute(select(ProcessDefinition.process_id, ProcessDefinition.name)
-                          .order_by(ProcessDefinition.process_id, ProcessDefinition.version))
-        return {process_id: name for process_id, name in rows}
+    """The procedures people start (not the shared parts they call), in the reader's language."""
+    return {p.process_id: p.label(locale()) for p in startable_procedures()}
 
 
 def _may_see(dossier_id: int) -> bool:
@@ -104,10 +101,14 @@ def inbox() -> str:
         page = inbox_page(db, _inbox_roles(), clock.now(), calendar(),
                           after=Cursor.decode(request.args.get("after")), process_id=process_id,
                           state=state_filter, search=search, mine=mine)
+        counts = state_counts(db, _inbox_roles(), clock.now(), calendar(), process_id=process_id, search=search,
+                              mine=mine)
         officers = [u for u in list_users(db) if u.active and u.roles & ACTING_ROLES] if hands_over else []
         standing_in_for = acting_for(db, g.user.username)
     args = {k: v for k, v in request.args.items() if k != "after" and v}
-    return render_template("officer/inbox.html", page=page, procedures=_procedure_names(), args=args,
+    stateless = {k: v for k, v in args.items() if k != "state"}
+    return render_template("officer/inbox.html", page=page, procedures=_procedure_names(), args=args, counts=counts,
+                           stateless=stateless,
                            states=list(ClockFilter), state=state, process_id=process_id, search=search or "",
                            mine=bool(mine), officers=officers, hands_over=hands_over,
                            standing_in_for=standing_in_for)
@@ -212,6 +213,22 @@ def _ready(item: WorkItem) -> ReadyTask | None:
     return next((t for t in tasks if t.id == item.task_id), None)
 
 
+def _prefill(task: ReadyTask | None, item: WorkItem, file: DossierFile | None) -> dict[str, Any]:
+    """What the form opens with: the dossier's data, except values another step entered. Two outside bodies
+    answer on the same form (outside_answer); each step opens empty or with what it entered itself."""
+    if task is None:
+        return {}
+    data = dict(task.data)
+    if file is None:
+        return data
+    spec_of = {i.task_id: i.task_spec for i in file.work_items}
+    writer: dict[str, str] = {}
+    for event in file.events:
+        if event.command == "complete" and event.task_id and isinstance(event.data, dict):
+            writer |= dict.fromkeys(event.data, spec_of.get(event.task_id, ""))
+    return {k: v for k, v in data.items() if writer.get(k, item.task_spec) == item.task_spec}
+
+
 def _render_task(item: WorkItem, dossier: Dossier, task: ReadyTask | None, *, values: dict[str, Any] | None = None,
                  errors: dict[str, str] | None = None, message: str | None = None, status: int = 200,
                  version: int | None = None) -> tuple[str, int]:
@@ -219,7 +236,7 @@ def _render_task(item: WorkItem, dossier: Dossier, task: ReadyTask | None, *, va
     with platform().read_session() as db:
         file = load_dossier_file(db, dossier.id, clock.now(), calendar())
         facts = load_facts(platform().office.bpmn_root, dossier.process_id, file.procedure_name if file else "")
-    shown = view_values(definition, values if values is not None else (task.data if task else {})) \
+    shown = view_values(definition, values if values is not None else _prefill(task, item, file)) \
         if definition else {}
     return render_template(
         "officer/task.html", item=item, dossier=dossier, task=task, form=definition, form_problem=form_problem,

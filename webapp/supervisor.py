@@ -10,19 +10,22 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from engine.access.roles import BY_CODE
 from engine.legal_time.business_calendar import ZONE
 from engine.legal_time.clock import clock
+from engine.legal_time.dossier_clock import phase_labels
 from engine.legal_time.milestones import Milestone
 from engine.onestop import apology, statistics
 from engine.oversight import alerts, escalation, monitoring, supervision
+from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier
 from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound
 from webapp.people import handover_reason
 from webapp.security import roles_required
-from webapp.views import calendar, platform
+from webapp.views import calendar, label, platform
 
 MONITOR_ROLES = ("supervisor", "admin")
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor",
@@ -262,11 +265,34 @@ def _download(content: bytes, mime: str, filename: str) -> Response:
 # -- escalation rules and alerts ----------------------------------------------------------------------------
 
 
+def _phase_choices() -> dict[str, str]:
+    """The legal phases the procedures' diagrams carry (the names the clocks count), each with the label of
+    its procedure.json in the reader's language, or the diagram element's name."""
+    latest: dict[str, dict] = {}
+    with platform().read_session() as db:
+        for process_id, catalogue in db.execute(select(ProcessDefinition.process_id, ProcessDefinition.catalogue)
+                                                .order_by(ProcessDefinition.process_id, ProcessDefinition.version)):
+            latest[process_id] = catalogue or {}
+    choices: dict[str, str] = {}
+    for catalogue in latest.values():
+        sheet = catalogue.get("procedure") or {}
+        if not sheet:
+            continue  # a shared part: its phases belong to the procedures calling it
+        written = {p["name"]: p["label"] for p in sheet.get("phases") or []
+                   if isinstance(p, dict) and isinstance(p.get("name"), str) and isinstance(p.get("label"), dict)}
+        for name, element in phase_labels(catalogue).items():
+            choices.setdefault(name, f"{label(written[name]) if name in written else element} ({name})")
+    return dict(sorted(choices.items(), key=lambda kv: kv[1]))
+
+
 @bp.route("/escalation", methods=["GET", "POST"])
 @roles_required(*MONITOR_ROLES)
 def escalation_rules() -> BaseResponse | str:
+    phases = _phase_choices()
     if request.method == "POST":
         try:
+            if request.form.get("phase", "") not in {"*", *phases}:
+                raise ValueError("a phase of no procedure")
             rule = escalation.check_rule(request.form.get("phase", ""), request.form.get("milestone", ""),
                                          request.form.get("notify", ""))
         except ValueError:
@@ -279,7 +305,7 @@ def escalation_rules() -> BaseResponse | str:
         return redirect(url_for("supervisor.escalation_rules"))
     with platform().read_session() as db:
         rules = escalation.rules(db)
-    return render_template("supervisor/escalation.html", rules=rules, milestones=list(Milestone),
+    return render_template("supervisor/escalation.html", rules=rules, milestones=list(Milestone), phases=phases,
                            roles=[r for r in BY_CODE.values() if r.code != "applicant"],
                            defaults=all(r.id is None for r in rules))
 
