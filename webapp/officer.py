@@ -27,7 +27,7 @@ from engine.onestop.dossier_file import (
     roles_on_dossier,
     sections,
 )
-from engine.onestop.dossier_map import Mark, dossier_map
+from engine.onestop.dossier_map import Mark, dossier_map, in_english
 from engine.onestop.online_submission import ONLINE_APPLICANT_FORM
 from engine.onestop.procedure_facts import ProcedureFacts, load_facts
 from engine.onestop.reception import APPLICANT_FORM
@@ -41,7 +41,17 @@ from engine.runtime.work_item import WorkItem, WorkItemStatus
 from webapp.form_fields import errors_by_input, form_for, read_posted, task_form, view_values
 from webapp.people import handover_reason
 from webapp.security import ACTING_ROLES, roles_required
-from webapp.views import calendar, local_datetime, locale, platform, role_label, startable_procedures
+from webapp.views import (
+    calendar,
+    local_datetime,
+    locale,
+    paper_title,
+    phase_names,
+    platform,
+    role_label,
+    startable_procedures,
+    step_name,
+)
 
 log = logging.getLogger(__name__)
 bp = Blueprint("officer", __name__)
@@ -74,7 +84,8 @@ def file_sections(file: DossierFile, facts: ProcedureFacts) -> list[Section]:
               received_papers_field((c.key, c.label) for c in facts.checklist)]
     done = [i for i in file.work_items if i.status == WorkItemStatus.COMPLETED]
     forms = {i.task_id: task_form(file.dossier, i)[0] for i in done}
-    return sections(file, fields, forms, locale=locale())
+    names = {i.task_id: {"vi": i.name, "en": step_name(i.name, file.dossier.process_id, i.task_spec)} for i in done}
+    return sections(file, fields, forms, names, locale=locale())
 
 
 # -- inbox --------------------------------------------------------------------------------------------------
@@ -242,6 +253,7 @@ def _render_task(item: WorkItem, dossier: Dossier, task: ReadyTask | None, *, va
         "officer/task.html", item=item, dossier=dossier, task=task, form=definition, form_problem=form_problem,
         values=shown, errors=errors or {}, message=message, file=file, facts=facts,
         sections=file_sections(file, facts) if file else [],
+        phases=phase_names(file, facts.raw) if file else {},
         version=version if version is not None else dossier.version,
         closed=item.status != WorkItemStatus.OPEN or task is None,
     ), status
@@ -313,7 +325,8 @@ def complete(item_id: int) -> Response | tuple[str, int]:
             "Quy trình không chạy tiếp được (%(detail)s). Dữ liệu chưa được lưu; xin báo chuyên viên quy trình.",
             detail=str(err)))
     _after_step(dossier.id, task, cleaned, uploads)
-    flash(_("Đã hoàn thành “%(task)s” của hồ sơ %(code)s.", task=item.name, code=dossier.code or dossier.id),
+    flash(_("Đã hoàn thành “%(task)s” của hồ sơ %(code)s.",
+            task=step_name(item.name, dossier.process_id, item.task_spec), code=dossier.code or dossier.id),
           "success")
     return redirect(_next_url(outcome.dossier_id, [t.id for t in outcome.ready]))
 
@@ -331,7 +344,8 @@ def _after_step(dossier_id: int, task: ReadyTask, cleaned: dict[str, Any], uploa
         flash(_("Bước đã hoàn thành nhưng chưa tạo được văn bản kèm theo; xin tạo lại từ hồ sơ."), "warning")
         return
     for paper in issued:
-        flash(_("Đã tạo văn bản %(title)s số %(number)s.", title=KINDS[paper.kind].title, number=paper.number),
+        flash(_("Đã tạo văn bản %(title)s số %(number)s.", title=paper_title(paper.kind, KINDS[paper.kind].title),
+                number=paper.number),
               "info")
         if paper.mail is not None and not paper.mail.ok:
             flash(_("Chưa gửi được thư điện tử cho người nộp: %(why)s", why=paper.mail.error), "warning")
@@ -367,7 +381,7 @@ def dossier_file(dossier_id: int) -> str:
     except CommandError:
         fee = None
     return render_template("officer/dossier.html", file=file, facts=facts, fee=fee, kinds=KINDS,
-                           sections=file_sections(file, facts),
+                           sections=file_sections(file, facts), phases=phase_names(file, facts.raw),
                            may_apologise=bool(g.user.roles & APOLOGY_ROLES)
                            and file.dossier.status == DossierStatus.RUNNING,
                            may_attach=bool(g.user.roles & ACTING_ROLES))
@@ -400,7 +414,8 @@ def dossier_map_json(dossier_id: int) -> Response:
                      when=local_datetime(mark.done_at))
         return _("Đang ở bước này") if mark.current else _("Đã qua")
 
-    return jsonify(main=found.main, diagrams=found.diagrams, marks=[
+    diagrams = {p: in_english(xml) for p, xml in found.diagrams.items()} if locale() == "en" else found.diagrams
+    return jsonify(main=found.main, diagrams=diagrams, marks=[
         {"process": m.process, "element": m.element, "state": "current" if m.current else "done",
          "calls": m.calls if m.calls in found.diagrams else None, "title": title(m)} for m in found.marks])
 
@@ -478,7 +493,8 @@ def apology(dossier_id: int) -> Response:
     except Conflict:
         flash(_("Hồ sơ này đã được hẹn lại một lần; pháp luật chỉ cho hẹn lại một lần."), "error")
         return redirect(url_for("officer.dossier_file", dossier_id=dossier_id) + "#apology")
-    flash(_("Đã tạo văn bản %(title)s số %(number)s.", title=KINDS["apology"].title, number=paper.number), "info")
+    flash(_("Đã tạo văn bản %(title)s số %(number)s.", title=paper_title("apology", KINDS["apology"].title),
+          number=paper.number), "info")
     if paper.mail is not None and not paper.mail.ok:
         flash(_("Chưa gửi được thư điện tử cho người nộp: %(why)s", why=paper.mail.error), "warning")
     return redirect(url_for("officer.dossier_file", dossier_id=dossier_id) + "#documents")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.legal_time.business_calendar import ZONE, BusinessCalendar
 from engine.legal_time.dossier_clock import phase_labels
-from engine.legal_time.legal_clock import ClockState, LegalClock, Pause, PhaseRecord
+from engine.legal_time.legal_clock import ClockState, LegalClock, Pause, PhaseRecord, parse_phase_property
 from engine.onestop.documents import Document, documents_of
 from engine.runtime.attachment import Attachment, attachments_of
 from engine.runtime.audit import AuditEvent
@@ -40,6 +40,11 @@ class DossierFile:
     pauses: list[Pause]
     clock: ClockState | None
     phase_labels: dict[str, str]
+    phase_steps: dict[str, str]  # phase name → the element (task id) that carries it
+
+    def task_spec(self, task_id: str | None) -> str | None:
+        """The diagram element of one of the dossier's tasks."""
+        return next((i.task_spec for i in self.work_items if i.task_id == task_id), None)
 
 
 def load_dossier_file(
@@ -72,7 +77,17 @@ def load_dossier_file(
         pauses=pauses,
         clock=state,
         phase_labels=phase_labels(definition.catalogue) if definition else {},
+        phase_steps=_phase_steps(definition.catalogue) if definition else {},
     )
+
+
+def _phase_steps(catalogue: dict[str, Any]) -> dict[str, str]:
+    steps: dict[str, str] = {}
+    for task_id, task in catalogue.get("tasks", {}).items():
+        text = task.get("properties", {}).get("legal-phase")
+        if text:
+            steps.setdefault(parse_phase_property(text).name, task_id)
+    return steps
 
 
 def roles_on_dossier(session: Session, dossier_id: int) -> set[str]:

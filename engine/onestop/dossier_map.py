@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -57,3 +58,17 @@ def dossier_map(session: Session, dossier: Dossier, trail: list[tuple[str, str, 
     processes = {dossier.process_id} | {m.calls for m in marks if m.calls} | {m.process for m in marks}
     diagrams = {p: xml for p in sorted(processes) if (xml := diagram_xml(files, p))}
     return DossierMap(dossier.process_id, diagrams, marks)
+
+
+_SAFE = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+_NAME_EN = ".//{http://spiffworkflow.org/bpmn/schema/1.0/core}property[@name='name-en']"
+
+
+def in_english(xml: str) -> str:
+    """The diagram with each element that has a `name-en` property labelled by it (the English UI)."""
+    root = etree.fromstring(xml.encode("utf-8"), _SAFE)
+    for prop in root.iterfind(_NAME_EN):
+        element = prop.getparent().getparent().getparent()  # property ← properties ← extensionElements ← element
+        if element is not None and prop.get("value"):
+            element.set("name", prop.get("value"))
+    return etree.tostring(root, encoding="unicode")

@@ -36,6 +36,7 @@ class InboxRow:
     item_id: int
     dossier_id: int
     name: str
+    task_spec: str
     role: str
     assignee: str | None
     due_at: datetime | None
@@ -129,7 +130,7 @@ def inbox_page(
         return Page([], None)
     soon = calendar.due_at(now, DUE_SOON)
     base = (
-        select(WorkItem.id, WorkItem.dossier_id, WorkItem.name, WorkItem.role, WorkItem.assignee,
+        select(WorkItem.id, WorkItem.dossier_id, WorkItem.name, WorkItem.task_spec, WorkItem.role, WorkItem.assignee,
                WorkItem.due_at, WorkItem.created_at, Dossier.code, Dossier.title, Dossier.process_id,
                Dossier.clock_paused)
         .join(Dossier, Dossier.id == WorkItem.dossier_id)
@@ -158,7 +159,7 @@ def inbox_page(
             undated = undated.where(WorkItem.id > after.item_id)
         rows += list(session.execute(undated.order_by(WorkItem.id).limit(limit + 1 - len(rows))))
     page = [
-        InboxRow(r.id, r.dossier_id, r.name, r.role, r.assignee, r.due_at, r.created_at, r.code, r.title,
+        InboxRow(r.id, r.dossier_id, r.name, r.task_spec, r.role, r.assignee, r.due_at, r.created_at, r.code, r.title,
                  r.process_id, r.clock_paused, _state(r.due_at, r.clock_paused, now, soon))
         for r in rows[:limit]
     ]

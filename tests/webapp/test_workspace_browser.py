@@ -180,3 +180,32 @@ def test_the_dossier_on_its_diagram_with_the_current_step_and_who_did_the_last(
     officer.page.wait_for_selector(".dossier-map[data-ready=true]")
     officer.page.locator("#diagram").screenshot(path=str(shot(officer, "dossier-diagram")))
     officer.close()
+
+
+VIETNAMESE_NAMES = ("Cấp giấy phép tiến hành công việc bức xạ", "Cấp giấy phép X-quang", "Kiểm tra hồ sơ",
+                    "Nhận hồ sơ bổ sung", "Thẩm định hồ sơ", "Ký cấp giấy phép", "Giấy tiếp nhận hồ sơ",
+                    "Thông báo nộp phí")
+
+
+def test_english_mode_names_procedures_steps_phases_and_papers_in_english(
+        app: Flask, base_url: str, browser, client_for) -> None:  # type: ignore[no-untyped-def]
+    from tests.webapp.helpers import complete, open_item, register
+
+    dossier_id = register(client_for("tiepnhan"))
+    complete(client_for("chuyenvien"), open_item(app, dossier_id, "check").id, {"decision": "accept"})
+    officer = Officer(browser, base_url, "chuyenvien")
+    officer.page.click("a[lang=en]")
+    pages = {"inbox": "/inbox", "dossier": f"/dossiers/{dossier_id}",
+             "task": f"/tasks/{open_item(app, dossier_id, 'appraise').id}"}
+    for name, path in pages.items():
+        officer.page.goto(base_url + path)
+        if name != "inbox":
+            officer.page.wait_for_selector(".dossier-map[data-ready=true]")
+        text = officer.page.inner_text("body") + officer.page.locator("svg").all_text_contents().__str__()
+        found = [n for n in VIETNAMESE_NAMES if n in text]
+        assert not found, f"{name}: {found}"
+        assert "Appraise the dossier" in text and "Radiation work licence (test)" in text, name
+        if name != "inbox":
+            assert "Check the dossier" in text and "Fee notice" in text, name
+        shot(officer, f"english-{name}")
+    officer.close()
