@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import click
+from sqlalchemy.engine import Engine
 
 from engine.runtime.db import make_engine, make_session_factory
 from engine.runtime.problems import ValidationFailed
@@ -20,7 +21,8 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--demo", is_flag=True, help="Also create the demo users (one per role).")
+@click.option("--demo", is_flag=True,
+              help="Also create the demo users (two per officer role) and dossiers in every state.")
 def init(demo: bool) -> None:
     """Create or upgrade the database schema and seed the calendar overrides."""
     from engine.access.user import DEMO_PASSWORD, seed_demo_users
@@ -37,6 +39,25 @@ def init(demo: bool) -> None:
     click.echo(f"calendar overrides seeded: {seeded}")
     if demo:
         click.echo(f"demo users created: {users} (password: {DEMO_PASSWORD})")
+        codes = _demo_dossiers(engine)
+        click.echo(f"demo dossiers created: {len(codes)}")
+
+
+def _demo_dossiers(engine: Engine) -> list[str]:
+    """The procedures deployed (if they are not yet) and the demo's dossiers in every state."""
+    from engine.onestop.demo_dossiers import create_demo_dossiers
+    from engine.onestop.documents import Agency
+    from engine.onestop.dossier_code import agency_code_from_env
+    from engine.onestop.paperwork import Office, Paperwork
+    from engine.runtime.deployment import deploy_folders
+    from engine.runtime.dossier_service import DossierService
+
+    with make_session_factory(engine, write=True)() as session:
+        deploy_folders(session, [PROJECT_ROOT / "bpmn", PROJECT_ROOT / "dmn"], "demo")
+        session.commit()
+    service = DossierService(engine)
+    office = Office(agency=Agency.from_env(), agency_code=agency_code_from_env(), bpmn_root=PROJECT_ROOT / "bpmn")
+    return create_demo_dossiers(service, Paperwork(service, office))
 
 
 @cli.command()
