@@ -369,6 +369,19 @@ def form_editor(key: str, name: str) -> str:
     return render_template("studio/form.html", opened=opened, data=data, name=name)
 
 
+@bp.get("/procedures/<key>/sheet")
+@roles_required(*STUDIO_ROLES)
+def sheet_editor(key: str) -> str:
+    """The procedure's sheet (procedure.json: documents, phases, total, fees text, legal basis), edited as
+    JSON and saved in the same draft as its diagram, so that both deploy as one version."""
+    opened = _open(key)
+    path = posixpath.join(posixpath.dirname(opened.main_file), "procedure.json")
+    if path not in opened.files:
+        abort(404)
+    data = _editor_data(opened, path, opened.files[path], _problems_of(opened.draft), unsaved=False)
+    return render_template("studio/sheet.html", opened=opened, data=data)
+
+
 @bp.post("/forms/preview")
 @roles_required(*STUDIO_ROLES)
 def form_preview() -> Any:

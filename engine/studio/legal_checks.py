@@ -43,10 +43,11 @@ def legal_problems(files: Mapping[str, str]) -> list[Problem]:
             root = etree.fromstring(text.encode("utf-8"), _SAFE)
         except etree.XMLSyntaxError:
             continue
-        sheet_text = files.get(posixpath.join(posixpath.dirname(path), "procedure.json"))
+        sheet_path = posixpath.join(posixpath.dirname(path), "procedure.json")
         try:
-            sheet = json.loads(sheet_text) if sheet_text else {}
-        except json.JSONDecodeError:
+            sheet = json.loads(files[sheet_path]) if sheet_path in files else {}
+        except json.JSONDecodeError as err:
+            problems.append(Problem(sheet_path, "", f"procedure.json is not valid JSON: {err}"))
             sheet = {}
         for process in root.iter(f"{BPMN}process"):
             problems += _process_problems(path, process, sheet if isinstance(sheet, dict) else {})

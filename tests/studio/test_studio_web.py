@@ -145,3 +145,22 @@ def test_english_shows_the_engines_own_words(analyst: FlaskClient) -> None:
     problem = save(analyst, text, None).get_json()["problems"][0]
     assert problem["message"].startswith("property legal-phase: phase 'appraisal:x:working-days'")
     assert "Process library" in analyst.get("/studio/").get_data(as_text=True)
+
+
+def test_the_procedure_sheet_is_edited_in_the_draft_and_checked_against_the_diagram(analyst: FlaskClient) -> None:
+    sheet_path = f"bpmn/{LICENCE}/procedure.json"
+    assert "sheet-link" in analyst.get(BASE).get_data(as_text=True)
+    data = page_data(analyst.get(f"{BASE}/sheet").get_data(as_text=True))
+    assert data["path"] == sheet_path
+    sheet = json.loads(data["text"])
+    sheet["total"]["amount"] = 25  # TT 2 d) says 30 working days: the diagram's legal-total disagrees now
+    answer = save(analyst, json.dumps(sheet, ensure_ascii=False, indent=2), None, path=sheet_path)
+    assert answer.status_code == 200
+    [problem] = answer.get_json()["problems"]
+    assert problem["file"] == LICENCE_FILE and problem["element_id"] == "start"
+    assert problem["message"] == ("Tổng thời hạn 30 ngày làm việc khác tổng thời hạn trong procedure.json "
+                                  "(25 ngày làm việc)")
+    page = analyst.get(BASE).get_data(as_text=True)
+    assert sheet_path in page[page.index('id="draft"'):] and 'id="deploy" disabled' in page
+    broken = save(analyst, "{ not json", 1, path=sheet_path).get_json()["problems"]
+    assert broken[0]["file"] == sheet_path and "không phải JSON hợp lệ" in broken[0]["message"]
