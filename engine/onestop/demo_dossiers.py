@@ -19,12 +19,11 @@ from sqlalchemy import func, select
 
 from engine.legal_time.business_calendar import ZONE, BusinessCalendar, load_calendar
 from engine.legal_time.clock import clock
-from engine.onestop.paperwork import Paperwork
 from engine.onestop.procedure_facts import load_facts
-from engine.onestop.reception import Registration, register
+from engine.onestop.reception import Registration
 from engine.runtime.dossier import Dossier
-from engine.runtime.dossier_service import DossierService
 from engine.runtime.forms import find_form, load_form
+from engine.service.commands import Commands
 
 # A step: (working days after receipt, hour, task, who, the data as a function of that day).
 Step = tuple[int, int, str, str, Callable[[date], dict[str, Any]]]
@@ -153,32 +152,33 @@ def _at(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour), ZONE).astimezone(UTC)
 
 
-def create_demo_dossiers(service: DossierService, paperwork: Paperwork) -> list[str]:
+def create_demo_dossiers(commands: Commands) -> list[str]:
     """Creates the demo dossiers once (nothing when the database already holds dossiers); their codes."""
-    with service.read_session() as session:
+    with commands.dossiers.read_session() as session:
         if session.scalar(select(func.count()).select_from(Dossier)):
             return []
         calendar = load_calendar(session)
     real_now = clock.now()
     today = real_now.astimezone(ZONE).date()
     with clock.restored():
-        return [_create(service, paperwork, calendar, scenario, today, real_now) for scenario in scenarios()]
+        return [_create(commands, calendar, scenario, today, real_now) for scenario in scenarios()]
 
 
-def _create(service: DossierService, paperwork: Paperwork, calendar: BusinessCalendar, scenario: Scenario,
-            today: date, real_now: datetime) -> str:
+def _create(commands: Commands, calendar: BusinessCalendar, scenario: Scenario, today: date,
+            real_now: datetime) -> str:
     received = _working_days_back(calendar, today, scenario.days_ago)
     clock.freeze(_at(received, 8))
-    root = paperwork.office.bpmn_root
+    root = commands.paperwork.office.bpmn_root
     facts = load_facts(root, scenario.process_id)
     path = find_form(root, scenario.process_id, facts.application_form) if facts.application_form else None
     application = scenario.steps[0][4](received)
-    registered = register(service, paperwork, Registration(
+    registered = commands.register_at_desk(Registration(
         process_id=scenario.process_id,
         applicant={"applicant_name": scenario.applicant, "delivery": "desk",
                    "applicant_address": "Thành phố Biên Hòa, tỉnh Đồng Nai", "applicant_phone": "0251 3822 123"},
         form={k: v for k, v in application.items()} if path else {}, form_definition=load_form(path) if path else None,
         received_documents=tuple(c.key for c in facts.checklist if c.required)), "tiepnhan")
+    service = commands.dossiers
     steps = scenario.steps[:scenario.stop_after] if scenario.stop_after else scenario.steps
     last = received
     for days, hour, spec, actor, data in steps:
@@ -188,9 +188,7 @@ def _create(service: DossierService, paperwork: Paperwork, calendar: BusinessCal
             break
         clock.freeze(at)
         task = next(t for t in service.ready_tasks(registered.dossier_id) if t.spec == spec)
-        submitted = data(day)
-        service.complete(registered.dossier_id, task.id, submitted, actor)
-        paperwork.issue_for_task(registered.dossier_id, task.properties, submitted, actor)
+        commands.complete_task(registered.dossier_id, task.id, data(day), actor)
         last = day
     if scenario.lapse_after_days:
         clock.freeze(min(_at(last + timedelta(days=scenario.lapse_after_days), 9), real_now))
