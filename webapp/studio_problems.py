@@ -120,8 +120,6 @@ _RULES: list[Rule] = [
      lambda m: "Quy trình con phải có đúng một sự kiện bắt đầu"),
     (re.compile(r"^Cannot resolve (\S+) (.*)$", re.S), lambda m: f"Không xác định được tham chiếu {m[2]} của {m[1]}"),
     # engine.studio.legal_checks: the law's figures against the diagram.
-    (re.compile(r"^procedure.json is not valid JSON: (.*)$", re.S),
-     lambda m: f"Tệp thông tin thủ tục (procedure.json) không phải JSON hợp lệ: {m[1]}"),
     (re.compile(r"^legal-total (\d+) ([\w-]+) is not the sum of the phases \((.*)\)$"),
      lambda m: f"Tổng thời hạn {m[1]} {_UNITS.get(m[2], m[2])} không bằng tổng các giai đoạn ({m[3]})"),
     (re.compile(r"^phase '(.*)' is not among the phases of procedure.json \((.*)\)$"),

@@ -163,4 +163,4 @@ def test_the_procedure_sheet_is_edited_in_the_draft_and_checked_against_the_diag
     page = analyst.get(BASE).get_data(as_text=True)
     assert sheet_path in page[page.index('id="draft"'):] and 'id="deploy" disabled' in page
     broken = save(analyst, "{ not json", 1, path=sheet_path).get_json()["problems"]
-    assert broken[0]["file"] == sheet_path and "không phải JSON hợp lệ" in broken[0]["message"]
+    assert [p["file"] for p in broken] == [sheet_path] and "not valid JSON" in broken[0]["message"]
