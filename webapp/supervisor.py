@@ -25,7 +25,7 @@ from engine.runtime.dossier import Dossier
 from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound
 from webapp.people import handover_reason
 from webapp.security import roles_required
-from webapp.views import calendar, label, platform
+from webapp.views import calendar, label, platform, procedure_labels
 
 MONITOR_ROLES = ("supervisor", "admin")
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor",
@@ -52,7 +52,7 @@ def index() -> str:
         risky = monitoring.at_risk(db, t, process_id=process_id)
         loads = monitoring.workload(db, t)
         officers = monitoring.officers_by_role(db)
-        names = monitoring.procedure_names(db)
+        names = procedure_labels(monitoring.procedure_names(db))
         mine = alerts.recent(db, g.user.username, limit=8)
         unread = alerts.unread_count(db, g.user.username)
     totals = monitoring.ProcedureCounts("", _("Tổng cộng"))
@@ -193,7 +193,7 @@ def heatmap_choose() -> BaseResponse:
 def heatmap(process_id: str) -> str:
     heat = _heatmap(process_id)
     with platform().read_session() as db:
-        names = monitoring.procedure_names(db)
+        names = procedure_labels(monitoring.procedure_names(db))
     return render_template("supervisor/heatmap.html", heat=heat, names=names, days=_days)
 
 
@@ -237,7 +237,7 @@ def statistics_report() -> BaseResponse | str:
     process_id = request.args.get("procedure") or None
     with platform().read_session() as db:
         stats = statistics.compute(db, start, end, clock.now(), calendar(), process_id)
-        names = monitoring.procedure_names(db)
+        names = procedure_labels(monitoring.procedure_names(db))
     english = request.args.get("lang") == "en"
     fmt = request.args.get("format")
     stem = f"thong-ke-{start:%Y%m%d}-{end:%Y%m%d}"

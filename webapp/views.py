@@ -35,6 +35,11 @@ def startable_procedures() -> list[ProcedureFacts]:
         return published(db)
 
 
+def procedure_labels(names: dict[str, str]) -> dict[str, str]:
+    """Deployed names by process id, with each startable procedure's own name in the reader's language."""
+    return {**names, **{p.process_id: p.label(locale()) for p in startable_procedures()}}
+
+
 def find_procedure(process_id: str) -> ProcedureFacts | None:
     return next((p for p in startable_procedures() if p.process_id == process_id), None)
 
