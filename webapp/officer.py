@@ -34,6 +34,7 @@ from engine.runtime.attachment import Upload, attachment
 from engine.runtime.dossier import Dossier, DossierStatus
 from engine.runtime.dossier_service import ReadyTask
 from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound, ProcessError, TaskNotReady
+from engine.runtime.forms import FormDefinition
 from engine.runtime.inbox import ClockFilter, Cursor, inbox_page, state_counts
 from engine.runtime.outbox import entries_of
 from engine.runtime.work_item import WorkItem, WorkItemStatus
@@ -221,6 +222,11 @@ def _ready(item: WorkItem) -> ReadyTask | None:
     return next((t for t in tasks if t.id == item.task_id), None)
 
 
+def _signed(definition: FormDefinition, values: dict[str, Any]) -> dict[str, Any]:
+    """Fields the platform fills (`filled_by: signer`) hold the signed-in officer's name, whatever was posted."""
+    return {**values, **{f.name: g.user.full_name for f in definition.fields if f.filled_by == "signer"}}
+
+
 def _prefill(task: ReadyTask | None, item: WorkItem, file: DossierFile | None) -> dict[str, Any]:
     """What the form opens with: the dossier's data, except values another step entered. Two outside bodies
     answer on the same form (outside_answer); each step opens empty or with what it entered itself."""
@@ -244,7 +250,7 @@ def _render_task(item: WorkItem, dossier: Dossier, task: ReadyTask | None, *, va
     with platform().read_session() as db:
         file = load_dossier_file(db, dossier.id, clock.now(), calendar())
         facts = load_facts(platform().office.bpmn_root, dossier.process_id, file.procedure_name if file else "")
-    shown = view_values(definition, values if values is not None else _prefill(task, item, file)) \
+    shown = view_values(definition, _signed(definition, values if values is not None else _prefill(task, item, file))) \
         if definition else {}
     return render_template(
         "officer/task.html", item=item, dossier=dossier, task=task, form=definition, form_problem=form_problem,
@@ -282,7 +288,7 @@ def complete(item_id: int) -> Response | tuple[str, int]:
     definition, problem = task_form(dossier, item)
     if problem:
         return _render_task(item, dossier, _ready(item), message=problem, status=422)
-    raw = read_posted(definition, request.form) if definition else {}
+    raw = _signed(definition, read_posted(definition, request.form)) if definition else {}
     try:
         version = int(request.form.get("version", ""))
     except ValueError:

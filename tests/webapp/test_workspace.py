@@ -72,3 +72,17 @@ def test_escalation_rules_offer_the_phases_of_the_diagrams(app, client_for) -> N
     with make_session_factory(app.extensions["motcua"].engine)() as session:
         saved = session.scalars(select(EscalationRule.phase)).all()
     assert "appraisal" in saved and "payment-typo" not in saved
+
+
+def test_the_signers_name_comes_from_the_signed_in_user(app, client_for) -> None:
+    dossier_id = register(client_for("tiepnhan"))
+    specialist = client_for("chuyenvien")
+    complete(specialist, open_item(app, dossier_id, "check").id, {"decision": "accept"})
+    complete(specialist, open_item(app, dossier_id, "appraise").id, {"decision": "issue", "valid_until": "2031-03-31"})
+    leader = client_for("lanhdao")
+    item = open_item(app, dossier_id, "sign")
+    page = leader.get(f"/tasks/{item.id}").get_data(as_text=True)
+    assert re.search(r'<input id="signed_by" name="signed_by" type="text" value="Phạm Văn Lãnh Đạo"\s+readonly', page)
+    response = complete(leader, item.id, {"signed": "on", "signed_by": "Người khác"})
+    assert response.status_code == 302
+    assert app.extensions["motcua"].dossiers.data(dossier_id)["signed_by"] == "Phạm Văn Lãnh Đạo"
