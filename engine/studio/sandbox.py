@@ -28,7 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the repository: engine/studio/sandbox.py
 TIMEOUT_SECONDS = 60
 MEMORY_BYTES = 2 * 1024**3
 CPU_SECONDS = 60
