@@ -31,6 +31,7 @@ from engine.runtime.errors import InvalidData, NotFound
 from engine.runtime.forms import FIELD_TYPES, load_form
 from engine.runtime.problems import Problem, ValidationFailed
 from engine.studio.diagram_diff import VersionDiff, diff_files
+from engine.studio.legal_checks import legal_problems
 from engine.studio.sandbox import SandboxError, run_sandbox
 from engine.studio.studio_draft import (
     DraftConflict,
@@ -183,6 +184,7 @@ def _procedure_page(opened: Opened, deploy_problems: list[Problem] | None = None
     return render_template(
         "studio/procedure.html", opened=opened, versions=versions, counts=counts, stale=stale,
         problems=shown(_problems_of(draft)), deploy_problems=shown(deploy_problems or []),
+        warnings=shown(legal_problems(files)) if draft else [],
         forms=forms_available(files, main), subject_forms=opened.subject.forms if opened.subject else {},
         tables=opened.subject.tables if opened.subject else [],
         calls=opened.subject.calls if opened.subject else [], latest=opened.workspace.latest,
@@ -317,6 +319,7 @@ def _editor_data(opened: Opened, path: str, text: str, problems: list[Problem], 
     return {
         "key": opened.key, "path": path, "main_file": main, "text": text, "unsaved": unsaved,
         "draft_version": opened.draft_version, "problems": shown(problems, refused=refused or []),
+        "warnings": shown(legal_problems(files)),
         "roles": _roles(), "forms": forms_available(files, main), "decisions": decisions, "processes": processes,
         "messages": _editor_messages(), "lang": locale(),
         "urls": {"save": url_for(".save", key=opened.key), "check": url_for(".check", key=opened.key),
@@ -436,6 +439,7 @@ def save(key: str) -> Any:
             draft = save_draft(db, workspace, key, files, g.user.username, expected_version=expected, main_file=main)
             result = {"version": draft.version, "saved_by": draft.updated_by,
                       "saved_at": local_datetime(draft.updated_at), "problems": shown(_problems_of(draft)),
+                      "warnings": shown(legal_problems({**workspace.files, **draft.files})),
                       "page": url_for(".procedure", key=key)}
     except ValidationFailed as failed:
         return jsonify(refused=shown(failed.problems, refused=failed.problems)), 422
@@ -461,7 +465,8 @@ def check(key: str) -> Any:
     except InvalidData as err:
         return jsonify(error=str(err)), 400
     changes = {**(draft.files if draft else {}), **files}
-    return jsonify(problems=shown(check_files(workspace, changes), refused=forbidden_texts(files)))
+    return jsonify(problems=shown(check_files(workspace, changes), refused=forbidden_texts(files)),
+                   warnings=shown(legal_problems({**workspace.files, **changes})))
 
 
 @bp.post("/procedures/<key>/deploy")

@@ -34,7 +34,6 @@ from engine.runtime.deployment import Deployed, deploy_files
 from engine.runtime.errors import Conflict, InvalidData, NotFound
 from engine.runtime.problems import Problem, ValidationFailed
 from engine.runtime.validation import EXPRESSION_XPATHS, NS, parse_bundle
-from engine.studio.legal_checks import legal_problems
 from engine.studio.studio_workspace import Workspace, digest
 
 MAX_FILE_CHARS = 5_000_000
@@ -141,10 +140,8 @@ def forbidden_texts(files: Mapping[str, str]) -> list[Problem]:
 
 
 def check_files(workspace: Workspace, files: Mapping[str, str]) -> list[Problem]:
-    """The problems of the workspace with `files` laid over it: the check `motcua validate` makes, and the
-    legal phases against their total and the procedure sheet (engine.studio.legal_checks)."""
-    merged = {**workspace.files, **files}
-    return parse_bundle(merged).problems + legal_problems(merged)
+    """The problems of the workspace with `files` laid over it: the check `motcua validate` makes."""
+    return parse_bundle({**workspace.files, **files}).problems
 
 
 def save_draft(

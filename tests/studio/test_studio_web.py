@@ -155,12 +155,16 @@ def test_the_procedure_sheet_is_edited_in_the_draft_and_checked_against_the_diag
     sheet = json.loads(data["text"])
     sheet["total"]["amount"] = 25  # TT 2 d) says 30 working days: the diagram's legal-total disagrees now
     answer = save(analyst, json.dumps(sheet, ensure_ascii=False, indent=2), None, path=sheet_path)
-    assert answer.status_code == 200
-    [problem] = answer.get_json()["problems"]
-    assert problem["file"] == LICENCE_FILE and problem["element_id"] == "start"
-    assert problem["message"] == ("Tổng thời hạn 30 ngày làm việc khác tổng thời hạn trong procedure.json "
+    assert answer.status_code == 200 and answer.get_json()["problems"] == []
+    [warning] = answer.get_json()["warnings"]  # a warning: a new legal text may change the figures
+    assert warning["file"] == LICENCE_FILE and warning["element_id"] == "start"
+    assert warning["message"] == ("Tổng thời hạn 30 ngày làm việc khác tổng thời hạn trong procedure.json "
                                   "(25 ngày làm việc)")
     page = analyst.get(BASE).get_data(as_text=True)
-    assert sheet_path in page[page.index('id="draft"'):] and 'id="deploy" disabled' in page
+    draft = page[page.index('id="draft"'):]
+    assert sheet_path in draft and "law-warnings" in draft and "khác tổng thời hạn" in draft
+    assert 'id="deploy" disabled' not in page
+    diagram = page_data(analyst.get(f"{BASE}/diagram").get_data(as_text=True))
+    assert [w["element_id"] for w in diagram["warnings"]] == ["start"]
     broken = save(analyst, "{ not json", 1, path=sheet_path).get_json()["problems"]
     assert [p["file"] for p in broken] == [sheet_path] and "not valid JSON" in broken[0]["message"]
