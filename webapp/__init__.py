@@ -104,6 +104,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         errors,
         i18n,
         officer,
+        people,
         portal,
         reception,
         security,
@@ -118,7 +119,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     views.init_app(app)
     errors.init_app(app)
     for blueprint in (auth.bp, reception.bp, officer.bp, supervisor.bp, studio.bp, portal.bp, api.bp, admin.bp,
-                      verification.bp):
+                      verification.bp,
+                      people.bp):
         app.register_blueprint(blueprint)
     security.limit_login(app)
 

@@ -23,9 +23,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.get("/")
 @roles_required("admin")
 def index() -> str:
-    with platform().read_session() as db:
-        users = list(db.scalars(select(User).order_by(User.username)))
-    return render_template("placeholder/admin.html", users=users)
+    return render_template("admin/index.html")
 
 
 @bp.get("/calendar")

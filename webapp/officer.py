@@ -7,34 +7,56 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from engine.access.absence import acting_for
+from engine.access.user import list_users
 from engine.legal_time.business_calendar import ZONE
 from engine.legal_time.clock import clock
 from engine.legal_time.dossier_clock import clock_report
 from engine.legal_time.event_dates import EVENTS, default_day, event_date_of
 from engine.legal_time.legal_clock import LegalClock
 from engine.onestop.documents import KINDS, document
-from engine.onestop.dossier_file import load_dossier_file, public_data, roles_on_dossier
+from engine.onestop.dossier_file import (
+    DossierFile,
+    Section,
+    load_dossier_file,
+    received_papers_field,
+    roles_on_dossier,
+    sections,
+)
+from engine.onestop.dossier_map import Mark, dossier_map, in_english
+from engine.onestop.online_submission import ONLINE_APPLICANT_FORM
 from engine.onestop.paperwork import appointment
-from engine.onestop.procedure_facts import load_facts
+from engine.onestop.procedure_facts import ProcedureFacts, load_facts
 from engine.onestop.reception import APPLICANT_FORM
 from engine.oversight import alerts
 from engine.runtime.attachment import Upload, attachment
-from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier, DossierStatus
 from engine.runtime.dossier_service import ReadyTask
 from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound, ProcessError, TaskNotReady
-from engine.runtime.inbox import ClockFilter, Cursor, inbox_page
+from engine.runtime.forms import FormDefinition
+from engine.runtime.inbox import ClockFilter, Cursor, inbox_page, state_counts
 from engine.runtime.outbox import entries_of
 from engine.runtime.work_item import WorkItem, WorkItemStatus
 from engine.service.commands import Claimed, Paper
 from webapp.form_fields import errors_by_input, form_for, read_posted, task_form, view_values
+from webapp.people import handover_reason
 from webapp.security import ACTING_ROLES, roles_required
-from webapp.views import calendar, platform
+from webapp.views import (
+    calendar,
+    local_datetime,
+    locale,
+    paper_title,
+    phase_names,
+    platform,
+    role_label,
+    startable_procedures,
+    step_name,
+)
 
 log = logging.getLogger(__name__)
 bp = Blueprint("officer", __name__)
@@ -49,10 +71,8 @@ DOSSIER_CHANGED = ("Hồ sơ vừa được người khác thay đổi trong lú
 
 
 def _procedure_names() -> dict[str, str]:
-    with platform().read_session() as db:
-        rows = db.execute(select(ProcessDefinition.process_id, ProcessDefinition.name)
-                          .order_by(ProcessDefinition.process_id, ProcessDefinition.version))
-        return {process_id: name for process_id, name in rows}
+    """The procedures people start (not the shared parts they call), in the reader's language."""
+    return {p.process_id: p.label(locale()) for p in startable_procedures()}
 
 
 def _may_see(dossier_id: int) -> bool:
@@ -62,25 +82,95 @@ def _may_see(dossier_id: int) -> bool:
         return bool(roles_on_dossier(db, dossier_id) & g.user.roles)
 
 
+def file_sections(file: DossierFile, facts: ProcedureFacts) -> list[Section]:
+    """The dossier as a paper file: what was filed, then every completed step's form, in words."""
+    application, _problem = form_for(file.dossier.process_id, facts.application_form)
+    fields = [*APPLICANT_FORM.fields, *ONLINE_APPLICANT_FORM.fields, *(application.fields if application else ()),
+              received_papers_field((c.key, c.label) for c in facts.checklist)]
+    done = [i for i in file.work_items if i.status == WorkItemStatus.COMPLETED]
+    forms = {i.task_id: task_form(file.dossier, i)[0] for i in done}
+    names = {i.task_id: {"vi": i.name, "en": step_name(i.name, file.dossier.process_id, i.task_spec)} for i in done}
+    return sections(file, fields, forms, names, locale=locale())
+
+
 # -- inbox --------------------------------------------------------------------------------------------------
 
 
+# Who may hand work over from the inbox, in bulk: the supervisors (who see every acting role's queue).
+HAND_OVER_ROLES = frozenset({"supervisor"})
+
+
+def _inbox_roles() -> set[str]:
+    return set(ACTING_ROLES) if g.user.roles & HAND_OVER_ROLES else g.user.acting_roles
+
+
 @bp.get("/inbox")
-@roles_required(*ACTING_ROLES)
+@roles_required(*ACTING_ROLES, *HAND_OVER_ROLES)
 def inbox() -> str:
     state = request.args.get("state") or None
     state_filter = ClockFilter(state) if state in ClockFilter.__members__.values() else None
     process_id = request.args.get("procedure") or None
     search = (request.args.get("q") or "").strip()[:100] or None
     mine = g.user.username if request.args.get("mine") else None
+    hands_over = bool(g.user.roles & HAND_OVER_ROLES)
     with platform().read_session() as db:
-        page = inbox_page(db, g.user.acting_roles, clock.now(), calendar(),
+        page = inbox_page(db, _inbox_roles(), clock.now(), calendar(),
                           after=Cursor.decode(request.args.get("after")), process_id=process_id,
                           state=state_filter, search=search, mine=mine)
+        counts = state_counts(db, _inbox_roles(), clock.now(), calendar(), process_id=process_id, search=search,
+                              mine=mine)
+        officers = [u for u in list_users(db) if u.active and u.roles & ACTING_ROLES] if hands_over else []
+        standing_in_for = acting_for(db, g.user.username)
     args = {k: v for k, v in request.args.items() if k != "after" and v}
-    return render_template("officer/inbox.html", page=page, procedures=_procedure_names(), args=args,
+    stateless = {k: v for k, v in args.items() if k != "state"}
+    return render_template("officer/inbox.html", page=page, procedures=_procedure_names(), args=args, counts=counts,
+                           stateless=stateless,
                            states=list(ClockFilter), state=state, process_id=process_id, search=search or "",
-                           mine=bool(mine))
+                           mine=bool(mine), officers=officers, hands_over=hands_over,
+                           standing_in_for=standing_in_for)
+
+
+@bp.post("/inbox/bulk")
+@roles_required(*ACTING_ROLES, *HAND_OVER_ROLES)
+def bulk() -> Response:
+    """Claim, release or hand over the ticked items; each one that cannot be done is counted and said."""
+    ids = [int(v) for v in request.form.getlist("items") if v.isdigit()][:200]
+    action = request.form.get("action", "")
+    back = request.form.get("back", "")
+    back = back if back.startswith("/inbox") else url_for("officer.inbox")
+    if not ids:
+        flash(_("Chưa chọn việc nào."), "warning")
+        return redirect(back)
+    if action == "reassign":
+        if not g.user.roles & HAND_OVER_ROLES:
+            abort(403)
+        to = request.form.get("to", "")
+        try:
+            moved = platform().commands.reassign_items(ids, to, g.user.username, request.form.get("reason", ""))
+        except InvalidData as err:
+            flash(_("Không giao được: %(why)s", why=handover_reason(err)), "error")
+            return redirect(back)
+        flash(_("Đã giao %(n)s việc cho %(to)s.", n=moved.moved, to=to), "success")
+        if moved.kept:
+            flash(_("%(n)s việc giữ lại vì %(to)s không có vai trò tương ứng.", n=moved.kept, to=to), "warning")
+        return redirect(back)
+    if action not in ("claim", "release"):
+        abort(400)
+    done = refused = 0
+    commands = platform().commands
+    step = commands.claim if action == "claim" else commands.release
+    for item_id in ids:
+        try:
+            step(item_id, g.user.username, g.user.acting_roles)
+            done += 1
+        except (NotFound, Conflict):
+            refused += 1
+    flash(_("Đã nhận %(n)s việc.", n=done) if action == "claim" else _("Đã trả lại %(n)s việc.", n=done),
+          "success")
+    if refused:
+        flash(_("%(n)s việc không thực hiện được (người khác đang giữ, hoặc không thuộc vai trò của bạn).",
+                n=refused), "warning")
+    return redirect(back)
 
 
 def _claim_response(item_id: int) -> Response | str:
@@ -136,6 +226,27 @@ def _ready(item: WorkItem) -> ReadyTask | None:
     return next((t for t in tasks if t.id == item.task_id), None)
 
 
+def _signed(definition: FormDefinition, values: dict[str, Any]) -> dict[str, Any]:
+    """Fields the platform fills (`filled_by: signer`) hold the signed-in officer's name, whatever was posted."""
+    return {**values, **{f.name: g.user.full_name for f in definition.fields if f.filled_by == "signer"}}
+
+
+def _prefill(task: ReadyTask | None, item: WorkItem, file: DossierFile | None) -> dict[str, Any]:
+    """What the form opens with: the dossier's data, except values another step entered. Two outside bodies
+    answer on the same form (outside_answer); each step opens empty or with what it entered itself."""
+    if task is None:
+        return {}
+    data = dict(task.data)
+    if file is None:
+        return data
+    spec_of = {i.task_id: i.task_spec for i in file.work_items}
+    writer: dict[str, str] = {}
+    for event in file.events:
+        if event.command == "complete" and event.task_id and isinstance(event.data, dict):
+            writer |= dict.fromkeys(event.data, spec_of.get(event.task_id, ""))
+    return {k: v for k, v in data.items() if writer.get(k, item.task_spec) == item.task_spec}
+
+
 def _render_task(item: WorkItem, dossier: Dossier, task: ReadyTask | None, *, values: dict[str, Any] | None = None,
                  errors: dict[str, str] | None = None, message: str | None = None, status: int = 200,
                  version: int | None = None) -> tuple[str, int]:
@@ -143,15 +254,17 @@ def _render_task(item: WorkItem, dossier: Dossier, task: ReadyTask | None, *, va
     with platform().read_session() as db:
         file = load_dossier_file(db, dossier.id, clock.now(), calendar())
         facts = load_facts(platform().office.bpmn_root, dossier.process_id, file.procedure_name if file else "")
-    data = task.data if task else {}
+    data = _prefill(task, item, file)
     event = event_date_of(task.properties) if task else None
     if event is not None and values is None:
         # The day of the event, as the engine would take it when left blank (engine.legal_time.event_dates).
         data = {**data, event.field: default_day(event, data, clock.now())}
-    shown = view_values(definition, values if values is not None else data) if definition else {}
+    shown = view_values(definition, _signed(definition, values if values is not None else data)) if definition else {}
     return render_template(
         "officer/task.html", item=item, dossier=dossier, task=task, form=definition, form_problem=form_problem,
-        values=shown, errors=errors or {}, message=message, file=file, facts=facts, data=public_data(data),
+        values=shown, errors=errors or {}, message=message, file=file, facts=facts,
+        sections=file_sections(file, facts) if file else [],
+        phases=phase_names(file, facts.raw) if file else {},
         version=version if version is not None else dossier.version,
         closed=item.status != WorkItemStatus.OPEN or task is None,
     ), status
@@ -183,7 +296,7 @@ def complete(item_id: int) -> Response | tuple[str, int]:
     definition, problem = task_form(dossier, item)
     if problem:
         return _render_task(item, dossier, _ready(item), message=problem, status=422)
-    raw = read_posted(definition, request.form) if definition else {}
+    raw = _signed(definition, read_posted(definition, request.form)) if definition else {}
     try:
         version = int(request.form.get("version", ""))
     except ValueError:
@@ -213,7 +326,8 @@ def complete(item_id: int) -> Response | tuple[str, int]:
         return _render_task(item, dossier, _ready(item), values=raw, status=422, version=version, message=_(
             "Quy trình không chạy tiếp được (%(detail)s). Dữ liệu chưa được lưu; xin báo chuyên viên quy trình.",
             detail=str(err)))
-    flash(_("Đã hoàn thành “%(task)s” của hồ sơ %(code)s.", task=item.name, code=dossier.code or dossier.id),
+    flash(_("Đã hoàn thành “%(task)s” của hồ sơ %(code)s.",
+            task=step_name(item.name, dossier.process_id, item.task_spec), code=dossier.code or dossier.id),
           "success")
     _flash_papers(done.papers)
     return redirect(_next_url(done.outcome.dossier_id, [t.id for t in done.outcome.ready]))
@@ -222,11 +336,11 @@ def complete(item_id: int) -> Response | tuple[str, int]:
 def _flash_papers(papers: list[Paper]) -> None:
     for paper in papers:
         if paper.number:
-            flash(_("Đã tạo văn bản %(title)s số %(number)s.", title=KINDS[paper.kind].title, number=paper.number),
-                  "info")
+            flash(_("Đã tạo văn bản %(title)s số %(number)s.",
+                    title=paper_title(paper.kind, KINDS[paper.kind].title), number=paper.number), "info")
         else:
             flash(_("Bước đã hoàn thành; văn bản %(title)s chưa tạo được và sẽ được thử lại (xem hồ sơ).",
-                    title=KINDS[paper.kind].title), "warning")
+                    title=paper_title(paper.kind, KINDS[paper.kind].title)), "warning")
 
 
 def _next_url(dossier_id: int, ready_ids: list[str]) -> str:
@@ -256,22 +370,52 @@ def dossier_file(dossier_id: int) -> str:
         abort(404)
     facts = load_facts(platform().office.bpmn_root, file.dossier.process_id, file.procedure_name)
     try:
-        data = platform().dossiers.data(dossier_id)
+        fee = platform().dossiers.data(dossier_id).get("fee")
     except CommandError:
-        data = {}
-    labels = {f.name: f.label for f in APPLICANT_FORM.fields}
-    application, _problem = form_for(file.dossier.process_id, facts.application_form)
-    if application is not None:
-        labels |= {f.name: f.label for f in application.fields}
+        fee = None
     legal = file.dossier.legal_clock
-    return render_template("officer/dossier.html", file=file, facts=facts, data=public_data(data), kinds=KINDS,
-                           labels=labels, event_labels=EVENTS,
+    return render_template("officer/dossier.html", file=file, facts=facts, fee=fee, kinds=KINDS,
+                           sections=file_sections(file, facts), phases=phase_names(file, facts.raw),
+                           event_labels=EVENTS,
                            clocks=clock_report(LegalClock.from_dict(legal), calendar()) if legal else None,
                            appointment_at=appointment(file.dossier, facts, calendar()),
                            may_correct="supervisor" in g.user.roles,
                            may_apologise=bool(g.user.roles & APOLOGY_ROLES)
                            and file.dossier.status == DossierStatus.RUNNING,
                            may_attach=bool(g.user.roles & ACTING_ROLES), effects=effects)
+
+
+@bp.get("/dossiers/<int:dossier_id>/map.json")
+@roles_required(*ACTING_ROLES, "supervisor")
+def dossier_map_json(dossier_id: int) -> Response:
+    """The dossier on its diagram (static/dossier-map.js draws it): the path taken, where it waits, who
+    did each step and when, and the diagrams of the shared parts it called."""
+    if not _may_see(dossier_id):
+        abort(404)
+    try:
+        trail = platform().dossiers.trail(dossier_id)
+    except CommandError:
+        abort(404)
+    with platform().read_session() as db:
+        dossier = db.get(Dossier, dossier_id)
+        if dossier is None:
+            abort(404)
+        found = dossier_map(db, dossier, trail)
+        names = {u.username: u.full_name for u in list_users(db)}
+
+    def title(mark: Mark) -> str:
+        if mark.waiting_role:
+            who = names.get(mark.assignee, mark.assignee) if mark.assignee else _("chưa ai nhận")
+            return _("Đang chờ %(role)s: %(who)s", role=role_label(mark.waiting_role), who=who)
+        if mark.done_by:
+            return _("Đã xong: %(who)s, %(when)s", who=names.get(mark.done_by, mark.done_by),
+                     when=local_datetime(mark.done_at))
+        return _("Đang ở bước này") if mark.current else _("Đã qua")
+
+    diagrams = {p: in_english(xml) for p, xml in found.diagrams.items()} if locale() == "en" else found.diagrams
+    return jsonify(main=found.main, diagrams=diagrams, marks=[
+        {"process": m.process, "element": m.element, "state": "current" if m.current else "done",
+         "calls": m.calls if m.calls in found.diagrams else None, "title": title(m)} for m in found.marks])
 
 
 @bp.get("/dossiers/<int:dossier_id>/documents/<int:document_id>")
@@ -365,7 +509,8 @@ def apology(dossier_id: int) -> Response:
     except Conflict:
         flash(_("Hồ sơ này đã được hẹn lại một lần; pháp luật chỉ cho hẹn lại một lần."), "error")
         return redirect(url_for("officer.dossier_file", dossier_id=dossier_id) + "#apology")
-    flash(_("Đã tạo văn bản %(title)s số %(number)s.", title=KINDS["apology"].title, number=paper.number), "info")
+    flash(_("Đã tạo văn bản %(title)s số %(number)s.", title=paper_title("apology", KINDS["apology"].title),
+          number=paper.number), "info")
     return redirect(url_for("officer.dossier_file", dossier_id=dossier_id) + "#documents")
 
 

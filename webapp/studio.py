@@ -32,6 +32,7 @@ from engine.runtime.errors import InvalidData, NotFound
 from engine.runtime.forms import FIELD_TYPES, load_form
 from engine.runtime.problems import Problem, ValidationFailed
 from engine.studio.diagram_diff import VersionDiff, diff_files
+from engine.studio.legal_checks import legal_problems
 from engine.studio.sandbox import SandboxError, run_sandbox
 from engine.studio.studio_draft import (
     DraftConflict,
@@ -182,6 +183,7 @@ def _procedure_page(opened: Opened, deploy_problems: list[Problem] | None = None
     return render_template(
         "studio/procedure.html", opened=opened, versions=versions, counts=counts, stale=stale,
         problems=shown(_problems_of(draft)), deploy_problems=shown(deploy_problems or []),
+        warnings=shown(legal_problems(files)) if draft else [],
         forms=forms_available(files, main), subject_forms=opened.subject.forms if opened.subject else {},
         tables=opened.subject.tables if opened.subject else [],
         calls=opened.subject.calls if opened.subject else [], latest=opened.workspace.latest,
@@ -321,6 +323,7 @@ def _editor_data(opened: Opened, path: str, text: str, problems: list[Problem], 
     return {
         "key": opened.key, "path": path, "main_file": main, "text": text, "unsaved": unsaved,
         "draft_version": opened.draft_version, "problems": shown(problems, refused=refused or []),
+        "warnings": shown(legal_problems(files)),
         "roles": _roles(), "forms": forms_available(files, main), "decisions": decisions, "processes": processes,
         "messages": _editor_messages(), "lang": locale(),
         "clock_events": [{"id": k, "label": v.get(locale(), v["vi"])} for k, v in EVENTS.items()],
@@ -371,6 +374,19 @@ def form_editor(key: str, name: str) -> str:
     data["urls"]["preview"] = url_for(".form_preview")
     data["field_types"] = sorted(FIELD_TYPES)
     return render_template("studio/form.html", opened=opened, data=data, name=name)
+
+
+@bp.get("/procedures/<key>/sheet")
+@roles_required(*STUDIO_ROLES)
+def sheet_editor(key: str) -> str:
+    """The procedure's sheet (procedure.json: documents, phases, total, fees text, legal basis), edited as
+    JSON and saved in the same draft as its diagram, so that both deploy as one version."""
+    opened = _open(key)
+    path = posixpath.join(posixpath.dirname(opened.main_file), "procedure.json")
+    if path not in opened.files:
+        abort(404)
+    data = _editor_data(opened, path, opened.files[path], _problems_of(opened.draft), unsaved=False)
+    return render_template("studio/sheet.html", opened=opened, data=data)
 
 
 @bp.post("/forms/preview")
@@ -429,8 +445,12 @@ def save(key: str) -> Any:
                                  "version": conflict.version}), 409
     except InvalidData as err:
         return jsonify(error=str(err)), 400
+    with platform().read_session() as db:
+        workspace = load_workspace(db)
     return jsonify(version=draft.version, saved_by=draft.updated_by, saved_at=local_datetime(draft.updated_at),
-                   problems=shown(_problems_of(draft)), page=url_for(".procedure", key=key))
+                   problems=shown(_problems_of(draft)),
+                   warnings=shown(legal_problems({**workspace.files, **draft.files})),
+                   page=url_for(".procedure", key=key))
 
 
 @bp.post("/procedures/<key>/check")
@@ -447,7 +467,8 @@ def check(key: str) -> Any:
     except InvalidData as err:
         return jsonify(error=str(err)), 400
     changes = {**(draft.files if draft else {}), **files}
-    return jsonify(problems=shown(check_files(workspace, changes), refused=forbidden_texts(files)))
+    return jsonify(problems=shown(check_files(workspace, changes), refused=forbidden_texts(files)),
+                   warnings=shown(legal_problems({**workspace.files, **changes})))
 
 
 @bp.post("/procedures/<key>/deploy")

@@ -82,6 +82,8 @@ def _duration(label: str) -> Callable[[re.Match[str]], str]:
     return lambda m: f"{label} không hợp lệ: {_detail(m[1], _DURATION_DETAILS) or m[1]}"
 
 
+_UNITS = {"working-days": "ngày làm việc", "calendar-days": "ngày"}
+
 _RULES: list[Rule] = [
     (re.compile(rf"^({'|'.join(re.escape(k) for k in EXPRESSION_KINDS)}): line (\d+): (.*)$", re.S), _expression),
     (re.compile(r"^property legal-phase: (.*)$", re.S), _duration("Giai đoạn pháp lý (legal-phase)")),
@@ -117,6 +119,17 @@ _RULES: list[Rule] = [
     (re.compile(r"^Exactly one start event is required in a SubWorkflow Task.*$", re.S),
      lambda m: "Quy trình con phải có đúng một sự kiện bắt đầu"),
     (re.compile(r"^Cannot resolve (\S+) (.*)$", re.S), lambda m: f"Không xác định được tham chiếu {m[2]} của {m[1]}"),
+    # engine.studio.legal_checks: the law's figures against the diagram.
+    (re.compile(r"^legal-total (\d+) ([\w-]+) is not the sum of the phases \((.*)\)$"),
+     lambda m: f"Tổng thời hạn {m[1]} {_UNITS.get(m[2], m[2])} không bằng tổng các giai đoạn ({m[3]})"),
+    (re.compile(r"^phase '(.*)' is not among the phases of procedure.json \((.*)\)$"),
+     lambda m: f"Giai đoạn “{m[1]}” không có trong procedure.json (các giai đoạn: {m[2]})"),
+    (re.compile(r"^phase '(.*)' lasts (\d+) ([\w-]+) here but (.*) (.*) in procedure.json$"),
+     lambda m: f"Giai đoạn “{m[1]}” ở đây dài {m[2]} {_UNITS.get(m[3], m[3])} nhưng procedure.json ghi "
+               f"{m[4]} {_UNITS.get(m[5], m[5])}"),
+    (re.compile(r"^legal-total (\d+) ([\w-]+) differs from procedure.json's total (\d+) ([\w-]+)$"),
+     lambda m: f"Tổng thời hạn {m[1]} {_UNITS.get(m[2], m[2])} khác tổng thời hạn trong procedure.json "
+               f"({m[3]} {_UNITS.get(m[4], m[4])})"),
     (re.compile(r"^business rule task '(.*)' names no decision.*$"),
      lambda m: f"Công việc quy tắc nghiệp vụ “{m[1]}” chưa chọn bảng quyết định (calledDecisionId)"),
     (re.compile(r"^business rule task '(.*)' calls decision '(.*)', which no loaded DMN file defines.*$", re.S),

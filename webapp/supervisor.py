@@ -10,18 +10,22 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from engine.access.roles import BY_CODE
 from engine.legal_time.business_calendar import ZONE
 from engine.legal_time.clock import clock
+from engine.legal_time.dossier_clock import phase_labels
 from engine.legal_time.milestones import Milestone
 from engine.onestop import apology, fees, statistics
 from engine.oversight import alerts, escalation, monitoring
+from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier
 from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound
+from webapp.people import handover_reason
 from webapp.security import roles_required
-from webapp.views import calendar, platform
+from webapp.views import calendar, label, platform, procedure_labels
 
 MONITOR_ROLES = ("supervisor", "admin")
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor",
@@ -48,7 +52,7 @@ def index() -> str:
         risky = monitoring.at_risk(db, t, process_id=process_id)
         loads = monitoring.workload(db, t)
         officers = monitoring.officers_by_role(db)
-        names = monitoring.procedure_names(db)
+        names = procedure_labels(monitoring.procedure_names(db))
         mine = alerts.recent(db, g.user.username, limit=8)
         unread = alerts.unread_count(db, g.user.username)
     totals = monitoring.ProcedureCounts("", _("Tổng cộng"))
@@ -73,7 +77,7 @@ def reassign_item(item_id: int) -> BaseResponse:
     except NotFound:
         abort(404)
     except InvalidData as err:
-        flash(_("Không giao được: %(why)s", why=str(err)), "error")
+        flash(_("Không giao được: %(why)s", why=handover_reason(err)), "error")
     return redirect(_back(url_for("supervisor.index")))
 
 
@@ -87,7 +91,7 @@ def reassign_queue(username: str) -> BaseResponse:
         if moved.kept:
             flash(_("%(n)s việc giữ lại vì %(to)s không có vai trò tương ứng.", n=moved.kept, to=to), "warning")
     except InvalidData as err:
-        flash(_("Không chuyển được: %(why)s", why=str(err)), "error")
+        flash(_("Không chuyển được: %(why)s", why=handover_reason(err)), "error")
     return redirect(_back(url_for("supervisor.index")) + "#workload")
 
 
@@ -187,7 +191,7 @@ def heatmap_choose() -> BaseResponse:
 def heatmap(process_id: str) -> str:
     heat = _heatmap(process_id)
     with platform().read_session() as db:
-        names = monitoring.procedure_names(db)
+        names = procedure_labels(monitoring.procedure_names(db))
     return render_template("supervisor/heatmap.html", heat=heat, names=names, days=_days)
 
 
@@ -231,7 +235,7 @@ def statistics_report() -> BaseResponse | str:
     process_id = request.args.get("procedure") or None
     with platform().read_session() as db:
         stats = statistics.compute(db, start, end, clock.now(), calendar(), process_id)
-        names = monitoring.procedure_names(db)
+        names = procedure_labels(monitoring.procedure_names(db))
     english = request.args.get("lang") == "en"
     fmt = request.args.get("format")
     stem = f"thong-ke-{start:%Y%m%d}-{end:%Y%m%d}"
@@ -276,11 +280,34 @@ def _download(content: bytes, mime: str, filename: str) -> Response:
 # -- escalation rules and alerts ----------------------------------------------------------------------------
 
 
+def _phase_choices() -> dict[str, str]:
+    """The legal phases the procedures' diagrams carry (the names the clocks count), each with the label of
+    its procedure.json in the reader's language, or the diagram element's name."""
+    latest: dict[str, dict] = {}
+    with platform().read_session() as db:
+        for process_id, catalogue in db.execute(select(ProcessDefinition.process_id, ProcessDefinition.catalogue)
+                                                .order_by(ProcessDefinition.process_id, ProcessDefinition.version)):
+            latest[process_id] = catalogue or {}
+    choices: dict[str, str] = {}
+    for catalogue in latest.values():
+        sheet = catalogue.get("procedure") or {}
+        if not sheet:
+            continue  # a shared part: its phases belong to the procedures calling it
+        written = {p["name"]: p["label"] for p in sheet.get("phases") or []
+                   if isinstance(p, dict) and isinstance(p.get("name"), str) and isinstance(p.get("label"), dict)}
+        for name, element in phase_labels(catalogue).items():
+            choices.setdefault(name, f"{label(written[name]) if name in written else element} ({name})")
+    return dict(sorted(choices.items(), key=lambda kv: kv[1]))
+
+
 @bp.route("/escalation", methods=["GET", "POST"])
 @roles_required(*MONITOR_ROLES)
 def escalation_rules() -> BaseResponse | str:
+    phases = _phase_choices()
     if request.method == "POST":
         try:
+            if request.form.get("phase", "") not in {"*", *phases}:
+                raise ValueError("a phase of no procedure")
             rule = escalation.check_rule(request.form.get("phase", ""), request.form.get("milestone", ""),
                                          request.form.get("notify", ""))
         except ValueError:
@@ -292,7 +319,7 @@ def escalation_rules() -> BaseResponse | str:
         return redirect(url_for("supervisor.escalation_rules"))
     with platform().read_session() as db:
         rules = escalation.rules(db)
-    return render_template("supervisor/escalation.html", rules=rules, milestones=list(Milestone),
+    return render_template("supervisor/escalation.html", rules=rules, milestones=list(Milestone), phases=phases,
                            roles=[r for r in BY_CODE.values() if r.code != "applicant"],
                            defaults=all(r.id is None for r in rules))
 

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from flask import Flask, current_app, g
 from flask_babel import get_locale
+from sqlalchemy import select
 
 from engine.access.roles import BY_CODE
 from engine.legal_time.business_calendar import ZONE, load_calendar
 from engine.legal_time.clock import clock
+from engine.onestop.dossier_file import DossierFile
+from engine.onestop.dossier_file import money_words as money
 from engine.onestop.procedure_facts import ProcedureFacts, published
 from engine.onestop.vietnamese_text import last_day
 from engine.oversight import alerts
+from engine.runtime.definition import ProcessDefinition
 from webapp import Platform
 
 
@@ -30,6 +33,11 @@ def startable_procedures() -> list[ProcedureFacts]:
     """The procedures people can start (not the shared parts they call), from their deployed versions."""
     with platform().read_session() as db:
         return published(db)
+
+
+def procedure_labels(names: dict[str, str]) -> dict[str, str]:
+    """Deployed names by process id, with each startable procedure's own name in the reader's language."""
+    return {**names, **{p.process_id: p.label(locale()) for p in startable_procedures()}}
 
 
 def find_procedure(process_id: str) -> ProcedureFacts | None:
@@ -61,13 +69,6 @@ def deadline(value: datetime | None) -> str:
     return last_day(value).strftime("%d/%m/%Y") if value else ""
 
 
-def money(value: Any) -> str:
-    try:
-        return f"{int(Decimal(str(value))):,}".replace(",", ".") + " đ"
-    except (ArithmeticError, ValueError):
-        return str(value)
-
-
 def role_label(code: str) -> str:
     role = BY_CODE.get(code)
     if role is None:
@@ -81,26 +82,60 @@ def label(labels: dict[str, str] | None) -> str:
     return labels.get(locale()) or labels.get("vi") or next(iter(labels.values()))
 
 
-def show_value(value: Any) -> str:
-    """A process value as an officer reads it."""
-    if isinstance(value, bool):
-        return "✓" if value else "✗"
-    if isinstance(value, datetime):
-        return local_datetime(value)
-    if isinstance(value, date):
-        return local_date(value)
-    if isinstance(value, Decimal):
-        return f"{value:,}".replace(",", ".") if value == value.to_integral_value() else str(value)
-    if isinstance(value, list):
-        return "; ".join(show_value(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {show_value(v)}" for k, v in value.items())
-    return "" if value is None else str(value)
+def _english_step_names() -> dict[str, dict[str, str]]:
+    """Procedure → task id → the step's English name (diagram property `name-en`), newest version winning."""
+    if "step_names_en" not in g:
+        names: dict[str, dict[str, str]] = {}
+        with platform().read_session() as db:
+            for process_id, catalogue in db.execute(select(ProcessDefinition.process_id, ProcessDefinition.catalogue)
+                                                    .order_by(ProcessDefinition.version)):
+                names[process_id] = {task: info["properties"]["name-en"]
+                                     for task, info in (catalogue or {}).get("tasks", {}).items()
+                                     if info.get("properties", {}).get("name-en")}
+        g.step_names_en = names
+    return g.step_names_en
+
+
+def step_name(name: str, process_id: str, task_spec: str | None) -> str:
+    """A step's name in the reader's language: the diagram's name, or its `name-en` in English."""
+    if locale() != "en" or not task_spec:
+        return name
+    return _english_step_names().get(process_id, {}).get(task_spec) or name
+
+
+# The official papers' names in English; in Vietnamese they are the printed titles (engine.onestop.documents).
+PAPER_TITLES_EN = {
+    "receipt": "Receipt and appointment slip",
+    "supplement_request": "Request to complete the dossier",
+    "fee_notice": "Fee notice",
+    "refusal": "Refusal of the dossier",
+    "apology": "Apology and new appointment date",
+    "certificate": "Radiation worker certificate",
+    "licence": "Radiation work licence",
+    "declaration_confirmation": "Confirmation of the medical X-ray device declaration",
+    "quantity_mark_declaration": "Declaration of the quantity mark on prepackaged goods",
+}
+
+
+def paper_title(kind: str, title: str) -> str:
+    return PAPER_TITLES_EN.get(kind, title) if locale() == "en" else title
+
+
+def phase_names(file: DossierFile, procedure_sheet: dict[str, Any]) -> dict[str, str]:
+    """Each legal phase's name: the diagram element's (Vietnamese); in English the procedure sheet's, else the
+    English name of the element that carries the phase."""
+    if locale() != "en":
+        return file.phase_labels
+    written = {p["name"]: label(p["label"]) for p in procedure_sheet.get("phases") or []
+               if isinstance(p, dict) and isinstance(p.get("label"), dict) and "name" in p}
+    return {name: written.get(name) or step_name(text, file.dossier.process_id, file.phase_steps.get(name))
+            for name, text in file.phase_labels.items()}
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(local_datetime=local_datetime, local_date=local_date, money=money, deadline=deadline,
-                                 role_label=role_label, label=label, show_value=show_value)
+                                 role_label=role_label, label=label, step_name=step_name,
+                                 paper_title=paper_title)
 
     def unread_alerts() -> int:
         """Counted only where a template asks (the officer's nav), one indexed count."""

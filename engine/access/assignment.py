@@ -9,9 +9,16 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from engine.access.absence import acting_for
 from engine.runtime import audit
 from engine.runtime.errors import Conflict, NotFound
 from engine.runtime.work_item import WorkItem, WorkItemStatus
+
+
+def may_act_for(session: Session, username: str, assignee: str | None) -> bool:
+    """Whether `username` may finish or release what `assignee` holds: the same person, or their delegate
+    while they are absent (engine.access.absence)."""
+    return assignee is None or assignee == username or assignee in acting_for(session, username)
 
 
 def _open_item(session: Session, item_id: int, roles: set[str]) -> WorkItem:
@@ -40,8 +47,8 @@ def claim(session: Session, item_id: int, username: str, roles: set[str]) -> Wor
 
 def release(session: Session, item_id: int, username: str, roles: set[str]) -> WorkItem:
     item = _open_item(session, item_id, roles)
-    if item.assignee != username:
-        raise Conflict("only the officer who claimed the item can release it")
+    if item.assignee != username and not may_act_for(session, username, item.assignee):
+        raise Conflict("only the officer who claimed the item (or who acts for them) can release it")
     item.assignee = None
     audit.record(session, actor=username, command="release", dossier_id=item.dossier_id, task_id=item.task_id,
                  task_name=item.name)

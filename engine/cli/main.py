@@ -33,7 +33,8 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--demo", is_flag=True, help="Also create the demo users (one per role) and a demo signing certificate.")
+@click.option("--demo", is_flag=True,
+              help="Also create demo users (two per officer role), a signing certificate and dossiers in every state.")
 def init(demo: bool) -> None:
     """Create or upgrade the database schema and seed the calendar overrides."""
     from engine.access.user import DEMO_PASSWORD, seed_demo_users
@@ -54,6 +55,25 @@ def init(demo: bool) -> None:
 
         key = write_demo_certificate()
         click.echo(f"demo signing certificate: {key.cert} (a real one: MOTCUA_SIGNING_KEY, MOTCUA_SIGNING_CERT)")
+        codes = _demo_dossiers(engine)
+        click.echo(f"demo dossiers created: {len(codes)}")
+
+
+def _demo_dossiers(engine: Engine) -> list[str]:
+    """The procedures deployed (if they are not yet) and the demo's dossiers in every state."""
+    from engine.onestop.demo_dossiers import create_demo_dossiers
+    from engine.onestop.documents import Agency
+    from engine.onestop.dossier_code import agency_code_from_env
+    from engine.onestop.paperwork import Office
+    from engine.runtime.deployment import deploy_folders
+    from engine.service.commands import Commands
+
+    with make_session_factory(engine, write=True)() as session:
+        deploy_folders(session, [PROJECT_ROOT / "bpmn", PROJECT_ROOT / "dmn"], "demo")
+        session.commit()
+    # No mail server: the demo's applicants are invented, nothing is sent to them.
+    office = Office(agency=Agency.from_env(), agency_code=agency_code_from_env(), bpmn_root=PROJECT_ROOT / "bpmn")
+    return create_demo_dossiers(Commands.build(engine, office))
 
 
 @cli.command()
@@ -114,9 +134,10 @@ def _register() -> None:
     from engine.cli.dates_cli import dates_group
     from engine.cli.message_cli import message_group
     from engine.cli.token_cli import token_group
+    from engine.cli.user_cli import user_group
     from engine.decisions.cli import decide, dmn_tck
 
-    for command in (bench, calendar_group, dates_group, decide, dmn_tck, message_group, token_group):
+    for command in (bench, calendar_group, dates_group, decide, dmn_tck, message_group, token_group, user_group):
         cli.add_command(command)
 
 

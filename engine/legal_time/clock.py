@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 
@@ -30,6 +32,15 @@ class PlatformClock:
     def reset(self) -> None:
         self._frozen = None
         self._offset = timedelta()
+
+    @contextmanager
+    def restored(self) -> Iterator[None]:
+        """Whatever is done to the clock inside (the demo's backdated history), it is as before afterwards."""
+        frozen, offset = self._frozen, self._offset
+        try:
+            yield
+        finally:
+            self._frozen, self._offset = frozen, offset
 
 
 clock = PlatformClock()

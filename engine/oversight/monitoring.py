@@ -10,7 +10,6 @@ total_due_at), so PostgreSQL answers them with an index-only scan (bench/dashboa
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,12 +17,13 @@ from sqlalchemy import and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from engine.access.absence import absences, today
 from engine.access.user import User
 from engine.legal_time.business_calendar import BusinessCalendar
 from engine.legal_time.legal_clock import DUE_SOON
 from engine.legal_time.milestones import deadline
 from engine.onestop.apology import DeadlineExtension
-from engine.runtime.definition import ProcessDefinition
+from engine.runtime.definition import ProcessDefinition, diagram_xml
 from engine.runtime.dossier import Dossier, DossierStatus
 from engine.runtime.inbox import ClockFilter
 from engine.runtime.work_item import WorkItem, WorkItemStatus
@@ -189,9 +189,12 @@ def workload(session: Session, t: Thresholds) -> list[Load]:
 
 
 def officers_by_role(session: Session) -> dict[str, list[tuple[str, str]]]:
-    """Active officers (user name, full name) of each role, for handing work over."""
+    """Active officers (user name, full name) of each role, for handing work over; not those absent today."""
     result: dict[str, list[tuple[str, str]]] = {}
+    away = {a.username for a in absences(session) if a.starts_on <= today()}
     for user in session.scalars(select(User).where(User.active.is_(True)).order_by(User.full_name)):
+        if user.username in away:
+            continue
         for role in sorted(user.roles):
             result.setdefault(role, []).append((user.username, user.full_name))
     return result
@@ -224,14 +227,6 @@ def _epoch(session: Session, column):  # type: ignore[no-untyped-def]
     if session.get_bind().dialect.name == "postgresql":
         return func.extract("epoch", column)
     return (func.julianday(column) - 2440587.5) * 86400.0
-
-
-def _main_diagram(files: dict[str, str], process_id: str) -> str:
-    pattern = re.compile(rf'<(?:\w+:)?process\b[^>]*\bid="{re.escape(process_id)}"')
-    for path, content in sorted(files.items()):
-        if path.endswith(".bpmn") and pattern.search(content):
-            return content
-    return ""
 
 
 def _placement(catalogue: dict, process_id: str) -> dict[str, str]:
@@ -280,5 +275,5 @@ def heatmap(session: Session, process_id: str, now: datetime) -> Heatmap | None:
         mean = sum(e[1] * e[2] for e in entries) / count
         spots.append(Spot(element, names.get(element, element), tuple(sorted(e[0] for e in entries)), count, mean,
                           max(e[3] for e in entries)))
-    return Heatmap(process_id, definition.name, definition.version, _main_diagram(definition.files, process_id),
+    return Heatmap(process_id, definition.name, definition.version, diagram_xml(definition.files, process_id),
                    sorted(spots, key=lambda s: -s.count), elsewhere)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.access.absence import absent_today
 from engine.access.user import User, find_user
 from engine.oversight import alerts
 from engine.runtime import audit
@@ -28,6 +29,10 @@ def _officer(session: Session, username: str) -> User:
     user = find_user(session, username)
     if user is None or not user.active:
         raise InvalidData(f"no active officer {username!r}", fields={"to": "unknown"})
+    away = absent_today(session, username)
+    if away is not None:
+        raise InvalidData(f"{username} is absent until {away.ends_on}; {away.delegate} acts for them",
+                          fields={"to": "absent"})
     return user
 
 
@@ -69,6 +74,17 @@ def reassign_queue(session: Session, from_username: str, to_username: str, actor
     items = session.scalars(select(WorkItem).where(WorkItem.status == WorkItemStatus.OPEN,
                                                    WorkItem.assignee == from_username).order_by(WorkItem.id)).all()
     movable = [i for i in items if i.role in to.roles]
+    for item in movable:
+        _hand_over(session, item, to, actor, reason.strip())
+    return Moved(len(movable), len(items) - len(movable))
+
+
+def reassign_items(session: Session, item_ids: list[int], to_username: str, actor: str, reason: str = "") -> Moved:
+    """Chosen open items go to one officer, those of a role the officer holds; the others stay."""
+    to = _officer(session, to_username)
+    items = session.scalars(select(WorkItem).where(WorkItem.id.in_(item_ids), WorkItem.status == WorkItemStatus.OPEN)
+                            .order_by(WorkItem.id)).all()
+    movable = [i for i in items if i.role in to.roles and i.assignee != to.username]
     for item in movable:
         _hand_over(session, item, to, actor, reason.strip())
     return Moved(len(movable), len(items) - len(movable))

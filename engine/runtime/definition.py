@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -40,3 +41,12 @@ def procedure_result(session: Session, definition_id: int) -> dict[str, Any]:
     catalogue = session.scalar(select(ProcessDefinition.catalogue).where(ProcessDefinition.id == definition_id))
     result = ((catalogue or {}).get("procedure") or {}).get("result")
     return result if isinstance(result, dict) else {}
+
+
+def diagram_xml(files: dict[str, str], process_id: str) -> str:
+    """The BPMN file (of a version's files) that holds the process `process_id`, or ""."""
+    pattern = re.compile(rf'<(?:\w+:)?process\b[^>]*\bid="{re.escape(process_id)}"')
+    for path, content in sorted(files.items()):
+        if path.endswith(".bpmn") and pattern.search(content):
+            return content
+    return ""

@@ -755,3 +755,18 @@ class DossierService:
         """The process data as the last completed task left it (latest_data)."""
         with self.read_session() as session:
             return latest_data(self._load(session, dossier_id).workflow)
+
+    def trail(self, dossier_id: int) -> list[tuple[str, str, bool]]:
+        """Where the dossier's run has been and is: (process id, diagram element id, still active) for every
+        element reached, in the called processes too (a loop's element appears once, active if it is now)."""
+        with self.read_session() as session:
+            workflow = self._load(session, dossier_id).workflow
+            reached: dict[tuple[str, str], bool] = {}
+            for run in (workflow, *workflow.subprocesses.values()):
+                for task in run.tasks.values():
+                    element = getattr(task.task_spec, "bpmn_id", None)
+                    if element is None or not (task.state & (TaskState.COMPLETED | ACTIVE)):
+                        continue
+                    key = (run.spec.name, element)
+                    reached[key] = reached.get(key, False) or bool(task.state & ACTIVE)
+            return [(process, element, active) for (process, element), active in reached.items()]

@@ -31,7 +31,10 @@ FIELD_TYPES = frozenset({
 })
 FIELD_KEYS = frozenset({
     "name", "label", "type", "required", "options", "columns", "min", "max", "max_length", "pattern", "help",
+    "filled_by",
 })
+# Values the platform fills in itself, never the person typing: `signer` = the signed-in user's full name.
+FILLED_BY = frozenset({"signer"})
 FORM_KEYS = frozenset({"id", "title", "fields", "description"})
 # Same rule as the engine's task data (engine.runtime.dossier_service): a form field becomes a process variable.
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -86,6 +89,7 @@ class FieldDefinition:
     max_length: int | None = None
     pattern: str | None = None
     help: dict[str, str] | None = None
+    filled_by: str | None = None
 
     @property
     def option_values(self) -> tuple[str, ...]:
@@ -217,11 +221,14 @@ class _Reader:
                     re.compile(pattern)
                 except re.error as err:
                     self.problem(where, f"'pattern' is not a valid regular expression: {err}")
+        filled_by = raw.get("filled_by")
+        if filled_by is not None and (filled_by not in FILLED_BY or kind != "text"):
+            self.problem(where, f"'filled_by' is one of {', '.join(sorted(FILLED_BY))}, for text fields only")
         if len(self.problems) > before:
             return None
         return FieldDefinition(
             name=name, label=label or {}, type=kind, required=required, options=options, columns=columns,
-            min=low, max=high, max_length=max_length, pattern=pattern, help=help_,
+            min=low, max=high, max_length=max_length, pattern=pattern, help=help_, filled_by=filled_by,
         )
 
     def options(self, raw: Any, where: str, kind: str) -> tuple[Option, ...]:

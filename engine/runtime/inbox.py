@@ -13,7 +13,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.legal_time.business_calendar import BusinessCalendar
@@ -36,6 +36,7 @@ class InboxRow:
     item_id: int
     dossier_id: int
     name: str
+    task_spec: str
     role: str
     assignee: str | None
     due_at: datetime | None
@@ -82,6 +83,44 @@ def _state(due_at: datetime | None, paused: bool, now: datetime, soon: datetime)
     return ClockFilter.DUE_SOON if due_at <= soon else ClockFilter.ON_TRACK
 
 
+def _filtered(query: Select, roles: set[str], process_id: str | None, search: str | None,
+              mine: str | None) -> Select:
+    query = query.where(WorkItem.status == WorkItemStatus.OPEN, WorkItem.role.in_(sorted(roles)))
+    if process_id:
+        query = query.where(Dossier.process_id == process_id)
+    if mine:
+        query = query.where(WorkItem.assignee == mine)
+    if search:
+        term = search.strip()
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(or_(Dossier.code == term, Dossier.code.like(f"{escaped}%", escape="\\"),
+                                Dossier.title.ilike(f"%{escaped}%", escape="\\")))
+    return query
+
+
+def state_counts(
+    session: Session, roles: set[str], now: datetime, calendar: BusinessCalendar, *,
+    process_id: str | None = None, search: str | None = None, mine: str | None = None,
+) -> dict[ClockFilter, int]:
+    """How many open items of the inbox (same filters, every page) are in each clock state: one query."""
+    counts = dict.fromkeys(ClockFilter, 0)
+    if not roles:
+        return counts
+    soon = calendar.due_at(now, DUE_SOON)
+    state = case(
+        (and_(WorkItem.due_at.is_(None), Dossier.clock_paused.is_(True)), ClockFilter.PAUSED.value),
+        (WorkItem.due_at.is_(None), ClockFilter.ON_TRACK.value),
+        (WorkItem.due_at <= now, ClockFilter.OVERDUE.value),
+        (WorkItem.due_at <= soon, ClockFilter.DUE_SOON.value),
+        else_=ClockFilter.ON_TRACK.value,
+    ).label("state")
+    counted = select(state, func.count()).select_from(WorkItem).join(Dossier, Dossier.id == WorkItem.dossier_id)
+    query = _filtered(counted, roles, process_id, search, mine).group_by(state)
+    for name, count in session.execute(query):
+        counts[ClockFilter(name)] += count
+    return counts
+
+
 def inbox_page(
     session: Session, roles: set[str], now: datetime, calendar: BusinessCalendar, *,
     after: Cursor | None = None, process_id: str | None = None, state: ClockFilter | None = None,
@@ -91,21 +130,12 @@ def inbox_page(
         return Page([], None)
     soon = calendar.due_at(now, DUE_SOON)
     base = (
-        select(WorkItem.id, WorkItem.dossier_id, WorkItem.name, WorkItem.role, WorkItem.assignee,
+        select(WorkItem.id, WorkItem.dossier_id, WorkItem.name, WorkItem.task_spec, WorkItem.role, WorkItem.assignee,
                WorkItem.due_at, WorkItem.created_at, Dossier.code, Dossier.title, Dossier.process_id,
                Dossier.clock_paused)
         .join(Dossier, Dossier.id == WorkItem.dossier_id)
-        .where(WorkItem.status == WorkItemStatus.OPEN, WorkItem.role.in_(sorted(roles)))
     )
-    if process_id:
-        base = base.where(Dossier.process_id == process_id)
-    if mine:
-        base = base.where(WorkItem.assignee == mine)
-    if search:
-        term = search.strip()
-        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        base = base.where(or_(Dossier.code == term, Dossier.code.like(f"{escaped}%", escape="\\"),
-                              Dossier.title.ilike(f"%{escaped}%", escape="\\")))
+    base = _filtered(base, roles, process_id, search, mine)
     dated = base.where(WorkItem.due_at.is_not(None))
     if state is ClockFilter.OVERDUE:
         dated = dated.where(WorkItem.due_at <= now)
@@ -129,7 +159,7 @@ def inbox_page(
             undated = undated.where(WorkItem.id > after.item_id)
         rows += list(session.execute(undated.order_by(WorkItem.id).limit(limit + 1 - len(rows))))
     page = [
-        InboxRow(r.id, r.dossier_id, r.name, r.role, r.assignee, r.due_at, r.created_at, r.code, r.title,
+        InboxRow(r.id, r.dossier_id, r.name, r.task_spec, r.role, r.assignee, r.due_at, r.created_at, r.code, r.title,
                  r.process_id, r.clock_paused, _state(r.due_at, r.clock_paused, now, soon))
         for r in rows[:limit]
     ]

@@ -8,6 +8,7 @@ the cached spec objects back when a dossier is loaded.
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -93,3 +94,13 @@ class WorkflowSerializer:
     def jsonable(self, data: Any) -> Any:
         """Task data as plain JSON values, dates and money tagged as in the engine state (for audit)."""
         return self.registry.convert(data)
+
+
+@cache
+def _data_registry() -> Any:
+    return WorkflowSerializer().registry
+
+
+def restore_data(data: Any) -> Any:
+    """The inverse of `WorkflowSerializer.jsonable`: tagged dates and money back to `date` and `Decimal`."""
+    return _data_registry().restore(data)

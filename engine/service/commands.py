@@ -173,8 +173,8 @@ class Commands:
                 raise NotFound("no such work item among your roles")
             if item.status != WorkItemStatus.OPEN:
                 raise TaskNotReady("this work item is no longer open")
-            if item.assignee and item.assignee != actor:
-                raise Claimed(item.assignee)
+            if not assignment.may_act_for(session, actor, item.assignee):
+                raise Claimed(item.assignee or "")
             dossier_id, task_id = item.dossier_id, item.task_id
         return self._complete(dossier_id, task_id, dict(data), actor, expected_version=expected_version,
                               uploads=list(uploads), form_only=True, item_id=item_id)
@@ -195,8 +195,8 @@ class Commands:
             if item_id is not None:
                 # Read again under the write lock: the claim may have moved since the check above.
                 assignee = session.scalar(select(WorkItem.assignee).where(WorkItem.id == item_id))
-                if assignee and assignee != actor:
-                    raise Claimed(assignee)
+                if not assignment.may_act_for(session, actor, assignee):
+                    raise Claimed(assignee or "")
             done = self.dossiers.complete_in(session, dossier_id, task_id, data, actor,
                                              expected_version=expected_version, form_only=form_only)
             if done.refused is None:
@@ -222,6 +222,10 @@ class Commands:
     def reassign(self, item_id: int, to: str, actor: str, reason: str = "") -> WorkItem:
         with self._unit() as unit:
             return supervision.reassign_item(unit.session, item_id, to, actor, reason)
+
+    def reassign_items(self, item_ids: list[int], to: str, actor: str, reason: str = "") -> supervision.Moved:
+        with self._unit() as unit:
+            return supervision.reassign_items(unit.session, item_ids, to, actor, reason)
 
     def reassign_queue(self, from_username: str, to: str, actor: str, reason: str = "") -> supervision.Moved:
         with self._unit() as unit:

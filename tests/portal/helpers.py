@@ -65,5 +65,5 @@ def appraise_and_issue(app: Flask, dossier_id: int) -> list[str]:
                                      "signed_on": "2026-03-10"}, "lanhdao")
     issued = step(app, dossier_id, "issue_result", {"result_issued_on": "2026-03-10",
                                                     "result_valid_until": "2031-03-10"}, "chuyenvien")
-    step(app, dossier_id, "deliver", {"delivery_channel": "email", "delivered_on": "2026-03-10"}, "tiepnhan")
+    step(app, dossier_id, "deliver", {"delivery": "email", "delivered_on": "2026-03-10"}, "tiepnhan")
     return issued

@@ -51,7 +51,10 @@ class Applicant:
     def fill_form(self, prefix: str, values: dict[str, Any]) -> None:
         for name, value in values.items():
             if isinstance(value, list):
+                table = self.page.locator(f"fieldset[data-rows={prefix}{name}]")
                 for index, row in enumerate(value):
+                    if table.locator("tbody tr").count() <= index:  # rows are added as the form grows
+                        table.locator("button.add-row").click()
                     for column, cell in row.items():
                         self.fill(f"#{prefix}{name}-{index}-{column}", cell)
             else:

@@ -88,7 +88,7 @@ SIGN_REFUSE = {"outcome": "refuse", "signed_by": "Phó Giám đốc Phạm Minh 
 REFUSAL = {"refusal_date": "2026-03-23",
            "refusal_reasons": "Không đáp ứng điều kiện che chắn: suất liều tại phòng điều khiển vượt 10 µSv/giờ "
                               "(Báo cáo đánh giá an toàn, Phần III)."}
-DELIVERED = {"delivery_channel": "email", "delivered_on": "2026-03-24",
+DELIVERED = {"delivery": "email", "delivered_on": "2026-03-24",
              "delivery_reference": "bvthongnhat@dongnai.gov.vn"}
 
 

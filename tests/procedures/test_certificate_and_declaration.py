@@ -80,3 +80,16 @@ def test_late_declaration_inside_a_licence_dossier_gets_no_confirmation(service:
     assert run.data()["declared_on_time"] is False
     run.do("review", d.CHECK_OK)
     assert run.status == "completed" and run.data()["outcome"] == "not_issued"  # TT 7 a) Bước 3
+
+
+def test_a_result_chosen_at_the_desk_is_handed_over_at_the_desk(service: DossierService) -> None:
+    # The desk registered the dossier with the applicant's choice (engine.onestop.reception, field `delivery`);
+    # the delivery step's form carries the same field, so it opens with that choice and records it.
+    run = Run(service, "radiation_worker_certificate").start("Trần Thị Mai", {"delivery": "desk"})
+    run.do("receive", APPLICATION, role="reception")
+    run.do("check_dossier", d.CHECK_OK).do("notify_fee", d.fee_notice(200_000)).do("record_payment", d.paid(200_000))
+    run.do("appraise", d.APPRAISE_ISSUE).do("review", d.HEAD_AGREES).do("decide", d.SIGN_ISSUE)
+    run.do("issue_result", d.issued("CC-NVBX-0513/ĐN"))
+    assert run.task("deliver").data["delivery"] == "desk"
+    run.do("deliver", {"delivery": "desk", "delivered_on": "2026-03-24"}, role="reception")
+    assert run.status == "completed" and run.data()["delivery"] == "desk"

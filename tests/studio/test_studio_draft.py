@@ -18,6 +18,7 @@ from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import DossierService
 from engine.runtime.errors import InvalidData
 from engine.runtime.problems import ValidationFailed
+from engine.studio.legal_checks import legal_problems
 from engine.studio.studio_draft import (
     DraftConflict,
     StudioDraft,
@@ -70,8 +71,20 @@ def test_saving_keeps_the_edit_with_its_problems_and_what_it_started_from(deploy
     assert [(p["element_id"], p["message"]) for p in draft.problems] == [
         ("appraisal", "property legal-phase: phase 'appraisal:x:working-days': the amount 'x' is not a whole "
                       "number of days")]
-    fixed = save(deployed, LICENCE, {LICENCE_FILE: broken.replace(":x:", ":20:")}, "phantich", 1)
+    fixed = save(deployed, LICENCE, {LICENCE_FILE: broken.replace(":x:", ":25:")}, "phantich", 1)
     assert fixed.version == 2 and fixed.problems == []
+
+
+def test_phases_that_break_the_law_are_found(deployed: Engine) -> None:
+    # TT 2 d): check 5 + appraisal 25 = 30 working days, as the start event and procedure.json say.
+    shorter = licence(deployed).replace("appraisal:25:working-days", "appraisal:20:working-days")
+    with make_session_factory(deployed)() as session:
+        files = load_workspace(session).files
+    assert legal_problems(files) == []  # the eleven procedures keep the law
+    assert [(p.element_id, p.message) for p in legal_problems({**files, LICENCE_FILE: shorter})] == [
+        ("start", "legal-total 30 working-days is not the sum of the phases (check 5 working-days + "
+                  "appraisal 20 working-days)"),
+        ("appraisal", "phase 'appraisal' lasts 20 working-days here but 25 working-days in procedure.json")]
 
 
 def test_two_analysts_on_one_draft_get_a_conflict_and_nothing_is_lost(deployed: Engine) -> None:

@@ -145,3 +145,26 @@ def test_english_shows_the_engines_own_words(analyst: FlaskClient) -> None:
     problem = save(analyst, text, None).get_json()["problems"][0]
     assert problem["message"].startswith("property legal-phase: phase 'appraisal:x:working-days'")
     assert "Process library" in analyst.get("/studio/").get_data(as_text=True)
+
+
+def test_the_procedure_sheet_is_edited_in_the_draft_and_checked_against_the_diagram(analyst: FlaskClient) -> None:
+    sheet_path = f"bpmn/{LICENCE}/procedure.json"
+    assert "sheet-link" in analyst.get(BASE).get_data(as_text=True)
+    data = page_data(analyst.get(f"{BASE}/sheet").get_data(as_text=True))
+    assert data["path"] == sheet_path
+    sheet = json.loads(data["text"])
+    sheet["total"]["amount"] = 25  # TT 2 d) says 30 working days: the diagram's legal-total disagrees now
+    answer = save(analyst, json.dumps(sheet, ensure_ascii=False, indent=2), None, path=sheet_path)
+    assert answer.status_code == 200 and answer.get_json()["problems"] == []
+    [warning] = answer.get_json()["warnings"]  # a warning: a new legal text may change the figures
+    assert warning["file"] == LICENCE_FILE and warning["element_id"] == "start"
+    assert warning["message"] == ("Tổng thời hạn 30 ngày làm việc khác tổng thời hạn trong procedure.json "
+                                  "(25 ngày làm việc)")
+    page = analyst.get(BASE).get_data(as_text=True)
+    draft = page[page.index('id="draft"'):]
+    assert sheet_path in draft and "law-warnings" in draft and "khác tổng thời hạn" in draft
+    assert 'id="deploy" disabled' not in page
+    diagram = page_data(analyst.get(f"{BASE}/diagram").get_data(as_text=True))
+    assert [w["element_id"] for w in diagram["warnings"]] == ["start"]
+    broken = save(analyst, "{ not json", 1, path=sheet_path).get_json()["problems"]
+    assert [p["file"] for p in broken] == [sheet_path] and "not valid JSON" in broken[0]["message"]

@@ -20,7 +20,10 @@ EVERYONE = set(ROLE_OF.values())
 PAGES: dict[str, tuple[set[str], set[str]]] = {
     "/reception/": ({"reception"}, {"reception"}),
     "/reception/new/licence_web": ({"reception"}, {"reception"}),
-    "/inbox": (ACTING, ACTING),
+    # Issue 15: supervisors see every role's open work in the inbox, to hand it over in bulk.
+    "/inbox": (ACTING | {"supervisor"}, ACTING | {"supervisor"}),
+    "/absences": (ACTING | {"supervisor", "admin"}, ACTING | {"supervisor", "admin"}),
+    "/admin/users": ({"admin"}, {"admin"}),
     # Issues 7 and 8: the monitor is for supervisors and the studio for analysts, administrators reach both.
     "/supervisor/": ({"supervisor", "admin"}, {"supervisor", "admin"}),
     "/studio/": ({"analyst", "admin"}, {"analyst", "admin"}),

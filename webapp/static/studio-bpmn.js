@@ -59,6 +59,7 @@
     canvas.scroll({ dx: 30, dy: 0 });
     panel.show(null);
     showProblems(data.problems);
+    window.Studio.markWarnings(modeler, data.warnings, data.path);
     if (state.dirty) status(statusLine, M.unsaved, 'warning');
     page.dataset.ready = 'true';
 
@@ -86,6 +87,7 @@
           document.getElementById('studio-draft-info').textContent = fmt(M.draft_info,
             { version: saved.version, by: saved.saved_by, at: saved.saved_at });
           showProblems(saved.problems);
+          window.Studio.markWarnings(modeler, saved.warnings, data.path);
           const link = document.getElementById('studio-page-link');
           link.href = saved.page;
           link.hidden = false;
@@ -99,6 +101,7 @@
       const answer = await post(data.urls.check, { files: { [data.path]: await currentText() } });
       if (answer.ok) {
         showProblems(answer.body.problems);
+        window.Studio.markWarnings(modeler, answer.body.warnings, data.path);
         status(statusLine, state.dirty ? M.unsaved : '', state.dirty ? 'warning' : '');
       } else {
         status(statusLine, answer.body.error || M.error, 'error');

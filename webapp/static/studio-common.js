@@ -125,6 +125,24 @@
   }
 
   /* Red outline and a badge with the count on every element that has problems; returns them by element. */
+  /* The law's warnings (engine.studio.legal_checks): an amber outline and the message as the element's
+     tooltip; they do not block deploying (the analyst may be following a new legal text). */
+  Studio.markWarnings = function (viewer, warnings, path) {
+    const canvas = viewer.get('canvas');
+    const registry = viewer.get('elementRegistry');
+    registry.forEach((element) => canvas.removeMarker(element, 'studio-warning-marker'));
+    document.querySelectorAll('.studio-warning-title').forEach((node) => node.remove());
+    (warnings || []).filter((w) => w.file === path).forEach((warning) => {
+      const element = registry.get(warning.element_id);
+      if (!element) return;
+      canvas.addMarker(element, 'studio-warning-marker');
+      const title = document.createElementNS('http://www.w3.org/2000/svg', 'title');
+      title.setAttribute('class', 'studio-warning-title');
+      title.textContent = warning.message;
+      registry.getGraphics(element).prepend(title);
+    });
+  };
+
   Studio.markProblems = function (viewer, problems, path) {
     const overlays = viewer.get('overlays');
     const canvas = viewer.get('canvas');

@@ -13,7 +13,7 @@ from alembic import op
 import engine.runtime.db
 
 revision = "0004"
-down_revision = "0008"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -14,7 +14,7 @@ from alembic import op
 from engine.runtime.db import UtcDateTime
 
 revision = "0005"
-down_revision = "0008"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

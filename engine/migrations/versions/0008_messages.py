@@ -1,7 +1,7 @@
 """Messages from outside systems: kept until caught, and which dossier can catch which message.
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import engine.runtime.db
 
 revision = "0008"
-down_revision = "0003"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
