@@ -237,7 +237,7 @@ def statistics_report() -> BaseResponse | str:
         start, end = end, start
     process_id = request.args.get("procedure") or None
     with platform().read_session() as db:
-        stats = statistics.compute(db, start, end, clock.now(), calendar(), process_id)
+        stats = statistics.report(db, start, end, clock.now(), process_id)
         names = monitoring.procedure_names(db)
     english = request.args.get("lang") == "en"
     fmt = request.args.get("format")

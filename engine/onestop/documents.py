@@ -39,15 +39,19 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, select
-from sqlalchemy.orm import Mapped, Session, deferred, mapped_column
+from sqlalchemy import JSON, ForeignKey, Index, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from engine.legal_time.business_calendar import load_calendar
 from engine.legal_time.clock import clock
+from engine.legal_time.legal_clock import LegalClock
+from engine.onestop import daily_figures
 from engine.onestop.numbering import take_number
 from engine.onestop.vietnamese_text import last_day, long_date, long_datetime, money, money_in_words, short_date
 from engine.runtime import audit
 from engine.runtime.db import Base
 from engine.runtime.dossier import Dossier
+from engine.runtime.file_store import file_store
 
 TEMPLATES = Path(__file__).parent / "document_templates"
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu",)
@@ -114,7 +118,12 @@ class Document(Base):
     size: Mapped[int]
     # What the paper was filled with, so that it can be explained later without parsing the PDF.
     facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    # The PDF is in the file store (engine.runtime.file_store) under this hash.
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    @property
+    def content(self) -> bytes:
+        return file_store().get(self.sha256)
 
 
 @dataclass
@@ -398,13 +407,23 @@ def issue_document(
     document = Document(
         dossier_id=dossier_id, kind=kind, number=number, title=spec.title, created_at=now, created_by=actor,
         filename=f"{kind}-{(dossier.code or str(dossier_id)).replace('.', '_')}-{sequence}.pdf",
-        size=len(content), facts=_jsonable({"extra": extra}), content=content,
+        size=len(content), facts=_jsonable({"extra": extra}), sha256=file_store().put(content),
     )
+    if kind == "refusal" and dossier.finished_at is not None and not refusal_issued(session, dossier_id):
+        # Refused after the process ended: the statistics count it as returned, not resolved.
+        legal = LegalClock.from_dict(dossier.legal_clock) if dossier.legal_clock else None
+        daily_figures.refused_after_finish(session, dossier.process_id, dossier.channel, legal,
+                                           dossier.finished_at, load_calendar(session))
     session.add(document)
     session.flush()
     audit.record(session, actor=actor, command="document", dossier_id=dossier_id,
                  data={"document_id": document.id, "kind": kind, "number": number})
     return document
+
+
+def refusal_issued(session: Session, dossier_id: int) -> bool:
+    return session.scalar(select(Document.id).where(Document.dossier_id == dossier_id,
+                                                    Document.kind == "refusal").limit(1)) is not None
 
 
 def documents_of(session: Session, dossier_id: int) -> list[Document]:

@@ -32,6 +32,8 @@ from engine.legal_time.clock import clock
 from engine.legal_time.dossier_clock import sync_clock, total_of
 from engine.legal_time.legal_clock import LegalClock
 from engine.legal_time.milestones import next_milestone_at
+from engine.onestop import daily_figures
+from engine.onestop.documents import refusal_issued
 from engine.onestop.registry import RegistryError, record_result
 from engine.runtime import audit
 from engine.runtime.db import make_session_factory
@@ -131,6 +133,8 @@ class _Loaded:
     open_items: set[str] = field(default_factory=set)
     # Tasks completed by this command, for the platform actions they carry (bpmn/README.md).
     completed: list[Task] = field(default_factory=list)
+    # Whether the dossier was running when loaded: a command that ends it counts it as finished.
+    was_running: bool = True
 
 
 def _task_error(err: SpiffWorkflowException) -> ProcessError:
@@ -255,11 +259,13 @@ class DossierService:
         calendar = load_calendar(session)
         workflow.script_engine = make_script_engine(calendar)
         open_items = {str(t.id) for t in ready_manual(active_tasks(workflow))}
-        return _Loaded(record, workflow, calendar, row["content_hash"], open_items)
+        return _Loaded(record, workflow, calendar, row["content_hash"], open_items,
+                       was_running=record.status == DossierStatus.RUNNING)
 
     def _save(self, session: Session, loaded: _Loaded, actor: str, completed_task: str | None = None) -> None:
         dossier, workflow = loaded.dossier, loaded.workflow
         now = clock.now()
+        before = None if dossier.id is None else self._standing(dossier)
         active = active_tasks(workflow)
         dossier.state = _serializer.state_to_json(workflow)
         dossier.next_timer_at = next_timer(active)
@@ -272,11 +278,33 @@ class DossierService:
             active = []
             dossier.next_timer_at = None
         self._sync_clock(loaded, active, now)
+        self._move_figures(session, loaded, before, now)
         # The dossier row first, with its version check: a concurrent writer fails here, cleanly, before
         # either of them touches the work items of the task they both completed.
         self._write_dossier(session, dossier)
         self._sync_work_items(session, loaded, ready_manual(active), actor, completed_task, now)
         self._start_linked(session, loaded, actor)
+
+    @staticmethod
+    def _standing(dossier: DossierRecord) -> daily_figures.Standing:
+        return daily_figures.Standing(dossier.process_id, dossier.channel,
+                                      daily_figures.overdue_from(dossier.due_at, dossier.total_due_at))
+
+    def _move_figures(self, session: Session, loaded: _Loaded, before: daily_figures.Standing | None,
+                      now: datetime) -> None:
+        """The statistics' figures follow the dossier in the same transaction (engine.onestop.daily_figures)."""
+        dossier = loaded.dossier
+        finished = None
+        if loaded.was_running and dossier.status != DossierStatus.RUNNING and dossier.finished_at is not None:
+            refused = dossier.id is not None and dossier.status == DossierStatus.COMPLETED and refusal_issued(
+                session, dossier.id)
+            legal = LegalClock.from_dict(dossier.legal_clock) if dossier.legal_clock else None
+            column = daily_figures.finish_column(
+                legal, dossier.finished_at, loaded.calendar,
+                returned=dossier.status == DossierStatus.CANCELLED or refused)
+            finished = (column, dossier.finished_at)
+        daily_figures.moved(session, before, self._standing(dossier), now,
+                            received_at=dossier.created_at if before is None else None, finished=finished)
 
     @staticmethod
     def _record_result(session: Session, loaded: _Loaded) -> None:

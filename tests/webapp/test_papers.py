@@ -130,7 +130,7 @@ def test_apology_with_a_new_appointment_date(app, client_for) -> None:
                                                               "new_appointment": "2026-05-15"})
     assert response.status_code == 302
     with make_session_factory(app.extensions["motcua"].engine)() as session:
-        content = session.scalar(select(Document.content).where(Document.kind == "apology"))
+        content = session.scalars(select(Document).where(Document.kind == "apology")).one().content
     text = words(content)
     assert "ngày 15 tháng 05 năm 2026" in text and "Chờ ý kiến Bộ Khoa học và Công nghệ" in text
     # Decree 61/2018 art. 19: a new date only once.
