@@ -112,10 +112,18 @@ def compose(settings: SmtpSettings, to: str, kind: str, *, code: str, procedure:
     return message
 
 
+NOT_CONFIGURED = "no SMTP server configured (MOTCUA_SMTP_HOST)"
+
+
+def unsent(to: str, kind: str, code: str) -> Sent:
+    """What a notice becomes without an SMTP server: nothing is composed (no PDF read, no MIME built)."""
+    return Sent(to, SUBJECTS[kind].format(code=code), None, NOT_CONFIGURED)
+
+
 def send(settings: SmtpSettings | None, message: EmailMessage) -> Sent:
     to, subject = str(message["To"]), str(message["Subject"])
     if settings is None:
-        return Sent(to, subject, None, "no SMTP server configured (MOTCUA_SMTP_HOST)")
+        return Sent(to, subject, None, NOT_CONFIGURED)
     try:
         with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
             if settings.starttls:

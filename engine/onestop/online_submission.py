@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from engine.legal_time.clock import clock
 from engine.onestop.documents import Document
 from engine.onestop.dossier_code import next_code
-from engine.onestop.notifications import OPENINGS, SUBJECTS, Sent, SmtpSettings, send
+from engine.onestop.notifications import OPENINGS, SUBJECTS, Sent, SmtpSettings, send, unsent
 from engine.onestop.notifications import Attachment as MailAttachment
 from engine.onestop.paperwork import Issued, Paperwork
 from engine.onestop.procedure_facts import ProcedureFacts
@@ -192,7 +192,12 @@ def _mail_receipt(
     code: str, secret: str, procedure: str, track_url: str,
 ) -> Sent:
     to = str(data.get("applicant_email") or data.get("email") or "")
-    settings = smtp or SmtpSettings(host="")
+    if smtp is None or not to:
+        sent = unsent(to, "receipt", code) if to else Sent("", SUBJECTS["receipt"].format(code=code), None,
+                                                           "the applicant gave no e-mail")
+        _record_notice(service, dossier_id, sent)
+        return sent
+    settings = smtp
     with service.read_session() as session:
         document = session.get(Document, receipt.document_id)
         pdf = MailAttachment(document.filename, document.content)
@@ -210,11 +215,15 @@ def _mail_receipt(
         "Trân trọng,\n" + settings.sender_name + "\n\n(Thư được gửi tự động, xin không trả lời thư này.)\n"
     )
     message.add_attachment(pdf.content, maintype="application", subtype="pdf", filename=pdf.filename)
-    sent = send(smtp, message) if to else Sent("", str(message["Subject"]), None, "the applicant gave no e-mail")
+    sent = send(smtp, message)
+    _record_notice(service, dossier_id, sent)
+    return sent
+
+
+def _record_notice(service: DossierService, dossier_id: int, sent: Sent) -> None:
     with service.command() as session:
         audit.record(session, actor="notifier", command="notify", dossier_id=dossier_id,
                      data={"to": sent.to, "kind": "receipt", "message_id": sent.message_id, "error": sent.error})
-    return sent
 
 
 def _checked(uploads: list[Upload], field_name: str) -> None:

@@ -23,7 +23,7 @@ from engine.access.user import find_user
 from engine.legal_time.business_calendar import Duration, Unit, load_calendar
 from engine.onestop.documents import KINDS, Agency, issue_document
 from engine.onestop.notifications import Attachment as MailAttachment
-from engine.onestop.notifications import Sent, SmtpSettings, compose, notice_kind, send
+from engine.onestop.notifications import Sent, SmtpSettings, compose, notice_kind, send, unsent
 from engine.onestop.procedure_facts import ProcedureFacts, load_facts
 from engine.runtime import audit
 from engine.runtime.attachment import Attachment
@@ -213,8 +213,10 @@ class Paperwork:
         to = str(applicant.get("email") or "")
         if not to:
             sent = Sent("", notice, None, "the applicant gave no e-mail address")
+        elif self.office.smtp is None:
+            sent = unsent(to, notice, code)
         else:
-            settings = self.office.smtp or SmtpSettings(host="")
+            settings = self.office.smtp
             message = compose(settings, to, notice, code=code, procedure=procedure,
                               applicant=str(applicant.get("name") or ""), attachments=[attachment])
             sent = send(self.office.smtp, message)
