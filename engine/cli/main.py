@@ -76,7 +76,8 @@ def validate(files: tuple[Path, ...]) -> None:
 
 
 @cli.command()
-@click.option("--interval", default=5.0, show_default=True, help="Seconds between scheduler ticks.")
+@click.option("--interval", default=60.0, show_default=True,
+              help="Longest sleep in seconds when no timer is due (at most 60); a due timer wakes it sooner.")
 @click.option("--once", is_flag=True, help="Run one tick and exit.")
 def worker(interval: float, once: bool) -> None:
     """Fire due timers without the web server."""
@@ -87,7 +88,7 @@ def worker(interval: float, once: bool) -> None:
         click.echo(f"fired: {scheduler.tick()}")
         return
     scheduler.start()
-    click.echo(f"worker running, tick every {interval:g} s (Ctrl+C to stop)")
+    click.echo("worker running: it wakes when a timer falls due (Ctrl+C to stop)")
     try:
         while True:
             time.sleep(3600)

@@ -35,7 +35,7 @@ from engine.legal_time.milestones import next_milestone_at
 from engine.onestop import daily_figures
 from engine.onestop.documents import refusal_issued
 from engine.onestop.registry import RegistryError, record_result
-from engine.runtime import audit
+from engine.runtime import audit, timer_bell
 from engine.runtime.db import make_session_factory
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.deployment import form_cache, latest_definition, spec_cache
@@ -237,14 +237,17 @@ class DossierService:
             try:
                 yield session
                 session.commit()
+                timer_bell.committed(session)
             except DBAPIError as err:
                 session.rollback()
+                timer_bell.discarded(session)
                 if getattr(err.orig, "sqlstate", None) in ("40001", "40P01"):
                     raise Conflict("the dossier was changed by someone else meanwhile; reload and try again") \
                         from err
                 raise
             except BaseException:
                 session.rollback()
+                timer_bell.discarded(session)
                 raise
 
     # -- loading and saving -------------------------------------------------------------------
@@ -279,6 +282,8 @@ class DossierService:
             dossier.next_timer_at = None
         self._sync_clock(loaded, active, now)
         self._move_figures(session, loaded, before, now)
+        timer_bell.timer_set(session, min((d for d in (dossier.next_timer_at, dossier.next_milestone_at) if d),
+                                          default=None), now)
         # The dossier row first, with its version check: a concurrent writer fails here, cleanly, before
         # either of them touches the work items of the task they both completed.
         self._write_dossier(session, dossier)
