@@ -8,7 +8,8 @@ Several workers may tick against one PostgreSQL database (DESIGN.md, "Scale"). A
    claim is still this worker's (a worker slower than its lease may have been overtaken), then fires the
    timers that are due, escalates the milestones reached, and releases the claim — all in one commit, so
    a timer fires exactly once;
-3. mails the alerts the escalations queued (engine.oversight.alerts).
+3. mails the alerts the escalations queued (engine.oversight.alerts), and carries out the papers and mails
+   the commands left in the outbox (engine.runtime.outbox), retrying those a mail server refused.
 Between ticks it sleeps until the next due timer or milestone (at most `interval`), and a command that sets
 an earlier one wakes it (engine.runtime.timer_bell: in-process, and NOTIFY on PostgreSQL), so a timer
 fires when it falls due rather than at the next poll.
@@ -39,6 +40,7 @@ from engine.runtime import audit
 from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import DossierService
 from engine.runtime.errors import CommandError, ProcessError
+from engine.runtime.outbox import OutboxEntry, OutboxRunner, OutboxStatus
 from engine.runtime.timer_bell import CHANNEL, LONGEST_SLEEP, bell
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,7 @@ _CLAIMABLE = (
 )
 _CLAIM = update(_DOSSIER).where(_DOSSIER.c.id.in_(bindparam("p_ids", expanding=True)))
 _NEXT_DUE = select(func.min(_DOSSIER.c.next_timer_at), func.min(_DOSSIER.c.next_milestone_at))
+_NEXT_RETRY = select(func.min(OutboxEntry.available_at)).where(OutboxEntry.status == OutboxStatus.PENDING)
 _HELD = (
     select(_DOSSIER.c.next_timer_at, _DOSSIER.c.next_milestone_at)
     .where(_DOSSIER.c.id == bindparam("p_id"), _DOSSIER.c.timer_claimed_by == bindparam("p_owner"))
@@ -80,11 +83,12 @@ class TickReport:
     escalated: int = 0  # milestones escalated
     incidents: int = 0
     mailed: int = 0
+    effects: int = 0  # outbox rows carried out (papers, applicants' mails)
 
     def __str__(self) -> str:
         # `motcua worker --once` prints "fired: <this>".
         return (f"{self.fired} (claimed {self.claimed}, milestones escalated {self.escalated}, "
-                f"incidents {self.incidents}, mails sent {self.mailed})")
+                f"incidents {self.incidents}, mails sent {self.mailed}, outbox {self.effects})")
 
 
 def worker_name() -> str:
@@ -95,7 +99,7 @@ class TimerScheduler:
     def __init__(
         self, engine: Engine, interval: float = DEFAULT_INTERVAL, batch: int = DEFAULT_BATCH,
         lease: timedelta = DEFAULT_LEASE, smtp: SmtpSettings | Literal["env"] | None = "env",
-        name: str | None = None,
+        name: str | None = None, outbox: OutboxRunner | None = None,
     ) -> None:
         self.service = DossierService(engine)
         # The bell only rings for timers due within LONGEST_SLEEP: a longer sleep could miss one.
@@ -105,6 +109,7 @@ class TimerScheduler:
         # "env": the MOTCUA_SMTP_* variables, as the web app reads them; None: no mail leaves.
         self.smtp = SmtpSettings.from_env() if smtp == "env" else smtp
         self.name = name or worker_name()
+        self.outbox = outbox
         self._context: Context | None = None  # read once a tick
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -161,8 +166,10 @@ class TimerScheduler:
                          data={"message": message})
 
     def tick(self) -> TickReport:
-        """One pass: advance what is due, then mail the alerts it queued."""
+        """One pass: advance what is due, carry out the outbox, then mail the alerts queued."""
         report = self.advance_due()
+        if self.outbox is not None:
+            report.effects = self.outbox.drain()
         while True:
             delivered = alerts.deliver(self.service.write_session, self.smtp, MAIL_BATCH)
             report.mailed += delivered.sent
@@ -187,10 +194,13 @@ class TimerScheduler:
         return report
 
     def next_due(self) -> datetime | None:
-        """The earliest next timer or milestone of any dossier (two index look-ups)."""
+        """The earliest next timer or milestone of any dossier, or outbox retry this scheduler carries out
+        (index look-ups)."""
         with self.service.read_session() as session:
-            timer, milestone = session.execute(_NEXT_DUE).one()
-        return min((d for d in (timer, milestone) if d is not None), default=None)
+            due = list(session.execute(_NEXT_DUE).one())
+            if self.outbox is not None:
+                due.append(session.scalar(_NEXT_RETRY))
+        return min((d for d in due if d is not None), default=None)
 
     def seconds_to_sleep(self, due: datetime | None) -> float:
         if due is None:
