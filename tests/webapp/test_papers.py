@@ -184,15 +184,15 @@ def test_a_receipt_embeds_only_the_glyphs_it_prints() -> None:
 def test_without_an_smtp_server_no_mail_is_composed(app, client_for, monkeypatch) -> None:
     # Issue 16: composing a mail (reading the PDF, building MIME) cost ~16 ms per submission with no server.
     from engine.onestop import paperwork
-    from engine.runtime.audit import AuditEvent
+    from engine.runtime.outbox import OutboxEntry
 
     def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise AssertionError("a mail was composed although no SMTP server is configured")
 
     monkeypatch.setattr(paperwork, "compose", refuse)
     dossier_id = register(client_for("tiepnhan"), email="bv-dongnai@example.vn")
+    app.extensions["motcua"].commands.outbox.drain()
     with make_session_factory(app.extensions["motcua"].engine)() as session:
-        [notice] = session.scalars(select(AuditEvent.data).where(AuditEvent.dossier_id == dossier_id,
-                                                                 AuditEvent.command == "notify")).all()
-    assert notice["to"] == "bv-dongnai@example.vn" and notice["message_id"] is None
-    assert notice["error"] == "no SMTP server configured (MOTCUA_SMTP_HOST)"
+        [mail] = session.scalars(select(OutboxEntry).where(OutboxEntry.dossier_id == dossier_id,
+                                                           OutboxEntry.kind == "mail")).all()
+    assert (mail.status, mail.last_error) == ("failed", paperwork.NO_SERVER)
