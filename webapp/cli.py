@@ -5,6 +5,9 @@ from __future__ import annotations
 import click
 
 from engine.cli.main import cli
+from webapp.bench import bench
+
+cli.add_command(bench)
 
 
 @cli.command()

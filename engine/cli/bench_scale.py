@@ -1,6 +1,5 @@
-"""The scale run of `motcua bench --scale N`: N dossiers of eleven procedures over three years, one in ten
-still running (each with an open work item), loaded by the database itself; then the pages people open
-every day are timed through the web app (template included), and a scheduler tick.
+"""The data of `motcua bench --scale N` (webapp.bench): N dossiers of eleven procedures over three years, one
+in ten still running (each with an open work item), loaded by the database itself.
 
 The statistics' figures of the loaded dossiers are counted by SQL from the same rows, as the commands
 would have kept them (engine.onestop.daily_figures): received on the day of receipt, finished early / on
@@ -10,26 +9,14 @@ deadline.
 
 from __future__ import annotations
 
-import re
-import resource
-import statistics
 import time
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from engine.legal_time.business_calendar import ZONE
-from engine.legal_time.clock import clock
-from engine.runtime.scheduler import TimerScheduler
-
 PROCEDURES = 11
 DAYS = 3 * 365
-RUNS = 9
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 # Per generated number i: received i·DAYS/N days before now (newest last), one in ten running; the
 # finished ones took 3 to 40 days, against a deadline of 30 days after receipt.
@@ -118,49 +105,3 @@ def load(engine: Engine, n: int, definition_id: int, now: datetime) -> float:
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))
     return time.perf_counter() - started
-
-
-def signed_in(app: Flask, username: str, password: str) -> FlaskClient:
-    client = app.test_client()
-    token = _CSRF.search(client.get("/login").get_data(as_text=True))
-    assert token, "no CSRF token on /login"
-    answer = client.post("/login", data={"username": username, "password": password, "csrf_token": token.group(1)})
-    assert answer.status_code == 302, f"{username} could not sign in"
-    return client
-
-
-def median_ms(run: Callable[[], object]) -> float:
-    run()  # warm: statements compiled, pages in memory
-    timings = []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        run()
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
-
-
-def page(client: FlaskClient, path: str) -> Callable[[], None]:
-    def get() -> None:
-        answer = client.get(path)
-        assert answer.status_code == 200, f"{path}: {answer.status_code}"
-    return get
-
-
-def timings(app: Flask, engine: Engine, password: str) -> dict[str, float]:
-    """Median milliseconds of each page at this scale, and of a scheduler tick."""
-    officer, supervisor = signed_in(app, "chuyenvien", password), signed_in(app, "giamsat", password)
-    today = clock.now().astimezone(ZONE).date()
-    month_ago, year_ago = today - timedelta(days=30), today - timedelta(days=365)
-    scheduler = TimerScheduler(engine, smtp=None)
-    return {
-        "inbox page": median_ms(page(officer, "/inbox")),
-        "dashboard page": median_ms(page(supervisor, "/supervisor/")),
-        "statistics page, 1 month": median_ms(page(supervisor, f"/supervisor/statistics?from={month_ago}&to={today}")),
-        "statistics page, 12 months": median_ms(page(supervisor,
-                                                     f"/supervisor/statistics?from={year_ago}&to={today}")),
-        "scheduler tick": median_ms(scheduler.tick),
-    }
-
-
-def peak_memory_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
