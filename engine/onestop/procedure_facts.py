@@ -115,14 +115,18 @@ def load_facts(bpmn_root: Path, process_id: str, fallback_name: str = "") -> Pro
 _BY_VERSION: dict[tuple[str, str, str], ProcedureFacts | None] = {}
 
 
+_LATEST = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("v"))
+           .group_by(ProcessDefinition.process_id).subquery())
+# Built once: composing the statement cost more than running it (every portal page and submission asks).
+_PUBLISHED = (select(ProcessDefinition.id, ProcessDefinition.process_id, ProcessDefinition.name,
+                     ProcessDefinition.content_hash)
+              .join(_LATEST, (_LATEST.c.process_id == ProcessDefinition.process_id)
+                    & (_LATEST.c.v == ProcessDefinition.version)))
+
+
 def published(session: Session) -> list[ProcedureFacts]:
     """The procedures people can start (deployed with a procedure sheet), latest version each, by number."""
-    latest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("v"))
-              .group_by(ProcessDefinition.process_id).subquery())
-    rows = session.execute(select(ProcessDefinition.id, ProcessDefinition.process_id, ProcessDefinition.name,
-                                  ProcessDefinition.content_hash)
-                           .join(latest, (latest.c.process_id == ProcessDefinition.process_id)
-                                 & (latest.c.v == ProcessDefinition.version))).all()
+    rows = session.execute(_PUBLISHED).all()
     keys = {r.id: (r.process_id, r.content_hash, r.name) for r in rows}
     unread = [i for i, key in keys.items() if key not in _BY_VERSION]
     if unread:
