@@ -2,7 +2,7 @@
 and uploads move from the database to the file store (MOTCUA_FILE_STORE), the rows keeping their hash.
 
 Revision ID: 0009
-Revises: 0003
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.orm import Session
 
 revision = "0009"
-down_revision = "0003"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
