@@ -40,6 +40,7 @@ SELECT d.id, 'bench-' || d.id, 'appraise', 'Thẩm định',
 FROM dossier d WHERE d.status = 'running' AND d.created_by = 'bench'
 """,
     "local": "(({col}) AT TIME ZONE 'Asia/Ho_Chi_Minh')::date",
+    "month": "date_trunc('month', day)::date",
 }
 _SQLITE = {
     "dossiers": """
@@ -63,6 +64,7 @@ SELECT d.id, 'bench-' || d.id, 'appraise', 'Thẩm định',
 FROM dossier d WHERE d.status = 'running' AND d.created_by = 'bench'
 """,
     "local": "date({col}, '+7 hours')",
+    "month": "date(day, 'start of month')",
 }
 # The figures the commands would have kept for these rows; the generated deadlines are 30 calendar days,
 # so a dossier finished within 29 days is early, on the 30th on time, later late.
@@ -97,9 +99,12 @@ def load(engine: Engine, n: int, definition_id: int, now: datetime) -> float:
         conn.execute(text(sql["dossiers"]), {"n": n, "days": DAYS, "now": stamp, "definition": definition_id})
         conn.execute(text(sql["items"]))
         conn.execute(text(figures))
+        conn.execute(text(f"INSERT INTO monthly_figure (process_id, channel, month, measure, count) "
+                          f"SELECT process_id, channel, {sql['month']}, measure, sum(count) FROM daily_figure "
+                          f"GROUP BY process_id, channel, {sql['month']}, measure"))
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for table in ("dossier", "work_item", "daily_figure"):
+            for table in ("dossier", "work_item", "daily_figure", "monthly_figure"):
                 conn.execute(text(f"VACUUM ANALYZE {table}"))
     else:
         with engine.begin() as conn:

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, Index, String, case, delete, exists, func, select
+from sqlalchemy import Date, Index, String, case, delete, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -41,6 +41,19 @@ class DailyFigure(Base):
     process_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    measure: Mapped[str] = mapped_column(String(20), primary_key=True)
+    count: Mapped[int]
+
+
+class MonthlyFigure(Base):
+    """The same counts by month (day: the month's first), so that a sum up to any day reads whole months
+    and at most one month of days, whatever the history's length."""
+
+    __tablename__ = "monthly_figure"
+
+    process_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
     measure: Mapped[str] = mapped_column(String(20), primary_key=True)
     count: Mapped[int]
 
@@ -98,18 +111,22 @@ def moved(session: Session, before: Standing | None, after: Standing, now: datet
 
 
 def add(session: Session, changes: Changes) -> None:
-    """Add to the rows in one statement (INSERT … ON CONFLICT DO UPDATE), inside the caller's transaction."""
-    rows = [{"process_id": p, "channel": c, "day": d, "measure": m, "count": n}
-            for (p, c, d, m), n in sorted(changes.items()) if n]
-    if not rows:
-        return
+    """Add to the day's and the month's rows, one statement each (INSERT … ON CONFLICT DO UPDATE), inside
+    the caller's transaction."""
+    months: Changes = defaultdict(int)
+    for (p, c, d, m), n in changes.items():
+        months[(p, c, d.replace(day=1), m)] += n
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    table = DailyFigure.__table__
-    statement = dialect.insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.process_id, table.c.channel, table.c.day, table.c.measure],
-        set_={"count": table.c.count + statement.excluded.count})
-    session.connection().execute(statement, rows)
+    for table, column, counts in ((DailyFigure.__table__, "day", changes), (MonthlyFigure.__table__, "month", months)):
+        rows = [{"process_id": p, "channel": c, column: d, "measure": m, "count": n}
+                for (p, c, d, m), n in sorted(counts.items()) if n]
+        if not rows:
+            continue
+        statement = dialect.insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.process_id, table.c.channel, table.c[column], table.c.measure],
+            set_={"count": table.c.count + statement.excluded.count})
+        session.connection().execute(statement, rows)
 
 
 def finish_column(legal: LegalClock | None, finished_at: datetime, calendar: BusinessCalendar, *,
@@ -190,34 +207,44 @@ class Sums:
 
 def sums(session: Session, start: date, end: date, as_of: datetime,
          process_id: str | None = None) -> dict[str, Sums]:
-    """One grouped query over the figures: per procedure, what the report's columns are made of."""
-    f = DailyFigure
+    """Per procedure, what the report's columns are made of: every column is a difference of sums up to a
+    day, each read as whole months (monthly_figure) and the days of one month (daily_figure)."""
     as_of_day = local_day(as_of)
     # A deadline passes at 00:00 of a day; commands happen during a day, so only days already over count
     # for them at the end of a period (as of 24:00 of `end`, the day after has not begun).
-    commands_until = min(end, as_of_day)
-    within = (f.day >= start) & (f.day <= end) & f.measure.in_(("received", *FINISHED))
-    overdue = (((f.measure == "overdue_from") & (f.day <= as_of_day))
-               | ((f.measure == "overdue_change") & (f.day <= commands_until)))
-    query = (select(f.process_id, f.channel, f.measure,
-                    func.sum(case((within | overdue, f.count), else_=0)).label("within"),
-                    func.sum(case((f.day < start, f.count), else_=0)).label("before"))
-             .where(f.day <= max(end, as_of_day))
-             .group_by(f.process_id, f.channel, f.measure))
+    bounds = {"before": start - timedelta(days=1), "end": end, "as_of": as_of_day,
+              "commands": min(end, as_of_day)}
+    up_to: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(bounds, 0))
+    m, d = MonthlyFigure, DailyFigure
+    by_month = select(m.process_id, m.channel, m.measure, *(
+        func.sum(case((m.month < day.replace(day=1), m.count), else_=0)).label(name) for name, day in bounds.items()
+    )).group_by(m.process_id, m.channel, m.measure)
+    by_day = select(d.process_id, d.channel, d.measure, *(
+        func.sum(case(((d.day >= day.replace(day=1)) & (d.day <= day), d.count), else_=0)).label(name)
+        for name, day in bounds.items()
+    )).where(or_(*(d.day.between(day.replace(day=1), day) for day in bounds.values()))) \
+        .group_by(d.process_id, d.channel, d.measure)
     if process_id:
-        query = query.where(f.process_id == process_id)
+        by_month, by_day = by_month.where(m.process_id == process_id), by_day.where(d.process_id == process_id)
+    for query in (by_month, by_day):
+        for row in session.execute(query):
+            totals = up_to[(row.process_id, row.channel, row.measure)]
+            for name in bounds:
+                totals[name] += int(getattr(row, name) or 0)
     result: dict[str, Sums] = defaultdict(Sums)
-    for row in session.execute(query):
-        figures = result[row.process_id]
-        count, before = int(row.within or 0), int(row.before or 0)
-        if row.measure == "received":
-            figures.received[row.channel] = figures.received.get(row.channel, 0) + count
-            figures.carried_over += before
-        elif row.measure in FINISHED:
-            figures.finished[row.measure] = figures.finished.get(row.measure, 0) + count
-            figures.carried_over -= before
+    for (process, channel, measure), totals in up_to.items():
+        figures = result[process]
+        within = totals["end"] - totals["before"]
+        if measure == "received":
+            figures.received[channel] = figures.received.get(channel, 0) + within
+            figures.carried_over += totals["before"]
+        elif measure in FINISHED:
+            figures.finished[measure] = figures.finished.get(measure, 0) + within
+            figures.carried_over -= totals["before"]
+        elif measure == "overdue_from":
+            figures.overdue += totals["as_of"]
         else:
-            figures.overdue += count
+            figures.overdue += totals["commands"]
     return {p: s for p, s in result.items() if s.carried_over or any(s.received.values())}
 
 
@@ -242,5 +269,6 @@ def rebuild(session: Session, calendar: BusinessCalendar) -> int:
             changes[key] += n
         count += 1
     session.execute(delete(DailyFigure))
+    session.execute(delete(MonthlyFigure))
     add(session, changes)
     return count

@@ -1,4 +1,4 @@
-"""Statistics from figures kept per day (daily_figure), counted once from the existing dossiers; papers
+"""Statistics from figures kept per day and month (daily_figure, monthly_figure), counted once from the existing dossiers; papers
 and uploads move from the database to the file store (MOTCUA_FILE_STORE), the rows keeping their hash.
 
 Revision ID: 0009
@@ -28,6 +28,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("process_id", "channel", "day", "measure", name=op.f("pk_daily_figure")),
     )
     op.create_index("ix_daily_figure_day", "daily_figure", ["day"])
+    op.create_table(
+        "monthly_figure",
+        sa.Column("process_id", sa.String(length=200), nullable=False),
+        sa.Column("channel", sa.String(length=20), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("measure", sa.String(length=20), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("process_id", "channel", "month", "measure", name=op.f("pk_monthly_figure")),
+    )
     from engine.legal_time.business_calendar import load_calendar
     from engine.onestop.daily_figures import rebuild
 
@@ -66,5 +75,6 @@ def downgrade() -> None:
                          {"content": store.get(digest), "id": row_id})
     with op.batch_alter_table("document") as batch:
         batch.drop_column("sha256")
+    op.drop_table("monthly_figure")
     op.drop_index("ix_daily_figure_day", table_name="daily_figure")
     op.drop_table("daily_figure")
