@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -31,6 +32,18 @@ def _postgres_available() -> bool:
         return True
     except Exception:
         return False
+
+
+def pytest_configure(config):  # type: ignore[no-untyped-def]
+    # Papers and uploads of every test go to one store of this run (content-addressed: sharing is harmless).
+    if not os.environ.get("MOTCUA_FILE_STORE"):
+        config.motcua_files = tempfile.mkdtemp(prefix="motcua-files-")
+        os.environ["MOTCUA_FILE_STORE"] = config.motcua_files
+
+
+def pytest_unconfigure(config):  # type: ignore[no-untyped-def]
+    if hasattr(config, "motcua_files"):
+        shutil.rmtree(config.motcua_files, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]

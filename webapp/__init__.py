@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -54,6 +55,34 @@ def _secret_key(app: Flask) -> str:
     return path.read_text().strip()
 
 
+# Rate limits in Flask-Limiter's notation ("600 per hour", several joined by ";"), per deployment.
+LIMIT_VARIABLES = {
+    "MOTCUA_LIMIT_API_SUBMIT": "API_SUBMIT_LIMIT",
+    "MOTCUA_LIMIT_PORTAL_SUBMIT": "PORTAL_SUBMIT_LIMIT",
+    "MOTCUA_LIMIT_TRACKING": "TRACKING_LIMIT",
+}
+
+
+def limits_from_env(environ: Mapping[str, str], login: tuple[str, str]) -> dict[str, Any]:
+    """The limits the environment sets, checked now: a typo must stop the server, not lift a limit."""
+    from limits import parse_many
+
+    given = {var: environ[var] for var in (*LIMIT_VARIABLES, "MOTCUA_LIMIT_LOGIN_USER", "MOTCUA_LIMIT_LOGIN_IP")
+             if environ.get(var)}
+    for var, value in given.items():
+        try:
+            parse_many(value)
+        except ValueError:
+            raise RuntimeError(f"{var}: {value!r} is not a rate limit (e.g. '600 per hour;20 per minute')") \
+                from None
+    settings: dict[str, Any] = {key: given[var] for var, key in LIMIT_VARIABLES.items() if var in given}
+    settings["LOGIN_LIMITS"] = (given.get("MOTCUA_LIMIT_LOGIN_USER", login[0]),
+                                given.get("MOTCUA_LIMIT_LOGIN_IP", login[1]))
+    if environ.get("MOTCUA_RATELIMIT_STORAGE"):
+        settings["RATELIMIT_STORAGE_URI"] = environ["MOTCUA_RATELIMIT_STORAGE"]
+    return settings
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
     app.config.from_mapping(
@@ -77,6 +106,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=True,
     )
+    app.config.update(limits_from_env(os.environ, app.config["LOGIN_LIMITS"]))
     if config:
         app.config.update(config)
     if not app.config.get("SECRET_KEY"):

@@ -421,11 +421,34 @@ def submit_dossier() -> tuple[Response, int]:
     with platform().read_session() as db:
         receipt = _document_ref(done.code, db.get(Document, done.receipt.document_id))
         mailed = mail_status(db, done.receipt) == OutboxStatus.DONE
+        opened = db.scalars(select(WorkItem).where(WorkItem.dossier_id == done.dossier_id,
+                                                   WorkItem.status == WorkItemStatus.OPEN)
+                            .order_by(WorkItem.id)).all()
     return current_app.json.response(s.SubmittedSchema().dump({
         "code": done.code, "secret": done.secret, "status": view.status, "received_at": view.received_at,
         "appointment_on": last_day(view.appointment_at) if view.appointment_at else None, "receipt": receipt,
         "mail_sent": mailed,
+        "work_items": [{"id": w.id, "task": w.task_spec, "name": w.name, "role": w.role} for w in opened],
     })), 201
+
+
+@operation("/dossiers/<code>/work-items", "GET", "The work items of one dossier that the token's roles hold",
+           "work items", {200: ("Its work items, oldest first, open and closed", s.DossierWorkItemsSchema)},
+           scope="work_items:read")
+def dossier_work_items(code: str) -> Response:
+    holder = _require("work_items:read")
+    dossier_id = _readable_dossier(code, "work_items:read")
+    with platform().read_session() as db:
+        rows = db.scalars(select(WorkItem).where(WorkItem.dossier_id == dossier_id,
+                                                 WorkItem.role.in_(sorted(holder.roles)))
+                          .order_by(WorkItem.id)).all()
+        dossier_code = db.get(Dossier, dossier_id).code or code
+    return current_app.json.response(s.DossierWorkItemsSchema().dump({
+        "dossier_code": dossier_code,
+        "items": [{"id": w.id, "task": w.task_spec, "name": w.name, "role": w.role, "status": w.status,
+                   "assignee": w.assignee, "created_at": w.created_at, "due_at": w.due_at,
+                   "closed_at": w.closed_at} for w in rows],
+    }))
 
 
 @operation("/dossiers/<code>", "GET", "A dossier's status, steps, clock and due dates", "dossiers",

@@ -178,6 +178,26 @@ class DocumentRefSchema(Schema):
     url = fields.String(required=True)
 
 
+class OpenedItemSchema(Schema):
+    id = fields.Integer(required=True, metadata={"description": "The work item, for /work-items/{id}"})
+    task = fields.String(required=True, metadata={"description": "The step's BPMN id"})
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+
+
+class DossierWorkItemSchema(OpenedItemSchema):
+    status = fields.String(required=True, validate=validate.OneOf(["open", "completed", "cancelled"]))
+    assignee = fields.String(allow_none=True)
+    created_at = fields.DateTime(required=True)
+    due_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+
+
+class DossierWorkItemsSchema(Schema):
+    dossier_code = fields.String(required=True)
+    items = fields.List(fields.Nested(DossierWorkItemSchema), required=True)
+
+
 class SubmittedSchema(Schema):
     code = fields.String(required=True, metadata={"description": "The dossier code (Circular 01/2018/TT-VPCP)"})
     secret = fields.String(required=True, metadata={"description": "The tracking secret; shown only here and in "
@@ -189,6 +209,8 @@ class SubmittedSchema(Schema):
     mail_sent = fields.Boolean(required=True, metadata={
         "description": "Whether the receipt's mail (with the secret) has gone out already; when false it waits "
                        "in the outbox and is retried until the mail server takes it"})
+    work_items = fields.List(fields.Nested(OpenedItemSchema), required=True, metadata={
+        "description": "The work items the submission opened (the desk's first steps)"})
 
 
 class RemainingSchema(Schema):

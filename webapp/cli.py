@@ -5,13 +5,17 @@ from __future__ import annotations
 import click
 
 from engine.cli.main import cli
+from webapp.bench import bench
+
+cli.add_command(bench)
 
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-scheduler", is_flag=True, help="Do not fire timers in this process (run `motcua worker`).")
-@click.option("--tick", default=5.0, show_default=True, help="Seconds between scheduler ticks.")
+@click.option("--tick", default=60.0, show_default=True,
+              help="Longest sleep of the scheduler when no timer is due (at most 60 s).")
 def serve(host: str, port: int, no_scheduler: bool, tick: float) -> None:
     """Serve the web app (with the embedded timer scheduler unless --no-scheduler)."""
     from waitress import serve as waitress_serve

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from flask_babel import gettext as _
@@ -98,6 +99,18 @@ def errors_by_input(fields: Mapping[str, str], prefix: str = "") -> dict[str, st
 
 
 
+# Forms read from the diagrams folder, by file and modification time: each request used to parse the JSON.
+_FORM_FILES: dict[tuple[Path, int], FormDefinition] = {}
+
+
+def _load_form_file(path: Path) -> FormDefinition:
+    key = (path, path.stat().st_mtime_ns)
+    form = _FORM_FILES.get(key)
+    if form is None:
+        form = _FORM_FILES[key] = load_form(path)
+    return form
+
+
 def form_for(process_id: str, name: str | None) -> tuple[FormDefinition | None, str | None]:
     """The task's form definition, or the reason it cannot be shown."""
     if not name:
@@ -106,7 +119,7 @@ def form_for(process_id: str, name: str | None) -> tuple[FormDefinition | None, 
     if path is None:
         return None, _("Không tìm thấy biểu mẫu “%(name)s” của bước này; xin báo chuyên viên quy trình.", name=name)
     try:
-        return load_form(path), None
+        return _load_form_file(path), None
     except ValidationFailed as failed:
         log.error("form %s is broken: %s", path, failed)
         return None, _("Biểu mẫu “%(name)s” đang bị lỗi; xin báo chuyên viên quy trình.", name=name)

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from engine.access.user import User, find_user
+from engine.access.user import User, UserRole, find_user
 from engine.legal_time.clock import clock
 from engine.runtime import audit
 from engine.runtime.db import Base
@@ -130,16 +130,21 @@ def list_tokens(session: Session) -> list[tuple[ApiToken, str]]:
 
 
 def authenticate(session: Session, presented: str) -> TokenHolder | None:
-    """The holder of a presented token, or None when it is unknown, revoked, or its user inactive."""
+    """The holder of a presented token, or None when it is unknown, revoked, or its user inactive.
+
+    One statement on the unique index of the digest, joined to the user and its roles (a row per role)."""
     if not presented.startswith(PREFIX) or len(presented) > 200:
         return None
     digest = _digest(presented)
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+    rows = session.execute(
+        select(ApiToken.id, ApiToken.name, ApiToken.token_hash, ApiToken.scopes, User.username, UserRole.role)
+        .join(User, User.id == ApiToken.user_id)
+        .outerjoin(UserRole, UserRole.user_id == User.id)
+        .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None), User.active.is_(True))
+    ).all()
     # The lookup is by the digest of a random token, so its timing tells nothing; the comparison stays exact.
-    if row is None or not hmac.compare_digest(row.token_hash, digest) or row.revoked_at is not None:
+    if not rows or not hmac.compare_digest(rows[0].token_hash, digest):
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
-        return None
-    roles = frozenset(user.roles)
-    return TokenHolder(row.id, row.name, user.username, roles, frozenset(row.scopes) & scopes_for(roles))
+    first = rows[0]
+    roles = frozenset(r.role for r in rows if r.role is not None)
+    return TokenHolder(first.id, first.name, first.username, roles, frozenset(first.scopes) & scopes_for(roles))

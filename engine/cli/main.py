@@ -108,7 +108,8 @@ def validate(files: tuple[Path, ...]) -> None:
 
 
 @cli.command()
-@click.option("--interval", default=5.0, show_default=True, help="Seconds between scheduler ticks.")
+@click.option("--interval", default=60.0, show_default=True,
+              help="Longest sleep in seconds when no timer is due (at most 60); a due timer wakes it sooner.")
 @click.option("--once", is_flag=True, help="Run one tick and exit.")
 def worker(interval: float, once: bool) -> None:
     """Fire due timers and carry out the outbox (papers, mails) without the web server."""
@@ -120,7 +121,7 @@ def worker(interval: float, once: bool) -> None:
         click.echo(f"fired: {scheduler.tick()}")
         return
     scheduler.start()
-    click.echo(f"worker running, tick every {interval:g} s (Ctrl+C to stop)")
+    click.echo("worker running: it wakes when a timer falls due (Ctrl+C to stop)")
     try:
         while True:
             time.sleep(3600)
@@ -129,7 +130,6 @@ def worker(interval: float, once: bool) -> None:
 
 
 def _register() -> None:
-    from engine.cli.bench import bench
     from engine.cli.calendar_cli import calendar_group
     from engine.cli.dates_cli import dates_group
     from engine.cli.message_cli import message_group
@@ -137,7 +137,7 @@ def _register() -> None:
     from engine.cli.user_cli import user_group
     from engine.decisions.cli import decide, dmn_tck
 
-    for command in (bench, calendar_group, dates_group, decide, dmn_tck, message_group, token_group, user_group):
+    for command in (calendar_group, dates_group, decide, dmn_tck, message_group, token_group, user_group):
         cli.add_command(command)
 
 

@@ -28,6 +28,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from fontTools import subset, ttLib
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 from reportlab.graphics.barcode.qr import QrCodeWidget
@@ -40,10 +41,13 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, select
-from sqlalchemy.orm import Mapped, Session, deferred, mapped_column
+from sqlalchemy import JSON, ForeignKey, Index, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from engine.legal_time.business_calendar import load_calendar
 from engine.legal_time.clock import clock
+from engine.legal_time.legal_clock import LegalClock
+from engine.onestop import daily_figures
 from engine.onestop.numbering import take_number
 from engine.onestop.signing import SigningKey, sign_pdf
 from engine.onestop.vietnamese_text import (
@@ -58,6 +62,7 @@ from engine.onestop.vietnamese_text import (
 from engine.runtime import audit
 from engine.runtime.db import Base
 from engine.runtime.dossier import Dossier
+from engine.runtime.file_store import file_store
 
 TEMPLATES = Path(__file__).parent / "document_templates"
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu",)
@@ -133,7 +138,12 @@ class Document(Base):
     size: Mapped[int]
     # What the paper was filled with, so that it can be explained later without parsing the PDF.
     facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    # The PDF is in the file store (engine.runtime.file_store) under this hash.
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    @property
+    def content(self) -> bytes:
+        return file_store().get(self.sha256)
 
 
 @dataclass
@@ -162,6 +172,33 @@ def _font_file(names: tuple[str, ...]) -> str | None:
     return None
 
 
+# What Vietnamese papers print: Latin with its Vietnamese letters and combining marks, punctuation, ₫ and №.
+_PRINTED = (*range(0x20, 0x7F), *range(0xA0, 0x250), *range(0x300, 0x370), *range(0x1E00, 0x1F00),
+            *range(0x2010, 0x2070), 0x20AB, 0x2116)
+
+
+@cache
+def _slim(path: str) -> bytes:
+    """The font without hinting, layout tables and unused scripts, before reportlab subsets it per paper.
+
+    reportlab already embeds only the glyphs a paper uses, but DejaVu's glyphs carry TrueType hinting
+    programs and the subset keeps the full name table: five faces came to ~75 KB per receipt. Screens and
+    printers of today do not need the hinting; without it a receipt stays well under 30 KB.
+    """
+    options = subset.Options()
+    options.hinting = False
+    options.layout_features = []
+    options.name_IDs = [1, 2, 4, 6]
+    options.drop_tables += ["GPOS", "GSUB", "GDEF", "kern", "MATH", "FFTM", "gasp", "hdmx", "LTSH", "VDMX"]
+    font = ttLib.TTFont(path)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=_PRINTED)
+    subsetter.subset(font)
+    slim = io.BytesIO()
+    font.save(slim)
+    return slim.getvalue()
+
+
 @cache
 def _register_fonts() -> None:
     """DejaVu Serif has every Vietnamese glyph; italics fall back to the upright face when not installed."""
@@ -174,11 +211,11 @@ def _register_fonts() -> None:
     bold_italic = _font_file(("DejaVuSerif-BoldItalic.ttf", "DejaVuSerifCondensed-BoldItalic.ttf")) or bold
     condensed = _font_file(("DejaVuSerifCondensed-Bold.ttf",)) or bold
     condensed_regular = _font_file(("DejaVuSerifCondensed.ttf",)) or regular
-    pdfmetrics.registerFont(TTFont(f"{FONT}-HeadBold", condensed))
-    pdfmetrics.registerFont(TTFont(f"{FONT}-Head", condensed_regular))
+    pdfmetrics.registerFont(TTFont(f"{FONT}-HeadBold", io.BytesIO(_slim(condensed)), asciiReadable=False))
+    pdfmetrics.registerFont(TTFont(f"{FONT}-Head", io.BytesIO(_slim(condensed_regular)), asciiReadable=False))
     for name, path in ((FONT, regular), (f"{FONT}-Bold", bold), (f"{FONT}-Italic", italic),
                        (f"{FONT}-BoldItalic", bold_italic)):
-        pdfmetrics.registerFont(TTFont(name, path))
+        pdfmetrics.registerFont(TTFont(name, io.BytesIO(_slim(path)), asciiReadable=False))
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=f"{FONT}-Bold", italic=f"{FONT}-Italic",
                                   boldItalic=f"{FONT}-BoldItalic")
 
@@ -444,13 +481,23 @@ def issue_document(
     document = Document(
         dossier_id=dossier_id, kind=kind, number=number, title=spec.title, created_at=now, created_by=actor,
         filename=f"{kind}-{(dossier.code or str(dossier_id)).replace('.', '_')}-{number.split('/')[0]}.pdf",
-        size=len(content), facts=_jsonable({"extra": extra}), content=content,
+        size=len(content), facts=_jsonable({"extra": extra}), sha256=file_store().put(content),
     )
+    if kind == "refusal" and dossier.finished_at is not None and not refusal_issued(session, dossier_id):
+        # Refused after the process ended: the statistics count it as returned, not resolved.
+        legal = LegalClock.from_dict(dossier.legal_clock) if dossier.legal_clock else None
+        daily_figures.refused_after_finish(session, dossier.process_id, dossier.channel, legal,
+                                           dossier.finished_at, load_calendar(session))
     session.add(document)
     session.flush()
     audit.record(session, actor=actor, command="document", dossier_id=dossier_id,
                  data={"document_id": document.id, "kind": kind, "number": number})
     return document
+
+
+def refusal_issued(session: Session, dossier_id: int) -> bool:
+    return session.scalar(select(Document.id).where(Document.dossier_id == dossier_id,
+                                                    Document.kind == "refusal").limit(1)) is not None
 
 
 def documents_of(session: Session, dossier_id: int) -> list[Document]:

@@ -110,14 +110,32 @@ def load_facts(bpmn_root: Path, process_id: str, fallback_name: str = "") -> Pro
     return facts_from_mapping(process_id, raw if isinstance(raw, dict) else {}, fallback_name)
 
 
+# A deployed version never changes: its sheet is read once per process, keyed like the spec and form caches
+# (engine.runtime.deployment) by what identifies its content.
+_BY_VERSION: dict[tuple[str, str, str], ProcedureFacts | None] = {}
+
+
+_LATEST = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("v"))
+           .group_by(ProcessDefinition.process_id).subquery())
+# Built once: composing the statement cost more than running it (every portal page and submission asks).
+_PUBLISHED = (select(ProcessDefinition.id, ProcessDefinition.process_id, ProcessDefinition.name,
+                     ProcessDefinition.content_hash)
+              .join(_LATEST, (_LATEST.c.process_id == ProcessDefinition.process_id)
+                    & (_LATEST.c.v == ProcessDefinition.version)))
+
+
 def published(session: Session) -> list[ProcedureFacts]:
     """The procedures people can start (deployed with a procedure sheet), latest version each, by number."""
-    latest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("v"))
-              .group_by(ProcessDefinition.process_id).subquery())
-    rows = session.execute(select(ProcessDefinition.process_id, ProcessDefinition.name, ProcessDefinition.catalogue)
-                           .join(latest, (latest.c.process_id == ProcessDefinition.process_id)
-                                 & (latest.c.v == ProcessDefinition.version)))
-    facts = [facts_from_mapping(pid, catalogue["procedure"], name) for pid, name, catalogue in rows
-             if isinstance((catalogue or {}).get("procedure"), dict)]
+    rows = session.execute(_PUBLISHED).all()
+    keys = {r.id: (r.process_id, r.content_hash, r.name) for r in rows}
+    unread = [i for i, key in keys.items() if key not in _BY_VERSION]
+    if unread:
+        for definition_id, catalogue in session.execute(
+                select(ProcessDefinition.id, ProcessDefinition.catalogue).where(ProcessDefinition.id.in_(unread))):
+            sheet = (catalogue or {}).get("procedure")
+            process_id, _, name = keys[definition_id]
+            _BY_VERSION[keys[definition_id]] = (facts_from_mapping(process_id, sheet, name)
+                                                if isinstance(sheet, dict) else None)
+    facts = [f for key in keys.values() if (f := _BY_VERSION.get(key)) is not None]
     return sorted(facts, key=lambda f: (not isinstance(f.raw.get("number"), int), f.raw.get("number") or 0,
                                         f.process_id))

@@ -1,24 +1,24 @@
 """Attachments: the papers of a dossier's checklist (thành phần hồ sơ), scanned or uploaded.
 
-Kept in the database beside the dossier rather than on disk, so that an attachment is saved in the same
-transaction as the audit event that records it, and every web process of a PostgreSQL deployment sees it.
+The row (with the content's hash) is saved in the same transaction as the audit event that records it;
+the content lives in the file store (engine.runtime.file_store), written before that transaction commits.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, select
-from sqlalchemy.orm import Mapped, Session, deferred, mapped_column
+from sqlalchemy import ForeignKey, Index, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.legal_time.clock import clock
 from engine.runtime import audit
 from engine.runtime.db import Base
 from engine.runtime.errors import InvalidData
+from engine.runtime.file_store import file_store
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_FILES = 30
@@ -52,9 +52,12 @@ class Attachment(Base):
     content_type: Mapped[str] = mapped_column(String(120))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
     uploaded_at: Mapped[datetime]
     uploaded_by: Mapped[str] = mapped_column(String(100))
+
+    @property
+    def content(self) -> bytes:
+        return file_store().get(self.sha256)
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ def add_attachments(session: Session, dossier_id: int, uploads: list[Upload], ac
         row = Attachment(
             dossier_id=dossier_id, item=upload.item, filename=safe_filename(upload.filename),
             content_type=content_type, size=len(upload.content),
-            sha256=hashlib.sha256(upload.content).hexdigest(), content=upload.content,
+            sha256=file_store().put(upload.content),
             uploaded_at=now, uploaded_by=actor,
         )
         session.add(row)

@@ -36,9 +36,11 @@ from engine.legal_time.clock import clock
 from engine.legal_time.dossier_clock import other_due_at, sync_clock, sync_other_clocks, total_of
 from engine.legal_time.legal_clock import LegalClock
 from engine.legal_time.milestones import next_milestone_at
+from engine.onestop import daily_figures
+from engine.onestop.documents import refusal_issued
 from engine.onestop.paper_numbers import step_paper_facts
 from engine.onestop.registry import RegistryError, record_result
-from engine.runtime import audit, completion_guard, message_catching
+from engine.runtime import audit, completion_guard, message_catching, timer_bell
 from engine.runtime.db import make_session_factory
 from engine.runtime.definition import ProcessDefinition, procedure_result
 from engine.runtime.deployment import form_cache, latest_definition, spec_cache
@@ -154,6 +156,8 @@ class _Loaded:
     completed: list[Task] = field(default_factory=list)
     # The legal event the completed step recorded, and its date (engine.legal_time.event_dates).
     event: tuple[event_dates.EventDate, str, datetime] | None = None
+    # Whether the dossier was running when loaded: a command that ends it counts it as finished.
+    was_running: bool = True
 
 
 def _task_error(err: SpiffWorkflowException) -> ProcessError:
@@ -266,14 +270,17 @@ class DossierService:
             try:
                 yield session
                 session.commit()
+                timer_bell.committed(session)
             except DBAPIError as err:
                 session.rollback()
+                timer_bell.discarded(session)
                 if getattr(err.orig, "sqlstate", None) in ("40001", "40P01"):
                     raise Conflict("the dossier was changed by someone else meanwhile; reload and try again") \
                         from err
                 raise
             except BaseException:
                 session.rollback()
+                timer_bell.discarded(session)
                 raise
 
     # -- loading and saving -------------------------------------------------------------------
@@ -288,11 +295,13 @@ class DossierService:
         calendar = load_calendar(session)
         workflow.script_engine = make_script_engine(calendar)
         open_items = {str(t.id) for t in ready_manual(active_tasks(workflow))}
-        return _Loaded(record, workflow, calendar, row["content_hash"], open_items)
+        return _Loaded(record, workflow, calendar, row["content_hash"], open_items,
+                       was_running=record.status == DossierStatus.RUNNING)
 
     def _save(self, session: Session, loaded: _Loaded, actor: str, completed_task: str | None = None) -> None:
         dossier, workflow = loaded.dossier, loaded.workflow
         now = clock.now()
+        before = None if dossier.id is None else self._standing(dossier)
         catchers = self._catchers(loaded)
         key_of = message_catching.evaluator(platform_functions(loaded.calendar))
         if catchers and dossier.id is not None:
@@ -310,6 +319,9 @@ class DossierService:
             active = []
             dossier.next_timer_at = None
         self._sync_clock(loaded, active, now)
+        self._move_figures(session, loaded, before, now)
+        timer_bell.timer_set(session, min((d for d in (dossier.next_timer_at, dossier.next_milestone_at) if d),
+                                          default=None), now)
         # The dossier row first, with its version check: a concurrent writer fails here, cleanly, before
         # either of them touches the work items of the task they both completed.
         self._write_dossier(session, dossier)
@@ -358,6 +370,27 @@ class DossierService:
                          task_name=item.catcher.label,
                          data={"message": message.name, "key": message.correlation_key,
                                "message_id": message.message_id, "payload": _serializer.jsonable(item.payload)})
+
+    @staticmethod
+    def _standing(dossier: DossierRecord) -> daily_figures.Standing:
+        return daily_figures.Standing(dossier.process_id, dossier.channel,
+                                      daily_figures.overdue_from(dossier.due_at, dossier.total_due_at))
+
+    def _move_figures(self, session: Session, loaded: _Loaded, before: daily_figures.Standing | None,
+                      now: datetime) -> None:
+        """The statistics' figures follow the dossier in the same transaction (engine.onestop.daily_figures)."""
+        dossier = loaded.dossier
+        finished = None
+        if loaded.was_running and dossier.status != DossierStatus.RUNNING and dossier.finished_at is not None:
+            refused = dossier.id is not None and dossier.status == DossierStatus.COMPLETED and refusal_issued(
+                session, dossier.id)
+            legal = LegalClock.from_dict(dossier.legal_clock) if dossier.legal_clock else None
+            column = daily_figures.finish_column(
+                legal, dossier.finished_at, loaded.calendar,
+                returned=dossier.status == DossierStatus.CANCELLED or refused)
+            finished = (column, dossier.finished_at)
+        daily_figures.moved(session, before, self._standing(dossier), now,
+                            received_at=dossier.created_at if before is None else None, finished=finished)
 
     @staticmethod
     def _record_result(session: Session, loaded: _Loaded) -> None:

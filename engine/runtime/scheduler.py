@@ -10,6 +10,9 @@ Several workers may tick against one PostgreSQL database (DESIGN.md, "Scale"). A
    a timer fires exactly once;
 3. mails the alerts the escalations queued (engine.oversight.alerts), and carries out the papers and mails
    the commands left in the outbox (engine.runtime.outbox), retrying those a mail server refused.
+Between ticks it sleeps until the next due timer or milestone (at most `interval`), and a command that sets
+an earlier one wakes it (engine.runtime.timer_bell: in-process, and NOTIFY on PostgreSQL), so a timer
+fires when it falls due rather than at the next poll.
 A worker that dies keeps its claims until the lease runs out; then any worker takes them up: no timer is
 lost, and those dossiers are late by at most the lease. On SQLite (one process) the same statements run
 without the row locks, which SQLite does not have and does not need (its writers queue).
@@ -20,13 +23,13 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
-from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.engine import Engine
 
 from engine.legal_time.clock import clock
@@ -37,11 +40,14 @@ from engine.runtime import audit
 from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import DossierService
 from engine.runtime.errors import CommandError, ProcessError
-from engine.runtime.outbox import OutboxRunner
+from engine.runtime.outbox import OutboxEntry, OutboxRunner, OutboxStatus
+from engine.runtime.timer_bell import CHANNEL, LONGEST_SLEEP, bell
 
 log = logging.getLogger(__name__)
 
-DEFAULT_INTERVAL = 5.0
+DEFAULT_INTERVAL = LONGEST_SLEEP.total_seconds()
+# While something due is held by another worker, look again this often.
+HELD_POLL = 1.0
 DEFAULT_BATCH = 100
 # Long against the time a batch takes (~10 ms a dossier), short against a lost worker's dossiers waiting.
 DEFAULT_LEASE = timedelta(minutes=2)
@@ -58,6 +64,8 @@ _CLAIMABLE = (
     .with_for_update(skip_locked=True)
 )
 _CLAIM = update(_DOSSIER).where(_DOSSIER.c.id.in_(bindparam("p_ids", expanding=True)))
+_NEXT_DUE = select(func.min(_DOSSIER.c.next_timer_at), func.min(_DOSSIER.c.next_milestone_at))
+_NEXT_RETRY = select(func.min(OutboxEntry.available_at)).where(OutboxEntry.status == OutboxStatus.PENDING)
 _HELD = (
     select(_DOSSIER.c.next_timer_at, _DOSSIER.c.next_milestone_at)
     .where(_DOSSIER.c.id == bindparam("p_id"), _DOSSIER.c.timer_claimed_by == bindparam("p_owner"))
@@ -94,7 +102,8 @@ class TimerScheduler:
         name: str | None = None, outbox: OutboxRunner | None = None,
     ) -> None:
         self.service = DossierService(engine)
-        self.interval = interval
+        # The bell only rings for timers due within LONGEST_SLEEP: a longer sleep could miss one.
+        self.interval = min(interval, LONGEST_SLEEP.total_seconds())
         self.batch = batch
         self.lease = lease
         # "env": the MOTCUA_SMTP_* variables, as the web app reads them; None: no mail leaves.
@@ -102,7 +111,9 @@ class TimerScheduler:
         self.name = name or worker_name()
         self.outbox = outbox
         self._context: Context | None = None  # read once a tick
-        self._scheduler = BackgroundScheduler(timezone="UTC")
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
 
     def claim(self) -> list[int]:
         """Take up to `batch` due dossiers that no live claim holds."""
@@ -182,16 +193,71 @@ class TimerScheduler:
             seen.update(ids)
         return report
 
+    def next_due(self) -> datetime | None:
+        """The earliest next timer or milestone of any dossier, or outbox retry this scheduler carries out
+        (index look-ups)."""
+        with self.service.read_session() as session:
+            due = list(session.execute(_NEXT_DUE).one())
+            if self.outbox is not None:
+                due.append(session.scalar(_NEXT_RETRY))
+        return min((d for d in due if d is not None), default=None)
+
+    def seconds_to_sleep(self, due: datetime | None) -> float:
+        if due is None:
+            return self.interval
+        left = (due - clock.now()).total_seconds()
+        # Due already after a tick: another worker holds it (or its engine is stuck); look again soon.
+        return min(self.interval, left if left > 0 else HELD_POLL)
+
     def _safe_tick(self) -> None:
         try:
             self.tick()
         except Exception:
             log.exception("scheduler tick failed; the next tick retries")
 
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._safe_tick()
+            self._wake.clear()
+            bell.sleep_until(self._wake, None)  # a command committing from now on wakes us
+            try:
+                due = self.next_due()
+            except Exception:
+                log.exception("scheduler could not read the next due timer")
+                due = None
+            bell.sleep_until(self._wake, due)
+            self._wake.wait(self.seconds_to_sleep(due))
+        bell.leave(self._wake)
+
+    def _listen(self) -> None:
+        """PostgreSQL: the commands of other processes ring through NOTIFY."""
+        import psycopg
+
+        url = self.service.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    while not self._stop.is_set():
+                        for note in conn.notifies(timeout=1.0):
+                            bell.ring(datetime.fromisoformat(note.payload))
+            except (psycopg.Error, ValueError):
+                log.exception("listening for timers failed; retrying in 5 s (timers still fire on time "
+                              "from this process's own sleep)")
+                self._stop.wait(5)
+
     def start(self) -> None:
-        self._scheduler.add_job(self._safe_tick, "interval", seconds=self.interval, max_instances=1,
-                                coalesce=True, id="timers")
-        self._scheduler.start()
+        self._stop.clear()
+        targets = [self._run]
+        if self.service.engine.dialect.name == "postgresql":
+            targets.append(self._listen)
+        self._threads = [threading.Thread(target=t, name=f"motcua-{t.__name__.strip('_')}", daemon=True)
+                         for t in targets]
+        for thread in self._threads:
+            thread.start()
 
     def shutdown(self) -> None:
-        self._scheduler.shutdown(wait=True)
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(10)

@@ -7,6 +7,7 @@ import io
 import re
 from collections.abc import Callable
 
+import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
@@ -84,6 +85,9 @@ def test_submit_opens_an_online_dossier_in_the_desks_inbox_and_mails_the_secret(
         assert dossier.channel == "online" and dossier.created_by == "api:test congdvc"
         item = session.scalar(select(WorkItem).where(WorkItem.dossier_id == dossier.id))
         assert (item.task_spec, item.role, item.status) == ("receive", "reception", "open")
+    # The answer names the work items the submission opened, so that an integration can follow them.
+    assert answer["work_items"] == [{"id": item.id, "task": "receive", "name": item.name, "role": "reception"}]
+    with session_of(app) as session:
         stored = {a.item for a in session.scalars(select(Attachment).where(Attachment.dossier_id == dossier.id))}
     assert stored == set(UPLOADED)
     data = app.extensions["motcua"].dossiers.data(dossier.id)
@@ -305,6 +309,51 @@ def test_officers_list_and_complete_their_work_items(app: Flask, token_for: Call
                        headers=desk).status_code == 404
 
 
+def test_the_work_items_of_one_dossier_that_the_token_may_see(app: Flask, token_for: Callable[..., str]) -> None:
+    client = app.test_client()
+    code, secret = submit(client, token_for("congdvc"))
+    other, _ = submit(client, token_for("congdvc"))
+    desk = bearer(token_for("tiepnhan"))
+    listed = client.get(f"/api/v1/dossiers/{code}/work-items", headers=desk)
+    assert listed.status_code == 200, listed.json
+    [item] = listed.json["items"]
+    assert listed.json["dossier_code"] == code
+    assert (item["task"], item["role"], item["status"], item["closed_at"]) == ("receive", "reception", "open", None)
+    page = client.get("/api/v1/work-items", headers=desk).json["items"]
+    assert item["id"] in [i["id"] for i in page if i["dossier_code"] == code]
+    assert item["id"] not in [i["id"] for i in page if i["dossier_code"] == other]
+    # The dossier has not reached the specialist yet: for that token it does not exist; without the scope or a
+    # token: refused.
+    assert client.get(f"/api/v1/dossiers/{code}/work-items",
+                      headers=bearer(token_for("chuyenvien"))).status_code == 404
+    assert client.get(f"/api/v1/dossiers/{code}/work-items", headers=bearer(token_for("giamsat"))).status_code == 403
+    assert client.get(f"/api/v1/dossiers/{code}/work-items",
+                      headers={"X-Motcua-Secret": secret}).status_code == 401
+    assert client.get("/api/v1/dossiers/000.00.19.H19-260302-9999/work-items", headers=desk).status_code == 404
+
+
+def test_rate_limits_come_from_the_environment() -> None:
+    from webapp import limits_from_env
+
+    login = ("5 per minute", "30 per minute")
+    assert limits_from_env({}, login) == {"LOGIN_LIMITS": login}
+    settings = limits_from_env({"MOTCUA_LIMIT_API_SUBMIT": "2 per minute", "MOTCUA_LIMIT_LOGIN_IP": "10 per hour",
+                                "MOTCUA_RATELIMIT_STORAGE": "redis://cache:6379"}, login)
+    assert settings == {"API_SUBMIT_LIMIT": "2 per minute", "LOGIN_LIMITS": ("5 per minute", "10 per hour"),
+                        "RATELIMIT_STORAGE_URI": "redis://cache:6379"}
+    with pytest.raises(RuntimeError, match="MOTCUA_LIMIT_TRACKING: 'lots' is not a rate limit"):
+        limits_from_env({"MOTCUA_LIMIT_TRACKING": "lots"}, login)
+
+
+def test_the_submission_limit_set_in_the_environment_holds(make_app, token_for, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MOTCUA_LIMIT_API_SUBMIT", "2 per hour")
+    client = make_app().test_client()
+    token = token_for("congdvc")
+    answers = [client.post("/api/v1/dossiers", json=submission(), headers=bearer(token)).status_code
+               for _ in range(3)]
+    assert answers == [201, 201, 429]
+
+
 def test_work_items_refuse_without_token_scope_or_with_bad_query(app: Flask, token_for: Callable[..., str]) -> None:
     client = app.test_client()
     assert client.get("/api/v1/work-items").status_code == 401
@@ -322,8 +371,9 @@ def test_openapi_document_describes_every_endpoint_from_the_schemas(app: Flask) 
     assert document["openapi"].startswith("3.")
     assert set(document["paths"]) == {
         "/api/v1/procedures", "/api/v1/procedures/{process_id}", "/api/v1/dossiers", "/api/v1/dossiers/{code}",
-        "/api/v1/dossiers/{code}/documents/{document_id}", "/api/v1/work-items", "/api/v1/work-items/{item_id}",
-        "/api/v1/work-items/{item_id}/complete", "/api/v1/messages"}
+        "/api/v1/dossiers/{code}/documents/{document_id}", "/api/v1/dossiers/{code}/work-items",
+        "/api/v1/work-items", "/api/v1/work-items/{item_id}", "/api/v1/work-items/{item_id}/complete",
+        "/api/v1/messages"}
     schemas = document["components"]["schemas"]
     assert {"Submission", "Upload", "DossierStatus", "Error", "WorkItemPage", "Completion"} <= set(schemas)
     assert schemas["Upload"]["properties"]["content"]["format"] == "byte"

@@ -155,7 +155,7 @@ def test_apology_with_a_new_appointment_date(app, client_for) -> None:
                                                               "new_appointment": "2026-05-15"})
     assert response.status_code == 302
     with make_session_factory(app.extensions["motcua"].engine)() as session:
-        content = session.scalar(select(Document.content).where(Document.kind == "apology"))
+        content = session.scalars(select(Document).where(Document.kind == "apology")).one().content
     text = words(content)
     assert "ngày 15 tháng 05 năm 2026" in text and "Chờ ý kiến Bộ Khoa học và Công nghệ" in text
     # Decree 61/2018 art. 19: a new date only once.
@@ -170,3 +170,42 @@ def test_apology_with_a_new_appointment_date(app, client_for) -> None:
     specialist = client_for("chuyenvien")
     assert post(specialist, f"/dossiers/{dossier_id}/apology", {"reason": "x",
                                                                 "new_appointment": "2026-05-15"}).status_code == 403
+
+
+def test_a_receipt_embeds_only_the_glyphs_it_prints() -> None:
+    # Issue 16: a receipt under 30 KB, so that a dossier's storage stays small.
+    paper = Paper(KINDS["receipt"], "07/TNHS-SKHCN", MONDAY_9AM, Agency(),
+                  {"code": "000.00.19.H19-260302-0001", "received_at": MONDAY_9AM, "total_due_at": None}, {},
+                  {"applicant": {"name": "Công ty TNHH Ánh Dương", "address": "Biên Hòa", "phone": "0251 3822 000",
+                                 "email": "", "id_number": ""},
+                   "procedure": "Cấp giấy phép tiến hành công việc bức xạ - sử dụng thiết bị X-quang chẩn đoán",
+                   "checklist": [{"label": f"Giấy tờ số {i}: bản sao chứng thực quyết định thành lập",
+                                  "form": "bản sao", "note": ""} for i in range(1, 9)],
+                   "deadline": "30 ngày làm việc", "appointment_at": MONDAY_9AM + timedelta(days=40),
+                   "delivery": "Qua bưu chính", "officer": "Nguyễn Thị Tiếp Nhận"})
+    content = render_pdf(paper)
+    assert len(content) < 30 * 1024, len(content)
+    reader = PdfReader(io.BytesIO(content))
+    fonts = [f.get_object() for f in reader.pages[0]["/Resources"]["/Font"].values()]
+    embedded = [f["/FontDescriptor"]["/FontFile2"].get_object() for f in fonts if "/FontDescriptor" in f]
+    assert embedded and all(f["/BaseFont"].startswith("/AAAAAA+") for f in fonts if "/FontDescriptor" in f)
+    assert all(len(e.get_data()) < 15_000 for e in embedded)  # the whole DejaVu Serif is ~380 KB
+    text = words(content)
+    assert "Giấy tờ số 8: bản sao chứng thực quyết định thành lập" in text and "Nguyễn Thị Tiếp Nhận" in text
+
+
+def test_without_an_smtp_server_no_mail_is_composed(app, client_for, monkeypatch) -> None:
+    # Issue 16: composing a mail (reading the PDF, building MIME) cost ~16 ms per submission with no server.
+    from engine.onestop import paperwork
+    from engine.runtime.outbox import OutboxEntry
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("a mail was composed although no SMTP server is configured")
+
+    monkeypatch.setattr(paperwork, "compose", refuse)
+    dossier_id = register(client_for("tiepnhan"), email="bv-dongnai@example.vn")
+    app.extensions["motcua"].commands.outbox.drain()
+    with make_session_factory(app.extensions["motcua"].engine)() as session:
+        [mail] = session.scalars(select(OutboxEntry).where(OutboxEntry.dossier_id == dossier_id,
+                                                           OutboxEntry.kind == "mail")).all()
+    assert (mail.status, mail.last_error) == ("failed", paperwork.NO_SERVER)

@@ -1,0 +1,278 @@
+"""`motcua bench`: every figure of issue 16 measured in one run and printed beside its target.
+
+- in-process platform against the SpiffWorkflow floor (engine.cli.bench), on SQLite and PostgreSQL;
+- the four-call HTTP sequence (submit, the dossier's work items, the work item, complete) against a server
+  the bench starts (waitress, as `motcua serve`), with p50/p95 per call, against the floor of the same
+  diagram (bench/http/bench_simple: start → user task → script → end);
+- storage per dossier (database and file store, each dossier with its receipt);
+- timer lateness of one-second timers with the scheduler running;
+- with --scale N: N dossiers loaded by the database, then the inbox, dashboard and statistics pages (one
+  month, twelve months) through the web app, a scheduler tick, and the process's peak memory.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import resource
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from engine.access.api_token import create_token
+from engine.access.user import DEMO_PASSWORD, seed_demo_users
+from engine.cli import bench as measure
+from engine.cli import bench_scale
+from engine.legal_time.business_calendar import ZONE
+from engine.legal_time.clock import clock
+from engine.runtime.db import make_engine, make_session_factory
+from engine.runtime.definition import ProcessDefinition
+from engine.runtime.deployment import deploy_files, deploy_folders
+from engine.runtime.file_store import file_store
+from engine.runtime.scheduler import TimerScheduler
+from engine.runtime.schema import upgrade
+
+HTTP_ROOT = Path(__file__).resolve().parents[1] / "bench" / "http"
+HTTP_PROCESS = "bench_simple"
+CALLS = ("submit", "work items of the dossier", "work item", "complete")
+RUNS = 9
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+# -- the HTTP sequence ---------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _server(app: Flask) -> Iterator[int]:
+    """The app served by waitress on a free port, with the outbox thread, as `motcua serve` runs it."""
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=8)
+    outbox = app.extensions["motcua"].commands.outbox
+    outbox.start_thread()
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield int(server.effective_port)
+    finally:
+        server.close()
+        outbox.stop_thread()
+        thread.join(5)
+
+
+def _call(conn: http.client.HTTPConnection, method: str, path: str, token: str,
+          body: dict[str, Any] | None = None) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+    answer = conn.getresponse()
+    content = answer.read()
+    if answer.status >= 400:
+        raise click.ClickException(f"{method} {path}: {answer.status} {content[:300]!r}")
+    return json.loads(content)
+
+
+def http_sequence(url: str, n: int) -> tuple[float, dict[str, list[float]]]:
+    """Instances per second of the four calls done one after the other, and each call's timings (ms)."""
+    engine = make_engine(url)
+    upgrade(engine)
+    with make_session_factory(engine, write=True)() as session:
+        deploy_folders(session, [HTTP_ROOT], actor="bench")
+        seed_demo_users(session)
+        session.commit()
+        _row, token = create_token(session, "bench", "tiepnhan", "bench")
+        session.commit()
+    engine.dispose()
+    from webapp import create_app
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "SMTP": None, "BPMN_ROOT": str(HTTP_ROOT),
+                      "API_SUBMIT_LIMIT": "1000000 per hour"})
+    timings: dict[str, list[float]] = {call: [] for call in CALLS}
+    submission = {"procedure": HTTP_PROCESS, "form": {}, "documents": [],
+                  "applicant": {"applicant_name": "Công ty TNHH Ánh Dương", "applicant_phone": "0251 3822 123",
+                                "applicant_email": "bench@example.vn", "delivery": "email"}}
+    with _server(app) as port:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        started = time.perf_counter()
+        for _ in range(n):
+            marks = [time.perf_counter()]
+            code = _call(conn, "POST", "/api/v1/dossiers", token, submission)["code"]
+            marks.append(time.perf_counter())
+            item = _call(conn, "GET", f"/api/v1/dossiers/{code}/work-items", token)["items"][0]["id"]
+            marks.append(time.perf_counter())
+            version = _call(conn, "GET", f"/api/v1/work-items/{item}", token)["version"]
+            marks.append(time.perf_counter())
+            done = _call(conn, "POST", f"/api/v1/work-items/{item}/complete", token,
+                         {"data": {}, "version": version})
+            marks.append(time.perf_counter())
+            if done["status"] != "completed":
+                raise click.ClickException(f"the bench dossier did not complete: {done}")
+            for call, begin, end in zip(CALLS, marks, marks[1:], strict=False):
+                timings[call].append((end - begin) * 1000)
+        rate = n / (time.perf_counter() - started)
+        conn.close()
+    app.extensions["motcua"].engine.dispose()
+    return rate, timings
+
+
+def _http_floor(n: int) -> float:
+    diagram = {f"{HTTP_PROCESS}.bpmn": (HTTP_ROOT / HTTP_PROCESS / f"{HTTP_PROCESS}.bpmn").read_text(encoding="utf-8")}
+    return measure.floor(n, diagram, HTTP_PROCESS, [("review", {})])
+
+
+# -- pages at scale ------------------------------------------------------------------------------------------
+
+
+def _signed_in(app: Flask, username: str) -> FlaskClient:
+    client = app.test_client()
+    token = _CSRF.search(client.get("/login").get_data(as_text=True))
+    if token is None:
+        raise click.ClickException("no CSRF token on /login")
+    answer = client.post("/login", data={"username": username, "password": DEMO_PASSWORD,
+                                         "csrf_token": token.group(1)})
+    if answer.status_code != 302:
+        raise click.ClickException(f"{username} could not sign in")
+    return client
+
+
+def _median_ms(run: Callable[[], object]) -> float:
+    run()  # warm: statements compiled, pages in memory
+    timings = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        run()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def _page(client: FlaskClient, path: str) -> Callable[[], None]:
+    def get() -> None:
+        answer = client.get(path)
+        if answer.status_code != 200:
+            raise click.ClickException(f"{path}: {answer.status_code}")
+    return get
+
+
+def _pages(app: Flask, engine: Engine) -> dict[str, float]:
+    officer, supervisor = _signed_in(app, "chuyenvien"), _signed_in(app, "giamsat")
+    today = clock.now().astimezone(ZONE).date()
+    month, year = today - timedelta(days=30), today - timedelta(days=365)
+    scheduler = TimerScheduler(engine, smtp=None)
+    return {
+        "inbox page (target < 30)": _median_ms(_page(officer, "/inbox")),
+        "dashboard page (target < 150)": _median_ms(_page(supervisor, "/supervisor/")),
+        "statistics page, 1 month": _median_ms(_page(supervisor, f"/supervisor/statistics?from={month}&to={today}")),
+        "statistics, 12 months (< 300)": _median_ms(_page(supervisor,
+                                                          f"/supervisor/statistics?from={year}&to={today}")),
+        "scheduler tick": _median_ms(scheduler.tick),
+    }
+
+
+def _scale(label: str, url: str, scale: int) -> None:
+    from webapp import create_app
+
+    engine = make_engine(url)
+    upgrade(engine)
+    with make_session_factory(engine, write=True)() as session:
+        deploy_files(session, measure.files(), actor="bench")
+        seed_demo_users(session)
+        session.commit()
+        definition_id = session.scalar(select(ProcessDefinition.id))
+    seconds = bench_scale.load(engine, scale, definition_id, datetime.now(UTC))
+    click.echo(f"{label}: loaded {scale} dossiers ({scale // 10} running, with work items) in {seconds:.0f} s")
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "SMTP": None})
+    for name, ms in _pages(app, engine).items():
+        click.echo(f"{label}, {scale} dossiers: {name:32s} {ms:8.1f} ms")
+    memory = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    click.echo(f"{label}: peak memory of this process (the server and the bench) {memory:.0f} MB (target < 300)")
+    app.extensions["motcua"].engine.dispose()
+    engine.dispose()
+
+
+# -- the command ---------------------------------------------------------------------------------------------
+
+
+def _report(label: str, url: Callable[[str], str], dossiers: int, rounds: int, store: Path, target: float,
+            http_n: int) -> None:
+    clock.freeze(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+    try:
+        floor, rate = measure.compare(url("platform"), dossiers, rounds)
+        click.echo(f"{label}: floor {floor:7.1f} dossiers/s, platform {rate:7.1f} dossiers/s, "
+                   f"ratio {rate / floor:.2f} (target >= {target})")
+        per_dossier = measure.storage(url("storage"), store, max(20, dossiers // 4))
+        click.echo(f"{label}: storage per dossier with its receipt {per_dossier / 1024:6.1f} KB (target < 20)")
+    finally:
+        clock.reset()
+    if http_n:
+        floor = _http_floor(http_n)
+        rate, timings = http_sequence(url("http"), http_n)
+        click.echo(f"{label}: HTTP four calls {rate:6.1f} instances/s against the floor {floor:6.1f} of the same "
+                   f"diagram: ratio {rate / floor:.2f} (target >= 0.5)")
+        for call, values in timings.items():
+            click.echo(f"{label}:   {call:26s} p50 {measure.percentile(values, 0.5):6.1f} ms"
+                       f"  p95 {measure.percentile(values, 0.95):6.1f} ms")
+    lateness = measure.timer_lateness(url("timers"), 20)
+    if lateness:
+        click.echo(f"{label}: timer lateness of {len(lateness)} one-second timers: "
+                   f"p50 {measure.percentile(lateness, 0.5) * 1000:5.0f} ms, "
+                   f"p95 {measure.percentile(lateness, 0.95) * 1000:5.0f} ms (target p95 < 1000)")
+    else:
+        click.echo(f"{label}: no timer fired within 30 s")
+
+
+@click.command()
+@click.option("-n", "--dossiers", default=200, show_default=True, help="Dossiers per in-process measurement.")
+@click.option("--rounds", default=3, show_default=True, help="Interleaved rounds; the best of each is kept.")
+@click.option("--http", "http_n", default=200, show_default=True, help="Instances driven over HTTP (0: none).")
+@click.option("--pg-url", default=measure.PG_ADMIN_URL, show_default=True,
+              help="A PostgreSQL server to create the bench's own databases on ('' for none).")
+@click.option("--scale", default=0, show_default=True, help="Also load this many dossiers and time the pages.")
+def bench(dossiers: int, rounds: int, http_n: int, pg_url: str, scale: int) -> None:
+    """Issue 16's figures, measured in one run: platform vs floor, HTTP, storage, timers, pages at scale."""
+    click.echo(f"in-process: {dossiers} dossiers of {measure.PROCESS} (start, {len(measure.STEPS)} user tasks, "
+               f"end), best of {rounds} rounds; HTTP: {http_n} instances of {HTTP_PROCESS}")
+    previous = os.environ.get("MOTCUA_FILE_STORE")
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Path(tmp) / "files"
+        os.environ["MOTCUA_FILE_STORE"] = str(store)
+        file_store.cache_clear()
+        try:
+            _report("SQLite", lambda name: f"sqlite:///{tmp}/{name}.sqlite", dossiers, rounds, store, 0.8, http_n)
+            if scale:
+                _scale("SQLite", f"sqlite:///{tmp}/scale.sqlite", scale)
+            if not pg_url or not measure.reachable(pg_url):
+                click.echo("PostgreSQL not reachable: no PostgreSQL figures")
+                return
+            with _databases(pg_url) as url:
+                _report("PostgreSQL", url, dossiers, rounds, store, 0.6, http_n)
+            if scale:
+                with measure.own_database(pg_url) as url:
+                    _scale("PostgreSQL", url, scale)
+        finally:
+            if previous is None:
+                os.environ.pop("MOTCUA_FILE_STORE", None)
+            else:
+                os.environ["MOTCUA_FILE_STORE"] = previous
+            file_store.cache_clear()
+
+
+@contextmanager
+def _databases(admin_url: str) -> Iterator[Callable[[str], str]]:
+    """A fresh PostgreSQL database per measurement, all dropped at the end."""
+    with (measure.own_database(admin_url) as platform, measure.own_database(admin_url) as storage,
+          measure.own_database(admin_url) as over_http, measure.own_database(admin_url) as timers):
+        urls = {"platform": platform, "storage": storage, "http": over_http, "timers": timers}
+        yield urls.__getitem__
