@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
@@ -21,6 +22,7 @@ from engine.onestop.documents import Agency
 from engine.onestop.dossier_code import agency_code_from_env, check_agency_code
 from engine.onestop.notifications import SmtpSettings
 from engine.onestop.paperwork import Office, Paperwork
+from engine.runtime import bounded_json
 from engine.runtime.db import make_engine, make_session_factory
 from engine.runtime.dossier_service import DossierService
 
@@ -36,6 +38,13 @@ class Platform:
     paperwork: Paperwork
     office: Office
     read_session: sessionmaker
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Request bodies parsed with a depth bound: 100,000 nested lists are a 400, not a RecursionError."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return bounded_json.loads(s, **kwargs)
 
 
 def _secret_key(app: Flask) -> str:
@@ -74,6 +83,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=True,
     )
+    app.json = BoundedJSONProvider(app)
     if config:
         app.config.update(config)
     if not app.config.get("SECRET_KEY"):

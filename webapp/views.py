@@ -15,6 +15,7 @@ from engine.legal_time.clock import clock
 from engine.onestop.procedure_facts import ProcedureFacts, published
 from engine.onestop.vietnamese_text import last_day
 from engine.oversight import alerts
+from engine.runtime.bounded_number import NumberOutOfBounds, parse_number, within_bounds
 from webapp import Platform
 
 
@@ -63,9 +64,10 @@ def deadline(value: datetime | None) -> str:
 
 def money(value: Any) -> str:
     try:
-        return f"{int(Decimal(str(value))):,}".replace(",", ".") + " đ"
-    except (ArithmeticError, ValueError):
-        return str(value)
+        amount = parse_number(value)
+    except NumberOutOfBounds:
+        return str(value)  # shown as stored, never expanded into its digits
+    return f"{int(amount):,}".replace(",", ".") + " đ"
 
 
 def role_label(code: str) -> str:
@@ -90,6 +92,8 @@ def show_value(value: Any) -> str:
     if isinstance(value, date):
         return local_date(value)
     if isinstance(value, Decimal):
+        if not within_bounds(value):
+            return str(value)
         return f"{value:,}".replace(",", ".") if value == value.to_integral_value() else str(value)
     if isinstance(value, list):
         return "; ".join(show_value(v) for v in value)
