@@ -17,7 +17,7 @@ from engine.legal_time.business_calendar import ZONE
 from engine.legal_time.clock import clock
 from engine.legal_time.milestones import Milestone
 from engine.onestop import apology, statistics
-from engine.oversight import alerts, escalation, monitoring, supervision
+from engine.oversight import alerts, escalation, incidents, monitoring, supervision
 from engine.runtime.dossier import Dossier
 from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound
 from webapp.security import roles_required
@@ -51,13 +51,14 @@ def index() -> str:
         names = monitoring.procedure_names(db)
         mine = alerts.recent(db, g.user.username, limit=8)
         unread = alerts.unread_count(db, g.user.username)
+        failures = incidents.recent(db)
     totals = monitoring.ProcedureCounts("", _("Tổng cộng"))
     for c in counts:
         for attr in ("on_track", "due_soon", "overdue", "paused"):
             setattr(totals, attr, getattr(totals, attr) + getattr(c, attr))
     return render_template("supervisor/index.html", counts=counts, totals=totals, risky=risky, loads=loads,
                            officers=officers, names=names, process_id=process_id, alerts=mine, unread=unread,
-                           thresholds=t)
+                           thresholds=t, incidents=failures)
 
 
 # -- actions ------------------------------------------------------------------------------------------------

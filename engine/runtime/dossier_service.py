@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import wraps
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +35,7 @@ from engine.legal_time.legal_clock import LegalClock
 from engine.legal_time.milestones import next_milestone_at
 from engine.onestop.registry import RegistryError, record_result
 from engine.runtime import audit
+from engine.runtime.command_budget import CommandBudget
 from engine.runtime.db import make_session_factory
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.deployment import form_cache, latest_definition, spec_cache
@@ -212,11 +214,28 @@ def advance(workflow: BpmnWorkflow, completed: list[Task] | None = None) -> None
     The engine tasks completed on the way are appended to `completed` when given.
     """
     done = completed.append if completed is not None else None
+    budget = CommandBudget()
     for _ in range(MAX_ENGINE_PASSES):
-        workflow.do_engine_steps(did_complete_task=done)
+        workflow.do_engine_steps(will_complete_task=budget.before_step, did_complete_task=done)
         if not any(not t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY)):
             return
     raise ProcessError("the process kept running without waiting: an endless loop in the diagram?")
+
+
+def _incident_on_failure(command: Callable[..., Outcome]) -> Callable[..., Outcome]:
+    """A command whose diagram fails (a script error, a budget exceeded) is rolled back whole; the failure
+    is then recorded in a transaction of its own, so that the supervisor sees it (engine.oversight.incidents)."""
+    @wraps(command)
+    def run(self: DossierService, *args: Any, **kwargs: Any) -> Outcome:
+        try:
+            return command(self, *args, **kwargs)
+        except ProcessError as err:
+            dossier_id = args[0] if args and isinstance(args[0], int) else None
+            process_id = args[0] if args and isinstance(args[0], str) else None
+            actor = kwargs.get("actor") or (args[2] if len(args) > 2 else "")
+            self._record_failure(command.__name__, dossier_id, process_id, str(actor), str(err))
+            raise
+    return run
 
 
 class DossierService:
@@ -363,6 +382,7 @@ class DossierService:
 
     # -- commands -----------------------------------------------------------------------------
 
+    @_incident_on_failure
     def start(
         self, process_id: str, data: dict[str, Any], actor: str, *, title: str = "", channel: str = "desk",
         code: str | Callable[[Session], str] | None = None, within: Callable[[Session, int], None] | None = None,
@@ -430,6 +450,7 @@ class DossierService:
             self._start_in(session, process_id, data, actor, title=loaded.dossier.title,
                            channel=loaded.dossier.channel, parent_id=loaded.dossier.id)
 
+    @_incident_on_failure
     def complete(
         self, dossier_id: int, task_id: str, data: dict[str, Any], actor: str, *,
         expected_version: int | None = None,
@@ -531,6 +552,16 @@ class DossierService:
             dossier.next_timer_at = None
             audit.record(session, actor="timer", command="incident", dossier_id=dossier_id,
                          data={"message": message})
+
+    def _record_failure(self, command: str, dossier_id: int | None, process_id: str | None, actor: str,
+                        message: str) -> None:
+        with self.command() as session:
+            if dossier_id is not None:
+                # Not through the ORM: the dossier keeps its version, so no officer's open page goes stale.
+                found = session.execute(update(Dossier).where(Dossier.id == dossier_id).values(incident=message))
+                dossier_id = dossier_id if found.rowcount else None
+            audit.record(session, actor=actor, command="incident", dossier_id=dossier_id,
+                         data={"message": message, "command": command, "process_id": process_id})
 
     def cancel(self, dossier_id: int, actor: str, reason: str) -> Outcome:
         with self.command() as session:

@@ -11,26 +11,33 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from engine.expressions import SafeScriptEngine
 from engine.legal_time.business_calendar import BusinessCalendar
 from engine.legal_time.clock import clock
+from engine.runtime.horizon import check_days, check_seconds, check_span
 
 
 def platform_functions(calendar: BusinessCalendar) -> dict[str, Callable[..., Any]]:
     """Functions a diagram may call. Timers use them so that every deadline follows the same calendar."""
     from engine.legal_time.business_calendar import Duration, Unit
 
-    def due_in(amount: int, unit: Unit) -> str:
-        return calendar.due_at(clock.now(), Duration(int(amount), unit)).isoformat()
+    # Each range is checked against the horizon (engine.runtime.horizon) before any day is counted.
+    def due_in(function: str, amount: int, unit: Unit) -> str:
+        return calendar.due_at(clock.now(), Duration(check_days(function, amount), unit)).isoformat()
 
     def after(seconds: int | float) -> str:
-        return (clock.now() + timedelta(seconds=float(seconds))).isoformat()
+        return (clock.now() + timedelta(seconds=check_seconds("due_after_seconds", seconds))).isoformat()
+
+    def between(a: date | datetime | str, b: date | datetime | str) -> int:
+        first, last = _as_date(a), _as_date(b)
+        check_span("working_days_between", first, last)
+        return calendar.working_days_between(first, last)
 
     return {
         "now": clock.now,
         "today": lambda: clock.now().astimezone(calendar.zone).date(),
-        "due_in_working_days": lambda n: due_in(n, Unit.WORKING_DAYS),
-        "due_in_calendar_days": lambda n: due_in(n, Unit.CALENDAR_DAYS),
+        "due_in_working_days": lambda n: due_in("due_in_working_days", n, Unit.WORKING_DAYS),
+        "due_in_calendar_days": lambda n: due_in("due_in_calendar_days", n, Unit.CALENDAR_DAYS),
         "due_after_seconds": after,
         "is_working_day": lambda d: calendar.is_working(d if isinstance(d, date) else date.fromisoformat(d)),
-        "working_days_between": lambda a, b: calendar.working_days_between(_as_date(a), _as_date(b)),
+        "working_days_between": between,
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
@@ -17,13 +18,18 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 
 from engine.legal_time.clock import clock
+from engine.runtime.horizon import check_timer_text
 
 
-def _evaluate(my_task, expression: str) -> str:  # type: ignore[no-untyped-def]
+def _evaluate(my_task, expression: str, kind: str) -> str:  # type: ignore[no-untyped-def]
+    """The timer's text, checked against the horizon before the library counts anything with it."""
     value = my_task.workflow.script_engine.evaluate(my_task, expression)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    try:
+        check_timer_text(kind, text, clock.now())
+    except ValueError as err:
+        raise WorkflowTaskException(str(err), task=my_task) from None
+    return text
 
 
 def _fired(my_task, event_value: str) -> bool:  # type: ignore[no-untyped-def]
@@ -37,7 +43,7 @@ class PlatformTimeDate(TimeDateEventDefinition):
     def has_fired(self, my_task) -> bool:  # type: ignore[no-untyped-def]
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
-            event_value = _evaluate(my_task, self.expression)
+            event_value = _evaluate(my_task, self.expression, "timeDate")
             TimerEventDefinition.get_datetime(event_value)
             my_task._set_internal_data(event_value=event_value)
         return _fired(my_task, event_value)
@@ -47,7 +53,7 @@ class PlatformDuration(DurationTimerEventDefinition):
     def has_fired(self, my_task) -> bool:  # type: ignore[no-untyped-def]
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
-            parsed = TimerEventDefinition.parse_iso_duration(_evaluate(my_task, self.expression))
+            parsed = TimerEventDefinition.parse_iso_duration(_evaluate(my_task, self.expression, "timeDuration"))
             now = clock.now()
             event_value = (now + TimerEventDefinition.get_timedelta_from_start(parsed, now)).isoformat()
             my_task._set_internal_data(event_value=event_value)
@@ -58,7 +64,7 @@ class PlatformCycle(CycleTimerEventDefinition):
     def cycle_complete(self, my_task) -> bool:  # type: ignore[no-untyped-def]
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
-            cycles, start, duration = _parse_cycle(_evaluate(my_task, self.expression))
+            cycles, start, duration = _parse_cycle(_evaluate(my_task, self.expression, "timeCycle"))
             event_value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
         ready = False
         if event_value["cycles"] != 0:

@@ -6,12 +6,16 @@ whole list at once. Nothing here raises a traceback at the analyst.
 
 from __future__ import annotations
 
+import ast
 import json
 import posixpath
 import re
-from collections.abc import Mapping
+import textwrap
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -20,12 +24,17 @@ from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
 
 from engine import expressions
 from engine.access.roles import role_for_lane
-from engine.legal_time.business_calendar import Duration
+from engine.expressions import ExpressionError
+from engine.expressions.library import BUILTINS
+from engine.legal_time.business_calendar import BusinessCalendar, Duration
+from engine.legal_time.clock import clock
 from engine.legal_time.legal_clock import parse_phase_property
 from engine.onestop.documents import KINDS as DOCUMENT_KINDS
 from engine.runtime.bpmn_parser import MotcuaParser
 from engine.runtime.forms import FormDefinition, load_form
+from engine.runtime.horizon import check_timer_text
 from engine.runtime.problems import Problem, ValidationFailed
+from engine.runtime.script_engine import platform_functions
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -54,6 +63,7 @@ EXPRESSION_XPATHS = (
 )
 
 
+TIMER_KINDS = frozenset({"timeDate", "timeDuration", "timeCycle"})
 PROCEDURE_FILE = "procedure.json"
 _ELEMENT_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>")
 
@@ -126,8 +136,40 @@ def _check_tree(name: str, tree: etree._Element) -> list[Problem]:
             text = (node.text or "").strip()
             if not text:
                 continue
-            for message in expressions.check(text, mode):
+            messages = expressions.check(text, mode) or _constant_problems(text, mode, etree.QName(node).localname)
+            for message in messages:
                 problems.append(Problem(name, _owner_id(node), f"{what}: {message}"))
+    return problems
+
+
+@cache
+def _checked_functions() -> dict[str, Callable[..., Any]]:
+    # The statutory calendar is enough to check ranges; built once (0.2 s).
+    return {**platform_functions(BusinessCalendar()), "Decimal": BUILTINS["Decimal"].call}
+
+
+def _constant_problems(text: str, mode: str, kind: str) -> list[str]:
+    """What a constant in a safe text would stop every dossier with, in the words of the run time: a timer
+    beyond the horizon, a platform function's range beyond it, a Decimal beyond the bounds of a number."""
+    source = textwrap.dedent(text)
+    tree = ast.parse(source.strip() if mode == "eval" else source, mode=mode)
+    problems = []
+    body = getattr(tree, "body", None)
+    if kind in TIMER_KINDS and isinstance(body, ast.Constant) and isinstance(body.value, str):
+        try:
+            check_timer_text(kind, body.value, clock.now())
+        except ValueError as err:
+            problems.append(f"line 1: {err}")
+    functions = _checked_functions()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in functions
+                and not node.keywords and all(isinstance(a, ast.Constant) for a in node.args)):
+            try:
+                functions[node.func.id](*(a.value for a in node.args))
+            except ExpressionError as err:
+                problems.append(f"line {node.lineno}: {err.message}")
+            except (ValueError, ArithmeticError, TypeError) as err:
+                problems.append(f"line {node.lineno}: {err}")
     return problems
 
 
