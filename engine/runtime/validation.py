@@ -7,7 +7,6 @@ whole list at once. Nothing here raises a traceback at the analyst.
 from __future__ import annotations
 
 import ast
-import json
 import posixpath
 import re
 import textwrap
@@ -30,6 +29,7 @@ from engine.legal_time.business_calendar import BusinessCalendar, Duration
 from engine.legal_time.clock import clock
 from engine.legal_time.legal_clock import parse_phase_property
 from engine.onestop.documents import KINDS as DOCUMENT_KINDS
+from engine.runtime import bounded_json
 from engine.runtime.bpmn_parser import MotcuaParser
 from engine.runtime.forms import FormDefinition, load_form
 from engine.runtime.horizon import check_timer_text
@@ -63,6 +63,9 @@ EXPRESSION_XPATHS = (
 )
 
 
+# The largest procedure (st_staff_admission) is 38 KB with about 750 elements: fifty times that is enough.
+MAX_XML_CHARS = 2_000_000
+MAX_XML_ELEMENTS = 40_000
 TIMER_KINDS = frozenset({"timeDate", "timeDuration", "timeCycle"})
 PROCEDURE_FILE = "procedure.json"
 _ELEMENT_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>")
@@ -223,6 +226,17 @@ def _property_problems(properties: Mapping[str, str]) -> list[str]:
     return problems
 
 
+def size_problem(name: str, text: str) -> Problem | None:
+    """A diagram or table over the bounds, refused before it is parsed: a tree of a million elements costs
+    hundreds of megabytes, whatever it says. Counting '<' is a bound on the elements without parsing."""
+    if len(text) > MAX_XML_CHARS:
+        return Problem(name, "", f"the file has {len(text):,} characters; the limit is {MAX_XML_CHARS:,}")
+    tags = text.count("<")
+    if tags > MAX_XML_ELEMENTS:
+        return Problem(name, "", f"the file has about {tags:,} elements; the limit is {MAX_XML_ELEMENTS:,}")
+    return None
+
+
 def parse_bundle(files: Mapping[str, str | bytes]) -> ParsedBundle:
     """Parse and check every file; `files` maps a relative path to its content."""
     parser = MotcuaParser()
@@ -232,12 +246,16 @@ def parse_bundle(files: Mapping[str, str | bytes]) -> ParsedBundle:
     xml_parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     for name in sorted(n for n in texts if _is_form(n)):
         try:
-            bundle.forms[name] = load_form(json.loads(texts[name]), name=name)
-        except json.JSONDecodeError as err:
+            bundle.forms[name] = load_form(bounded_json.loads(texts[name]), name=name)
+        except ValueError as err:  # not JSON, or nested too deeply
             bundle.problems.append(Problem(name, "", f"the form is not valid JSON: {err}"))
         except ValidationFailed as failed:
             bundle.problems.extend(failed.problems)
     for name in sorted(n for n in texts if n.endswith((".bpmn", ".dmn"))):
+        too_large = size_problem(name, texts[name])
+        if too_large is not None:
+            bundle.problems.append(too_large)
+            continue
         try:
             trees[name] = etree.fromstring(texts[name].encode("utf-8"), xml_parser)
         except etree.XMLSyntaxError as err:
