@@ -29,7 +29,7 @@ from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound,
 from engine.runtime.inbox import ClockFilter, Cursor, inbox_page
 from engine.runtime.work_item import WorkItem, WorkItemStatus
 from webapp.form_fields import errors_by_input, form_for, read_posted, task_form, view_values
-from webapp.security import ACTING_ROLES, roles_required
+from webapp.security import ACTING_ROLES, own_path, roles_required
 from webapp.views import calendar, platform
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def _claim_response(item_id: int) -> Response | str:
             item = db.get(WorkItem, item_id)
             dossier = db.get(Dossier, item.dossier_id) if item else None
         return render_template("officer/_claim.html", item=item, dossier=dossier)
-    return redirect(request.form.get("back") or url_for("officer.inbox"))
+    return redirect(own_path(request.form.get("back")) or url_for("officer.inbox"))
 
 
 @bp.post("/inbox/items/<int:item_id>/claim")

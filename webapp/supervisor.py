@@ -20,7 +20,7 @@ from engine.onestop import apology, statistics
 from engine.oversight import alerts, escalation, incidents, monitoring, supervision
 from engine.runtime.dossier import Dossier
 from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound
-from webapp.security import roles_required
+from webapp.security import own_path, roles_required
 from webapp.views import calendar, platform
 
 MONITOR_ROLES = ("supervisor", "admin")
@@ -34,8 +34,7 @@ def _thresholds() -> monitoring.Thresholds:
 
 
 def _back(default: str) -> str:
-    target = request.form.get("back", "")
-    return target if target.startswith("/supervisor") else default
+    return own_path(request.form.get("back")) or default
 
 
 @bp.get("/")

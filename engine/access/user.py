@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from engine.access.roles import BY_CODE
+from engine.access.sign_in_session import close_all_sessions
 from engine.legal_time.clock import clock
 from engine.runtime.db import Base
 
@@ -62,6 +63,19 @@ def create_user(
     )
     session.add(user)
     return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """A new password ends every session of the user: whoever had the old one is signed out."""
+    user.password_hash = _hasher.hash(password)
+    close_all_sessions(session, user.id)
+
+
+def set_active(session: Session, user: User, active: bool) -> None:
+    """Deactivating an account ends its sessions at once (and it can no longer sign in)."""
+    user.active = active
+    if not active:
+        close_all_sessions(session, user.id)
 
 
 def find_user(session: Session, username: str) -> User | None:

@@ -137,3 +137,16 @@ def test_a_huge_number_stored_before_the_bounds_is_shown_as_written(live_app: Fl
                                                                 headers=reader, timeout=60))
     assert response.status_code == 200, response.text[:500]
     assert response.json()["data"]["devices"][0]["max_kv"] == "1E+300000"
+
+
+def test_a_guesser_at_the_same_address_does_not_lock_an_applicant_out_of_their_dossier(
+        make_app: Callable[..., Flask]) -> None:
+    from tests.portal.test_portal import submitted, track
+
+    app = make_app(TRACKING_LIMIT="2 per minute")
+    code, secret = submitted(app.test_client())
+    guesser = app.test_client()  # behind the same NAT: the same address
+    other_code = code[:-4] + "0042"
+    assert [track(guesser, other_code, "AAAA-BBBB-CCCC").status_code for _ in range(3)] == [404, 404, 429]
+    applicant = app.test_client()
+    assert track(applicant, code, secret).status_code == 302
