@@ -150,3 +150,54 @@ def test_a_guesser_at_the_same_address_does_not_lock_an_applicant_out_of_their_d
     assert [track(guesser, other_code, "AAAA-BBBB-CCCC").status_code for _ in range(3)] == [404, 404, 429]
     applicant = app.test_client()
     assert track(applicant, code, secret).status_code == 302
+
+
+EDGE_NUMBERS = (
+    "1e1000000", "-1e999999999", "1E+300000", "1e-999999999", "NaN", "-nan", "sNaN", "Infinity", "-inf", "∞",
+    "١٢", "１２", "²", "٣.٥", "1_000", "0x10", "1" * 5000, "9" * 19, "1e18", "0." + "0" * 40 + "1", "1,5", "1.2.3",
+    "+-1", "--1", "1e", "e5", ".", "-0", "0e99999", "\u202e12", "12\x00",
+)
+
+
+def numeric_inputs(form: dict[str, Any], value: str) -> dict[str, Any]:
+    """The licence form with every integer, number and money input set to `value`, and their input names."""
+    from tests.portal.helpers import APPLICATION_FORM
+
+    numeric = {"integer", "number", "money"}
+    changed = json.loads(json.dumps(form))
+    for field in APPLICATION_FORM.fields:
+        if field.type in numeric:
+            changed[field.name] = value
+        for column in field.columns:
+            if column.type in numeric:
+                for row in changed.get(field.name, []):
+                    row[column.name] = value
+    return changed
+
+
+@pytest.mark.parametrize("channel", ["portal", "desk"])
+def test_fuzzing_the_numbers_of_the_portal_and_desk_forms_gives_no_server_error(live_app: Flask,
+                                                                               channel: str) -> None:
+    statuses: dict[str, int] = {}
+    with served(live_app) as base_url:
+        client = requests.Session()
+        path = SUBMIT
+        extra: dict[str, str] = {}
+        if channel == "desk":
+            login = client.post(f"{base_url}/login", data={"username": "tiepnhan", "password": "motcua2026"},
+                                allow_redirects=False, timeout=30)
+            assert login.status_code == 302
+            path, extra = f"/reception/new/{PROCESS}", {"channel": "desk", "applicant_address": "02 Đồng Khởi"}
+
+        def fuzz() -> None:
+            files = {f"file-{item}": (f"{item}.pdf", PDF, "application/pdf") for item in UPLOADED}
+            for value in EDGE_NUMBERS:
+                data = {**form_inputs(applicant()), **form_inputs(numeric_inputs(licence_form(), value), "form-"),
+                        **extra}
+                response = client.post(base_url + path, data=data, files=files, allow_redirects=False, timeout=60)
+                statuses[value] = response.status_code
+
+        while_healthy(base_url, fuzz, timeout=300)
+    assert not [v for v, status in statuses.items() if status >= 500], statuses
+    assert all(status == 422 for status in statuses.values()), statuses  # none of them is a valid year
+    assert no_dossier(live_app)
