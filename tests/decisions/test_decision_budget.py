@@ -4,6 +4,7 @@ end stops at once with plain words, and a DMN cell made of a long chain of signs
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 
 import pytest
 
@@ -46,3 +47,25 @@ def test_a_long_chain_of_signs_in_a_cell_is_a_problem_of_the_file() -> None:
     with pytest.raises(ValidationFailed) as failed:
         load_dmn(recursive_dmn("-" * 50_000 + "n"), "signs.dmn")
     assert any("nested too deeply" in problem.message for problem in failed.value.problems)
+
+
+def test_motcua_validate_reports_the_chain_of_signs_without_a_traceback(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from webapp.cli import cli
+
+    path = tmp_path / "signs.dmn"
+    path.write_text(recursive_dmn("-" * 50_000 + "n"))
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert "[loop_bkm]: business knowledge model 'loop', literal expression: the text is nested too deeply" \
+        in result.output
+    assert "Traceback" not in result.output
+
+
+def test_numbers_beyond_decimal128_are_refused_as_decision_inputs() -> None:
+    model = load_dmn(recursive_dmn("n"), "identity.dmn")
+    assert model.evaluate("endless", {"start": 5}) == {"endless": 5}
+    for huge in (Decimal("1e999999999"), float("inf"), 10 ** 7000):
+        with pytest.raises(DecisionError, match="cannot be used in a decision"):
+            model.evaluate("endless", {"start": huge})
