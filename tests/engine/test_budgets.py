@@ -136,3 +136,22 @@ def test_a_diagram_looping_without_waiting_is_stopped_by_the_engine_step_budget(
         service.complete(out.dossier_id, only(out.ready, "check").id, {"dossier_complete": True}, actor="chuyenvien")
     assert time.monotonic() - started < 5
     assert "engine steps in one command" in session.get(Dossier, out.dossier_id).incident
+
+
+@pytest.mark.parametrize(("timer", "delay"), [
+    ("<bpmn:timeDuration>delay</bpmn:timeDuration>", "P30000000M"),
+    ("<bpmn:timeDuration>delay</bpmn:timeDuration>", "P9999999999Y"),
+    ("<bpmn:timeCycle>delay</bpmn:timeCycle>", "R3/P30000000M"),
+    ("<bpmn:timeDate>delay</bpmn:timeDate>", "9999-12-31T00:00:00+07:00"),
+])
+def test_a_timer_from_data_beyond_the_horizon_stops_the_command_at_once(service_with, session, timer: str,  # type: ignore[no-untyped-def]
+                                                                         delay: str) -> None:
+    service = service_with(timer=timer)
+    out = service.start("licence_demo", {"received": date(2026, 3, 2), "delay": delay}, actor="tiepnhan")
+    out = service.complete(out.dossier_id, only(out.ready, "receive").id, {"devices": ["ct"]}, actor="tiepnhan")
+    started = time.monotonic()
+    with pytest.raises(ProcessError) as raised:
+        service.complete(out.dossier_id, only(out.ready, "check").id, {"dossier_complete": True}, actor="chuyenvien")
+    assert time.monotonic() - started < 3  # P30000000M took 40 s, P9999999999Y about a day
+    assert f"the timer '{delay.split('/')[-1]}' {HORIZON}" in str(raised.value)
+    assert HORIZON in session.get(Dossier, out.dossier_id).incident
