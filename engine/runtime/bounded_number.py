@@ -25,7 +25,7 @@ TOO_LARGE = f"Số quá lớn (tối đa {MAX_INTEGER_DIGITS} chữ số phần 
 TOO_PRECISE = f"Số có quá nhiều chữ số (tối đa {MAX_FRACTION_DIGITS} chữ số thập phân, {MAX_SIGNIFICANT} chữ số)"
 
 # ASCII digits only (re.ASCII): Decimal() would read Arabic-Indic or full-width digits as well.
-_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?(\d+))?", re.ASCII)
+_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE]([+-]?)(\d+))?", re.ASCII)
 
 
 class NumberOutOfBounds(ValueError):
@@ -57,9 +57,9 @@ def _from_text(text: str) -> Decimal:
     if match is None:
         raise NumberOutOfBounds(TOO_LARGE if len(text) > MAX_TEXT and _TEXT.fullmatch(text[:MAX_TEXT])
                                 else NOT_A_NUMBER)
-    exponent = match.group(1)
+    sign, exponent = match.group(1), match.group(2)
     if exponent is not None and len(exponent.lstrip("0")) > MAX_EXPONENT_DIGITS:
-        raise NumberOutOfBounds(TOO_LARGE)
+        raise NumberOutOfBounds(TOO_PRECISE if sign == "-" else TOO_LARGE)
     try:
         return Decimal(text)
     except InvalidOperation:
