@@ -135,8 +135,15 @@ def test_a_huge_number_stored_before_the_bounds_is_shown_as_written(live_app: Fl
     with served(live_app) as base_url:
         response = while_healthy(base_url, lambda: requests.get(f"{base_url}/api/v1/work-items/{item_id}",
                                                                 headers=reader, timeout=60))
+        desk = requests.Session()
+        assert desk.post(f"{base_url}/login", data={"username": "tiepnhan", "password": "motcua2026"},
+                         allow_redirects=False, timeout=30).status_code == 302
+        pages = [while_healthy(base_url, lambda path=path: desk.get(base_url + path, timeout=60))
+                 for path in (f"/tasks/{item_id}", f"/dossiers/{dossier.id}")]
     assert response.status_code == 200, response.text[:500]
     assert response.json()["data"]["devices"][0]["max_kv"] == "1E+300000"
+    for page in pages:
+        assert page.status_code == 200 and "1E+300000" in page.text
 
 
 def test_a_guesser_at_the_same_address_does_not_lock_an_applicant_out_of_their_dossier(
