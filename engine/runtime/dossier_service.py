@@ -47,7 +47,7 @@ from engine.runtime.timers import TIMER_CLASSES
 from engine.runtime.work_item import WorkItem, WorkItemStatus
 
 _serializer = WorkflowSerializer()
-_FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\Z")
 # A supplement loop adds a level to the task tree per pass; far below the depth where SpiffWorkflow
 # stops finding tasks (DESIGN.md: ~1,000 levels), and far above any lawful number of passes.
 MAX_ENGINE_PASSES = 200

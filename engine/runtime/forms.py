@@ -35,7 +35,7 @@ FIELD_KEYS = frozenset({
 })
 FORM_KEYS = frozenset({"id", "title", "fields", "description"})
 # Same rule as the engine's task data (engine.runtime.dossier_service): a form field becomes a process variable.
-NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\Z")
 
 REQUIRED = "Trường này là bắt buộc"
 UNKNOWN = "Trường này không có trong biểu mẫu"

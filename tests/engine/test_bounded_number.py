@@ -69,3 +69,12 @@ def test_form_fields_name_the_bound_that_refused_them(field: str, value: str, me
     with pytest.raises(InvalidData) as refused:
         FORM.validate(data)
     assert refused.value.fields == {field: message}
+
+
+@pytest.mark.parametrize("name", ["copies\n", "copies٣", "a²", "１"])
+def test_field_names_are_ascii_to_their_end(name: str) -> None:
+    from engine.runtime.dossier_service import check_form_data
+
+    with pytest.raises(InvalidData) as refused:
+        check_form_data({name: 1})
+    assert name in refused.value.fields
