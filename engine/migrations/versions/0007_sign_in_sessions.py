@@ -1,7 +1,7 @@
 """Sign-in sessions kept on the server, ended at sign-out, password change and deactivation (issue 17).
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import engine.runtime.db
 
 revision = "0007"
-down_revision = "0003"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
