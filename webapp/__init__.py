@@ -15,14 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.onestop.documents import Agency
 from engine.onestop.dossier_code import agency_code_from_env, check_agency_code
 from engine.onestop.notifications import SmtpSettings
 from engine.onestop.paperwork import Office, Paperwork
 from engine.onestop.signing import SigningKey
+from engine.runtime import bounded_json
 from engine.runtime.db import make_engine, make_session_factory
 from engine.runtime.dossier_service import DossierService
 from engine.service.commands import Commands
@@ -40,6 +43,20 @@ class Platform:
     paperwork: Paperwork
     office: Office
     read_session: sessionmaker
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Request bodies parsed with a depth bound: 100,000 nested lists are a 400, not a RecursionError."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return bounded_json.loads(s, **kwargs)
+
+
+def _proxy_hops() -> int:
+    text = os.environ.get("MOTCUA_PROXY_HOPS", "0").strip()
+    if not (text.isascii() and text.isdigit() and int(text) <= 10):
+        raise ValueError(f"MOTCUA_PROXY_HOPS must be a number of proxies from 0 to 10, not {text!r}")
+    return int(text)
 
 
 def _secret_key(app: Flask) -> str:
@@ -104,11 +121,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         LANGUAGES=("vi", "en"),
         LOGIN_LIMITS=("5 per minute", "30 per minute"),  # per IP and user name; per IP
         RATELIMIT_STORAGE_URI="memory://",
+        # How many reverse proxies stand in front (each adds itself to X-Forwarded-For): rate limits then key on
+        # the applicant's address, not the proxy's. 0, the default, trusts no forwarded header at all.
+        PROXY_HOPS=_proxy_hops(),
         RATELIMIT_HEADERS_ENABLED=True,
     )
     app.config.update(limits_from_env(os.environ, app.config["LOGIN_LIMITS"]))
+    app.json = BoundedJSONProvider(app)
     if config:
         app.config.update(config)
+    if app.config["PROXY_HOPS"]:
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)
     check_agency_code(app.config["AGENCY_CODE"])

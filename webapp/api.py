@@ -46,7 +46,7 @@ from engine.service.commands import Claimed, mail_status
 from webapp import api_schemas as s
 from webapp.form_fields import form_for, task_form
 from webapp.portal import applicant_view
-from webapp.security import ACTING_ROLES, csrf
+from webapp.security import ACTING_ROLES, csrf, limit_tracking
 from webapp.views import calendar, find_procedure, platform, startable_procedures
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -619,13 +619,8 @@ def _limits(state: Any) -> None:
     and only the failed ones count (a guesser fails, an applicant checking often does not)."""
     app: Flask = state.app
     app.config.setdefault("API_SUBMIT_LIMIT", "600 per hour")
-    app.config.setdefault("TRACKING_LIMIT", "10 per minute;60 per hour")
     limiter: Limiter = app.extensions["motcua_limiter"]
     views = app.view_functions
     views["api.submit_dossier"] = limiter.limit(lambda: current_app.config["API_SUBMIT_LIMIT"],
                                                 key_func=_token_key)(views["api.submit_dossier"])
-    for endpoint in ("api.dossier_status", "api.dossier_document"):
-        views[endpoint] = limiter.shared_limit(
-            lambda: current_app.config["TRACKING_LIMIT"], scope="tracking",
-            exempt_when=lambda: "Authorization" in request.headers,
-            deduct_when=lambda response: response.status_code == 404)(views[endpoint])
+    limit_tracking(app, "api.dossier_status", "api.dossier_document")

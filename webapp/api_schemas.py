@@ -16,6 +16,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from engine.runtime.attachment import MAX_BYTES, MAX_FILES
+from engine.runtime.bounded_number import within_bounds
 from engine.runtime.forms import REQUIRED, UNKNOWN
 from engine.runtime.message_events import MESSAGE_NAME
 
@@ -37,6 +38,8 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     if isinstance(value, Decimal):
+        if not within_bounds(value):
+            return str(value)  # stored before numbers were bounded: its digits would take seconds to write
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, date):
         return value.isoformat()

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from engine.access.user import find_user
-from webapp.security import ACTING_ROLES, login_required, sign_in
+from webapp.security import ACTING_ROLES, login_required, own_path, sign_in, sign_out
 from webapp.views import platform
 
 bp = Blueprint("auth", __name__)
@@ -22,16 +20,6 @@ HOME_BY_ROLE = (
     ("analyst", "studio.index"),
     ("admin", "admin.index"),
 )
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site (no scheme, no host, not //evil) may be returned to."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def home_url() -> str:
@@ -52,7 +40,7 @@ def home() -> Response:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | str | tuple[str, int]:
     if request.method == "GET":
-        return render_template("auth/login.html", next=_safe_next(request.args.get("next")))
+        return render_template("auth/login.html", next=own_path(request.args.get("next")))
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     with platform().read_session() as db:
@@ -60,10 +48,10 @@ def login() -> Response | str | tuple[str, int]:
         valid = user is not None and user.active and user.check_password(password)
     if not valid:
         return render_template("auth/login.html", error=_("Tên đăng nhập hoặc mật khẩu không đúng."),
-                               username=username, next=_safe_next(request.form.get("next"))), 401
+                               username=username, next=own_path(request.form.get("next"))), 401
     sign_in(user)
     current_app.logger.info("sign-in: %s", username)
-    target = _safe_next(request.form.get("next"))
+    target = own_path(request.form.get("next"))
     g.user = None  # the next request loads the user afresh
     return redirect(target or url_for("auth.home"))
 
@@ -71,10 +59,7 @@ def login() -> Response | str | tuple[str, int]:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    sign_out()
     flash(_("Bạn đã đăng xuất."), "info")
     return redirect(url_for("auth.login"))
 
@@ -83,4 +68,4 @@ def logout() -> Response:
 def language(code: str) -> Response:
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
+    return redirect(own_path(request.args.get("next")) or url_for("auth.home"))

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from engine.runtime.bounded_number import safe_text
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.deployment import form_cache
 from engine.runtime.dossier import Dossier
@@ -43,15 +44,20 @@ def as_text(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return safe_text(value)
     return str(value)
 
 
 def _row_count(form: MultiDict, prefix: str, name: str) -> int:
     start = f"{prefix}{name}-"
-    rows = [int(k[len(start):].split("-", 1)[0]) for k in form if k.startswith(start)
-            and k[len(start):].split("-", 1)[0].isdigit()]
+    rows = [int(index) for index in (k[len(start):].split("-", 1)[0] for k in form if k.startswith(start))
+            if _is_row_index(index)]
     return min(max(rows) + 1, MAX_ROWS) if rows else 0
+
+
+def _is_row_index(text: str) -> bool:
+    # "²".isdigit() is true but int("²") fails, and 5,000 digits are over int()'s limit: ASCII, a few digits.
+    return text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ROWS))
 
 
 def read_posted(definition: FormDefinition, form: MultiDict, prefix: str = "") -> dict[str, Any]:

@@ -45,7 +45,7 @@ from engine.runtime.work_item import WorkItem, WorkItemStatus
 from engine.service.commands import Claimed, Paper
 from webapp.form_fields import errors_by_input, form_for, read_posted, task_form, view_values
 from webapp.people import handover_reason
-from webapp.security import ACTING_ROLES, roles_required
+from webapp.security import ACTING_ROLES, own_path, roles_required
 from webapp.views import (
     calendar,
     local_datetime,
@@ -179,7 +179,7 @@ def _claim_response(item_id: int) -> Response | str:
             item = db.get(WorkItem, item_id)
             dossier = db.get(Dossier, item.dossier_id) if item else None
         return render_template("officer/_claim.html", item=item, dossier=dossier)
-    return redirect(request.form.get("back") or url_for("officer.inbox"))
+    return redirect(own_path(request.form.get("back")) or url_for("officer.inbox"))
 
 
 @bp.post("/inbox/items/<int:item_id>/claim")

@@ -28,6 +28,7 @@ from engine.runtime.errors import CommandError, InvalidData, TaskNotReady
 from engine.runtime.forms import FormDefinition
 from engine.service.commands import mail_status
 from webapp.form_fields import errors_by_input, form_for, read_posted, view_values
+from webapp.security import limit_tracking
 from webapp.views import calendar, find_procedure, platform, startable_procedures
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -284,12 +285,9 @@ def _limits(state: Any) -> None:
     """Submissions and uploads per address; failed tracking attempts share the API's lookup limit."""
     app: Flask = state.app
     app.config.setdefault("PORTAL_SUBMIT_LIMIT", "20 per hour")
-    app.config.setdefault("TRACKING_LIMIT", "10 per minute;60 per hour")
     limiter: Limiter = app.extensions["motcua_limiter"]
     views = app.view_functions
     for endpoint in ("portal.create", "portal.supplement", "portal.fee"):
         views[endpoint] = limiter.limit(lambda: current_app.config["PORTAL_SUBMIT_LIMIT"],
                                         methods=["POST"])(views[endpoint])
-    views["portal.track"] = limiter.shared_limit(
-        lambda: current_app.config["TRACKING_LIMIT"], scope="tracking", methods=["POST"],
-        deduct_when=lambda response: response.status_code == 404)(views["portal.track"])
+    limit_tracking(app, "portal.track")

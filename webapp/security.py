@@ -7,14 +7,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
-from flask import Flask, abort, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from engine.access.roles import BY_CODE
+from engine.access.sign_in_session import close_session, open_session, session_user
 from engine.access.user import User
+from engine.onestop.tracking import normal_code
 
 F = TypeVar("F", bound=Callable[..., Any])
 csrf = CSRFProtect()
@@ -35,10 +40,27 @@ class SignedIn:
 
 
 def sign_in(user: User) -> None:
+    from webapp.views import platform
+
+    with platform().dossiers.command() as db:
+        token = open_session(db, user.id)
     lang = session.get("lang")
     session.clear()  # nothing from before the sign-in survives it (session fixation)
     session.permanent = True
     session["user_id"] = user.id
+    session["sid"] = token
+    if lang:
+        session["lang"] = lang
+
+
+def sign_out() -> None:
+    """Ends the session on the server too: a copy of the cookie is worth nothing afterwards."""
+    from webapp.views import platform
+
+    with platform().dossiers.command() as db:
+        close_session(db, session.get("sid"))
+    lang = session.get("lang")
+    session.clear()
     if lang:
         session["lang"] = lang
 
@@ -51,9 +73,11 @@ def _load_user() -> None:
     from webapp.views import platform
 
     with platform().read_session() as db:
-        user = db.get(User, user_id)
+        # The cookie is signed, but only a session the server still holds counts (engine.access.sign_in_session).
+        user = db.get(User, user_id) if session_user(db, session.get("sid")) == user_id else None
         if user is None or not user.active:
             session.pop("user_id", None)
+            session.pop("sid", None)
             return
         g.user = SignedIn(user.id, user.username, user.full_name, frozenset(user.roles))
 
@@ -79,6 +103,52 @@ def roles_required(*roles: str) -> Callable[[F], F]:
             return view(*args, **kwargs)
         return wrapped  # type: ignore[return-value]
     return decorate
+
+
+def tracking_key() -> str:
+    """Failed tracking attempts count per address AND dossier code: a guesser behind the same proxy or NAT as
+    an applicant fails on the codes they guess, not on the applicant's (a looser limit per address still
+    stops spraying many codes: TRACKING_ADDRESS_LIMIT)."""
+    code = request.form.get("code") or (request.view_args or {}).get("code") or ""
+    return f"{get_remote_address()}|{normal_code(str(code)[:60])}"
+
+
+def limit_tracking(app: Flask, *endpoints: str) -> None:
+    """The failed lookups of a dossier by code and secret (portal and API share the counts)."""
+    limiter: Limiter = app.extensions["motcua_limiter"]
+    app.config.setdefault("TRACKING_LIMIT", "10 per minute;60 per hour")
+    app.config.setdefault("TRACKING_ADDRESS_LIMIT", "30 per minute;300 per hour")
+    # Only failures count; integrations sign their lookups with a token, and the empty form is free.
+    failed: dict[str, Any] = {
+        "deduct_when": lambda response: response.status_code == 404,
+        "exempt_when": lambda: "Authorization" in request.headers or (
+            request.method == "GET" and request.endpoint == "portal.track"),
+    }
+    for endpoint in endpoints:
+        view = app.view_functions[endpoint]
+        view = limiter.shared_limit(lambda: current_app.config["TRACKING_ADDRESS_LIMIT"], scope="tracking-address",
+                                    **failed)(view)
+        app.view_functions[endpoint] = limiter.shared_limit(lambda: current_app.config["TRACKING_LIMIT"],
+                                                            scope="tracking", key_func=tracking_key, **failed)(view)
+
+
+def own_path(target: str | None) -> str | None:
+    """`target` when it is a page of this platform (a path its routes answer with GET), else None: `next=`
+    and `back=` must not send anyone to another site (//evil.example, /\\evil.example, https://…)."""
+    if not target or len(target) > 2000 or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if any(c == "\\" or ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    try:
+        current_app.url_map.bind("localhost").match(parts.path, method="GET")
+    except RequestRedirect:
+        pass  # e.g. the missing trailing slash of a folder: still one of ours
+    except HTTPException:
+        return None
+    return target
 
 
 def _ip_and_username() -> str:

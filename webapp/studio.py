@@ -26,6 +26,7 @@ from engine.access.roles import ROLES
 from engine.legal_time.calendar_override import CalendarOverride
 from engine.legal_time.clock import clock
 from engine.legal_time.event_dates import EVENTS
+from engine.runtime import bounded_json
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier, DossierStatus
 from engine.runtime.errors import InvalidData, NotFound
@@ -396,8 +397,8 @@ def form_preview() -> Any:
     payload = request.get_json(silent=True) or {}
     path, text = str(payload.get("path", "form.json")), payload.get("text", "")
     try:
-        definition = load_form(json.loads(text), name=path)
-    except json.JSONDecodeError as err:
+        definition = load_form(bounded_json.loads(text), name=path)
+    except ValueError as err:  # not JSON, or nested too deeply
         return jsonify(html="", problems=shown([Problem(path, "", f"the form is not valid JSON: {err}")]))
     except ValidationFailed as failed:
         return jsonify(html="", problems=shown(failed.problems))

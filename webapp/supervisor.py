@@ -19,12 +19,12 @@ from engine.legal_time.clock import clock
 from engine.legal_time.dossier_clock import phase_labels
 from engine.legal_time.milestones import Milestone
 from engine.onestop import apology, fees, statistics
-from engine.oversight import alerts, escalation, monitoring
+from engine.oversight import alerts, escalation, incidents, monitoring
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier
 from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound
 from webapp.people import handover_reason
-from webapp.security import roles_required
+from webapp.security import own_path, roles_required
 from webapp.views import calendar, label, platform, procedure_labels
 
 MONITOR_ROLES = ("supervisor", "admin")
@@ -43,8 +43,7 @@ def _thresholds() -> monitoring.Thresholds:
 
 
 def _back(default: str) -> str:
-    target = request.form.get("back", "")
-    return target if target.startswith("/supervisor") else default
+    return own_path(request.form.get("back")) or default
 
 
 @bp.get("/")
@@ -60,13 +59,14 @@ def index() -> str:
         names = procedure_labels(monitoring.procedure_names(db))
         mine = alerts.recent(db, g.user.username, limit=8)
         unread = alerts.unread_count(db, g.user.username)
+        failures = incidents.recent(db)
     totals = monitoring.ProcedureCounts("", _("Tổng cộng"))
     for c in counts:
         for attr in ("on_track", "due_soon", "overdue", "paused"):
             setattr(totals, attr, getattr(totals, attr) + getattr(c, attr))
     return render_template("supervisor/index.html", counts=counts, totals=totals, risky=risky, loads=loads,
                            officers=officers, names=names, process_id=process_id, alerts=mine, unread=unread,
-                           thresholds=t)
+                           thresholds=t, incidents=failures)
 
 
 # -- actions ------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from engine.access.roles import BY_CODE
+from engine.access.sign_in_session import close_all_sessions
 from engine.legal_time.clock import clock
 from engine.runtime import audit
 from engine.runtime.db import Base
@@ -116,6 +117,19 @@ def create_user(
     return user
 
 
+def set_password(session: Session, user: User, password: str) -> None:
+    """A new password ends every session of the user: whoever had the old one is signed out."""
+    user.password_hash = _hasher.hash(password)
+    close_all_sessions(session, user.id)
+
+
+def _activate(session: Session, user: User, active: bool) -> None:
+    """Deactivating an account ends its sessions at once (and it can no longer sign in)."""
+    user.active = active
+    if not active:
+        close_all_sessions(session, user.id)
+
+
 def _existing(session: Session, username: str) -> User:
     user = find_user(session, username)
     if user is None:
@@ -147,13 +161,13 @@ def edit_user(
 
 
 def set_active(session: Session, username: str, active: bool, actor: str) -> User:
-    """Deactivated users can no longer sign in (their open sessions end at the next request); nothing of
-    theirs is deleted, so the audit trail still names them."""
+    """Deactivated users can no longer sign in and their open sessions end at once; nothing of theirs is
+    deleted, so the audit trail still names them."""
     user = _existing(session, username)
     if username == actor and not active:
         raise InvalidData("you cannot deactivate yourself", fields={"username": "self"})
     if user.active != active:
-        user.active = active
+        _activate(session, user, active)
         audit.record(session, actor=actor, command="user_activate" if active else "user_deactivate",
                      data={"username": username})
     return user
@@ -163,7 +177,7 @@ def reset_password(session: Session, username: str, password: str, actor: str) -
     user = _existing(session, username)
     if len(password) < MIN_PASSWORD:
         raise InvalidData("password too short", fields={"password": "short"})
-    user.password_hash = _hasher.hash(password)
+    set_password(session, user, password)
     audit.record(session, actor=actor, command="user_password_reset", data={"username": username})
     return user
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from . import budget
+from .budget import DecisionBudgetExceeded
 from .errors import DecisionError
 from .feel import Scope
 from .hit_policy import Aggregation, HitPolicy, aggregate, describe, select
@@ -74,11 +76,13 @@ class DecisionModel:
         """Evaluate a decision (and the decisions it requires) against `context`; see the module doc
         for the shape. Raises DecisionError, whose message names the decision."""
         decision = self.decision(decision_id)
-        return self.result_of(decision_id, self._value(decision, self._scope(context), {}))
+        with budget.evaluation():
+            return self.result_of(decision_id, self._value(decision, self._scope(context), {}))
 
     def evaluate_value(self, decision_id: str, context: Mapping[str, Any]) -> Any:
         """The decision's DMN value: a scalar, a dict for several outputs, a list for list policies."""
-        return self._value(self.decision(decision_id), self._scope(context), {})
+        with budget.evaluation():
+            return self._value(self.decision(decision_id), self._scope(context), {})
 
     def evaluate_each(
         self,
@@ -100,7 +104,8 @@ class DecisionModel:
             scope = Scope(parent=base)
             try:
                 scope.bind(item_name, to_feel(item))
-                value = self._value(decision, scope, {})
+                with budget.evaluation():
+                    value = self._value(decision, scope, {})
             except DecisionError as exc:
                 raise DecisionError(f"{item_name} {number} of {len(items)}: {exc}") from None
             if value is None and aggregation in (Aggregation.SUM, Aggregation.MIN, Aggregation.MAX):
@@ -146,6 +151,7 @@ class DecisionModel:
     def _value(self, decision: Decision, scope: Scope, memo: dict[str, Any]) -> Any:
         if decision.id in memo:
             return memo[decision.id]
+        budget.step()
         inner = scope
         if decision.required_decisions:
             inner = Scope(parent=scope)
@@ -167,6 +173,8 @@ class DecisionModel:
             return self._table(logic, scope, what)
         try:
             return logic.expression.evaluate(scope)
+        except DecisionBudgetExceeded:
+            raise  # said once, not once per level of the calls it stopped
         except DecisionError as exc:
             raise DecisionError(f"{what}: {exc}") from None
 
@@ -182,7 +190,8 @@ class DecisionModel:
                     raise DecisionError(f"{label}, parameter '{name}': {exc}") from None
             if model.logic is None:
                 raise DecisionError(f"{label} has no body")
-            return self._run(model.logic, scope, label)
+            with budget.call(label):
+                return self._run(model.logic, scope, label)
 
         return invoke
 

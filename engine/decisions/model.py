@@ -66,6 +66,9 @@ _UNSUPPORTED_LOGIC = (
 )
 
 
+NESTED_TOO_DEEPLY = "the text is nested too deeply"
+
+
 @dataclass(frozen=True)
 class DataType:
     """What a typeRef means to the evaluator: a FEEL base type to coerce to, and allowed values."""
@@ -261,12 +264,18 @@ class _Reader:
         except FeelSyntaxError as exc:
             self.problem(element_id, f"{where}: {exc}")
             return None
+        except RecursionError:  # e.g. thousands of signs in a row: the parser recurses on each
+            self.problem(element_id, f"{where}: {NESTED_TOO_DEEPLY}")
+            return None
 
     def unary_tests(self, text: str, where: str, element_id: str = "") -> UnaryTests | None:
         try:
             return compile_unary_tests(text, self.names, self.functions)
         except FeelSyntaxError as exc:
             self.problem(element_id, f"{where}: {exc}")
+            return None
+        except RecursionError:  # e.g. thousands of signs in a row: the parser recurses on each
+            self.problem(element_id, f"{where}: {NESTED_TOO_DEEPLY}")
             return None
 
     # -- decision logic ----------------------------------------------------------------------------

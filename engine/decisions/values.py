@@ -27,19 +27,34 @@ NUMBER_CONTEXT = decimal.Context(
 )
 
 
+_MAX_INPUT_BITS = 20_000  # about 6,000 digits: Decimal(int) of it is instant, and Emax refuses it anyway
+
+
 def to_feel(value: Any) -> Any:
     """Convert a Python value from task data or JSON into a FEEL value (deeply)."""
-    if value is None or isinstance(value, bool | str | Decimal | dt.date | dt.time | dt.timedelta):
+    if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        return _bounded(value)
+    if value is None or isinstance(value, bool | str | dt.date | dt.time | dt.timedelta):
         return value
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(str(value))
     if isinstance(value, Mapping):
         return {str(k): to_feel(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_feel(v) for v in value]
     raise DecisionError(f"a value of type {type(value).__name__} cannot be used in a decision: {value!r}")
+
+
+def _bounded(number: Decimal | int | float) -> Decimal:
+    """A number coming in, within what decimal128 can hold: Decimal("1e999999999") from stored data or an
+    int of thousands of digits is refused here, before any rule compares, adds or prints it."""
+    if isinstance(number, int) and number.bit_length() > _MAX_INPUT_BITS:
+        raise DecisionError("a number of more than 6,000 digits cannot be used in a decision")
+    value = number if isinstance(number, Decimal) else Decimal(number) if isinstance(number, int) \
+        else Decimal(str(number))
+    in_range = value.is_zero() or NUMBER_CONTEXT.Etiny() <= value.adjusted() <= NUMBER_CONTEXT.Emax
+    if not value.is_finite() or not in_range:
+        raise DecisionError(f"the number {value} cannot be used in a decision (not finite, or beyond 1E+"
+                            f"{NUMBER_CONTEXT.Emax})")
+    return value
 
 
 def kind(value: Any) -> str:

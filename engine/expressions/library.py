@@ -16,6 +16,7 @@ from typing import Any
 
 from engine.expressions.errors import ExpressionError
 from engine.expressions.limits import MAX_INT_DIGITS, MAX_LENGTH, too_long
+from engine.runtime.bounded_number import MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, NumberOutOfBounds, parse_number
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,21 @@ def _check_decimal_to_int(value: Any) -> None:
     # int(Decimal("1e999999")) builds a million-digit integer: 25 s measured, and uninterruptible.
     if isinstance(value, Decimal) and value.is_finite() and value.adjusted() > MAX_INT_DIGITS:
         raise ExpressionError(f"the number has more than {MAX_INT_DIGITS:,} digits")
+
+
+def _decimal(value: Any = "0", *context: Any) -> Decimal:
+    # Decimal("1e999999999") costs nothing, but everything done with it later (int(), f"{x:f}") builds a
+    # billion digits: a number written in a diagram or its data is bounded on its text, like a form's.
+    if context:
+        raise ExpressionError("Decimal(): give only the number")
+    if not isinstance(value, str):
+        return Decimal(value)  # an int, float or Decimal in hand is already bounded by the evaluator's caps
+    try:
+        return parse_number(value)
+    except NumberOutOfBounds:
+        raise ExpressionError(
+            f"Decimal(): {str(value)[:40]!r} is not a number within the bounds (at most "
+            f"{MAX_INTEGER_DIGITS} digits before the point and {MAX_FRACTION_DIGITS} after)") from None
 
 
 def _int(value: Any = 0, *base: int) -> int:
@@ -85,7 +101,7 @@ BUILTINS: dict[str, Function] = {
     "bool": Function(bool, inspects=False),
     "date": Function(date, inspects=False),
     "datetime": Function(datetime, inspects=False),
-    "Decimal": Function(Decimal, inspects=False),
+    "Decimal": Function(_decimal, inspects=False),
     "dict": Function(dict, inspects=True),
     "enumerate": Function(_enumerate, inspects=False),
     "float": Function(float, inspects=False),

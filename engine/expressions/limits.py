@@ -19,6 +19,7 @@ from itertools import chain
 from typing import Any
 
 from engine.expressions.errors import ExpressionError, ExpressionTimeout
+from engine.runtime.bounded_json import MAX_DEPTH as MAX_JSON_DEPTH
 
 MAX_SOURCE_LENGTH = 10_000  # characters in one expression or script (a long script is ~1,000)
 MAX_DEPTH = 100  # nesting of the syntax tree (the interpreter recurses on it)
@@ -31,6 +32,7 @@ MAX_INT_DIGITS = 1_233  # the same cap for a Decimal turned into an int
 MAX_FORMAT_NUMBER = 1_000  # a width or precision in a format spec such as f"{x:>1000}"
 MAX_VALUE_NODES = 1_000_000  # parts of one value compared, hashed, printed or stored, shared parts each time
 MAX_VALUE_CHARS = 20_000_000  # characters of one such value
+MAX_DATA_DEPTH = MAX_JSON_DEPTH  # lists and dicts inside one another in task data, as in a request body
 
 SCALARS = frozenset({int, float, str, bool, type(None), Decimal, date, datetime, timedelta})
 _SIZED = (str, list, tuple, dict, set, frozenset)
@@ -110,6 +112,24 @@ def check_storable(value: Any, name: str) -> None:
     """
     if type(value) not in SCALARS:
         _walk(value, storing=True, what=f"'{name}'")
+        _check_depth(value, f"'{name}'")
+
+
+def _check_depth(value: Any, what: str) -> None:
+    # Task data is written as JSON and read back by recursive code: x = [x] five thousand times is small but
+    # cannot be stored. Run after _walk, which has bounded the parts (and refused a value containing itself).
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            parts: Iterable[Any] = item.values()
+        elif isinstance(item, list | tuple):
+            parts = item
+        else:
+            continue
+        if depth > MAX_DATA_DEPTH:
+            raise ExpressionError(f"{what} is nested more than {MAX_DATA_DEPTH} levels deep")
+        stack.extend((part, depth + 1) for part in parts if isinstance(part, dict | list | tuple))
 
 
 def _not_storable(value: Any, what: str) -> ExpressionError:

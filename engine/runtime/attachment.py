@@ -6,7 +6,6 @@ the content lives in the file store (engine.runtime.file_store), written before 
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -70,11 +69,23 @@ class Upload:
     content: bytes
 
 
+MAX_FILENAME = 200
+
+
 def safe_filename(name: str) -> str:
-    """The last path part, without control characters or separators, kept readable in Vietnamese."""
+    """The last path part, kept readable in Vietnamese, without control or format characters: a right-to-left
+    override makes "hoa-don\u202efdp.exe" read as "hoa-donexe.pdf". A long name is cut in its stem, so that
+    its extension (what the file is) stays."""
     name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
-    name = re.sub(r"[\x00-\x1f\x7f\"<>:|?*]", "", name).strip(" .")
-    return name[:200] or "tep"
+    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf") and c not in '"<>:|?*')
+    name = name.strip(" .")
+    if len(name) > MAX_FILENAME:
+        stem, dot, extension = name.rpartition(".")
+        if dot and stem and 0 < len(extension) <= 10:
+            name = stem[:MAX_FILENAME - len(extension) - 1].rstrip(" .") + "." + extension
+        else:
+            name = name[:MAX_FILENAME]
+    return name or "tep"
 
 
 def check_uploads(uploads: list[Upload]) -> list[tuple[Upload, str]]:
@@ -84,7 +95,8 @@ def check_uploads(uploads: list[Upload]) -> list[tuple[Upload, str]]:
         raise InvalidData(TOO_MANY, fields={"files": TOO_MANY})
     checked = []
     for upload in uploads:
-        extension = upload.filename.rsplit(".", 1)[-1].casefold() if "." in upload.filename else ""
+        filename = safe_filename(upload.filename)  # the name as it will be kept and shown
+        extension = filename.rsplit(".", 1)[-1].casefold() if "." in filename else ""
         if extension not in ALLOWED:
             errors[upload.field] = BAD_TYPE
         elif not upload.content:

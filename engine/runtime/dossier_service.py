@@ -41,6 +41,7 @@ from engine.onestop.documents import refusal_issued
 from engine.onestop.paper_numbers import step_paper_facts
 from engine.onestop.registry import RegistryError, record_result
 from engine.runtime import audit, completion_guard, message_catching, timer_bell
+from engine.runtime.command_budget import CommandBudget
 from engine.runtime.db import make_session_factory
 from engine.runtime.definition import ProcessDefinition, procedure_result
 from engine.runtime.deployment import form_cache, latest_definition, spec_cache
@@ -54,7 +55,7 @@ from engine.runtime.timers import TIMER_CLASSES
 from engine.runtime.work_item import WorkItem, WorkItemStatus
 
 _serializer = WorkflowSerializer()
-_FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\Z")
 # A supplement loop adds a level to the task tree per pass; far below the depth where SpiffWorkflow
 # stops finding tasks (DESIGN.md: ~1,000 levels), and far above any lawful number of passes.
 MAX_ENGINE_PASSES = 200
@@ -249,8 +250,9 @@ def advance(workflow: BpmnWorkflow, completed: list[Task] | None = None) -> None
     The engine tasks completed on the way are appended to `completed` when given.
     """
     done = completed.append if completed is not None else None
+    budget = CommandBudget()
     for _ in range(MAX_ENGINE_PASSES):
-        workflow.do_engine_steps(did_complete_task=done)
+        workflow.do_engine_steps(will_complete_task=budget.before_step, did_complete_task=done)
         if not any(not t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY)):
             return
     raise ProcessError("the process kept running without waiting: an endless loop in the diagram?")
@@ -519,7 +521,7 @@ class DossierService:
         now = clock.now()
         if received_at is not None:
             event_dates.check_received_at(received_at, now)
-        with self.command() as session:
+        with self.incident_on_failure("start", actor, process_id=process_id), self.command() as session:
             if callable(code):
                 code = code(session)
             loaded = self._start_in(session, process_id, data, actor, title=title, channel=channel, code=code,
@@ -600,7 +602,7 @@ class DossierService:
         expected_version: int | None = None,
     ) -> Outcome:
         """Complete one task in a transaction of its own (the service layer's commands use complete_in)."""
-        with self.command() as session:
+        with self.incident_on_failure("complete", actor, dossier_id=dossier_id), self.command() as session:
             done = self.complete_in(session, dossier_id, task_id, data, actor, expected_version=expected_version)
         if done.refused is not None:
             raise done.refused
@@ -735,6 +737,28 @@ class DossierService:
             dossier.next_timer_at = None
             audit.record(session, actor="timer", command="incident", dossier_id=dossier_id,
                          data={"message": message})
+
+    @contextmanager
+    def incident_on_failure(self, command: str, actor: str, *, dossier_id: int | None = None,
+                            process_id: str | None = None) -> Iterator[None]:
+        """Around a command's transaction: when its diagram fails (a script error, a budget exceeded) the
+        command is rolled back whole, then the failure is recorded in a transaction of its own, so that the
+        supervisor sees it (engine.oversight.incidents)."""
+        try:
+            yield
+        except ProcessError as err:
+            self._record_failure(command, dossier_id, process_id, actor, str(err))
+            raise
+
+    def _record_failure(self, command: str, dossier_id: int | None, process_id: str | None, actor: str,
+                        message: str) -> None:
+        with self.command() as session:
+            if dossier_id is not None:
+                # Not through the ORM: the dossier keeps its version, so no officer's open page goes stale.
+                found = session.execute(update(Dossier).where(Dossier.id == dossier_id).values(incident=message))
+                dossier_id = dossier_id if found.rowcount else None
+            audit.record(session, actor=actor, command="incident", dossier_id=dossier_id,
+                         data={"message": message, "command": command, "process_id": process_id})
 
     def cancel(self, dossier_id: int, actor: str, reason: str) -> Outcome:
         with self.command() as session:

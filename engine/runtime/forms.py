@@ -9,12 +9,11 @@ path (`devices.2.serial`: row indices count from 0, like the lists they come fro
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,8 @@ import marshmallow
 from lxml import etree
 from marshmallow import fields as mf
 
+from engine.runtime import bounded_json
+from engine.runtime.bounded_number import NOT_A_NUMBER, NumberOutOfBounds, parse_number
 from engine.runtime.errors import InvalidData
 from engine.runtime.problems import Problem, ValidationFailed
 
@@ -37,7 +38,7 @@ FIELD_KEYS = frozenset({
 FILLED_BY = frozenset({"signer"})
 FORM_KEYS = frozenset({"id", "title", "fields", "description"})
 # Same rule as the engine's task data (engine.runtime.dossier_service): a form field becomes a process variable.
-NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\Z")
 
 REQUIRED = "Trường này là bắt buộc"
 UNKNOWN = "Trường này không có trong biểu mẫu"
@@ -284,10 +285,10 @@ def load_form(source: str | Path | Mapping[str, Any], *, name: str = "") -> Form
         path = Path(source)
         label = label or path.as_posix()
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            raw = bounded_json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ValidationFailed([Problem(label, "", "no such form file")]) from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        except ValueError as err:  # not UTF-8, not JSON, or nested too deeply
             raise ValidationFailed([Problem(label, "", f"the file is not valid JSON: {err}")]) from None
     reader = _Reader(label)
     form = reader.form(raw)
@@ -391,28 +392,19 @@ class _Date(_Field):
         return self.bounded(parsed, "Ngày không được trước {:%d/%m/%Y}", "Ngày không được sau {:%d/%m/%Y}")
 
 
-def _decimal(value: Any) -> Decimal | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, Decimal | int):
-        result = Decimal(value)
-    elif isinstance(value, float):
-        result = Decimal(str(value))
-    elif isinstance(value, str):
-        try:
-            result = Decimal(value.strip().replace(",", "."))
-        except InvalidOperation:
-            return None
-    else:
-        return None
-    return result if result.is_finite() else None
+def _decimal(value: Any, message: str) -> Decimal:
+    """The bounded number (engine.runtime.bounded_number), or the field's message: too large says so."""
+    if isinstance(value, str):
+        value = value.replace(",", ".")
+    try:
+        return parse_number(value)
+    except NumberOutOfBounds as err:
+        raise marshmallow.ValidationError(message if str(err) == NOT_A_NUMBER else str(err)) from None
 
 
 class _Number(_Field):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Decimal:
-        number = _decimal(value)
-        if number is None:
-            raise self.fail(BAD_NUMBER)
+        number = _decimal(value, BAD_NUMBER)
         return self.bounded(number, "Giá trị không được nhỏ hơn {}", "Giá trị không được lớn hơn {}")
 
 
@@ -421,8 +413,8 @@ class _Money(_Field):
         # VND has no subunit, so "17.000.000" can only be the Vietnamese grouping of seventeen million.
         if isinstance(value, str):
             value = re.sub(r"[\s.,]|đồng|đ|VND", "", value.strip(), flags=re.IGNORECASE)
-        amount = _decimal(value)
-        if amount is None or amount < 0 or amount != amount.to_integral_value():
+        amount = _decimal(value, BAD_MONEY)
+        if amount < 0 or amount != amount.to_integral_value():
             raise self.fail(BAD_MONEY)
         return self.bounded(amount.quantize(Decimal(1)), "Số tiền không được nhỏ hơn {:,} đồng",
                             "Số tiền không được lớn hơn {:,} đồng")
@@ -430,8 +422,8 @@ class _Money(_Field):
 
 class _Integer(_Field):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
-        number = _decimal(value)
-        if number is None or number != number.to_integral_value():
+        number = _decimal(value, BAD_INTEGER)
+        if number != number.to_integral_value():
             raise self.fail(BAD_INTEGER)
         return self.bounded(int(number), "Giá trị không được nhỏ hơn {}", "Giá trị không được lớn hơn {}")
 

@@ -62,11 +62,18 @@ class Cursor:
     def decode(cls, text: str | None) -> Cursor | None:
         if not text:
             return None
+        # Anything else than what encode() writes is refused here, not by the database: an id beyond 64 bits
+        # or a date without its offset would fail the query (a 500) instead of meaning "no such page".
         due, _, item = text.rpartition("_")
+        if not (item.isascii() and item.isdigit() and len(item) <= 18) or len(due) > 40:
+            return None
         try:
-            return cls(None if due == "-" else datetime.fromisoformat(due), int(item))
+            due_at = None if due == "-" else datetime.fromisoformat(due)
         except ValueError:
             return None
+        if due_at is not None and due_at.utcoffset() is None:
+            return None
+        return cls(due_at, int(item))
 
 
 @dataclass(frozen=True)

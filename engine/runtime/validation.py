@@ -6,12 +6,16 @@ whole list at once. Nothing here raises a traceback at the analyst.
 
 from __future__ import annotations
 
+import ast
 import json
 import posixpath
 import re
-from collections.abc import Mapping
+import textwrap
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -20,19 +24,23 @@ from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
 
 from engine import expressions
 from engine.access.roles import role_for_lane
+from engine.expressions import ExpressionError
+from engine.expressions.library import BUILTINS
 from engine.expressions.refusals import run_refusals
 from engine.legal_time import event_dates
-from engine.legal_time.business_calendar import Duration
+from engine.legal_time.business_calendar import BusinessCalendar, Duration
+from engine.legal_time.clock import clock
 from engine.legal_time.dossier_clock import other_clock_problems
 from engine.legal_time.legal_clock import parse_phase_property
 from engine.onestop.documents import KINDS as DOCUMENT_KINDS
 from engine.onestop.registry import RECORDERS as REGISTRY_ENTRIES
-from engine.runtime import completion_guard
+from engine.runtime import bounded_json, completion_guard
 from engine.runtime.bpmn_parser import MotcuaParser
 from engine.runtime.forms import FormDefinition, load_form
+from engine.runtime.horizon import BeyondHorizon, check_timer_text
 from engine.runtime.message_events import KEY_PROPERTY, message_problems
 from engine.runtime.problems import Problem, ValidationFailed
-from engine.runtime.script_engine import PLATFORM_FUNCTIONS
+from engine.runtime.script_engine import PLATFORM_FUNCTIONS, platform_functions
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -63,6 +71,10 @@ EXPRESSION_XPATHS = (
 )
 
 
+# The largest procedure (st_staff_admission) is 38 KB with about 750 elements: fifty times that is enough.
+MAX_XML_CHARS = 2_000_000
+MAX_XML_ELEMENTS = 40_000
+TIMER_KINDS = frozenset({"timeDate", "timeDuration", "timeCycle"})
 PROCEDURE_FILE = "procedure.json"
 _ELEMENT_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>")
 # SpiffWorkflow's own words for some problems are an exception's repr or its internals: say them plainly.
@@ -157,9 +169,51 @@ def _check_tree(name: str, tree: etree._Element) -> list[Problem]:
             text = (node.text or "").strip()
             if not text:
                 continue
-            messages = expressions.check(text, mode) or run_refusals(text, mode, PLATFORM_FUNCTIONS)
+            kind = etree.QName(node).localname
+            messages = expressions.check(text, mode) or (run_refusals(text, mode, PLATFORM_FUNCTIONS)
+                                                         + _constant_problems(text, mode, kind))
             problems.extend(Problem(name, _owner_id(node), f"{what}: {message}") for message in messages)
     return problems
+
+
+@cache
+def _checked_functions() -> dict[str, Callable[..., Any]]:
+    # The statutory calendar is enough to check ranges; built once (0.2 s).
+    return {**platform_functions(BusinessCalendar()), "Decimal": BUILTINS["Decimal"].call}
+
+
+def _constant_problems(text: str, mode: str, kind: str) -> list[str]:
+    """What a constant in a safe text would stop every dossier with, in the words of the run time: a timer
+    beyond the horizon, a platform function's range beyond it, a Decimal beyond the bounds of a number."""
+    source = textwrap.dedent(text)
+    tree = ast.parse(source.strip() if mode == "eval" else source, mode=mode)
+    problems = []
+    body = getattr(tree, "body", None)
+    if kind in TIMER_KINDS and isinstance(body, ast.Constant) and isinstance(body.value, str):
+        try:
+            check_timer_text(kind, body.value, clock.now())
+        except BeyondHorizon as err:
+            problems.append(f"line 1: {err}")
+    functions = _checked_functions()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in functions
+                and not node.keywords and all(isinstance(a, ast.Constant) for a in node.args)):
+            try:
+                functions[node.func.id](*(a.value for a in node.args))
+            except ExpressionError as err:
+                problems.append(f"line {node.lineno}: {err.message}")
+            except (ValueError, ArithmeticError, TypeError) as err:
+                problems.append(f"line {node.lineno}: {err}")
+    return problems
+
+
+def _text_constant(text: str) -> str | None:
+    """The value of a timer text that is a quoted constant ('P10D'), which can be checked before it runs."""
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError):
+        return None
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
 def _check_spec(bundle: ParsedBundle, name: str, spec: BpmnProcessSpec) -> list[Problem]:
@@ -246,6 +300,17 @@ def _property_problems(properties: Mapping[str, str]) -> list[str]:
     return problems
 
 
+def size_problem(name: str, text: str) -> Problem | None:
+    """A diagram or table over the bounds, refused before it is parsed: a tree of a million elements costs
+    hundreds of megabytes, whatever it says. Counting '<' is a bound on the elements without parsing."""
+    if len(text) > MAX_XML_CHARS:
+        return Problem(name, "", f"the file has {len(text):,} characters; the limit is {MAX_XML_CHARS:,}")
+    tags = text.count("<")
+    if tags > MAX_XML_ELEMENTS:
+        return Problem(name, "", f"the file has about {tags:,} elements; the limit is {MAX_XML_ELEMENTS:,}")
+    return None
+
+
 def _check_result_paper(bundle: ParsedBundle, name: str, pid: str, specs: list[BpmnProcessSpec]) -> list[Problem]:
     """A procedure whose steps issue `result` names its result paper in its procedure sheet (`result.kind`,
     a result kind of engine.onestop.documents), and the registry entry it makes (`result.registry`, one of
@@ -254,8 +319,8 @@ def _check_result_paper(bundle: ParsedBundle, name: str, pid: str, specs: list[B
     if sheet_name not in bundle.files:
         return []  # a shared part: the procedures that call it are checked
     try:
-        sheet = json.loads(bundle.files[sheet_name])
-    except json.JSONDecodeError as err:
+        sheet = bounded_json.loads(bundle.files[sheet_name])
+    except ValueError as err:  # not JSON, or nested too deeply
         return [Problem(sheet_name, "", f"the procedure sheet is not valid JSON: {err}")]
     result = sheet.get("result") if isinstance(sheet, dict) else None
     kind = result.get("kind") if isinstance(result, dict) else None
@@ -287,12 +352,16 @@ def parse_bundle(files: Mapping[str, str | bytes]) -> ParsedBundle:
     xml_parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     for name in sorted(n for n in texts if _is_form(n)):
         try:
-            bundle.forms[name] = load_form(json.loads(texts[name]), name=name)
-        except json.JSONDecodeError as err:
+            bundle.forms[name] = load_form(bounded_json.loads(texts[name]), name=name)
+        except ValueError as err:  # not JSON, or nested too deeply
             bundle.problems.append(Problem(name, "", f"the form is not valid JSON: {err}"))
         except ValidationFailed as failed:
             bundle.problems.extend(failed.problems)
     for name in sorted(n for n in texts if n.endswith((".bpmn", ".dmn"))):
+        too_large = size_problem(name, texts[name])
+        if too_large is not None:
+            bundle.problems.append(too_large)
+            continue
         try:
             trees[name] = etree.fromstring(texts[name].encode("utf-8"), xml_parser)
         except etree.XMLSyntaxError as err:

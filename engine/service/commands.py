@@ -190,7 +190,7 @@ class Commands:
                   item_id: int | None = None) -> Done:
         if uploads:
             check_uploads(uploads)
-        with self._unit() as unit:
+        with self.dossiers.incident_on_failure("complete", actor, dossier_id=dossier_id), self._unit() as unit:
             session = unit.session
             if item_id is not None:
                 # Read again under the write lock: the claim may have moved since the check above.
@@ -251,7 +251,7 @@ class Commands:
 
     def _open(self, process_id: str, data: dict[str, Any], actor: str, *, channel: str, uploads: list[Upload],
               secret: str | None = None, track_url: str = "", received_at: datetime | None = None) -> Opened:
-        with self._unit() as unit:
+        with self.dossiers.incident_on_failure("start", actor, process_id=process_id), self._unit() as unit:
             session = unit.session
             code = next_code(session, self.paperwork.office.agency_code, clock.now())
             started = self.dossiers.start_in(session, process_id, data, actor,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import time
@@ -72,8 +73,10 @@ def test_nested_comprehension_bombs_are_stopped() -> None:
         ("2 ** 10**8", r"'\*\*' would have more than 4,096 bits"),
         ("10 ** 5000", r"'\*\*' would have more than 4,096 bits"),
         ("1 << 10**9", "'<<' would have more than 4,096 bits"),
-        ("int(Decimal('1e999999'))", "more than 1,233 digits"),
-        ("round(Decimal('1e999999'))", "more than 1,233 digits"),
+        ("int(Decimal(10) ** 999998)", "more than 1,233 digits"),
+        ("Decimal('1e999999')", "not a number within the bounds"),
+        ("f'{Decimal(10) ** 999998:f}'", "a formatted value would have 999,998"),
+        ("round(Decimal(10) ** 999998)", "more than 1,233 digits"),
         ("round(5, -10**7)", "ndigits must be between"),
         ("f'{1:>1000000000}'", "width or precision in a format spec is over 1,000"),
         ("f'{Decimal(1):.{10**6}f}'", "width or precision in a format spec is over 1,000"),
@@ -174,3 +177,12 @@ def test_deeply_nested_data_is_an_error_not_a_crash() -> None:
         nested = [nested]
     with within(QUICK), pytest.raises(ExpressionError):
         evaluate("x == y", {"x": nested, "y": [nested]})
+
+
+def test_a_deeply_nested_list_cannot_be_stored_in_task_data() -> None:
+    # Small, but the JSON writer and every recursive reader of task data would fail on it (issue 17).
+    data: dict[str, Any] = {}
+    with within(QUICK), pytest.raises(ExpressionError, match="'x' is nested more than 32 levels deep"):
+        execute("x = []\nfor i in range(100):\n    x = [x]", data)
+    execute("x = []\nfor i in range(31):\n    x = [x]", data)
+    assert len(json.dumps(data["x"])) == 64
