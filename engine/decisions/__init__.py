@@ -12,6 +12,7 @@ Result shapes and no-match outcomes: see `evaluator` and `hit_policy`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from engine.runtime.problems import Problem, ValidationFailed
@@ -19,7 +20,7 @@ from engine.runtime.problems import Problem, ValidationFailed
 from .errors import DecisionError
 from .evaluator import DecisionModel
 from .hit_policy import Aggregation, HitPolicy
-from .model import read_definitions
+from .model import Definitions, read_definitions
 
 __all__ = [
     "Aggregation",
@@ -31,10 +32,22 @@ __all__ = [
 ]
 
 
-def load_dmn(source: bytes | str, filename: str) -> DecisionModel:
-    """Parse and compile a DMN file. Raises ValidationFailed naming every problem (file, decision,
-    rule and column)."""
-    return DecisionModel(read_definitions(source, filename))
+def load_dmn(
+    source: bytes | str,
+    filename: str,
+    *,
+    strict: bool = True,
+    imported: Mapping[str, Definitions] | None = None,
+) -> DecisionModel:
+    """Parse and compile a DMN file. Strict: raises ValidationFailed naming every problem (file,
+    decision, rule and column). Not strict (deployment, the TCK): only a malformed or foreign file is
+    refused; a decision with a problem is left out and evaluating it raises DecisionError naming the
+    problem, while the other decisions of the file work (`model.problems` lists them all).
+    `imported` holds the models this one imports, by namespace."""
+    definitions = read_definitions(source, filename, imported)
+    if strict and definitions.problems:
+        raise ValidationFailed(definitions.problems)
+    return DecisionModel(definitions)
 
 
 def validate_dmn_file(path: str | Path) -> list[Problem]:

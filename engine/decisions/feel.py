@@ -1,29 +1,31 @@
-"""S-FEEL: the grammar (on lark) and its compilation into Python closures.
+"""FEEL (DMN 1.5 chapter 10): the grammar (on lark) and its compilation into Python closures.
 
 Why our own and not a library: the maintained FEEL packages on PyPI were checked; `bkflow-feel` (the only
 recent pure-Python one) computes with floats and its grammar gets `5+2**5+3` wrong, and the others are
-unmaintained or runtime clients. S-FEEL is small, so it is written here on `lark` (already a dependency):
-literals (string, number, boolean, null, `date(...)`, `time(...)`, `date and time(...)`), names with
-spaces, dotted paths, arithmetic (`+ - * / **`, unary minus), comparisons, `and`/`or`/`not(...)`,
-invocation of business knowledge models, and the unary tests of decision-table cells (`< 5`, `[1..10)`,
-`"a","b"`, `not(...)`, `-`).
+unmaintained or runtime clients. The whole language is written here on `lark` (an LALR grammar):
+literals and `@"…"` temporal literals, names with spaces, paths, filters, invocation with positional or
+named arguments, arithmetic on numbers, strings, dates, times and both kinds of durations, comparisons,
+`between`, `in`, `instance of`, `and`/`or`, `if`, `for`/`some`/`every`, ranges, lists, contexts, function
+definitions (lambdas), and the unary tests of decision-table cells (`< 5`, `[1..10)`, `"a","b"`,
+`not(...)`, `-`, `? > 3`). Built-in functions live in `builtins`.
 
 Everything is parsed once, when the DMN file is loaded; each text becomes a closure, so evaluating a
 table is plain Python calls. A text the grammar does not accept raises `FeelSyntaxError` at load time.
 
-Departures from FEEL, on purpose (fees are money): comparing or combining values of different types
-(`"a" < 1`, `"a" * 2`) raises `DecisionError` instead of quietly giving null; a name missing from the
-data is an error, not null. Division by zero gives null, as FEEL says. `**` is left-associative and
-binds looser than unary minus (`-2**2` is 4), as in the FEEL grammar's precedence table.
+Null semantics as the spec says (§10.3.2.2): combining values of different types (`"a" + 1`), an unknown
+name, an invocation with the wrong arguments and division by zero give null, not an exception. Each such
+null is explained by a note (`notes()`), so a null where a fee or verdict is expected can be traced.
+`**` is left-associative and binds looser than unary minus (`-2**2` is 4), as in the FEEL grammar.
 """
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import decimal
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -31,55 +33,142 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedInput, VisitError
 
 from .errors import DecisionError, FeelSyntaxError
-from .values import NUMBER_CONTEXT, compare, equal, kind, show, to_feel
+from .temporal import (
+    YearsMonths,
+    add_months,
+    as_datetime,
+    parse_date,
+    parse_date_and_time,
+    parse_duration,
+    parse_time,
+    time_offset,
+    time_seconds,
+)
+from .values import NUMBER_CONTEXT, Range, compare, equal, kind, show, to_feel
 
 _GRAMMAR = r"""
-?expression: disjunction
+?expression: for_expr | if_expr | quantified | function_def | disjunction
+for_expr: "for" iteration ("," iteration)* "return" expression
+iteration: name "in" expression -> iterate_over
+         | name "in" expression ".." expression -> iterate_range
+if_expr: "if" expression "then" expression "else" expression
+quantified: "some" name "in" expression ("," name "in" expression)* "satisfies" expression -> some_
+          | "every" name "in" expression ("," name "in" expression)* "satisfies" expression -> every_
+function_def: "function" "(" [parameter ("," parameter)*] ")" expression
+            | "function" "(" [parameter ("," parameter)*] ")" "external" expression -> external_function
+parameter: name [":" type]
+
 ?disjunction: conjunction | disjunction "or" conjunction -> or_
 ?conjunction: comparison | conjunction "and" comparison -> and_
-?comparison: sum | sum COMP_OP sum -> compare
+?comparison: sum
+    | sum (COMPARE | LT | GT) sum -> compare
+    | sum "between" sum "and" sum -> between
+    | sum "in" in_tests -> in_
+    | sum "instance" "of" type -> instance_of
+COMPARE: "<=" | ">=" | "!=" | "="
+LT: "<"
+GT: ">"
+in_tests: "(" unary_test ("," unary_test)+ ")" -> test_list
+        | unary_test -> test_list
 ?sum: product | sum "+" product -> add | sum "-" product -> sub
 ?product: power | product "*" power -> mul | product "/" power -> div
 ?power: negation | power "**" negation -> pow
 ?negation: postfix | "-" negation -> neg
-?postfix: atom | postfix "." name -> path
+?postfix: atom
+    | postfix "." name -> path
+    | postfix "[" expression "]" -> filter
+    | postfix "(" arguments ")" -> invoke
+arguments: [expression ("," expression)*] -> positional
+    | named ("," named)* -> named_arguments
+named: name ":" expression
 ?atom: NUMBER -> number
      | STRING -> string
+     | "@" STRING -> at_literal
      | "true" -> true
      | "false" -> false
      | "null" -> null
+     | "?" -> input_value
      | name -> ref
-     | name "(" [expression ("," expression)*] ")" -> call
-     | "not" "(" expression ")" -> not_
      | "(" expression ")"
+     | EMPTY_LIST -> list_
+     | "[" expression ("," expression)* "]" -> list_
+     | "{" [entry ("," entry)*] "}" -> context
+     | "[" expression ".." expression range_end -> closed_range
+     | "(" expression ".." expression range_end -> open_range
+     | "]" expression ".." expression range_end -> open_range
+range_end: "]" -> closed | ")" -> open | OPEN_END -> open
+EMPTY_LIST.2: /\[\s*\]/
+OPEN_END.2: /\[(?=\s*($|[,)\]]|and\b|or\b|then\b|else\b|return\b|satisfies\b))/
+entry: key ":" expression
+?key: name | STRING -> string_key
 name: NAME | PROTECTED_NAME
 
-positive_unary_tests: positive_unary_test ("," positive_unary_test)*
-?positive_unary_test: COMP_OP sum -> op_test
-    | "[" sum ".." sum interval_end -> closed_start
-    | "(" sum ".." sum interval_end -> open_start
-    | "]" sum ".." sum interval_end -> open_start
-    | sum -> eq_test
-!interval_end: "]" | ")" | "["
+type: name -> simple_type
+    | name LT type GT -> generic_type
+    | name LT type_field ("," type_field)* GT -> context_type
+    | "function" LT [type ("," type)*] GT "->" type -> function_type
+type_field: name ":" type
 
-COMP_OP: "<=" | ">=" | "!=" | "<" | ">" | "="
+unary_tests: unary_test ("," unary_test)*
+unary_test: (COMPARE | LT | GT) sum -> op_test
+    | expression -> expression_test
+
 NUMBER: /\d+(\.\d+)?|\.\d+/
 STRING: /"(?:[^"\\]|\\.)*"/
 NAME: /[^\W\d]\w*/
 PROTECTED_NAME: /\ue000\d+\ue001/
+COMMENT: /\/\/[^\n]*/ | /\/\*(.|\n)*?\*\//
 %ignore /\s+/
+%ignore COMMENT
 """
 
-_PARSER = Lark(_GRAMMAR, parser="lalr", start=["expression", "positive_unary_tests"], maybe_placeholders=False)
+_PARSER = Lark(_GRAMMAR, parser="lalr", start=["expression", "unary_tests"], maybe_placeholders=True)
 
 _STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
 _PROTECTED = re.compile("\ue000(\\d+)\ue001")
 _SIMPLE_NAME = re.compile(r"[^\W\d]\w*")
-_KEYWORDS = frozenset({"true", "false", "null", "and", "or", "not"})
+_KEYWORDS = frozenset(
+    {"true", "false", "null", "and", "or", "for", "in", "return", "if", "then", "else", "some", "every"}
+    | {"satisfies", "between", "instance", "of", "function", "external"}
+)
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "r": "\r", "t": "\t", "'": "'"}
+# Names the built-ins and the temporal properties use that have spaces in them.
+_SPACED_NAMES = (
+    "years and months duration",
+    "days and time duration",
+    "date and time",
+    "time offset",
+    "start included",
+    "end included",
+    "start position",
+    "grouping separator",
+    "decimal separator",
+)
 
 Evaluator = Callable[["Scope"], Any]
 Test = Callable[[Any, "Scope"], "bool | None"]
+
+_MISSING = object()
+_NOTES: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("feel_notes", default=None)
+
+
+def note(message: str) -> None:
+    """Explain a null the evaluation produced (kept only while someone collects notes)."""
+    collected = _NOTES.get()
+    if collected is not None and len(collected) < 50:
+        collected.append(message)
+
+
+class collect_notes:  # noqa: N801 - used as a `with` statement like a function
+    """`with collect_notes() as notes:` gathers the explanations of the nulls of one evaluation."""
+
+    def __enter__(self) -> list[str]:
+        self._notes: list[str] = []
+        self._token = _NOTES.set(self._notes)
+        return self._notes
+
+    def __exit__(self, *exc: object) -> None:
+        _NOTES.reset(self._token)
 
 
 class UnknownName(DecisionError):
@@ -103,115 +192,61 @@ class Scope:
         """Bind a value that is already a FEEL value (a decision's result, a parameter)."""
         self._values[name] = value
 
+    def find(self, name: str) -> Any:
+        """The value of a name, or `_MISSING`."""
+        scope: Scope | None = self
+        while scope is not None:
+            values = scope._values
+            if name in values:
+                return values[name]
+            if name in scope._raw:
+                value = values[name] = to_feel(scope._raw[name])
+                return value
+            scope = scope._parent
+        return _MISSING
+
     def get(self, name: str) -> Any:
-        values = self._values
-        if name in values:
-            return values[name]
-        if name in self._raw:
-            value = values[name] = to_feel(self._raw[name])
-            return value
-        if self._parent is not None:
-            return self._parent.get(name)
-        raise UnknownName(name)
+        value = self.find(name)
+        if value is _MISSING:
+            raise UnknownName(name)
+        return value
 
 
-@dataclass
 class Function:
-    """A function an expression may invoke: a built-in, or a business knowledge model whose body is
-    attached after every name in the file is known (bodies may call one another)."""
+    """A FEEL function value: a built-in, a lambda (`function(x) x + 1`), a business knowledge model or
+    a decision service. `parameters` is None when the implementation checks its arguments itself.
+    Invocation errors give null (with a note), as FEEL says."""
 
-    name: str
-    parameters: Sequence[str] | None  # None: checked by the implementation itself
-    implementation: Callable[..., Any] | None = field(default=None, repr=False)
+    def __init__(
+        self, name: str, parameters: Sequence[str] | None, implementation: Callable[..., Any] | None = None
+    ) -> None:
+        self.name = name
+        self.parameters = parameters
+        self.implementation = implementation
+
+    def __repr__(self) -> str:
+        return f"function {self.name}"
 
     def __call__(self, *args: Any) -> Any:
+        return self.invoke(list(args), None)
+
+    def invoke(self, args: list[Any], named: dict[str, Any] | None) -> Any:
         if self.implementation is None:
             raise DecisionError(f"function '{self.name}' has no body")
-        return self.implementation(*args)
-
-
-def _date(*args: Any) -> dt.date | None:
-    if len(args) == 1 and isinstance(args[0], str):
-        try:
-            return dt.date.fromisoformat(args[0])
-        except ValueError:
-            raise DecisionError(f'date("{args[0]}"): not a date (YYYY-MM-DD)') from None
-    if len(args) == 3 and all(isinstance(a, Decimal) for a in args):
-        try:
-            return dt.date(int(args[0]), int(args[1]), int(args[2]))
-        except ValueError as exc:
-            raise DecisionError(f"date({', '.join(show(a) for a in args)}): {exc}") from None
-    if any(a is None for a in args):
-        return None
-    raise DecisionError(f"date() takes a text or year, month, day, not {', '.join(kind(a) for a in args)}")
-
-
-def _one_text(name: str, parse: Callable[[str], Any]) -> Callable[..., Any]:
-    def build(*args: Any) -> Any:
-        if len(args) != 1 or not isinstance(args[0], str | type(None)):
-            raise DecisionError(f"{name}() takes one text")
-        if args[0] is None:
+        parameters = self.parameters
+        if named is not None:
+            if parameters is None:
+                note(f"{self.name}() does not take named arguments")
+                return None
+            unknown = set(named) - set(parameters)
+            if unknown:
+                note(f"{self.name}() has no parameter {', '.join(sorted(unknown))}")
+                return None
+            args = [named.get(p) for p in parameters]
+        elif parameters is not None and len(args) != len(parameters):
+            note(f"{self.name}() takes {len(parameters)} arguments, not {len(args)}")
             return None
-        try:
-            return parse(args[0])
-        except ValueError:
-            raise DecisionError(f'{name}("{args[0]}"): not a valid {name}') from None
-
-    return build
-
-
-BUILTINS: dict[str, Function] = {
-    "date": Function("date", None, _date),
-    "time": Function("time", None, _one_text("time", dt.time.fromisoformat)),
-    "date and time": Function("date and time", None, _one_text("date and time", dt.datetime.fromisoformat)),
-}
-
-
-class NameTable:
-    """The names of one DMN file that are not plain identifiers ("Monthly Salary"). FEEL allows spaces
-    in names; the lexer cannot know where such a name ends, so known names are swapped for placeholder
-    tokens before parsing (never inside string literals)."""
-
-    def __init__(self, names: Collection[str] = ()) -> None:
-        special = {n for n in names if n and not _SIMPLE_NAME.fullmatch(n) and n not in _KEYWORDS}
-        special |= {n for n in BUILTINS if not _SIMPLE_NAME.fullmatch(n)}
-        self.names = sorted(special, key=len, reverse=True)
-        self._pattern = (
-            re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in self.names) + r")(?!\w)") if self.names else None
-        )
-
-    def protect(self, text: str) -> str:
-        if self._pattern is None:
-            return text
-        pattern = self._pattern
-        index = {name: i for i, name in enumerate(self.names)}
-
-        def swap(segment: str) -> str:
-            return pattern.sub(lambda m: f"\ue000{index[m.group(0)]}\ue001", segment)
-
-        pieces, last = [], 0
-        for literal in _STRING_LITERAL.finditer(text):
-            pieces.append(swap(text[last : literal.start()]))
-            pieces.append(literal.group(0))
-            last = literal.end()
-        pieces.append(swap(text[last:]))
-        return "".join(pieces)
-
-    def restore(self, text: str) -> str:
-        return _PROTECTED.sub(lambda m: self.names[int(m.group(1))], text)
-
-
-@dataclass(frozen=True)
-class Node:
-    """A compiled expression: its closure, and its value when it is a constant (folded at load time)."""
-
-    evaluate: Evaluator
-    constant: bool = False
-    value: Any = None
-
-
-def _const(value: Any) -> Node:
-    return Node(lambda scope: value, True, value)
+        return self.implementation(*args)
 
 
 def _unescape(literal: str) -> str:
@@ -227,121 +262,358 @@ def _unescape(literal: str) -> str:
                 out.append(chr(int(body[i + 2 : i + 6], 16)))
                 i += 6
                 continue
+            if nxt == "U" and re.fullmatch(r"[0-9a-fA-F]{6}", body[i + 2 : i + 8]):
+                out.append(chr(int(body[i + 2 : i + 8], 16)))
+                i += 8
+                continue
             out.append(_ESCAPES.get(nxt, nxt))
             i += 2
             continue
         out.append(char)
         i += 1
-    return "".join(out)
+    text = "".join(out)
+    if any("\ud800" <= c <= "\udfff" for c in text):
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+# -- operators -------------------------------------------------------------------------------------
+
+
+def _refuse(op: str, a: Any, b: Any) -> None:
+    note(f"cannot {op} {kind(a)} {show(a)} and {kind(b)} {show(b)}")
 
 
 def _add(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
-    if isinstance(a, Decimal) and isinstance(b, Decimal):
-        return NUMBER_CONTEXT.add(a, b)
-    if isinstance(a, str) and isinstance(b, str):
-        return a + b
-    if isinstance(a, dt.date) and isinstance(b, dt.timedelta):
-        return a + b
-    if isinstance(a, dt.timedelta) and isinstance(b, dt.timedelta | dt.date):
-        return b + a
-    raise DecisionError(f"cannot add {kind(a)} {show(a)} and {kind(b)} {show(b)}")
+    ta, tb = type(a), type(b)
+    try:
+        if ta is Decimal and tb is Decimal:
+            return NUMBER_CONTEXT.add(a, b)
+        if ta is str and tb is str:
+            return a + b
+        if ta is YearsMonths:
+            a, b = b, a
+            ta, tb = tb, ta
+        if tb is YearsMonths:
+            if ta is YearsMonths:
+                return YearsMonths(a.months + b.months)
+            if isinstance(a, dt.date):
+                return add_months(a, b.months)
+        if ta is dt.timedelta and tb is not dt.timedelta:
+            a, b = b, a
+            ta, tb = tb, ta
+        if tb is dt.timedelta:
+            if ta is dt.timedelta:
+                return a + b
+            if ta is dt.datetime:
+                return a + b
+            if ta is dt.date:
+                return (dt.datetime(a.year, a.month, a.day) + b).date()
+            if ta is dt.time:
+                moved = dt.datetime.combine(dt.date(2000, 1, 1), a) + b
+                return moved.timetz()
+    except OverflowError:
+        pass
+    _refuse("add", a, b)
+    return None
+
+
+def _negate(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return NUMBER_CONTEXT.minus(value)
+    if isinstance(value, dt.timedelta):
+        return -value
+    if isinstance(value, YearsMonths):
+        return YearsMonths(-value.months)
+    return _MISSING
 
 
 def _sub(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
-    if isinstance(a, Decimal) and isinstance(b, Decimal):
+    ta, tb = type(a), type(b)
+    if ta is Decimal and tb is Decimal:
         return NUMBER_CONTEXT.subtract(a, b)
-    if isinstance(a, dt.date) and isinstance(b, dt.timedelta):
-        return a - b
-    if isinstance(a, dt.timedelta) and isinstance(b, dt.timedelta):
-        return a - b
-    if kind(a) == kind(b) and kind(a) in ("date", "date and time"):
-        return a - b
-    raise DecisionError(f"cannot subtract {kind(b)} {show(b)} from {kind(a)} {show(a)}")
-
-
-def _numbers(op: str, a: Any, b: Any) -> bool:
-    if a is None or b is None:
-        return False
-    if isinstance(a, Decimal) and isinstance(b, Decimal):
-        return True
-    raise DecisionError(f"cannot {op} {kind(a)} {show(a)} and {kind(b)} {show(b)}")
+    if tb in (dt.timedelta, YearsMonths) and (ta is tb or isinstance(a, dt.date | dt.time)):
+        return _add(a, _negate(b))
+    if ta in (dt.date, dt.datetime) and tb in (dt.date, dt.datetime):
+        left, right = (a, b) if ta is tb else (as_datetime(a), as_datetime(b))
+        if isinstance(left, dt.datetime) and (left.tzinfo is None) != (right.tzinfo is None):
+            left, right = left.replace(tzinfo=None), right.replace(tzinfo=None)
+        return left - right
+    if ta is dt.time and tb is dt.time:
+        if (a.tzinfo is None) != (b.tzinfo is None):
+            _refuse("subtract", a, b)
+            return None
+        return dt.timedelta(microseconds=time_seconds(a) - time_seconds(b))
+    _refuse("subtract", a, b)
+    return None
 
 
 def _mul(a: Any, b: Any) -> Any:
-    return NUMBER_CONTEXT.multiply(a, b) if _numbers("multiply", a, b) else None
+    if a is None or b is None:
+        return None
+    ta, tb = type(a), type(b)
+    if ta is Decimal and tb is Decimal:
+        return NUMBER_CONTEXT.multiply(a, b)
+    if ta is Decimal:
+        a, b, ta, tb = b, a, tb, ta
+    if tb is Decimal:
+        if ta is dt.timedelta:
+            return _scale_delta(a, b)
+        if ta is YearsMonths:
+            return YearsMonths(int(NUMBER_CONTEXT.multiply(Decimal(a.months), b).to_integral_value(decimal.ROUND_DOWN)))
+    _refuse("multiply", a, b)
+    return None
+
+
+def _micros(delta: dt.timedelta) -> int:
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _scale_delta(delta: dt.timedelta, factor: Decimal) -> dt.timedelta | None:
+    try:
+        return dt.timedelta(microseconds=int(NUMBER_CONTEXT.multiply(Decimal(_micros(delta)), factor)))
+    except OverflowError:
+        return None
 
 
 def _div(a: Any, b: Any) -> Any:
-    if not _numbers("divide", a, b) or b == 0:
+    if a is None or b is None:
         return None
-    return NUMBER_CONTEXT.divide(a, b)
+    ta, tb = type(a), type(b)
+    try:
+        if ta is Decimal and tb is Decimal:
+            if not b:
+                note(f"{show(a)} / 0 is null")
+                return None
+            return NUMBER_CONTEXT.divide(a, b)
+        if ta is dt.timedelta and tb is Decimal:
+            return None if not b else _scale_delta(a, NUMBER_CONTEXT.divide(Decimal(1), b))
+        if ta is YearsMonths and tb is Decimal:
+            if not b:
+                return None
+            return YearsMonths(int(NUMBER_CONTEXT.divide(Decimal(a.months), b).to_integral_value(decimal.ROUND_DOWN)))
+        if ta is dt.timedelta and tb is dt.timedelta:
+            return None if not _micros(b) else NUMBER_CONTEXT.divide(Decimal(_micros(a)), Decimal(_micros(b)))
+        if ta is YearsMonths and tb is YearsMonths:
+            return None if not b.months else NUMBER_CONTEXT.divide(Decimal(a.months), Decimal(b.months))
+    except decimal.DecimalException:
+        return None
+    _refuse("divide", a, b)
+    return None
 
 
 def _pow(a: Any, b: Any) -> Any:
-    if not _numbers("raise", a, b):
+    if a is None or b is None:
+        return None
+    if type(a) is not Decimal or type(b) is not Decimal:
+        _refuse("raise", a, b)
         return None
     try:
+        if b == b.to_integral_value() and abs(b) < 1_000_000:
+            return NUMBER_CONTEXT.power(a, int(b))
         return NUMBER_CONTEXT.power(a, b)
-    except decimal.Overflow:
-        raise DecisionError(f"{show(a)} ** {show(b)} is too large") from None
-    except (decimal.InvalidOperation, decimal.DivisionByZero):
+    except decimal.DecimalException:
+        note(f"{show(a)} ** {show(b)} has no number value")
         return None
 
 
 def _neg(a: Any) -> Any:
     if a is None:
         return None
-    if isinstance(a, Decimal):
-        return NUMBER_CONTEXT.minus(a)
-    if isinstance(a, dt.timedelta):
-        return -a
-    raise DecisionError(f"cannot negate {kind(a)} {show(a)}")
+    value = _negate(a)
+    if value is _MISSING:
+        note(f"cannot negate {kind(a)} {show(a)}")
+        return None
+    return value
 
 
-def _boolean(value: Any, op: str) -> bool | None:
-    if value is None or isinstance(value, bool):
-        return value
-    raise DecisionError(f"'{op}' needs booleans, got {kind(value)} {show(value)}")
+def _boolean(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
 
 
-_DATE_PARTS = {"year", "month", "day", "hour", "minute", "second"}
+_PROPERTIES: dict[str, Callable[[Any], Any]] = {}
 
 
-def _path(value: Any, key: str) -> Any:
+def _temporal_property(value: Any, key: str) -> Any:
+    if isinstance(value, dt.date) and key in ("year", "month", "day"):
+        return Decimal(getattr(value, key))
+    if isinstance(value, dt.date) and key == "weekday":
+        return Decimal(value.isoweekday())
+    if isinstance(value, dt.datetime | dt.time) and key in ("hour", "minute", "second"):
+        return Decimal(getattr(value, key))
+    if isinstance(value, dt.datetime | dt.time) and key in ("time offset", "timezone"):
+        if value.tzinfo is None:
+            return None
+        if key == "timezone":
+            return getattr(value.tzinfo, "key", None) or (None if isinstance(value, dt.time) else value.tzname())
+        return value.utcoffset() if isinstance(value, dt.datetime) else time_offset(value)
+    if isinstance(value, dt.timedelta):
+        micros = _micros(value)
+        sign = -1 if micros < 0 else 1
+        micros = abs(micros)
+        parts = {
+            "days": micros // 86_400_000_000,
+            "hours": micros // 3_600_000_000 % 24,
+            "minutes": micros // 60_000_000 % 60,
+            "seconds": micros // 1_000_000 % 60,
+        }
+        if key in parts:
+            return Decimal(sign * parts[key])
+    if isinstance(value, YearsMonths) and key in ("years", "months"):
+        sign = -1 if value.months < 0 else 1
+        years, months = divmod(abs(value.months), 12)
+        return Decimal(sign * (years if key == "years" else months))
+    if isinstance(value, Range):
+        fields = {
+            "start": value.start,
+            "end": value.end,
+            "start included": value.start_closed,
+            "end included": value.end_closed,
+        }
+        if key in fields:
+            return fields[key]
+    return _MISSING
+
+
+def path_of(value: Any, key: str) -> Any:
+    """`value.key`: a context entry, the same key of every element of a list, or a temporal property."""
     if value is None:
         return None
     if isinstance(value, dict):
         return value.get(key)
     if isinstance(value, list):
-        return [_path(item, key) for item in value]
-    if isinstance(value, dt.date | dt.time) and key in _DATE_PARTS and hasattr(value, key):
-        return Decimal(getattr(value, key))
-    raise DecisionError(f"{kind(value)} {show(value)} has no '{key}'")
+        return [path_of(item, key) for item in value]
+    found = _temporal_property(value, key)
+    if found is _MISSING:
+        note(f"{kind(value)} {show(value)} has no '{key}'")
+        return None
+    return found
 
 
 def _comparator(op: str) -> Callable[[Any, Any], bool | None]:
     if op == "=":
         return equal
     if op == "!=":
-        return lambda a, b: not equal(a, b)
+
+        def different(a: Any, b: Any) -> bool | None:
+            same = equal(a, b)
+            return None if same is None else not same
+
+        return different
     wanted = {"<": (-1,), "<=": (-1, 0), ">": (1,), ">=": (1, 0)}[op]
 
     def ordered(a: Any, b: Any) -> bool | None:
         order = compare(a, b)
-        return None if order is None else order in wanted
+        if order is None:
+            if a is not None and b is not None:
+                note(f"cannot order {kind(a)} {show(a)} against {kind(b)} {show(b)}")
+            return None
+        return order in wanted
 
     return ordered
+
+
+# -- types (instance of, typed parameters) ---------------------------------------------------------
+
+TypeCheck = Callable[[Any], bool]
+
+_BASE_CHECKS: dict[str, TypeCheck] = {
+    "number": lambda v: type(v) is Decimal,
+    "string": lambda v: type(v) is str,
+    "boolean": lambda v: type(v) is bool,
+    "date": lambda v: type(v) is dt.date,
+    "time": lambda v: type(v) is dt.time,
+    "date and time": lambda v: type(v) is dt.datetime,
+    "dateTime": lambda v: type(v) is dt.datetime,
+    "days and time duration": lambda v: type(v) is dt.timedelta,
+    "dayTimeDuration": lambda v: type(v) is dt.timedelta,
+    "years and months duration": lambda v: type(v) is YearsMonths,
+    "yearMonthDuration": lambda v: type(v) is YearsMonths,
+    "duration": lambda v: type(v) in (dt.timedelta, YearsMonths),
+    "list": lambda v: type(v) is list,
+    "context": lambda v: type(v) is dict,
+    "range": lambda v: type(v) is Range,
+    "function": lambda v: callable(v) and not isinstance(v, Range),
+    "Any": lambda v: v is not None,
+    "Null": lambda v: v is None,
+}
+
+
+def base_check(name: str) -> TypeCheck | None:
+    return _BASE_CHECKS.get(name)
+
+
+# -- the compiler ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Node:
+    """A compiled expression: its closure, and its value when it is a constant (folded at load time)."""
+
+    evaluate: Evaluator
+    constant: bool = False
+    value: Any = None
+    uses_input: bool = False
+
+
+def _const(value: Any) -> Node:
+    return Node(lambda scope: value, True, value)
 
 
 def _binary(function: Callable[[Any, Any], Any], left: Node, right: Node) -> Node:
     if left.constant and right.constant:
         return _const(function(left.value, right.value))
     lhs, rhs = left.evaluate, right.evaluate
-    return Node(lambda scope: function(lhs(scope), rhs(scope)))
+    return Node(lambda scope: function(lhs(scope), rhs(scope)), uses_input=left.uses_input or right.uses_input)
+
+
+def _uses(*nodes: Any) -> bool:
+    return any(getattr(n, "uses_input", False) for n in nodes)
+
+
+def invoke(function: Any, args: list[Any], named: dict[str, Any] | None, label: str) -> Any:
+    if isinstance(function, Function):
+        return function.invoke(args, named)
+    if function is None or not callable(function) or isinstance(function, Range):
+        note(f"'{label}' is not a function")
+        return None
+    return function(*args)
+
+
+def _items(value: Any) -> list[Any] | None:
+    if isinstance(value, list):
+        return value
+    if value is None:
+        return None
+    return [value]
+
+
+def test_value(result: Any, value: Any, uses_input: bool) -> bool | None:
+    """A unary test's verdict from its expression's value (DMN 1.5 §10.3.2.9 / Table 53): a boolean
+    when the test uses `?`, a range contains the input, a list holds it, else equality."""
+    if uses_input and (isinstance(result, bool) or result is None):
+        return result
+    if isinstance(result, Range):
+        return result.contains(value)
+    if isinstance(result, list) and not isinstance(value, list):
+        outcome: bool | None = False
+        for item in result:
+            same = equal(item, value) if not isinstance(item, Range) else item.contains(value)
+            if same:
+                return True
+            if same is None:
+                outcome = None
+        return outcome
+    if isinstance(result, bool) and not isinstance(value, bool) and value is not None:
+        return result
+    if callable(result) and not isinstance(result, Range):
+        verdict = invoke(result, [value], None, "test")
+        return verdict if isinstance(verdict, bool) else None
+    return equal(value, result)
 
 
 @v_args(inline=True)
@@ -350,6 +622,8 @@ class _Compiler(Transformer[Token, Any]):
         super().__init__()
         self._names = names
         self._functions = functions
+
+    # names and literals
 
     def name(self, token: Token) -> str:
         return self._names.restore(str(token))
@@ -360,6 +634,17 @@ class _Compiler(Transformer[Token, Any]):
     def string(self, token: Token) -> Node:
         return _const(_unescape(str(token)))
 
+    def string_key(self, token: Token) -> str:
+        return _unescape(str(token))
+
+    def at_literal(self, token: Token) -> Node:
+        text = _unescape(str(token))
+        for parse in (parse_date, parse_date_and_time if "T" in text else parse_time, parse_duration):
+            value = parse(text)
+            if value is not None:
+                return _const(value)
+        raise FeelSyntaxError(f"@{str(token)} is not a date, time, date and time or duration")
+
     def true(self) -> Node:
         return _const(True)
 
@@ -369,72 +654,145 @@ class _Compiler(Transformer[Token, Any]):
     def null(self) -> Node:
         return _const(None)
 
+    def input_value(self) -> Node:
+        return Node(lambda scope: scope.find("?") if scope.find("?") is not _MISSING else None, uses_input=True)
+
     def ref(self, name: str) -> Node:
-        return Node(lambda scope: scope.get(name))
+        fallback = self._functions.get(name, _MISSING)
 
-    def path(self, target: Node, key: str) -> Node:
-        if target.constant:
-            return _const(_path(target.value, key))
-        get = target.evaluate
-        return Node(lambda scope: _path(get(scope), key))
+        def lookup(scope: Scope) -> Any:
+            value = scope.find(name)
+            if value is _MISSING:
+                if fallback is not _MISSING:
+                    return fallback
+                note(f"no value named '{name}'")
+                return None
+            return value
 
-    def call(self, name: str, *args: Node) -> Node:
-        function = self._functions.get(name)
-        if function is None:
-            raise FeelSyntaxError(f"unknown function '{name}'")
-        if function.parameters is not None and len(args) != len(function.parameters):
-            raise FeelSyntaxError(
-                f"'{name}' takes {len(function.parameters)} arguments "
-                f"({', '.join(function.parameters)}), not {len(args)}"
-            )
-        if name in BUILTINS and all(a.constant for a in args):
-            try:
-                return _const(function(*(a.value for a in args)))
-            except DecisionError as exc:
-                raise FeelSyntaxError(str(exc)) from None
-        evaluators = [a.evaluate for a in args]
-        return Node(lambda scope: function(*(e(scope) for e in evaluators)))
+        return Node(lookup)
 
-    def not_(self, operand: Node) -> Node:
-        def negate(value: Any) -> bool | None:
-            value = _boolean(value, "not")
-            return None if value is None else not value
+    def list_(self, *items: Node | Token) -> Node:
+        nodes = [item for item in items if isinstance(item, Node)]
+        if all(n.constant for n in nodes):
+            values = [n.value for n in nodes]
+            return Node(lambda scope: list(values), uses_input=False)
+        evaluators = [n.evaluate for n in nodes]
+        return Node(lambda scope: [e(scope) for e in evaluators], uses_input=_uses(*nodes))
 
-        if operand.constant:
-            return _const(negate(operand.value))
-        get = operand.evaluate
-        return Node(lambda scope: negate(get(scope)))
+    def entry(self, key: str | Node, value: Node) -> tuple[str, Node]:
+        return (key if isinstance(key, str) else str(key.value)), value
 
-    def and_(self, left: Node, right: Node) -> Node:
-        lhs, rhs = left.evaluate, right.evaluate
+    def context(self, *entries: tuple[str, Node] | None) -> Node:
+        pairs = [e for e in entries if e is not None]
+        keys = [k for k, _ in pairs]
+        if len(keys) != len(set(keys)):
+            raise FeelSyntaxError("a context has two entries with the same name")
 
-        def conjunction(scope: Scope) -> bool | None:
-            a = _boolean(lhs(scope), "and")
-            if a is False:
-                return False
-            b = _boolean(rhs(scope), "and")
-            if b is False:
-                return False
-            return None if a is None or b is None else True
+        def build(scope: Scope) -> dict[str, Any]:
+            inner = Scope(parent=scope)
+            result: dict[str, Any] = {}
+            for key, node in pairs:
+                value = node.evaluate(inner)
+                inner.bind(key, value)
+                result[key] = value
+            return result
 
-        return Node(conjunction)
+        return Node(build, uses_input=_uses(*(n for _, n in pairs)))
+
+    def closed(self) -> bool:
+        return True
+
+    def open(self, _token: Token | None = None) -> bool:
+        return False
+
+    def closed_range(self, low: Node, high: Node, end_closed: bool) -> Node:
+        return self._range(True, low, high, end_closed)
+
+    def open_range(self, low: Node, high: Node, end_closed: bool) -> Node:
+        return self._range(False, low, high, end_closed)
+
+    def _range(self, start_closed: bool, low: Node, high: Node, end_closed: bool) -> Node:
+        def build(scope: Scope) -> Range | None:
+            start, end = low.evaluate(scope), high.evaluate(scope)
+            if start is not None and end is not None and compare(start, end) is None:
+                note(f"a range from {show(start)} to {show(end)} mixes types")
+                return None
+            return Range(start, end, start_closed, end_closed)
+
+        if low.constant and high.constant:
+            return _const(build(Scope()))
+        return Node(build, uses_input=_uses(low, high))
+
+    # operators
 
     def or_(self, left: Node, right: Node) -> Node:
         lhs, rhs = left.evaluate, right.evaluate
 
         def disjunction(scope: Scope) -> bool | None:
-            a = _boolean(lhs(scope), "or")
+            a = _boolean(lhs(scope))
             if a is True:
                 return True
-            b = _boolean(rhs(scope), "or")
+            b = _boolean(rhs(scope))
             if b is True:
                 return True
             return None if a is None or b is None else False
 
-        return Node(disjunction)
+        return Node(disjunction, uses_input=_uses(left, right))
+
+    def and_(self, left: Node, right: Node) -> Node:
+        lhs, rhs = left.evaluate, right.evaluate
+
+        def conjunction(scope: Scope) -> bool | None:
+            a = _boolean(lhs(scope))
+            if a is False:
+                return False
+            b = _boolean(rhs(scope))
+            if b is False:
+                return False
+            return None if a is None or b is None else True
+
+        return Node(conjunction, uses_input=_uses(left, right))
 
     def compare(self, left: Node, op: Token, right: Node) -> Node:
         return _binary(_comparator(str(op)), left, right)
+
+    def between(self, value: Node, low: Node, high: Node) -> Node:
+        get, lo, hi = value.evaluate, low.evaluate, high.evaluate
+        at_least, at_most = _comparator(">="), _comparator("<=")
+
+        def within(scope: Scope) -> bool | None:
+            item = get(scope)
+            a, b = at_least(item, lo(scope)), at_most(item, hi(scope))
+            if a is False or b is False:
+                return False
+            return None if a is None or b is None else True
+
+        return Node(within, uses_input=_uses(value, low, high))
+
+    def in_(self, value: Node, tests: tuple[Test, ...]) -> Node:
+        get = value.evaluate
+
+        def member(scope: Scope) -> bool | None:
+            item = get(scope)
+            inner = Scope(parent=scope)
+            inner.bind("?", item)
+            outcome: bool | None = False
+            for test in tests:
+                verdict = test(item, inner)
+                if verdict is True:
+                    return True
+                if verdict is None:
+                    outcome = None
+            return outcome
+
+        return Node(member, uses_input=value.uses_input)
+
+    def test_list(self, *tests: Test) -> tuple[Test, ...]:
+        return tests
+
+    def instance_of(self, value: Node, check: TypeCheck) -> Node:
+        get = value.evaluate
+        return Node(lambda scope: check(get(scope)), uses_input=value.uses_input)
 
     def add(self, left: Node, right: Node) -> Node:
         return _binary(_add, left, right)
@@ -455,9 +813,171 @@ class _Compiler(Transformer[Token, Any]):
         if operand.constant:
             return _const(_neg(operand.value))
         get = operand.evaluate
-        return Node(lambda scope: _neg(get(scope)))
+        return Node(lambda scope: _neg(get(scope)), uses_input=operand.uses_input)
 
-    # Unary tests: each positive test becomes fn(input_value, scope) -> True / False / None.
+    # postfix
+
+    def path(self, target: Node, key: str) -> Node:
+        if target.constant:
+            return _const(path_of(target.value, key))
+        get = target.evaluate
+        return Node(lambda scope: path_of(get(scope), key), uses_input=target.uses_input)
+
+    def filter(self, target: Node, condition: Node) -> Node:
+        get, test = target.evaluate, condition.evaluate
+        if condition.constant:
+            index = condition.value
+
+            def pick(scope: Scope) -> Any:
+                return _filter_with(_items(get(scope)), index, None, scope)
+
+            return Node(pick, uses_input=target.uses_input)
+
+        def select(scope: Scope) -> Any:
+            return _filter_with(_items(get(scope)), _MISSING, test, scope)
+
+        return Node(select, uses_input=_uses(target, condition))
+
+    def positional(self, *args: Node | None) -> tuple[list[Node], None]:
+        return [a for a in args if a is not None], None
+
+    def named(self, name: str, value: Node) -> tuple[str, Node]:
+        return name, value
+
+    def named_arguments(self, *pairs: tuple[str, Node]) -> tuple[list[Node], list[str]]:
+        return [v for _, v in pairs], [k for k, _ in pairs]
+
+    def invoke(self, target: Node, arguments: tuple[list[Node], list[str] | None]) -> Node:
+        nodes, names = arguments
+        callee = target.evaluate
+        evaluators = [n.evaluate for n in nodes]
+        label = "function"
+        builtin = target.constant and isinstance(target.value, Function) and target.value.name in _FOLDABLE
+        if builtin and all(n.constant for n in nodes):
+            values = [n.value for n in nodes]
+            return _const(invoke(target.value, values, dict(zip(names, values, strict=True)) if names else None, label))
+        if names is None:
+            return Node(
+                lambda scope: invoke(callee(scope), [e(scope) for e in evaluators], None, label),
+                uses_input=_uses(target, *nodes),
+            )
+        keys = names
+        return Node(
+            lambda scope: invoke(
+                callee(scope), [], {k: e(scope) for k, e in zip(keys, evaluators, strict=True)}, label
+            ),
+            uses_input=_uses(target, *nodes),
+        )
+
+    # control
+
+    def if_expr(self, condition: Node, then: Node, otherwise: Node) -> Node:
+        test, yes, no = condition.evaluate, then.evaluate, otherwise.evaluate
+        return Node(
+            lambda scope: yes(scope) if test(scope) is True else no(scope), uses_input=_uses(condition, then, otherwise)
+        )
+
+    def iterate_over(self, name: str, source: Node) -> tuple[str, Evaluator]:
+        get = source.evaluate
+
+        return name, lambda scope: iteration_items(get(scope))
+
+    def iterate_range(self, name: str, low: Node, high: Node) -> tuple[str, Evaluator]:
+        lo, hi = low.evaluate, high.evaluate
+        return name, lambda scope: _range_values(Range(lo(scope), hi(scope)))
+
+    def for_expr(self, *parts: Any) -> Node:
+        iterations, body = parts[:-1], parts[-1].evaluate
+
+        def loop(scope: Scope) -> list[Any] | None:
+            results: list[Any] = []
+            for inner in _combinations(iterations, Scope(parent=scope)):
+                inner.bind("partial", results)
+                results.append(body(inner))
+            return results
+
+        return Node(loop)
+
+    def some_(self, *parts: Any) -> Node:
+        return self._quantified(False, parts)
+
+    def every_(self, *parts: Any) -> Node:
+        return self._quantified(True, parts)
+
+    def _quantified(self, every: bool, parts: tuple[Any, ...]) -> Node:
+        pairs = [self.iterate_over(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+        body = parts[-1].evaluate
+
+        def check(scope: Scope) -> bool | None:
+            for inner in _combinations(pairs, Scope(parent=scope)):
+                verdict = body(inner)
+                if every and verdict is not True:
+                    return False
+                if not every and verdict is True:
+                    return True
+            return every
+
+        return Node(check)
+
+    def parameter(self, name: str, check: TypeCheck | None) -> tuple[str, TypeCheck | None]:
+        return name, check
+
+    def external_function(self, *parts: Any) -> Node:
+        raise FeelSyntaxError("external functions (Java, PMML) are not supported")
+
+    def function_def(self, *parts: Any) -> Node:
+        body: Node = parts[-1]
+        parameters = [p for p in parts[:-1] if p is not None]
+        names = tuple(name for name, _ in parameters)
+        checks = [check for _, check in parameters]
+
+        def define(scope: Scope) -> Function:
+            def call(*args: Any) -> Any:
+                inner = Scope(parent=scope)
+                for name, check, value in zip(names, checks, args, strict=True):
+                    if check is not None and value is not None and not check(value):
+                        note(f"parameter '{name}': {show(value)} is not of its type")
+                        return None
+                    inner.bind(name, value)
+                return body.evaluate(inner)
+
+            return Function("function", names, call)
+
+        return Node(define)
+
+    # types
+
+    def simple_type(self, name: str) -> TypeCheck:
+        check = _BASE_CHECKS.get(name)
+        if check is None:
+            custom = self._functions.get(f"type:{name}")
+            if isinstance(custom, Function) and custom.implementation is not None:
+                return custom.implementation
+            raise FeelSyntaxError(f"unknown type '{name}'")
+        return check
+
+    def generic_type(self, name: str, _lt: Token, inner: TypeCheck, _gt: Token) -> TypeCheck:
+        if name == "list":
+            return lambda v: type(v) is list and all(x is None or inner(x) for x in v)
+        if name == "range":
+            return lambda v: type(v) is Range and all(x is None or inner(x) for x in (v.start, v.end))
+        if name == "context":
+            raise FeelSyntaxError("context<...> needs named fields")
+        raise FeelSyntaxError(f"unknown type '{name}<...>'")
+
+    def type_field(self, name: str, check: TypeCheck) -> tuple[str, TypeCheck]:
+        return name, check
+
+    def context_type(self, name: str, _lt: Token, *rest: Any) -> TypeCheck:
+        fields = [f for f in rest if isinstance(f, tuple)]
+        if name != "context":
+            raise FeelSyntaxError(f"unknown type '{name}<...>'")
+        return lambda v: type(v) is dict and all(k in v and (v[k] is None or c(v[k])) for k, c in fields)
+
+    def function_type(self, _lt: Token, *rest: Any) -> TypeCheck:
+        return _BASE_CHECKS["function"]
+
+    # unary tests: each positive test becomes fn(input_value, scope) -> True / False / None
 
     def op_test(self, op: Token, endpoint: Node) -> Test:
         check = _comparator(str(op))
@@ -467,36 +987,169 @@ class _Compiler(Transformer[Token, Any]):
         get = endpoint.evaluate
         return lambda value, scope: check(value, get(scope))
 
-    def eq_test(self, endpoint: Node) -> Test:
-        return self.op_test(Token("COMP_OP", "="), endpoint)
+    def expression_test(self, node: Node) -> Test:
+        uses_input = node.uses_input
+        if node.constant:
+            result = node.value
+            if isinstance(result, Range):
+                return lambda value, scope: result.contains(value)
+            if not isinstance(result, list | bool) and result is not None:
+                return lambda value, scope: equal(value, result)
+            return lambda value, scope: test_value(result, value, False)
+        get = node.evaluate
+        if not uses_input:
+            return lambda value, scope: test_value(get(scope), value, False)
 
-    def interval_end(self, token: Token) -> str:
-        return str(token)
+        def with_input(value: Any, scope: Scope) -> bool | None:
+            inner = Scope(parent=scope)
+            inner.bind("?", value)
+            return test_value(get(inner), value, True)
 
-    def _interval(self, low: Node, high: Node, low_closed: bool, end: str) -> Test:
-        high_closed = end == "]"
-        low_get, high_get = low.evaluate, high.evaluate
+        return with_input
 
-        def within(value: Any, scope: Scope) -> bool | None:
-            lower = compare(value, low_get(scope))
-            upper = compare(value, high_get(scope))
-            if lower is None or upper is None:
-                return None
-            return (lower > 0 or (low_closed and lower == 0)) and (upper < 0 or (high_closed and upper == 0))
-
-        return within
-
-    def closed_start(self, low: Node, high: Node, end: str) -> Test:
-        return self._interval(low, high, True, end)
-
-    def open_start(self, low: Node, high: Node, end: str) -> Test:
-        return self._interval(low, high, False, end)
-
-    def positive_unary_tests(self, *tests: Test) -> tuple[Test, ...]:
+    def unary_tests(self, *tests: Test) -> tuple[Test, ...]:
         return tests
 
 
+# Built-ins whose result depends only on their arguments, computed once when every argument is constant.
+_FOLDABLE: set[str] = set()
+
+
+def _filter_with(items: list[Any] | None, index: Any, test: Evaluator | None, scope: Scope) -> Any:
+    if items is None:
+        return None
+    if test is None:
+        return _pick(items, index)
+    if not items:
+        return []
+    first = _item_scope(items[0], scope)
+    head = test(first)
+    if isinstance(head, Decimal):
+        return _pick(items, head)
+    result = [items[0]] if head is True else []
+    for item in items[1:]:
+        if test(_item_scope(item, scope)) is True:
+            result.append(item)
+    return result
+
+
+def filter_list(value: Any, match: Evaluator, scope: Scope) -> Any:
+    """`value[match]` with a compiled condition (the boxed filter)."""
+    return _filter_with(_items(value), _MISSING, match, scope)
+
+
+def iteration_items(value: Any) -> list[Any] | None:
+    """What `for x in value` runs over: a list's items, a range's whole numbers, or one value."""
+    if isinstance(value, Range):
+        return _range_values(value)
+    return _items(value)
+
+
+def _pick(items: list[Any], index: Any) -> Any:
+    if isinstance(index, bool):
+        return list(items) if index else []
+    if not isinstance(index, Decimal) or index != index.to_integral_value():
+        note(f"{show(index)} is not a position in a list")
+        return None
+    position = int(index)
+    if position > 0 and position <= len(items):
+        return items[position - 1]
+    if position < 0 and -position <= len(items):
+        return items[position]
+    return None
+
+
+def _item_scope(item: Any, scope: Scope) -> Scope:
+    inner = Scope(parent=scope)
+    if isinstance(item, dict):
+        for key, value in item.items():
+            inner.bind(key, value)
+    inner.bind("item", item)
+    return inner
+
+
+def _range_values(bounds: Range) -> list[Any] | None:
+    low, high = bounds.start, bounds.end
+    if isinstance(low, Decimal) and isinstance(high, Decimal):
+        if low != low.to_integral_value() or high != high.to_integral_value():
+            return None
+        step = 1 if high >= low else -1
+        return [Decimal(n) for n in range(int(low), int(high) + step, step)]
+    if type(low) is dt.date and type(high) is dt.date:
+        step = 1 if high >= low else -1
+        return [low + dt.timedelta(days=n * step) for n in range(abs((high - low).days) + 1)]
+    note("a for loop's range must run between two whole numbers or two dates")
+    return None
+
+
+def _combinations(iterations: Sequence[tuple[str, Evaluator]], scope: Scope) -> Iterator[Scope]:
+    if not iterations:
+        yield scope
+        return
+    (name, values), rest = iterations[0], iterations[1:]
+    items = values(scope) or []
+    for item in items:
+        inner = Scope(parent=scope)
+        inner.bind(name, item)
+        yield from _combinations(rest, inner)
+
+
+class NameTable:
+    """The names of one DMN file that are not plain identifiers ("Monthly Salary"). FEEL allows spaces
+    in names; the lexer cannot know where such a name ends, so known names are swapped for placeholder
+    tokens before parsing (never inside string literals)."""
+
+    def __init__(self, names: Collection[str] = ()) -> None:
+        from .builtins import BUILTINS
+
+        candidates = set(names) | set(BUILTINS) | set(_SPACED_NAMES)
+        special = {n for n in candidates if n and not _SIMPLE_NAME.fullmatch(n) and n not in _KEYWORDS}
+        self.names = sorted(special, key=len, reverse=True)
+        self._pattern = (
+            re.compile(r"(?<![\w\ue000])(?:" + "|".join(re.escape(n) for n in self.names) + r")(?![\w\ue001])")
+            if self.names
+            else None
+        )
+        self._index = {name: i for i, name in enumerate(self.names)}
+
+    def protect(self, text: str) -> str:
+        if self._pattern is None:
+            return text
+        pattern, index = self._pattern, self._index
+
+        def swap(segment: str) -> str:
+            return pattern.sub(lambda m: f"\ue000{index[m.group(0)]}\ue001", segment)
+
+        pieces, last = [], 0
+        for literal in _STRING_LITERAL.finditer(text):
+            pieces.append(swap(text[last : literal.start()]))
+            pieces.append(literal.group(0))
+            last = literal.end()
+        pieces.append(swap(text[last:]))
+        return "".join(pieces)
+
+    def restore(self, text: str) -> str:
+        return _PROTECTED.sub(lambda m: self.names[int(m.group(1))], text)
+
+
+_LOCAL_NAME = re.compile(r"(?:[{,(]|\bfor|\bsome|\bevery)\s*([^\W\d][^{}:,()\"\[\]]*?)\s*(?::|\bin\b)")
+
+
+def local_names(text: str) -> set[str]:
+    """Names with spaces an expression declares itself: context keys, parameters and loop variables."""
+    found = set()
+    for literal_free in _STRING_LITERAL.split(text):
+        for match in _LOCAL_NAME.finditer(literal_free):
+            name = match.group(1).strip()
+            if " " in name and not any(word in _KEYWORDS for word in name.split()):
+                found.add(name)
+    return found
+
+
 def _parse(text: str, start: str, names: NameTable, functions: Mapping[str, Function]) -> Any:
+    extra = local_names(text) - set(names.names)
+    if extra:
+        names = NameTable({*names.names, *extra})
     protected = names.protect(text)
     try:
         tree = _PARSER.parse(protected, start=start)
@@ -515,9 +1168,7 @@ def _parse(text: str, start: str, names: NameTable, functions: Mapping[str, Func
     try:
         return _Compiler(names, functions).transform(tree)
     except VisitError as exc:
-        if isinstance(exc.orig_exc, FeelSyntaxError):
-            raise FeelSyntaxError(f"cannot read {text!r}: {exc.orig_exc}") from None
-        if isinstance(exc.orig_exc, DecisionError):
+        if isinstance(exc.orig_exc, FeelSyntaxError | DecisionError):
             raise FeelSyntaxError(f"cannot read {text!r}: {exc.orig_exc}") from None
         raise
 
@@ -541,6 +1192,8 @@ def compile_expression(
     text: str, names: NameTable | None = None, functions: Mapping[str, Function] | None = None
 ) -> Expression:
     """Compile a FEEL expression; an empty text is null (an empty output cell)."""
+    from .builtins import BUILTINS
+
     if not text.strip():
         return Expression(text, _const(None))
     node = _parse(text, "expression", names or NameTable(), functions or BUILTINS)
@@ -559,7 +1212,7 @@ class UnaryTests:
     def matches_anything(self) -> bool:
         return not self.tests and not self.negated
 
-    def matches(self, value: Any, scope: Scope) -> bool:
+    def verdict(self, value: Any, scope: Scope) -> bool | None:
         if not self.tests:
             return not self.negated
         outcome: bool | None = False
@@ -571,8 +1224,11 @@ class UnaryTests:
             if result is None:
                 outcome = None
         if self.negated:
-            return outcome is False
-        return outcome is True
+            return None if outcome is None else not outcome
+        return outcome
+
+    def matches(self, value: Any, scope: Scope) -> bool:
+        return self.verdict(value, scope) is True
 
     def position(self, value: Any, scope: Scope) -> int | None:
         """Index of the first positive test the value meets: its priority among the output values."""
@@ -612,6 +1268,8 @@ def compile_unary_tests(
     text: str, names: NameTable | None = None, functions: Mapping[str, Function] | None = None
 ) -> UnaryTests:
     """Compile an input entry. `-` and an empty cell match anything."""
+    from .builtins import BUILTINS
+
     stripped = text.strip()
     if stripped in ("", "-"):
         return UnaryTests(text, ())
@@ -619,5 +1277,5 @@ def compile_unary_tests(
     body = inner if inner is not None else stripped
     if not body.strip():
         raise FeelSyntaxError(f"cannot read {text!r}: not() needs at least one test")
-    tests = _parse(body, "positive_unary_tests", names or NameTable(), functions or BUILTINS)
+    tests = _parse(body, "unary_tests", names or NameTable(), functions or BUILTINS)
     return UnaryTests(text, tuple(tests), negated=inner is not None)
