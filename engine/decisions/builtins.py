@@ -65,14 +65,25 @@ class Builtin(Function):
             note(f"{self.name}() cannot be called with these arguments")
             return None
         params, impl = chosen
-        for param, value in zip(params, args, strict=False):
+        args = list(args)
+        for index, (param, value) in enumerate(zip(params, args, strict=False)):
             if value is None and param not in self.nullable:
                 return None
+            if type(value) is list and len(value) == 1 and param in _SINGLE_VALUES:
+                args[index] = value[0]  # a singleton list where one value is expected (DMN 1.5 §10.3.2.9.4)
         try:
             return impl(*args)
         except _ERRORS as exc:
             note(f"{self.name}({', '.join(show(a) for a in args)}): {exc or 'not defined for these values'}")
             return None
+
+
+# Parameters that take one value, never a list: a singleton list passed there is its element.
+_SINGLE_VALUES = frozenset(
+    {"string", "n", "number", "date", "time", "input", "pattern", "replacement", "flags", "delimiter", "dividend"}
+    | {"divisor", "scale", "start position", "length", "year", "month", "day", "hour", "minute", "second"}
+    | {"grouping separator", "decimal separator", "negand"}
+)
 
 
 def _required(impl: Callable[..., Any]) -> int:
@@ -355,7 +366,7 @@ def _string_join(items: Any, delimiter: Any = None) -> str:
 
 
 _define("substring", (("string", "start position", "length"), _substring))
-_define("string length", (("string",), _text_fn(len)))
+_define("string length", (("string",), _text_fn(lambda text: Decimal(len(text)))))
 _define("upper case", (("string",), _text_fn(str.upper)))
 _define("lower case", (("string",), _text_fn(str.lower)))
 _define("substring before", (("string", "match"), _two_texts(_before)))
@@ -627,8 +638,10 @@ def _scale(value: Any) -> int:
 def _rounding(mode: str) -> Callable[..., Decimal]:
     def round_to(number: Any, scale: Any = Decimal(0)) -> Decimal:
         _need(number, Decimal)
-        exponent = Decimal(1).scaleb(-_scale(scale))
-        return number.quantize(exponent, rounding=mode, context=NUMBER_CONTEXT) + 0
+        places = _scale(scale)
+        if number.as_tuple().exponent >= -places:  # already that precise (also avoids 34-digit overflow)
+            return number
+        return number.quantize(Decimal(1).scaleb(-places), rounding=mode, context=NUMBER_CONTEXT) + 0
 
     return round_to
 

@@ -96,9 +96,10 @@ named: name ":" expression
      | "[" expression ".." expression range_end -> closed_range
      | "(" expression ".." expression range_end -> open_range
      | "]" expression ".." expression range_end -> open_range
+     | "(" (COMPARE | LT | GT) expression ")" -> comparison_range
 range_end: "]" -> closed | ")" -> open | OPEN_END -> open
 EMPTY_LIST.2: /\[\s*\]/
-OPEN_END.2: /\[(?=\s*($|[,)\]]|and\b|or\b|then\b|else\b|return\b|satisfies\b))/
+OPEN_END.2: /\[(?=\s*($|[,)\]]|\.(?!\.)|and\b|or\b|then\b|else\b|return\b|satisfies\b))/
 entry: key ":" expression
 ?key: name | STRING -> string_key
 name: NAME | PROTECTED_NAME
@@ -113,7 +114,7 @@ unary_tests: unary_test ("," unary_test)*
 unary_test: (COMPARE | LT | GT) sum -> op_test
     | expression -> expression_test
 
-NUMBER: /\d+(\.\d+)?|\.\d+/
+NUMBER: /(\d+(\.\d+)?|\.\d+)([eE][+-]?\d+)?/
 STRING: /"(?:[^"\\]|\\.)*"/
 NAME: /[^\W\d]\w*/
 PROTECTED_NAME: /\ue000\d+\ue001/
@@ -599,15 +600,11 @@ def test_value(result: Any, value: Any, uses_input: bool) -> bool | None:
         return result
     if isinstance(result, Range):
         return result.contains(value)
-    if isinstance(result, list) and not isinstance(value, list):
-        outcome: bool | None = False
+    if isinstance(result, list):
         for item in result:
-            same = equal(item, value) if not isinstance(item, Range) else item.contains(value)
-            if same:
+            if (item.contains(value) if isinstance(item, Range) else equal(item, value)) is True:
                 return True
-            if same is None:
-                outcome = None
-        return outcome
+        return equal(value, result) is True if isinstance(value, list) else False
     if isinstance(result, bool) and not isinstance(value, bool) and value is not None:
         return result
     if callable(result) and not isinstance(result, Range):
@@ -710,6 +707,22 @@ class _Compiler(Transformer[Token, Any]):
 
     def open_range(self, low: Node, high: Node, end_closed: bool) -> Node:
         return self._range(False, low, high, end_closed)
+
+    def comparison_range(self, op: Token, endpoint: Node) -> Node:
+        """`(< 10)`, `(>= x)`, `(= 5)`, `(!= 5)`: a unary comparison as a range value (DMN 1.5 §10.3.2.7)."""
+        text = str(op)
+
+        def build(scope: Scope) -> Range | None:
+            value = endpoint.evaluate(scope)
+            if text in ("<", "<="):
+                return Range(None, value, False, text == "<=", unbounded_start=True)
+            if text in (">", ">="):
+                return Range(value, None, text == ">=", False, unbounded_end=True)
+            return Range(value, value, True, True, only=text)
+
+        if endpoint.constant:
+            return _const(build(Scope()))
+        return Node(build, uses_input=endpoint.uses_input)
 
     def _range(self, start_closed: bool, low: Node, high: Node, end_closed: bool) -> Node:
         def build(scope: Scope) -> Range | None:
@@ -1061,10 +1074,10 @@ def _pick(items: list[Any], index: Any) -> Any:
 
 def _item_scope(item: Any, scope: Scope) -> Scope:
     inner = Scope(parent=scope)
+    inner.bind("item", item)
     if isinstance(item, dict):
         for key, value in item.items():
             inner.bind(key, value)
-    inner.bind("item", item)
     return inner
 
 

@@ -28,6 +28,7 @@ from .feel import (
     Scope,
     UnaryTests,
     UnknownName,
+    base_check,
     compile_expression,
     compile_unary_tests,
     filter_list,
@@ -338,6 +339,11 @@ class _Reader:
         self.declared = names
         self.names = NameTable(names)
         self.functions: dict[str, Function] = dict(BUILTINS)
+        for type_name in self.item_definitions:
+            self.functions[f"type:{type_name}"] = Function(
+                type_name, None, lambda value, name=type_name: self.type_check(name)(value)
+            )
+        self._checks: dict[str, Callable[[Any], bool]] = {}
 
     def problem(self, element_id: str, message: str) -> None:
         self.problems.append(Problem(self.filename, element_id, message))
@@ -367,6 +373,37 @@ class _Reader:
             result = DataType(type_ref)
         self._types[type_ref] = result
         return result
+
+    def type_check(self, type_ref: str) -> Callable[[Any], bool]:
+        """`instance of` a type the file defines: base type, collection, components (structural, extra
+        entries allowed); allowed values are constraints on values, not part of the type."""
+        if type_ref in self._checks:
+            return self._checks[type_ref]
+        self._checks[type_ref] = lambda value: True  # while resolving a recursive type
+        item = self.item_definitions.get(type_ref)
+        check = self._item_check(item) if item is not None else base_check(type_ref) or (lambda value: True)
+        self._checks[type_ref] = check
+        return check
+
+    def _item_check(self, item: Any) -> Callable[[Any], bool]:
+        components = _children(item, "itemComponent")
+        if components:
+            fields = [(c.get("name") or "", self._item_check(c)) for c in components]
+
+            def element(value: Any) -> bool:
+                return isinstance(value, dict) and all(
+                    key in value and (value[key] is None or check(value[key])) for key, check in fields
+                )
+
+        elif _child(item, "functionItem") is not None:
+            element = base_check("function") or (lambda value: True)
+        else:
+            inner = _child(item, "typeRef")
+            name = (inner.text or "").strip() if inner is not None else ""
+            element = (lambda value, name=name: self.type_check(name)(value)) if name else (lambda value: True)
+        if item.get("isCollection") == "true":
+            return lambda value: isinstance(value, list) and all(v is None or element(v) for v in value)
+        return element
 
     # -- FEEL --------------------------------------------------------------------------------------
 
@@ -742,11 +779,11 @@ class _Reader:
         broken: dict[str, list[Problem]] = {}
         decisions: dict[str, Decision] = {}
         for element in _children(self.root, "decision"):
-            decision_id = element.get("id") or ""
+            decision_id = element.get("id") or element.get("name") or ""
             name = element.get("name") or decision_id
             label = f"decision '{decision_id}'" if name == decision_id else f"decision '{decision_id}' ({name})"
             if not decision_id:
-                self.problem("", f"decision '{name}' has no id")
+                self.problem("", "a decision has neither id nor name")
                 continue
             if decision_id in decisions:
                 self.problem(decision_id, f"two decisions have the id '{decision_id}'")

@@ -56,8 +56,12 @@ class Range:
     end_closed: bool = True
     unbounded_start: bool = False
     unbounded_end: bool = False
+    only: str = ""  # "=" or "!=": the unary comparison `(= x)` / `(!= x)`, x being `start`
 
     def contains(self, value: Any) -> bool | None:
+        if self.only:
+            same = equal(value, self.start)
+            return None if same is None else same == (self.only == "=")
         if value is None:
             return None
         if not self.unbounded_start:
@@ -75,6 +79,8 @@ class Range:
         return True
 
     def __str__(self) -> str:
+        if self.only:
+            return f"{self.only} {show(self.start)}"
         if self.unbounded_start:
             return ("<= " if self.end_closed else "< ") + show(self.end)
         if self.unbounded_end:
