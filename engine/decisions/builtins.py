@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from .errors import FeelSyntaxError
 from .feel import _FOLDABLE, Function, compile_expression, invoke, note
 from .temporal import (
     YearsMonths,
@@ -537,10 +538,17 @@ def _remove(items: Any, position: Any) -> list[Any]:
 
 
 def _list_replace(items: Any, position: Any, new_item: Any) -> list[Any]:
-    values = list(_need(items, list))
+    values = list(_as_list(items))
     if callable(position) and not isinstance(position, Range):
-        return [new_item if invoke(position, [v, new_item], None, "match") is True else v for v in values]
-    index = _position(values, position)
+        result = []
+        for value in values:
+            verdict = invoke(position, [value, new_item], None, "match")
+            if not isinstance(verdict, bool):
+                raise TypeError("the match function must give a boolean")
+            result.append(new_item if verdict else value)
+        return result
+    _need(position, Decimal)
+    index = _position(values, position.to_integral_value(decimal.ROUND_DOWN))
     values[index] = new_item
     return values
 
@@ -837,28 +845,25 @@ _define("starts", (("point", "range"), _starts), (("range1", "range2"), _starts)
 _define("started by", (("range", "point"), lambda a, b: _starts(b, a)), (("range1", "range2"), lambda a, b: _starts(b, a)))
 _define("coincides", (("point1", "point2"), _coincides), (("range1", "range2"), _coincides))
 
-_RANGE_TEXT = re.compile(r"\s*(<=|>=|<|>|=)\s*(.+)")
-
-
 def _range_from(text: Any) -> Range | None:
+    """`range(from)`: a range literal's text (`"[1..10)"`), endpoints literals; a unary comparison
+    such as `">= 10"` is not a range literal (DMN 1.5 §10.3.4.9.1)."""
     _need(text, str)
-    unary = _RANGE_TEXT.fullmatch(text)
-    source = unary.group(2) if unary else text
-    expression = compile_expression(source)
-    if not _literal_endpoints(source) or not expression.is_constant:
+    if not text.strip() or text.strip()[0] not in "[(]":
+        raise ValueError("not a range literal")
+    try:
+        expression = compile_expression(text)
+    except FeelSyntaxError as exc:
+        raise ValueError(str(exc)) from None
+    if not _literal_endpoints(text) or not expression.is_constant:
         raise ValueError("a range's endpoints must be literals")
     value = expression.node.value
-    if unary:
-        op = unary.group(1)
-        if op == "=" or value is None:
-            raise ValueError("not a range")
-        if op in ("<", "<="):
-            return Range(None, value, False, op == "<=", unbounded_start=True)
-        return Range(value, None, op == ">=", False, unbounded_end=True)
     if not isinstance(value, Range):
         raise ValueError("not a range")
     if value.start is None and value.end is None:
         raise ValueError("a range needs at least one endpoint")
+    if value.start is not None and value.end is not None and compare(value.start, value.end) == 1:
+        raise ValueError("the range's start is after its end")
     return value
 
 

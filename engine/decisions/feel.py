@@ -342,7 +342,8 @@ def _sub(a: Any, b: Any) -> Any:
     if ta in (dt.date, dt.datetime) and tb in (dt.date, dt.datetime):
         left, right = (a, b) if ta is tb else (as_datetime(a), as_datetime(b))
         if isinstance(left, dt.datetime) and (left.tzinfo is None) != (right.tzinfo is None):
-            left, right = left.replace(tzinfo=None), right.replace(tzinfo=None)
+            _refuse("subtract", a, b)  # a local time and a zoned one (a date counts as UTC midnight)
+            return None
         return left - right
     if ta is dt.time and tb is dt.time:
         if (a.tzinfo is None) != (b.tzinfo is None):
@@ -1046,9 +1047,21 @@ def _filter_with(items: list[Any] | None, index: Any, test: Evaluator | None, sc
     return result
 
 
-def filter_list(value: Any, match: Evaluator, scope: Scope) -> Any:
-    """`value[match]` with a compiled condition (the boxed filter)."""
-    return _filter_with(_items(value), _MISSING, match, scope)
+def filter_list(value: Any, match: Evaluator, scope: Scope, strict: bool = False) -> Any:
+    """`value[match]` with a compiled condition. Strict (the boxed filter): a condition that is not a
+    boolean for some item makes the result null."""
+    items = _items(value)
+    if not strict or items is None:
+        return _filter_with(items, _MISSING, match, scope)
+    result = []
+    for item in items:
+        verdict = match(_item_scope(item, scope))
+        if verdict is not None and not isinstance(verdict, bool):
+            note(f"the filter condition gives {show(verdict)}, not a boolean")
+            return None
+        if verdict is True:
+            result.append(item)
+    return result
 
 
 def iteration_items(value: Any) -> list[Any] | None:

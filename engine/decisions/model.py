@@ -83,6 +83,7 @@ class DataType:
     name: str | None
     base: str | None = None
     allowed: UnaryTests | None = None
+    check: Callable[[Any], bool] | None = field(default=None, compare=False)  # collections, structures
 
 
 @dataclass(frozen=True)
@@ -304,8 +305,17 @@ def _runner(logic: Logic | None, label: str) -> Callable[[Scope], Any]:
 def conform_or_null(value: Any, data_type: DataType, what: str) -> Any:
     """A value checked against a declared type: a value that does not conform becomes null
     (DMN 1.5 §7.3.2, type conformance), with a note saying why."""
-    if value is None or (data_type.base is None and data_type.allowed is None):
+    if value is None or (data_type.base is None and data_type.allowed is None and data_type.check is None):
         return value
+    if data_type.check is not None:
+        if data_type.check(value):
+            return value
+        if isinstance(value, list) and len(value) == 1 and data_type.check(value[0]):
+            return value[0]
+        if not isinstance(value, list) and data_type.check([value]):
+            return [value]
+        note(f"{what}: {show(value)} is not a {data_type.name}")
+        return None
     if data_type.base is not None and isinstance(value, list) and len(value) == 1 and data_type.base != "list":
         value = value[0]
     try:
@@ -370,7 +380,7 @@ class _Reader:
             allowed_tests = self.unary_tests(_text(allowed), where + " allowed values") if allowed is not None else None
             result = DataType(type_ref, inner.base, allowed_tests or inner.allowed)
         elif item is not None:
-            result = DataType(type_ref)
+            result = DataType(type_ref, check=self.type_check(local))
         self._types[type_ref] = result
         return result
 
@@ -546,12 +556,19 @@ class _Reader:
         test = self._part(element, "if", label, owner_id)
         then = self._part(element, "then", label, owner_id)
         otherwise = self._part(element, "else", label, owner_id)
-        return lambda scope: then(scope) if test(scope) is True else otherwise(scope)
+        def choose(scope: Scope) -> Any:
+            condition = test(scope)
+            if condition is not None and not isinstance(condition, bool):
+                note(f"{label}: the condition {show(condition)} is not a boolean")
+                return None
+            return then(scope) if condition is True else otherwise(scope)
+
+        return choose
 
     def _boxed_filter(self, element: Any, label: str, owner_id: str) -> Callable[[Scope], Any]:
         source = self._part(element, "in", label, owner_id)
         match = self._part(element, "match", label, owner_id)
-        return lambda scope: filter_list(source(scope), match, scope)
+        return lambda scope: filter_list(source(scope), match, scope, strict=True)
 
     def _iterator(self, element: Any, label: str, owner_id: str, body: str) -> tuple[str, Any, Any]:
         variable = element.get("iteratorVariable") or ""
@@ -582,6 +599,9 @@ class _Reader:
                 inner = Scope(parent=scope)
                 inner.bind(variable, item)
                 verdict = body(inner)
+                if verdict is not None and not isinstance(verdict, bool):
+                    note(f"{label}: {show(verdict)} is not a boolean")
+                    return None
                 if every and verdict is not True:
                     return False
                 if not every and verdict is True:
