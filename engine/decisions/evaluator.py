@@ -230,7 +230,10 @@ class DecisionModel:
         def call(*args: Any) -> Any:
             scope = Scope()
             for (name, data_type), value in zip(model.parameters, args, strict=True):
-                scope.bind(name, conform_or_null(value, data_type, f"{label}, parameter '{name}'"))
+                converted = conform_or_null(value, data_type, f"{label}, parameter '{name}'")
+                if converted is None and value is not None:
+                    return None  # an argument of the wrong type: the invocation is null (§10.3.2.9.4)
+                scope.bind(name, converted)
             if model.logic is None:
                 raise DecisionError(f"{label} has no body")
             return self._run(model.logic, scope, label)

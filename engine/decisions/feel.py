@@ -657,6 +657,8 @@ class _Compiler(Transformer[Token, Any]):
 
     def ref(self, name: str) -> Node:
         fallback = self._functions.get(name, _MISSING)
+        if isinstance(fallback, Function) and name in _FOLDABLE and name not in self._names.declared:
+            return _const(fallback)  # a built-in no name of the file hides: known at load time
 
         def lookup(scope: Scope) -> Any:
             value = scope.find(name)
@@ -1128,6 +1130,7 @@ class NameTable:
     def __init__(self, names: Collection[str] = ()) -> None:
         from .builtins import BUILTINS
 
+        self.declared = frozenset(names)
         candidates = set(names) | set(BUILTINS) | set(_SPACED_NAMES)
         special = {n for n in candidates if n and not _SIMPLE_NAME.fullmatch(n) and n not in _KEYWORDS}
         self.names = sorted(special, key=len, reverse=True)

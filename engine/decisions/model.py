@@ -126,9 +126,13 @@ class DecisionTable:
 class LiteralExpression:
     id: str
     expression: Expression
+    type: DataType | None = None  # the literal expression's own typeRef, when it has one
 
     def evaluate(self, scope: Scope) -> Any:
-        return self.expression.evaluate(scope)
+        value = self.expression.evaluate(scope)
+        if self.type is None:
+            return value
+        return conform_or_null(value, self.type, f"literal expression (type {self.type.name})")
 
 
 @dataclass(frozen=True)
@@ -447,7 +451,8 @@ class _Reader:
             return self.table(element, label, owner_id)
         if name == "literalExpression":
             expression = self.expression(_text(element), f"{label}, literal expression", owner_id)
-            return LiteralExpression(element.get("id") or owner_id, expression) if expression else None
+            own_type = self.data_type(element.get("typeRef"), label) if element.get("typeRef") else None
+            return LiteralExpression(element.get("id") or owner_id, expression, own_type) if expression else None
         before = len(self.problems)
         build = getattr(self, f"_boxed_{name}")
         evaluate = build(element, f"{label}, <{name}>", owner_id)
@@ -545,7 +550,10 @@ class _Reader:
             def call(*args: Any) -> Any:
                 inner = Scope(parent=scope)
                 for (name, data_type), value in zip(parameters, args, strict=True):
-                    inner.bind(name, conform_or_null(value, data_type, f"parameter '{name}'"))
+                    converted = conform_or_null(value, data_type, f"parameter '{name}'")
+                    if converted is None and value is not None:
+                        return None  # an argument of the wrong type: the invocation is null
+                    inner.bind(name, converted)
                 return body(inner)
 
             return Function("function", tuple(name for name, _ in parameters), call)
