@@ -20,7 +20,11 @@ from typing import Any
 from .errors import FeelSyntaxError
 from .feel import _FOLDABLE, Function, compile_expression, invoke, note
 from .temporal import (
+    FarDate,
     YearsMonths,
+    combine,
+    is_date_and_time,
+    make_date,
     format_date,
     format_date_and_time,
     format_duration,
@@ -143,37 +147,41 @@ def _list_or_args(args: tuple[Any, ...]) -> list[Any]:
 # -- conversion -------------------------------------------------------------------------------------
 
 
-def _date_from(value: Any) -> dt.date | None:
+def _date_from(value: Any) -> Any:
     if type(value) is str:
         return parse_date(value)
     if type(value) is dt.datetime:
         return value.date()
+    if type(value) is FarDate:
+        return FarDate(value.base.date(), value.cycles) if is_date_and_time(value) else value
     return _need(value, dt.date)
 
 
-def _date_parts(year: Any, month: Any, day: Any) -> dt.date:
-    return dt.date(_integer(year), _integer(month), _integer(day))
+def _date_parts(year: Any, month: Any, day: Any) -> Any:
+    return make_date(_integer(year), _integer(month), _integer(day))
 
 
-def _date_and_time_from(value: Any) -> dt.datetime | None:
+def _date_and_time_from(value: Any) -> Any:
     if type(value) is str:
         return parse_date_and_time(value)
-    if type(value) is dt.date:
-        return dt.datetime(value.year, value.month, value.day)
-    return _need(value, dt.datetime)
+    if type(value) is dt.date or (type(value) is FarDate and not is_date_and_time(value)):
+        return combine(value, dt.time(0))
+    return _need(value, dt.datetime, FarDate)
 
 
-def _date_and_time_parts(day: Any, clock: Any) -> dt.datetime:
-    _need(day, dt.date, dt.datetime)
+def _date_and_time_parts(day: Any, clock: Any) -> Any:
+    _need(day, dt.date, dt.datetime, FarDate)
     _need(clock, dt.time)
-    return dt.datetime.combine(
-        dt.date(day.year, day.month, day.day), clock.replace(tzinfo=None), tzinfo=clock.tzinfo
-    )
+    if is_date_and_time(day):
+        day = _date_from(day)
+    return combine(day, clock)
 
 
 def _time_from(value: Any) -> dt.time | None:
     if type(value) is str:
         return parse_time(value)
+    if type(value) is FarDate and is_date_and_time(value):
+        return value.base.timetz()
     if type(value) is dt.datetime:
         return value.timetz()
     if type(value) is dt.date:
@@ -219,9 +227,9 @@ def feel_string(value: Any) -> str | None:
         return value
     if isinstance(value, Decimal):
         return plain_number(value)
-    if isinstance(value, dt.datetime):
+    if isinstance(value, dt.datetime) or (isinstance(value, FarDate) and is_date_and_time(value)):
         return format_date_and_time(value)
-    if isinstance(value, dt.date):
+    if isinstance(value, dt.date | FarDate):
         return format_date(value)
     if isinstance(value, dt.time):
         return format_time(value)
@@ -242,8 +250,8 @@ def _duration_from(value: Any) -> Any:
 
 
 def _years_and_months(start: Any, end: Any) -> YearsMonths:
-    _need(start, dt.date, dt.datetime)
-    _need(end, dt.date, dt.datetime)
+    _need(start, dt.date, dt.datetime, FarDate)
+    _need(end, dt.date, dt.datetime, FarDate)
     return months_between(start, end)
 
 

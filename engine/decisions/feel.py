@@ -34,8 +34,12 @@ from lark.exceptions import LarkError, UnexpectedInput, VisitError
 
 from .errors import DecisionError, FeelSyntaxError
 from .temporal import (
+    FarDate,
     YearsMonths,
+    add_delta,
     add_months,
+    difference,
+    is_date_and_time,
     as_datetime,
     parse_date,
     parse_date_and_time,
@@ -300,7 +304,7 @@ def _add(a: Any, b: Any) -> Any:
         if tb is YearsMonths:
             if ta is YearsMonths:
                 return YearsMonths(a.months + b.months)
-            if isinstance(a, dt.date):
+            if isinstance(a, dt.date | FarDate):
                 return add_months(a, b.months)
         if ta is dt.timedelta and tb is not dt.timedelta:
             a, b = b, a
@@ -308,10 +312,11 @@ def _add(a: Any, b: Any) -> Any:
         if tb is dt.timedelta:
             if ta is dt.timedelta:
                 return a + b
-            if ta is dt.datetime:
-                return a + b
-            if ta is dt.date:
-                return (dt.datetime(a.year, a.month, a.day) + b).date()
+            if ta is dt.datetime or (ta is FarDate and is_date_and_time(a)):
+                return add_delta(a, b)
+            if ta is dt.date or ta is FarDate:
+                moved = add_delta(as_datetime(a).replace(tzinfo=None) if ta is dt.date else a, b)
+                return moved.date() if isinstance(moved, dt.datetime) else moved
             if ta is dt.time:
                 moved = dt.datetime.combine(dt.date(2000, 1, 1), a) + b
                 return moved.timetz()
@@ -337,14 +342,18 @@ def _sub(a: Any, b: Any) -> Any:
     ta, tb = type(a), type(b)
     if ta is Decimal and tb is Decimal:
         return NUMBER_CONTEXT.subtract(a, b)
-    if tb in (dt.timedelta, YearsMonths) and (ta is tb or isinstance(a, dt.date | dt.time)):
+    if tb in (dt.timedelta, YearsMonths) and (ta is tb or isinstance(a, dt.date | dt.time | FarDate)):
         return _add(a, _negate(b))
-    if ta in (dt.date, dt.datetime) and tb in (dt.date, dt.datetime):
-        left, right = (a, b) if ta is tb else (as_datetime(a), as_datetime(b))
-        if isinstance(left, dt.datetime) and (left.tzinfo is None) != (right.tzinfo is None):
+    if ta in (dt.date, dt.datetime, FarDate) and tb in (dt.date, dt.datetime, FarDate):
+        same_kind = is_date_and_time(a) == is_date_and_time(b)
+        left, right = (a, b) if same_kind else (as_datetime(a), as_datetime(b))
+        if is_date_and_time(left) and (left.tzinfo is None) != (right.tzinfo is None):
             _refuse("subtract", a, b)  # a local time and a zoned one (a date counts as UTC midnight)
             return None
-        return left - right
+        try:
+            return difference(left, right)
+        except OverflowError:
+            return None
     if ta is dt.time and tb is dt.time:
         if (a.tzinfo is None) != (b.tzinfo is None):
             _refuse("subtract", a, b)
@@ -441,6 +450,8 @@ _PROPERTIES: dict[str, Callable[[Any], Any]] = {}
 
 
 def _temporal_property(value: Any, key: str) -> Any:
+    if isinstance(value, FarDate):
+        return Decimal(value.year) if key == "year" else _temporal_property(value.base, key)
     if isinstance(value, dt.date) and key in ("year", "month", "day"):
         return Decimal(getattr(value, key))
     if isinstance(value, dt.date) and key == "weekday":
@@ -527,10 +538,10 @@ _BASE_CHECKS: dict[str, TypeCheck] = {
     "number": lambda v: type(v) is Decimal,
     "string": lambda v: type(v) is str,
     "boolean": lambda v: type(v) is bool,
-    "date": lambda v: type(v) is dt.date,
+    "date": lambda v: type(v) is dt.date or (type(v) is FarDate and not is_date_and_time(v)),
     "time": lambda v: type(v) is dt.time,
-    "date and time": lambda v: type(v) is dt.datetime,
-    "dateTime": lambda v: type(v) is dt.datetime,
+    "date and time": lambda v: type(v) is dt.datetime or (type(v) is FarDate and is_date_and_time(v)),
+    "dateTime": lambda v: type(v) is dt.datetime or (type(v) is FarDate and is_date_and_time(v)),
     "days and time duration": lambda v: type(v) is dt.timedelta,
     "dayTimeDuration": lambda v: type(v) is dt.timedelta,
     "years and months duration": lambda v: type(v) is YearsMonths,

@@ -34,7 +34,58 @@ class YearsMonths:
         return f"{sign}P{months}M"
 
 
-_DATE = re.compile(r"(-?\d{4,9})-(\d\d)-(\d\d)")
+_CYCLE_YEARS = 400  # the Gregorian calendar repeats itself every 400 years...
+_CYCLE_DAYS = 146_097  # ...which are exactly this many days
+
+
+@dataclass(frozen=True)
+class FarDate:
+    """A date or date and time whose year Python's datetime cannot hold (FEEL allows years from
+    -999,999,999 to 999,999,999): the same day in a year between 2000 and 2399, and the number of
+    400-year cycles to add, the calendar being the same in every cycle."""
+
+    base: dt.date  # a date, or a datetime for a date and time
+    cycles: int
+
+    @property
+    def year(self) -> int:
+        return self.base.year + _CYCLE_YEARS * self.cycles
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.base, name)
+
+    def key(self) -> tuple[int, Any]:
+        return (self.cycles, self.base)
+
+
+def split(value: Any) -> tuple[Any, int]:
+    """(the same day in 2000-2399, cycles) of a date or date and time, far or not."""
+    if isinstance(value, FarDate):
+        return value.base, value.cycles
+    shift = (value.year - 2000) // _CYCLE_YEARS
+    return value.replace(year=value.year - _CYCLE_YEARS * shift), shift
+
+
+def join(base: Any, cycles: int) -> Any:
+    """The inverse of `split`: a plain date when its year fits Python's range, else a FarDate."""
+    shift = (base.year - 2000) // _CYCLE_YEARS
+    base = base.replace(year=base.year - _CYCLE_YEARS * shift)
+    cycles += shift
+    year = base.year + _CYCLE_YEARS * cycles
+    if 1 <= year <= 9999:
+        return base.replace(year=year)
+    return FarDate(base, cycles)
+
+
+def make_date(year: int, month: int, day: int) -> Any:
+    """A date of any year FEEL allows; ValueError for a day that does not exist."""
+    if not -999_999_999 <= year <= 999_999_999:
+        raise ValueError("the year is out of range")
+    cycles, rest = divmod(year - 2000, _CYCLE_YEARS)
+    return join(dt.date(2000 + rest, month, day), cycles)
+
+
+_DATE = re.compile(r"(-?(?:[1-9]\d{4,8}|\d{4}))-(\d\d)-(\d\d)")
 _TIME = re.compile(r"(\d\d):(\d\d):(\d\d)(\.\d+)?(?:(Z)|([+-])(\d\d):(\d\d)(?::(\d\d))?|@([A-Za-z_][\w/+\-]*))?")
 _DURATION = re.compile(
     r"(-)?P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?"
@@ -63,12 +114,12 @@ def _microseconds(fraction: str | None) -> int:
     return int((fraction or ".0")[1:7].ljust(6, "0"))
 
 
-def parse_date(text: str) -> dt.date | None:
+def parse_date(text: str) -> Any:
     match = _DATE.fullmatch(text)
     if match is None:
         return None
     try:
-        return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        return make_date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
     except ValueError:
         return None
 
@@ -84,21 +135,29 @@ def parse_time(text: str) -> dt.time | None:
     return dt.time(hour, minute, second, _microseconds(match.group(4)), tzinfo=zone or None)
 
 
-def parse_date_and_time(text: str) -> dt.datetime | None:
+def parse_date_and_time(text: str) -> Any:
     if "T" not in text:
         day = parse_date(text)
-        return None if day is None else dt.datetime(day.year, day.month, day.day)
+        return None if day is None else combine(day, dt.time(0))
     day_text, time_text = text.split("T", 1)
     day = parse_date(day_text)
     if day is None:
         return None
     if time_text.startswith("24:00:00") and _TIME.fullmatch(time_text):
         time_text = "00:00:00" + time_text[8:]
-        day = day + dt.timedelta(days=1)
+        base, cycles = split(day)
+        day = join(base + dt.timedelta(days=1), cycles)
     clock = parse_time(time_text)
     if clock is None:
         return None
-    return dt.datetime.combine(day, clock.replace(tzinfo=None), tzinfo=clock.tzinfo)
+    return combine(day, clock)
+
+
+def combine(day: Any, clock: dt.time) -> Any:
+    """A date and time from a date (far or not) and a time (with its zone)."""
+    base, cycles = split(day)
+    moment = dt.datetime(base.year, base.month, base.day)
+    return join(dt.datetime.combine(moment.date(), clock.replace(tzinfo=None), tzinfo=clock.tzinfo), cycles)
 
 
 def parse_duration(text: str) -> dt.timedelta | YearsMonths | None:
@@ -168,22 +227,38 @@ def format_time(value: dt.time | dt.datetime) -> str:
     return text + _zone_text(value)
 
 
-def format_date(value: dt.date) -> str:
-    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}" if value.year >= 0 else value.isoformat()
+def format_date(value: Any) -> str:
+    year = value.year
+    sign = "-" if year < 0 else ""
+    return f"{sign}{abs(year):04d}-{value.month:02d}-{value.day:02d}"
 
 
-def format_date_and_time(value: dt.datetime) -> str:
-    return format_date(value) + "T" + format_time(value)
+def format_date_and_time(value: Any) -> str:
+    base = value.base if isinstance(value, FarDate) else value
+    return format_date(value) + "T" + format_time(base)
 
 
-def add_months(value: dt.date, months: int) -> dt.date | None:
+def add_months(value: Any, months: int) -> Any:
     """A date or date and time moved by whole months, the day kept or clamped to the month's end."""
-    index = value.year * 12 + value.month - 1 + months
-    year, month = divmod(index, 12)
-    if not 1 <= year <= 9999:
-        return None
-    day = min(value.day, calendar.monthrange(year, month + 1)[1])
-    return value.replace(year=year, month=month + 1, day=day)
+    base, cycles = split(value)
+    index = (base.year - 2000) * 12 + base.month - 1 + months
+    years, month = divmod(index, 12)
+    more, year = divmod(years, _CYCLE_YEARS)
+    day = min(base.day, calendar.monthrange(2000 + year, month + 1)[1])
+    return join(base.replace(year=2000 + year, month=month + 1, day=day), cycles + more)
+
+
+def add_delta(value: Any, delta: dt.timedelta) -> Any:
+    """A date and time (or date, counted from its midnight) moved by a days and time duration."""
+    base, cycles = split(value)
+    return join(base + delta, cycles)
+
+
+def difference(left: Any, right: Any) -> dt.timedelta:
+    """`left - right` for two dates or two dates and times, far ones included."""
+    left_base, left_cycles = split(left)
+    right_base, right_cycles = split(right)
+    return (left_base - right_base) + dt.timedelta(days=_CYCLE_DAYS * (left_cycles - right_cycles))
 
 
 def time_offset(value: dt.time) -> dt.timedelta | None:
@@ -204,7 +279,7 @@ def time_seconds(value: dt.time) -> int:
     return micros
 
 
-def months_between(start: dt.date, end: dt.date) -> YearsMonths:
+def months_between(start: Any, end: Any) -> YearsMonths:
     """`years and months duration(from, to)`: whole months from one date to the other."""
     months = (end.year - start.year) * 12 + end.month - start.month
     start_rest = (start.day, *_clock(start))
@@ -216,14 +291,20 @@ def months_between(start: dt.date, end: dt.date) -> YearsMonths:
     return YearsMonths(months)
 
 
-def _clock(value: dt.date) -> tuple[int, ...]:
+def _clock(value: Any) -> tuple[int, ...]:
+    if isinstance(value, FarDate):
+        value = value.base
     if isinstance(value, dt.datetime):
         return (value.hour, value.minute, value.second, value.microsecond)
     return (0, 0, 0, 0)
 
 
-def as_datetime(value: Any) -> dt.datetime:
+def as_datetime(value: Any) -> Any:
     """A date taken as midnight of that day (UTC), as FEEL does when it meets a date and time."""
-    if isinstance(value, dt.datetime):
+    if is_date_and_time(value):
         return value
-    return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    return combine(value, dt.time(0, tzinfo=dt.UTC))
+
+
+def is_date_and_time(value: Any) -> bool:
+    return isinstance(value.base if isinstance(value, FarDate) else value, dt.datetime)

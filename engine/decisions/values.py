@@ -18,7 +18,15 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import DecisionError
-from .temporal import YearsMonths, format_date, format_date_and_time, format_duration, format_time
+from .temporal import (
+    FarDate,
+    YearsMonths,
+    format_date,
+    format_date_and_time,
+    format_duration,
+    format_time,
+    split,
+)
 
 NUMBER_CONTEXT = decimal.Context(
     prec=34,
@@ -31,7 +39,7 @@ NUMBER_CONTEXT = decimal.Context(
 
 def to_feel(value: Any) -> Any:
     """Convert a Python value from task data or JSON into a FEEL value (deeply)."""
-    if value is None or isinstance(value, bool | str | Decimal | dt.date | dt.time | dt.timedelta | YearsMonths):
+    if value is None or isinstance(value, bool | str | Decimal | dt.date | dt.time | dt.timedelta | YearsMonths | FarDate):
         return value
     if isinstance(value, int):
         return Decimal(value)
@@ -104,6 +112,8 @@ def kind(value: Any) -> str:
         return "date"
     if isinstance(value, dt.time):
         return "time"
+    if isinstance(value, FarDate):
+        return "date and time" if isinstance(value.base, dt.datetime) else "date"
     if isinstance(value, dt.timedelta):
         return "days and time duration"
     if isinstance(value, YearsMonths):
@@ -134,9 +144,9 @@ def show(value: Any) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, Decimal):
         return plain_number(value)
-    if isinstance(value, dt.datetime):
+    if isinstance(value, dt.datetime) or (isinstance(value, FarDate) and isinstance(value.base, dt.datetime)):
         return f'date and time("{format_date_and_time(value)}")'
-    if isinstance(value, dt.date):
+    if isinstance(value, dt.date | FarDate):
         return f'date("{format_date(value)}")'
     if isinstance(value, dt.time):
         return f'time("{format_time(value)}")'
@@ -199,6 +209,8 @@ def equal(left: Any, right: Any) -> bool | None:
         return time_seconds(left) == time_seconds(right)
     if left_kind == "date and time" and not _same_zone_kind(left, right):
         return None
+    if isinstance(left, FarDate) or isinstance(right, FarDate):
+        return split(left) == split(right)
     return bool(left == right)
 
 
@@ -213,6 +225,8 @@ def compare(left: Any, right: Any) -> int | None:
         from .temporal import time_seconds
 
         left, right = time_seconds(left), time_seconds(right)
+    elif isinstance(left, FarDate) or isinstance(right, FarDate):
+        left, right = split(left), split(right)
     return (left > right) - (left < right)
 
 
@@ -307,8 +321,10 @@ def dumps_json(value: Any, indent: int | None = None) -> str:
             return {str(k): prepare(v) for k, v in item.items()}
         if isinstance(item, list | tuple):
             return [prepare(v) for v in item]
-        if isinstance(item, dt.date | dt.time):
-            return item.isoformat()
+        if isinstance(item, dt.date | dt.time | FarDate):
+            from .builtins import feel_string
+
+            return feel_string(item)
         if isinstance(item, dt.timedelta):
             return str(item)
         return item
