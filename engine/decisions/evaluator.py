@@ -246,10 +246,10 @@ class DecisionModel:
         def call(*args: Any) -> Any:
             memo: dict[str, Any] = {}
             scope = Scope()
-            for decision_id, value in zip(service.input_decisions, args, strict=False):
+            decision_args = args[len(service.input_data) :]
+            for decision_id, value in zip(service.input_decisions, decision_args, strict=False):
                 memo[decision_id] = value
-            data_args = args[len(service.input_decisions) :]
-            for data_id, value in zip(service.input_data, data_args, strict=False):
+            for data_id, value in zip(service.input_data, args, strict=False):
                 data = self.definitions.input_data.get(data_id)
                 if data is not None:
                     scope.bind(data.name, conform_or_null(value, data.type, f"input data '{data.name}'"))

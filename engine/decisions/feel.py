@@ -271,7 +271,8 @@ def _unescape(literal: str) -> str:
                 out.append(chr(int(body[i + 2 : i + 8], 16)))
                 i += 8
                 continue
-            out.append(_ESCAPES.get(nxt, nxt))
+            # Only FEEL's escapes are read; any other backslash stays, for regular expressions ("\\s").
+            out.append(_ESCAPES.get(nxt, "\\" + nxt))
             i += 2
             continue
         out.append(char)
@@ -648,7 +649,8 @@ class _Compiler(Transformer[Token, Any]):
 
     def at_literal(self, token: Token) -> Node:
         text = _unescape(str(token))
-        for parse in (parse_date, parse_date_and_time if "T" in text else parse_time, parse_duration):
+        timed = re.match(r"-?\d+-\d\d-\d\dT", text) is not None
+        for parse in (parse_date, parse_date_and_time if timed else parse_time, parse_duration):
             value = parse(text)
             if value is not None:
                 return _const(value)

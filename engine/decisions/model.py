@@ -863,7 +863,8 @@ class _Reader:
             input_ids = refs("inputData")
             decision_inputs = refs("inputDecision")
             names_by_id = {e.get("id"): e.get("name") or "" for e in self.root if _local(e) in ("decision", "inputData")}
-            parameters = tuple(names_by_id.get(i, i) for i in (*decision_inputs, *input_ids))
+            # Input data first, then input decisions: the order the TCK's 0085 invokes services with.
+            parameters = tuple(names_by_id.get(i, i) for i in (*input_ids, *decision_inputs))
             function = Function(name, parameters)
             self.functions[name] = function
             services[element.get("id") or name] = DecisionService(
