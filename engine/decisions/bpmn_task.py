@@ -48,6 +48,7 @@ from engine.runtime.problems import Problem, ValidationFailed
 from . import load_dmn
 from .errors import DecisionError
 from .evaluator import DecisionModel
+from .feel import collect_notes
 from .hit_policy import AGGREGATION_NAMES, Aggregation, HitPolicy
 from .model import DecisionTable
 
@@ -55,6 +56,7 @@ FOR_EACH = "decision-for-each"
 ITEM = "decision-item"
 AGGREGATION = "decision-aggregation"
 RESULT = "decision-result"
+NOTES = "decision_notes"  # task data key: {decision id: [why a result is null, ...]}
 
 _CACHE_SIZE = 64
 _compiled: OrderedDict[str, DecisionModel] = OrderedDict()
@@ -67,7 +69,7 @@ def compiled_model(source: str, filename: str, digest: str | None = None) -> Dec
     with _compiled_lock:
         model = _compiled.get(digest)
     if model is None:
-        model = load_dmn(source, filename)
+        model = load_dmn(source, filename, strict=False)
         with _compiled_lock:
             _compiled[digest] = model
             while len(_compiled) > _CACHE_SIZE:
@@ -83,9 +85,11 @@ class DecisionParserMixin:
         self.decision_models: dict[str, DecisionModel] = {}
 
     def add_dmn_source(self, source: bytes | str, filename: str | None = None) -> DecisionModel:
-        """Load one DMN file; raises ValidationFailed (bad file, or a decision id already loaded)."""
+        """Load one DMN file; raises ValidationFailed (bad file, a decision id already loaded, or a
+        decision that cannot be read). A decision with a problem does not keep the other decisions of
+        its file from loading: tasks calling those still parse, only its own callers fail."""
         name = filename or "<dmn>"
-        model = load_dmn(source, name)
+        model = load_dmn(source, name, strict=False)
         clashes = [
             Problem(
                 name,
@@ -97,8 +101,10 @@ class DecisionParserMixin:
         ]
         if clashes:
             raise ValidationFailed(clashes)
-        for decision_id in model.decision_ids:
+        for decision_id in (*model.decision_ids, *model.broken_ids):
             self.decision_models[decision_id] = model
+        if model.problems:
+            raise ValidationFailed(model.problems)
         return model
 
     def add_dmn_xml(self, node: Any, filename: str | None = None) -> None:
@@ -169,10 +175,17 @@ class DecisionTask(SpiffBpmnTask):
 
     def _run_hook(self, my_task: Any) -> bool:
         try:
-            result = self.decide(my_task.data)
+            with collect_notes() as notes:
+                result = self.decide(my_task.data)
         except DecisionError as exc:
             raise WorkflowTaskException(str(exc), task=my_task, exception=exc) from exc
         my_task.data.update(result)
+        explained = my_task.data.get(NOTES)
+        if any(value is None for value in result.values()) and notes:
+            # A null fee or verdict stays in the data under its name; why it is null is kept beside it.
+            explained = dict(explained) if isinstance(explained, dict) else {}
+            explained[self.decision_id] = notes[:10]
+            my_task.data[NOTES] = explained
         return bool(super()._run_hook(my_task))
 
 
@@ -204,6 +217,13 @@ class DecisionTaskParser(SpiffTaskParser):
             raise ValidationException(
                 f"{task_label} calls decision '{decision_id}', which no loaded DMN file defines "
                 f"(loaded decisions: {known})",
+                node=self.node,
+                file_name=self.filename,
+            )
+        if decision_id in model.broken_ids:
+            raise ValidationException(
+                f"{task_label} calls decision '{decision_id}', which cannot be read: "
+                + "; ".join(problem.message for problem in model.problems_of(decision_id)),
                 node=self.node,
                 file_name=self.filename,
             )

@@ -23,20 +23,20 @@ from .temporal import (
     FarDate,
     YearsMonths,
     combine,
-    is_date_and_time,
-    make_date,
     format_date,
     format_date_and_time,
     format_duration,
     format_time,
+    is_date_and_time,
+    make_date,
     months_between,
     parse_date,
     parse_date_and_time,
     parse_duration,
     parse_time,
 )
-from .xpath_regex import compile_xpath, python_replacement
 from .values import NUMBER_CONTEXT, Range, compare, equal, kind, plain_number, show
+from .xpath_regex import compile_xpath, python_replacement
 
 _ERRORS = (TypeError, ValueError, ArithmeticError, AttributeError, KeyError, IndexError, OverflowError, re.error)
 
@@ -154,9 +154,15 @@ def _list_or_args(args: tuple[Any, ...]) -> list[Any]:
 # -- conversion -------------------------------------------------------------------------------------
 
 
+def _parsed(value: Any, what: str) -> Any:
+    if value is None:
+        raise ValueError(f"not a valid {what}")
+    return value
+
+
 def _date_from(value: Any) -> Any:
     if type(value) is str:
-        return parse_date(value)
+        return _parsed(parse_date(value), "date")
     if type(value) is dt.datetime:
         return value.date()
     if type(value) is FarDate:
@@ -170,7 +176,7 @@ def _date_parts(year: Any, month: Any, day: Any) -> Any:
 
 def _date_and_time_from(value: Any) -> Any:
     if type(value) is str:
-        return parse_date_and_time(value)
+        return _parsed(parse_date_and_time(value), "date and time")
     if type(value) is dt.date or (type(value) is FarDate and not is_date_and_time(value)):
         return combine(value, dt.time(0))
     return _need(value, dt.datetime, FarDate)
@@ -186,7 +192,7 @@ def _date_and_time_parts(day: Any, clock: Any) -> Any:
 
 def _time_from(value: Any) -> dt.time | None:
     if type(value) is str:
-        return parse_time(value)
+        return _parsed(parse_time(value), "time")
     if type(value) is FarDate and is_date_and_time(value):
         return value.base.timetz()
     if type(value) is dt.datetime:
@@ -253,7 +259,7 @@ def feel_string(value: Any) -> str | None:
 
 def _duration_from(value: Any) -> Any:
     _need(value, str)
-    return parse_duration(value)
+    return _parsed(parse_duration(value), "duration")
 
 
 def _years_and_months(start: Any, end: Any) -> YearsMonths:
@@ -264,10 +270,12 @@ def _years_and_months(start: Any, end: Any) -> YearsMonths:
 
 _define("date", (("from",), _date_from), (("year", "month", "day"), _date_parts))
 _define("date and time", (("from",), _date_and_time_from), (("date", "time"), _date_and_time_parts))
+_define("time", (("from",), _time_from), (("hour", "minute", "second", "offset"), _time_parts), nullable=("offset",))
 _define(
-    "time", (("from",), _time_from), (("hour", "minute", "second", "offset"), _time_parts), nullable=("offset",)
+    "number",
+    (("from", "grouping separator", "decimal separator"), _number_from),
+    nullable=("grouping separator", "decimal separator"),
 )
-_define("number", (("from", "grouping separator", "decimal separator"), _number_from), nullable=("grouping separator", "decimal separator"))
 _define("string", (("from",), feel_string))
 _define("duration", (("from",), _duration_from))
 _define("years and months duration", (("from", "to"), _years_and_months))
@@ -704,9 +712,20 @@ _define("even", (("number",), _parity(0)))
 # -- dates and times --------------------------------------------------------------------------------
 
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def _a_date(value: Any) -> dt.date:
@@ -736,7 +755,14 @@ _define("today", ((), lambda: dt.date.today()), foldable=False)
 def _bounds(value: Any) -> tuple[Any, bool, Any, bool, bool, bool]:
     """(start, start included, end, end included, no start, no end) of a range or a point."""
     if isinstance(value, Range):
-        return (value.start, value.start_closed, value.end, value.end_closed, value.unbounded_start, value.unbounded_end)
+        return (
+            value.start,
+            value.start_closed,
+            value.end,
+            value.end_closed,
+            value.unbounded_start,
+            value.unbounded_end,
+        )
     return (value, True, value, True, False, False)
 
 
@@ -828,12 +854,21 @@ _define("overlaps", (("range1", "range2"), _overlaps))
 _define("overlaps before", (("range1", "range2"), _overlaps_before))
 _define("overlaps after", (("range1", "range2"), lambda a, b: _overlaps_before(b, a)))
 _define("finishes", (("point", "range"), _finishes), (("range1", "range2"), _finishes))
-_define("finished by", (("range", "point"), lambda a, b: _finishes(b, a)), (("range1", "range2"), lambda a, b: _finishes(b, a)))
+_define(
+    "finished by",
+    (("range", "point"), lambda a, b: _finishes(b, a)),
+    (("range1", "range2"), lambda a, b: _finishes(b, a)),
+)
 _define("includes", (("range", "point"), _includes), (("range1", "range2"), _includes))
-_define("during", (("point", "range"), lambda a, b: _includes(b, a)), (("range1", "range2"), lambda a, b: _includes(b, a)))
+_define(
+    "during", (("point", "range"), lambda a, b: _includes(b, a)), (("range1", "range2"), lambda a, b: _includes(b, a))
+)
 _define("starts", (("point", "range"), _starts), (("range1", "range2"), _starts))
-_define("started by", (("range", "point"), lambda a, b: _starts(b, a)), (("range1", "range2"), lambda a, b: _starts(b, a)))
+_define(
+    "started by", (("range", "point"), lambda a, b: _starts(b, a)), (("range1", "range2"), lambda a, b: _starts(b, a))
+)
 _define("coincides", (("point1", "point2"), _coincides), (("range1", "range2"), _coincides))
+
 
 def _range_from(text: Any) -> Range | None:
     """`range(from)`: a range literal's text (`"[1..10)"`), endpoints literals; a unary comparison
@@ -915,7 +950,12 @@ def _context_merge(contexts: Any) -> dict[str, Any]:
 _define("get value", (("m", "key"), _get_value), (("context", "key"), _get_value))
 _define("get entries", (("m",), _get_entries), (("context",), _get_entries))
 _define("context", (("entries",), _context))
-_define("context put", (("context", "key", "value"), _context_put), (("context", "keys", "value"), _context_put), nullable=("value",))
+_define(
+    "context put",
+    (("context", "key", "value"), _context_put),
+    (("context", "keys", "value"), _context_put),
+    nullable=("value",),
+)
 _define("context merge", (("contexts",), _context_merge))
 
 __all__ = ["BUILTINS", "Builtin", "feel_string"]

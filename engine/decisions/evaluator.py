@@ -20,8 +20,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from engine.runtime.problems import Problem
+
 from .errors import DecisionError
-from .feel import _MISSING, Scope
+from .feel import _MISSING, Scope, collect_notes, note
 from .hit_policy import Aggregation, HitPolicy, aggregate, describe, select
 from .model import (
     DataType,
@@ -75,13 +77,26 @@ class DecisionModel:
     def decision_ids(self) -> list[str]:
         return list(self._decisions)
 
+    @property
+    def broken_ids(self) -> list[str]:
+        """Decisions of the file that could not be read (their problems are in `problems`)."""
+        return list(self._broken)
+
+    def problems_of(self, decision_id: str) -> list[Problem]:
+        return list(self._broken.get(decision_id, []))
+
+    def explain(self, decision_id: str, context: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """`evaluate`, with the reasons for the nulls it gives (a type error, a missing value, a table
+        where no rule matches), so a null fee or verdict can be shown with its cause."""
+        with collect_notes() as notes:
+            result = self.evaluate(decision_id, context)
+        return result, notes
+
     def decision(self, decision_id: str) -> Decision:
         try:
             return self._decisions[decision_id]
         except KeyError:
-            broken = self._broken.get(decision_id) or next(
-                (problems for key, problems in self._broken.items() if key == decision_id), None
-            )
+            broken = self._broken.get(decision_id)
             if broken:
                 raise DecisionError(
                     f"decision '{decision_id}' in {self.filename} cannot be evaluated: "
@@ -177,7 +192,9 @@ class DecisionModel:
             scope.bind(name, imported.exported(inputs if isinstance(inputs, Mapping) else {}))
         for data in self._typed_inputs:
             if data.name in context:
-                scope.bind(data.name, conform_or_null(to_feel(context[data.name]), data.type, f"input data '{data.name}'"))
+                scope.bind(
+                    data.name, conform_or_null(to_feel(context[data.name]), data.type, f"input data '{data.name}'")
+                )
         return scope
 
     def _value(self, decision: Decision, scope: Scope, memo: dict[str, Any]) -> Any:
@@ -234,6 +251,14 @@ class DecisionModel:
                 if converted is None and value is not None:
                     return None  # an argument of the wrong type: the invocation is null (§10.3.2.9.4)
                 scope.bind(name, converted)
+                if "." in name:  # "Person.Gender": the expressions read it as a path, Person.Gender
+                    head, *rest = name.split(".")
+                    found = scope.find(head)
+                    target = found if isinstance(found, dict) else {}
+                    scope.bind(head, target)
+                    for part in rest[:-1]:
+                        target = target.setdefault(part, {})
+                    target[rest[-1]] = converted
             if model.logic is None:
                 raise DecisionError(f"{label} has no body")
             return self._run(model.logic, scope, label)
@@ -281,7 +306,13 @@ def run_table(table: DecisionTable, scope: Scope, what: str) -> Any:
         column = 0
         try:
             for column, test in enumerate(rule.input_entries):
-                if not test.matches(values[column], scope):
+                verdict = test.verdict(values[column], scope)
+                if verdict is not True:
+                    if verdict is None and values[column] is not None:
+                        note(
+                            f"{what}, rule {rule.index} (id '{rule.id}'), input '{table.inputs[column].label}': "
+                            f"{test.text.strip()} cannot be applied to {show(values[column])}"
+                        )
                     break
             else:
                 matched.append(rule)
@@ -293,6 +324,7 @@ def run_table(table: DecisionTable, scope: Scope, what: str) -> Any:
             ) from None
 
     if not matched:
+        note(f"{what}: no rule matches")
         return _no_match(table, scope, what)
     hits = [
         (
@@ -310,20 +342,20 @@ def run_table(table: DecisionTable, scope: Scope, what: str) -> Any:
         f"{what} ({describe(table.hit_policy, table.aggregation)})",
     )
 
+
 def _row(table: DecisionTable, entries: Sequence[Any], scope: Scope, where: str) -> Any:
     outputs = table.outputs
     if len(outputs) == 1:
         return _output(outputs[0], entries[0], scope, where)
-    return {
-        clause.name: _output(clause, entry, scope, where)
-        for clause, entry in zip(outputs, entries, strict=True)
-    }
+    return {clause.name: _output(clause, entry, scope, where) for clause, entry in zip(outputs, entries, strict=True)}
+
 
 def _output(clause: OutputClause, entry: Any, scope: Scope, where: str) -> Any:
     try:
         return _conform(entry.evaluate(scope), clause.type, clause.allowed)
     except DecisionError as exc:
         raise DecisionError(f"{where}, output '{clause.name or clause.id}': {exc}") from None
+
 
 def _priority(table: DecisionTable, value: Any) -> tuple[int, ...]:
     outputs = table.outputs
@@ -334,6 +366,7 @@ def _priority(table: DecisionTable, value: Any) -> tuple[int, ...]:
             position = clause.allowed.position(item, _EMPTY)
             ranks.append(len(clause.allowed.tests) if position is None else position)
     return tuple(ranks)
+
 
 def _no_match(table: DecisionTable, scope: Scope, what: str) -> Any:
     aggregation = table.aggregation
@@ -349,9 +382,7 @@ def _no_match(table: DecisionTable, scope: Scope, what: str) -> Any:
         row = _output(outputs[0], defaults[0], scope, f"{what}, default output")
     else:
         row = {
-            clause.name: None
-            if default is None
-            else _output(clause, default, scope, f"{what}, default output")
+            clause.name: None if default is None else _output(clause, default, scope, f"{what}, default output")
             for clause, default in zip(outputs, defaults, strict=True)
         }
     if table.hit_policy.single_hit or aggregation is not None:

@@ -38,9 +38,9 @@ from .temporal import (
     YearsMonths,
     add_delta,
     add_months,
+    as_datetime,
     difference,
     is_date_and_time,
-    as_datetime,
     parse_date,
     parse_date_and_time,
     parse_duration,
@@ -132,6 +132,7 @@ _PARSER = Lark(_GRAMMAR, parser="lalr", start=["expression", "unary_tests"], may
 _STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
 _PROTECTED = re.compile("\ue000(\\d+)\ue001")
 _SIMPLE_NAME = re.compile(r"[^\W\d]\w*")
+_DOTTED_WORDS = re.compile(r"\w\.[^\W\d]")
 _KEYWORDS = frozenset(
     {"true", "false", "null", "and", "or", "for", "in", "return", "if", "then", "else", "some", "every"}
     | {"satisfies", "between", "instance", "of", "function", "external"}
@@ -164,7 +165,7 @@ def note(message: str) -> None:
         collected.append(message)
 
 
-class collect_notes:  # noqa: N801 - used as a `with` statement like a function
+class collect_notes:
     """`with collect_notes() as notes:` gathers the explanations of the nulls of one evaluation."""
 
     def __enter__(self) -> list[str]:
@@ -399,8 +400,7 @@ def _div(a: Any, b: Any) -> Any:
     try:
         if ta is Decimal and tb is Decimal:
             if not b:
-                note(f"{show(a)} / 0 is null")
-                return None
+                return None  # FEEL defines x / 0 as null
             return NUMBER_CONTEXT.divide(a, b)
         if ta is dt.timedelta and tb is Decimal:
             return None if not b else _scale_delta(a, NUMBER_CONTEXT.divide(Decimal(1), b))
@@ -508,13 +508,20 @@ def path_of(value: Any, key: str) -> Any:
     return found
 
 
+def _equal(a: Any, b: Any) -> bool | None:
+    same = equal(a, b)
+    if same is None:
+        note(f"cannot compare {kind(a)} {show(a)} with {kind(b)} {show(b)}")
+    return same
+
+
 def _comparator(op: str) -> Callable[[Any, Any], bool | None]:
     if op == "=":
-        return equal
+        return _equal
     if op == "!=":
 
         def different(a: Any, b: Any) -> bool | None:
-            same = equal(a, b)
+            same = _equal(a, b)
             return None if same is None else not same
 
         return different
@@ -572,6 +579,7 @@ class Node:
     constant: bool = False
     value: Any = None
     uses_input: bool = False
+    name: str | None = None  # for a bare name: the name
 
 
 def _const(value: Any) -> Node:
@@ -623,7 +631,7 @@ def test_value(result: Any, value: Any, uses_input: bool) -> bool | None:
     if callable(result) and not isinstance(result, Range):
         verdict = invoke(result, [value], None, "test")
         return verdict if isinstance(verdict, bool) else None
-    return equal(value, result)
+    return _equal(value, result)
 
 
 @v_args(inline=True)
@@ -654,7 +662,7 @@ class _Compiler(Transformer[Token, Any]):
             value = parse(text)
             if value is not None:
                 return _const(value)
-        raise FeelSyntaxError(f"@{str(token)} is not a date, time, date and time or duration")
+        raise FeelSyntaxError(f"@{token!s} is not a date, time, date and time or duration")
 
     def true(self) -> Node:
         return _const(True)
@@ -682,7 +690,7 @@ class _Compiler(Transformer[Token, Any]):
                 return None
             return value
 
-        return Node(lookup)
+        return Node(lookup, name=name)
 
     def list_(self, *items: Node | Token) -> Node:
         nodes = [item for item in items if isinstance(item, Node)]
@@ -878,6 +886,8 @@ class _Compiler(Transformer[Token, Any]):
 
     def invoke(self, target: Node, arguments: tuple[list[Node], list[str] | None]) -> Node:
         nodes, names = arguments
+        if target.name is not None and target.name not in self._functions and target.name not in self._names.declared:
+            raise FeelSyntaxError(f"unknown function '{target.name}'")
         callee = target.evaluate
         evaluators = [n.evaluate for n in nodes]
         label = "function"
@@ -1023,7 +1033,7 @@ class _Compiler(Transformer[Token, Any]):
             if isinstance(result, Range):
                 return lambda value, scope: result.contains(value)
             if not isinstance(result, list | bool) and result is not None:
-                return lambda value, scope: equal(value, result)
+                return lambda value, scope: _equal(value, result)
             return lambda value, scope: test_value(result, value, False)
         get = node.evaluate
         if not uses_input:
@@ -1145,14 +1155,24 @@ class NameTable:
 
         self.declared = frozenset(names)
         candidates = set(names) | set(BUILTINS) | set(_SPACED_NAMES)
-        special = {n for n in candidates if n and not _SIMPLE_NAME.fullmatch(n) and n not in _KEYWORDS}
+        # A name made of dotted words ("Person.Gender") is read as a path, which finds the same value.
+        special = {
+            n
+            for n in candidates
+            if n and not _SIMPLE_NAME.fullmatch(n) and n not in _KEYWORDS and not _DOTTED_WORDS.search(n)
+        }
         self.names = sorted(special, key=len, reverse=True)
+        # A name's words may be split by any whitespace, a line break included.
         self._pattern = (
-            re.compile(r"(?<![\w\ue000])(?:" + "|".join(re.escape(n) for n in self.names) + r")(?![\w\ue001])")
+            re.compile(
+                r"(?<![\w\ue000])(?:"
+                + "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in self.names)
+                + r")(?![\w\ue001])"
+            )
             if self.names
             else None
         )
-        self._index = {name: i for i, name in enumerate(self.names)}
+        self._index = {" ".join(name.split()): i for i, name in enumerate(self.names)}
 
     def protect(self, text: str) -> str:
         if self._pattern is None:
@@ -1160,7 +1180,7 @@ class NameTable:
         pattern, index = self._pattern, self._index
 
         def swap(segment: str) -> str:
-            return pattern.sub(lambda m: f"\ue000{index[m.group(0)]}\ue001", segment)
+            return pattern.sub(lambda m: f"\ue000{index[' '.join(m.group(0).split())]}\ue001", segment)
 
         pieces, last = [], 0
         for literal in _STRING_LITERAL.finditer(text):
@@ -1177,21 +1197,26 @@ class NameTable:
 _LOCAL_NAME = re.compile(r"(?:[{,(]|\bfor|\bsome|\bevery)\s*([^\W\d][^{}:,()\"\[\]]*?)\s*(?::|\bin\b)")
 
 
+_PARAMETERS = re.compile(r"\bfunction\s*\(([^)]*)\)")
+
+
 def local_names(text: str) -> set[str]:
-    """Names with spaces an expression declares itself: context keys, parameters and loop variables."""
+    """Names an expression declares itself: context keys, function parameters and loop variables."""
     found = set()
     for literal_free in _STRING_LITERAL.split(text):
         for match in _LOCAL_NAME.finditer(literal_free):
             name = match.group(1).strip()
-            if " " in name and not any(word in _KEYWORDS for word in name.split()):
+            if not any(word in _KEYWORDS for word in name.split()):
                 found.add(name)
+        for match in _PARAMETERS.finditer(literal_free):
+            found.update(p.split(":")[0].strip() for p in match.group(1).split(",") if p.strip())
     return found
 
 
 def _parse(text: str, start: str, names: NameTable, functions: Mapping[str, Function]) -> Any:
-    extra = local_names(text) - set(names.names)
+    extra = local_names(text) - names.declared
     if extra:
-        names = NameTable({*names.names, *extra})
+        names = NameTable({*names.declared, *extra})
     protected = names.protect(text)
     try:
         tree = _PARSER.parse(protected, start=start)
@@ -1208,11 +1233,16 @@ def _parse(text: str, start: str, names: NameTable, functions: Mapping[str, Func
     except LarkError as exc:
         raise FeelSyntaxError(f"cannot read {text!r}: {exc}") from None
     try:
-        return _Compiler(names, functions).transform(tree)
+        with collect_notes() as problems:
+            compiled = _Compiler(names, functions).transform(tree)
     except VisitError as exc:
         if isinstance(exc.orig_exc, FeelSyntaxError | DecisionError):
             raise FeelSyntaxError(f"cannot read {text!r}: {exc.orig_exc}") from None
         raise
+    if problems:
+        # A part made of constants that is always null by a type error is an authoring mistake.
+        raise FeelSyntaxError(f"cannot read {text!r}: {problems[0]}, so it is always null")
+    return compiled
 
 
 @dataclass(frozen=True)

@@ -229,7 +229,9 @@ def run_tck(path: Path) -> list[Outcome]:
                     if model is None or case_error:
                         outcomes.append(Outcome(folder, case_id, decision, False, case_error))
                     elif case_type not in ("decision", "decisionService"):
-                        outcomes.append(Outcome(folder, case_id, decision, False, f"test type {case_type} is not supported"))
+                        outcomes.append(
+                            Outcome(folder, case_id, decision, False, f"test type {case_type} is not supported")
+                        )
                     else:
                         passed, detail = _run_result_node(model, node, inputs, service)
                         outcomes.append(Outcome(folder, case_id, decision, passed, detail))

@@ -92,7 +92,7 @@ _DURATION = re.compile(
 )
 
 
-def _zone(match: re.Match[str]) -> dt.tzinfo | None | bool:
+def _zone(match: re.Match[str]) -> dt.tzinfo | bool | None:
     """The time zone of a parsed time; False when it is invalid."""
     if match.group(5):
         return dt.UTC

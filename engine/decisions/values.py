@@ -39,7 +39,9 @@ NUMBER_CONTEXT = decimal.Context(
 
 def to_feel(value: Any) -> Any:
     """Convert a Python value from task data or JSON into a FEEL value (deeply)."""
-    if value is None or isinstance(value, bool | str | Decimal | dt.date | dt.time | dt.timedelta | YearsMonths | FarDate):
+    if value is None or isinstance(
+        value, bool | str | Decimal | dt.date | dt.time | dt.timedelta | YearsMonths | FarDate
+    ):
         return value
     if isinstance(value, int):
         return Decimal(value)
@@ -93,7 +95,9 @@ class Range:
             return ("<= " if self.end_closed else "< ") + show(self.end)
         if self.unbounded_end:
             return (">= " if self.start_closed else "> ") + show(self.start)
-        return f"{'[' if self.start_closed else '('}{show(self.start)}..{show(self.end)}{']' if self.end_closed else ')'}"
+        return (
+            f"{'[' if self.start_closed else '('}{show(self.start)}..{show(self.end)}{']' if self.end_closed else ')'}"
+        )
 
 
 def kind(value: Any) -> str:
