@@ -1198,6 +1198,7 @@ _LOCAL_NAME = re.compile(r"(?:[{,(]|\bfor|\bsome|\bevery)\s*([^\W\d][^{}:,()\"\[
 
 
 _PARAMETERS = re.compile(r"\bfunction\s*\(([^)]*)\)")
+_STRING_KEY = re.compile(r'[{,]\s*"((?:[^"\\]|\\.)+)"\s*:')
 
 
 def local_names(text: str) -> set[str]:
@@ -1210,6 +1211,7 @@ def local_names(text: str) -> set[str]:
                 found.add(name)
         for match in _PARAMETERS.finditer(literal_free):
             found.update(p.split(":")[0].strip() for p in match.group(1).split(",") if p.strip())
+    found.update(_unescape(f'"{match.group(1)}"') for match in _STRING_KEY.finditer(text))
     return found
 
 
