@@ -63,3 +63,12 @@ def test_dmn_tck_reports_failing_cases_and_exits_1(tmp_path: Path) -> None:
     lines = result.output.splitlines()
     assert lines[-1] == "2 passed, 1 failed"
     assert lines[0] == "0115-sum-collect-hitpolicy case 001 [Salary]: expected {Salary: 1200}, got {Salary: 1100}"
+
+
+def test_dmn_tck_on_level_3_prints_one_short_line_per_failing_case() -> None:
+    result = CliRunner().invoke(dmn_tck, [str(TCK.parent / "dmn-tck-level-3" / "compliance-level-3")])
+    lines = result.output.splitlines()
+    passed, failed = (int(word) for word in lines[-1].replace(",", "").split()[::2])
+    assert lines[-1] == f"{passed} passed, {failed} failed"
+    assert passed >= 3134 and len(lines) == failed + 1
+    assert all(len(line) < 700 and " case " in line for line in lines[:-1])

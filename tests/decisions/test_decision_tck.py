@@ -1,4 +1,4 @@
-"""The DMN TCK, compliance level 2, run as a test (shared/conformance beside the project)."""
+"""The DMN TCK, compliance levels 2 and 3, run as tests (shared/conformance beside the project)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from engine.decisions.tck import run_tck
 
 TCK = Path(__file__).resolve().parents[2] / ".." / "shared" / "conformance" / "dmn-tck"
+TCK_LEVEL_3 = TCK.parent / "dmn-tck-level-3" / "compliance-level-3"
 
 # Folders whose every case must pass: the decision-table folders of level 2.
 REQUIRED_FOLDERS = {
@@ -59,3 +60,45 @@ def test_level_2_totals(outcomes: list) -> None:
     assert failures == EXPECTED_FAILURES
     assert sum(o.passed for o in outcomes) >= EXPECTED_PASSED
     assert len({o.folder for o in outcomes}) == 28
+
+
+# Level 3: the figure reached (3,134 of 3,149 results, 99.5 %) is pinned as a minimum, and the cases
+# still failing are listed with their cause, so a regression or an unexplained new failure shows.
+LEVEL_3_PASSED = 3134
+LEVEL_3_KNOWN_FAILURES = {
+    # nanoseconds: Python's datetime keeps microseconds
+    *(("1117-feel-date-and-time-function", case) for case in ("026_5ba081cd5f", "027_ae365197dd", "028_1c3d56275f")),
+    *(("1117-feel-date-and-time-function", case) for case in ("033_2fac4d6807", "040_d9116e1daa")),
+    *(("1117-feel-date-and-time-function", case) for case in ("047_60ea7838ce", "054_2561a406fc")),
+    # equal below the millisecond: the TCK expects 10:30:00.0001 = 10:30:00.0002
+    ("0068-feel-equality", "time_005"),
+    ("0068-feel-equality", "datetime_003_a"),
+    # names made of emoji are not names for the lexer
+    ("0083-feel-unicode", "decision_006"),
+    ("0083-feel-unicode", "decision_007"),
+    # a decision service's declared function type is not checked; a decision without logic is refused
+    ("0082-feel-coercion", "decisionService_001"),
+    ("0085-decision-services", "007"),
+    ("0088-no-decision-logic", "001"),
+    # an import of an import's input data (three models deep)
+    ("0089-nested-inputdata-imports", "001"),
+}
+
+
+@pytest.fixture(scope="module")
+def level_3() -> list:
+    if not TCK_LEVEL_3.is_dir():
+        pytest.fail(f"the DMN TCK level 3 is not at {TCK_LEVEL_3}; shared/ must sit beside the project")
+    return run_tck(TCK_LEVEL_3)
+
+
+def test_level_3_at_least_99_percent(level_3: list) -> None:
+    passed = sum(o.passed for o in level_3)
+    assert passed >= LEVEL_3_PASSED
+    assert passed >= 0.99 * len(level_3)
+    assert len({o.folder for o in level_3}) >= 100
+
+
+def test_level_3_failures_are_the_known_ones(level_3: list) -> None:
+    failing = {(o.folder, o.case_id) for o in level_3 if not o.passed}
+    assert failing <= LEVEL_3_KNOWN_FAILURES, sorted(failing - LEVEL_3_KNOWN_FAILURES)
