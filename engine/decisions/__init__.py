@@ -1,4 +1,6 @@
-"""The platform's DMN decision engine: S-FEEL decision tables with every hit policy.
+"""The platform's DMN decision engine: DMN 1.5 with the whole of FEEL, boxed expressions (contexts,
+invocations, business knowledge models, decision services, lists, relations, conditionals, filters,
+iterators, function definitions), imports, and decision tables with every hit policy.
 
 SpiffWorkflow's own DMN evaluator takes the first match for every hit policy, ignores COLLECT
 aggregation, reads one decision per file and never matches FEEL lists or `not(...)`; fees are money, so
@@ -7,7 +9,8 @@ decisions are evaluated here instead, and hooked into business rule tasks by `bp
     model = load_dmn(Path("dmn/radiation_fees.dmn").read_bytes(), "radiation_fees.dmn")
     model.evaluate("device_fee", {"device": {"purpose": "ct"}})   # {"device_fee": Decimal("8000000")}
 
-Result shapes and no-match outcomes: see `evaluator` and `hit_policy`.
+Result shapes and no-match outcomes: see `evaluator` and `hit_policy`. FEEL and its null semantics:
+`feel` (grammar, operators), `builtins`, `temporal`, `values`. Conformance: `tck` runs the DMN TCK.
 """
 
 from __future__ import annotations

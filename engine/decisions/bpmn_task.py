@@ -14,7 +14,8 @@ At run time the task evaluates the decision with the task's data and merges the 
 (the shapes of `DecisionModel.evaluate`). The task spec carries the DMN file's text, so a dossier keeps
 the tables of the version it started on; the text is compiled once per process and content hash.
 
-Evaluating over a list (S-FEEL has no iteration): with the task properties (`spiffworkflow:properties`)
+Evaluating a table over a list (a FEEL `for` works too; this keeps the table as it is): with the task
+properties (`spiffworkflow:properties`)
 
     decision-for-each     = devices        name (or dotted path) of a list in the task data
     decision-item         = device         name each element is bound to (default: item)

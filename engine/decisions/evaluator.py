@@ -140,7 +140,7 @@ class DecisionModel:
         context: Mapping[str, Any] | None = None,
         aggregation: Aggregation | None = None,
     ) -> Any:
-        """Evaluate a decision once per element of a list (S-FEEL has no iteration), with the element
+        """Evaluate a decision once per element of a list (a table has no iteration of its own), with the element
         bound to `item_name`, and collect the values like a COLLECT table: a list, or its SUM / MIN /
         MAX / COUNT. This is how a dossier's per-device fees are totalled."""
         decision = self.decision(decision_id)

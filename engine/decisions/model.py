@@ -2,9 +2,11 @@
 
 Loading is where problems are found: malformed XML, an unknown namespace, a cell the evaluator does not
 understand, a hit policy that cannot work (PRIORITY without output values, an aggregation over several
-outputs), a required decision that does not exist, a cycle. Every problem names the file, the decision,
-and for a cell the rule (id and 1-based number) and the column, and all of them are raised together as
-`ValidationFailed`; a table that loads never fails to understand one of its cells at run time.
+outputs), a required decision that does not exist, a cycle, a function that does not exist, a constant
+part that is always null by a type error. Every problem names the file, the decision, and for a cell the
+rule (id and 1-based number) and the column. Problems stay with their decision (`Definitions.broken`):
+the other decisions of the file still load, and a decision that loads never fails to understand one of
+its cells at run time. Boxed expressions (chapter 8) compile into closures like FEEL texts do.
 """
 
 from __future__ import annotations
