@@ -189,7 +189,11 @@ class DecisionModel:
         scope = Scope(context)
         for name, imported in self._imports:
             inputs = context.get(name)
-            scope.bind(name, imported.exported(inputs if isinstance(inputs, Mapping) else {}))
+            own = dict(inputs) if isinstance(inputs, Mapping) else {}
+            for key, value in context.items():  # inputs addressed by namespace reach nested imports
+                if key.startswith("{") and key not in own:
+                    own[key] = value
+            scope.bind(name, imported.exported(own))
         for data in self._typed_inputs:
             if data.name in context:
                 scope.bind(
@@ -204,6 +208,9 @@ class DecisionModel:
         if decision.required_decisions:
             inner = Scope(parent=scope)
             for required_id in decision.required_decisions:
+                if required_id in memo:  # given (a decision service's input decision) or already computed
+                    inner.bind(self.definitions.variable_names.get(required_id, required_id), memo[required_id])
+                    continue
                 required = self.decision(required_id)
                 inner.bind(required.variable_name, self._value(required, scope, memo))
         value = self._run(decision.logic, inner, decision.label)
@@ -223,7 +230,11 @@ class DecisionModel:
 
     def exported(self, context: Mapping[str, Any]) -> dict[str, Any]:
         """What an importing model sees under the import's name: decisions' values for the inputs
-        given under that name, and the business knowledge models and decision services."""
+        given under that name (or under `{its namespace}`), and the business knowledge models and
+        decision services."""
+        by_namespace = context.get("{" + self.definitions.model_namespace + "}")
+        if isinstance(by_namespace, Mapping):
+            context = {**context, **by_namespace}
         scope = self._scope(context)
         values: dict[str, Any] = {}
         for model in self.definitions.knowledge_models.values():
@@ -273,11 +284,18 @@ class DecisionModel:
             scope = Scope()
             decision_args = args[len(service.input_data) :]
             for decision_id, value in zip(service.input_decisions, decision_args, strict=False):
-                memo[decision_id] = value
+                decision = self._decisions.get(decision_id)
+                converted = value if decision is None else conform_or_null(value, decision.type, decision.label)
+                if converted is None and value is not None:
+                    return None  # an argument of the wrong type: the invocation is null
+                memo[decision_id] = converted
             for data_id, value in zip(service.input_data, args, strict=False):
                 data = self.definitions.input_data.get(data_id)
                 if data is not None:
-                    scope.bind(data.name, conform_or_null(value, data.type, f"input data '{data.name}'"))
+                    converted = conform_or_null(value, data.type, f"input data '{data.name}'")
+                    if converted is None and value is not None:
+                        return None
+                    scope.bind(data.name, converted)
             results = {}
             for decision_id in service.outputs:
                 decision = self._decisions.get(decision_id)

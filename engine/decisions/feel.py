@@ -120,7 +120,7 @@ unary_test: (COMPARE | LT | GT) sum -> op_test
 
 NUMBER: /(\d+(\.\d+)?|\.\d+)([eE][+-]?\d+)?/
 STRING: /"(?:[^"\\]|\\.)*"/
-NAME: /[^\W\d]\w*/
+NAME: /([^\W\d]|[\U00010000-\U000EFFFF])(\w|[\U00010000-\U000EFFFF])*/
 PROTECTED_NAME: /\ue000\d+\ue001/
 COMMENT: /\/\/[^\n]*/ | /\/\*(.|\n)*?\*\//
 %ignore /\s+/

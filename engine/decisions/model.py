@@ -216,6 +216,8 @@ class Definitions:
     broken: dict[str, list[Problem]] = field(default_factory=dict)  # decision id -> its problems
     names: set[str] = field(default_factory=set)
     imported: dict[str, Definitions] = field(default_factory=dict)  # by namespace
+    variable_names: dict[str, str] = field(default_factory=dict)  # decision id -> its variable's name
+    model_namespace: str = ""  # the `namespace` attribute, by which other models import this one
 
 
 # One value per FEEL type, to try input cells against their column's type at load time.
@@ -349,7 +351,8 @@ class _Reader:
         self.item_definitions = {item.get("name"): item for item in _children(root, "itemDefinition")}
         self._types: dict[str, DataType] = {}
         self.imported = imported or {}
-        names = declared_names(root)
+        names = declared_names(root) | {e.get("name") or "" for e in _children(root, "import")}
+        self.namespace_uri = root.get("namespace") or ""
         for definitions in self.imported.values():
             names |= definitions.names
         self.declared = names
@@ -360,6 +363,7 @@ class _Reader:
                 type_name, None, lambda value, name=type_name: self.type_check(name)(value)
             )
         self._checks: dict[str, Callable[[Any], bool]] = {}
+        self.variable_names: dict[str, str] = {}
 
     def problem(self, element_id: str, message: str) -> None:
         self.problems.append(Problem(self.filename, element_id, message))
@@ -821,10 +825,14 @@ class _Reader:
             before = len(self.problems)
             variable = _child(element, "variable")
             variable_name = (variable.get("name") if variable is not None else None) or name
+            self.variable_names[decision_id] = variable_name
             type_ref = variable.get("typeRef") if variable is not None else None
             required = []
             for requirement in _children(element, "informationRequirement"):
                 for reference in _children(requirement, "requiredDecision"):
+                    namespace = reference.get("href", "").partition("#")[0]
+                    if namespace and namespace != self.namespace_uri:
+                        continue  # a decision of an imported model: read as `import name.decision`
                     required.append(_href_id(reference))
             logic = self.logic(element, label, decision_id)
             if logic is None or len(self.problems) > before:
@@ -852,6 +860,8 @@ class _Reader:
             broken,
             self.declared,
             dict(self.imported),
+            self.variable_names,
+            self.namespace_uri,
         )
 
     def decision_services(self) -> dict[str, DecisionService]:

@@ -198,6 +198,19 @@ def _load_folder_model(model_path: Path, loaded: dict[Path, Definitions]) -> Dec
     return DecisionModel(definitions(model_path, ()))
 
 
+def _inputs(case: Any, namespace: str) -> dict[str, Any]:
+    """A test case's input values; one addressed to an imported model's namespace goes under
+    `{namespace}`, where that model looks for its inputs."""
+    inputs: dict[str, Any] = {}
+    for node in _children(case, "inputNode"):
+        target = node.get("namespace")
+        if target and target != namespace:
+            inputs.setdefault("{" + target + "}", {})[node.get("name")] = read_value(node)
+        else:
+            inputs[node.get("name")] = read_value(node)
+    return inputs
+
+
 def run_tck(path: Path) -> list[Outcome]:
     """Run every TCK test file found under `path` against the `.dmn` model it names."""
     outcomes: list[Outcome] = []
@@ -219,7 +232,7 @@ def run_tck(path: Path) -> list[Outcome]:
                 case_id = case.get("id") or "?"
                 case_error = load_error
                 try:
-                    inputs = {node.get("name"): read_value(node) for node in _children(case, "inputNode")}
+                    inputs = _inputs(case, model.definitions.model_namespace if model else "")
                 except (ValueError, InvalidOperation) as exc:
                     inputs, case_error = {}, f"cannot read the inputs: {exc}"
                 case_type = case.get("type") or "decision"
