@@ -72,3 +72,10 @@ def test_dmn_tck_on_level_3_prints_one_short_line_per_failing_case() -> None:
     assert lines[-1] == f"{passed} passed, {failed} failed"
     assert passed >= 3139 and len(lines) == failed + 1
     assert all(len(line) < 700 and " case " in line for line in lines[:-1])
+
+
+def test_decide_keeps_a_null_fee_in_the_json_and_says_why() -> None:
+    result = CliRunner().invoke(decide, [FEES, "renewal_appraisal_fee", "--data", '{"appraisal_fee": "x"}'])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == '{"renewal_appraisal_fee": null}'
+    assert result.stderr == "note: input data 'appraisal_fee': \"x\" is not a number\n"
