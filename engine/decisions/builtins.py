@@ -23,6 +23,7 @@ from .temporal import (
     FarDate,
     YearsMonths,
     combine,
+    feel_type,
     format_date,
     format_date_and_time,
     format_duration,
@@ -121,7 +122,7 @@ def _define(
 
 
 def _need(value: Any, *types: type) -> Any:
-    if type(value) not in types:
+    if feel_type(value) not in types:
         raise TypeError(f"{kind(value)} {show(value)} is not of the expected type")
     return value
 
@@ -163,7 +164,7 @@ def _parsed(value: Any, what: str) -> Any:
 def _date_from(value: Any) -> Any:
     if type(value) is str:
         return _parsed(parse_date(value), "date")
-    if type(value) is dt.datetime:
+    if feel_type(value) is dt.datetime:
         return value.date()
     if type(value) is FarDate:
         return FarDate(value.base.date(), value.cycles) if is_date_and_time(value) else value
@@ -177,7 +178,7 @@ def _date_parts(year: Any, month: Any, day: Any) -> Any:
 def _date_and_time_from(value: Any) -> Any:
     if type(value) is str:
         return _parsed(parse_date_and_time(value), "date and time")
-    if type(value) is dt.date or (type(value) is FarDate and not is_date_and_time(value)):
+    if feel_type(value) is dt.date or (type(value) is FarDate and not is_date_and_time(value)):
         return combine(value, dt.time(0))
     return _need(value, dt.datetime, FarDate)
 
@@ -195,9 +196,9 @@ def _time_from(value: Any) -> dt.time | None:
         return _parsed(parse_time(value), "time")
     if type(value) is FarDate and is_date_and_time(value):
         return value.base.timetz()
-    if type(value) is dt.datetime:
+    if feel_type(value) is dt.datetime:
         return value.timetz()
-    if type(value) is dt.date:
+    if feel_type(value) is dt.date:
         return dt.time(0, tzinfo=dt.UTC)
     return _need(value, dt.time)
 

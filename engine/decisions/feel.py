@@ -40,6 +40,7 @@ from .temporal import (
     add_months,
     as_datetime,
     difference,
+    feel_type,
     is_date_and_time,
     parse_date,
     parse_date_and_time,
@@ -294,7 +295,7 @@ def _refuse(op: str, a: Any, b: Any) -> None:
 def _add(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
-    ta, tb = type(a), type(b)
+    ta, tb = feel_type(a), feel_type(b)
     try:
         if ta is Decimal and tb is Decimal:
             return NUMBER_CONTEXT.add(a, b)
@@ -341,7 +342,7 @@ def _negate(value: Any) -> Any:
 def _sub(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
-    ta, tb = type(a), type(b)
+    ta, tb = feel_type(a), feel_type(b)
     if ta is Decimal and tb is Decimal:
         return NUMBER_CONTEXT.subtract(a, b)
     if tb in (dt.timedelta, YearsMonths) and (ta is tb or isinstance(a, dt.date | dt.time | FarDate)):
@@ -368,7 +369,7 @@ def _sub(a: Any, b: Any) -> Any:
 def _mul(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
-    ta, tb = type(a), type(b)
+    ta, tb = feel_type(a), feel_type(b)
     if ta is Decimal and tb is Decimal:
         return NUMBER_CONTEXT.multiply(a, b)
     if ta is Decimal:
@@ -396,7 +397,7 @@ def _scale_delta(delta: dt.timedelta, factor: Decimal) -> dt.timedelta | None:
 def _div(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
-    ta, tb = type(a), type(b)
+    ta, tb = feel_type(a), feel_type(b)
     try:
         if ta is Decimal and tb is Decimal:
             if not b:
@@ -547,9 +548,9 @@ _BASE_CHECKS: dict[str, TypeCheck] = {
     "string": lambda v: type(v) is str,
     "boolean": lambda v: type(v) is bool,
     "date": lambda v: type(v) is dt.date or (type(v) is FarDate and not is_date_and_time(v)),
-    "time": lambda v: type(v) is dt.time,
-    "date and time": lambda v: type(v) is dt.datetime or (type(v) is FarDate and is_date_and_time(v)),
-    "dateTime": lambda v: type(v) is dt.datetime or (type(v) is FarDate and is_date_and_time(v)),
+    "time": lambda v: feel_type(v) is dt.time,
+    "date and time": lambda v: feel_type(v) is dt.datetime or (type(v) is FarDate and is_date_and_time(v)),
+    "dateTime": lambda v: feel_type(v) is dt.datetime or (type(v) is FarDate and is_date_and_time(v)),
     "days and time duration": lambda v: type(v) is dt.timedelta,
     "dayTimeDuration": lambda v: type(v) is dt.timedelta,
     "years and months duration": lambda v: type(v) is YearsMonths,

@@ -69,12 +69,49 @@ def split(value: Any) -> tuple[Any, int]:
 def join(base: Any, cycles: int) -> Any:
     """The inverse of `split`: a plain date when its year fits Python's range, else a FarDate."""
     shift = (base.year - 2000) // _CYCLE_YEARS
-    base = base.replace(year=base.year - _CYCLE_YEARS * shift)
+    moved = with_nanoseconds(base.replace(year=base.year - _CYCLE_YEARS * shift), base)
     cycles += shift
-    year = base.year + _CYCLE_YEARS * cycles
+    year = moved.year + _CYCLE_YEARS * cycles
     if 1 <= year <= 9999:
-        return base.replace(year=year)
-    return FarDate(base, cycles)
+        return with_nanoseconds(moved.replace(year=year), base)
+    return FarDate(moved, cycles)
+
+
+class PreciseTime(dt.time):
+    """A time written with more than microseconds (FEEL keeps nanoseconds): the 7th to 9th digits of
+    its seconds are kept to be written back; arithmetic and comparison work at the microsecond."""
+
+    nanoseconds = 0
+
+
+class PreciseDateTime(dt.datetime):
+    """A date and time written with more than microseconds; see `PreciseTime`."""
+
+    nanoseconds = 0
+
+
+def feel_type(value: Any) -> type:
+    """The Python type a value stands for in FEEL (the precise temporal classes are their base)."""
+    kind = type(value)
+    return _PRECISE_BASES.get(kind, kind)
+
+
+def with_nanoseconds(value: Any, source: Any) -> Any:
+    """`value` carrying the sub-microsecond digits of `source`, when it has any."""
+    extra = getattr(source, "nanoseconds", 0)
+    if not extra or getattr(value, "nanoseconds", 0) == extra:
+        return value
+    if isinstance(value, dt.datetime):
+        precise: Any = PreciseDateTime.combine(value.date(), value.timetz())
+    elif isinstance(value, dt.time):
+        precise = PreciseTime(value.hour, value.minute, value.second, value.microsecond, value.tzinfo)
+    else:
+        return value
+    precise.nanoseconds = extra
+    return precise
+
+
+_PRECISE_BASES: dict[type, type] = {PreciseTime: dt.time, PreciseDateTime: dt.datetime}
 
 
 def make_date(year: int, month: int, day: int) -> Any:
@@ -132,7 +169,12 @@ def parse_time(text: str) -> dt.time | None:
     hour, minute, second = int(match.group(1)), int(match.group(2)), int(match.group(3))
     if zone is False or hour > 23 or minute > 59 or second > 59:
         return None
-    return dt.time(hour, minute, second, _microseconds(match.group(4)), tzinfo=zone or None)
+    clock = dt.time(hour, minute, second, _microseconds(match.group(4)), tzinfo=zone or None)
+    digits = (match.group(4) or ".")[7:10]
+    if digits.strip("0"):
+        clock = PreciseTime(hour, minute, second, clock.microsecond, tzinfo=zone or None)
+        clock.nanoseconds = int(digits.ljust(3, "0"))
+    return clock
 
 
 def parse_date_and_time(text: str) -> Any:
@@ -157,7 +199,8 @@ def combine(day: Any, clock: dt.time) -> Any:
     """A date and time from a date (far or not) and a time (with its zone)."""
     base, cycles = split(day)
     moment = dt.datetime(base.year, base.month, base.day)
-    return join(dt.datetime.combine(moment.date(), clock.replace(tzinfo=None), tzinfo=clock.tzinfo), cycles)
+    combined = dt.datetime.combine(moment.date(), clock.replace(tzinfo=None), tzinfo=clock.tzinfo)
+    return join(with_nanoseconds(combined, clock), cycles)
 
 
 def parse_duration(text: str) -> dt.timedelta | YearsMonths | None:
@@ -223,8 +266,9 @@ def _zone_text(value: dt.time | dt.datetime) -> str:
 
 def format_time(value: dt.time | dt.datetime) -> str:
     text = f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
-    if value.microsecond:
-        text += f".{value.microsecond:06d}".rstrip("0")
+    extra = getattr(value, "nanoseconds", 0)
+    if value.microsecond or extra:
+        text += f".{value.microsecond:06d}{extra:03d}".rstrip("0")
     return text + _zone_text(value)
 
 

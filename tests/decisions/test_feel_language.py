@@ -161,6 +161,11 @@ def test_expressions(text: str, expected: Any) -> None:
         ('@"-0044-03-15" + duration("P1Y")', "-0043-03-15"),
         ('string(date("999999999-12-31"))', "999999999-12-31"),
         ('time(9, 5, 0, duration("PT2H45M55S"))', "09:05:00+02:45:55"),
+        (
+            'date and time("2024-05-06T07:08:09.123456789@Asia/Ho_Chi_Minh")',
+            "2024-05-06T07:08:09.123456789@Asia/Ho_Chi_Minh",
+        ),
+        ('date and time(date("2024-05-06"), time("07:08:09.000000001Z"))', "2024-05-06T07:08:09.000000001Z"),
     ],
 )
 def test_temporal_arithmetic_with_time_zones(text: str, expected: str) -> None:
