@@ -302,9 +302,10 @@ class DecisionModel:
                 if decision is None:
                     raise DecisionError(f"{label}: output decision '{decision_id}' cannot be evaluated")
                 results[decision.name] = self._value(decision, scope, memo)
-            if len(results) == 1:
-                return next(iter(results.values()))
-            return results
+            value = next(iter(results.values())) if len(results) == 1 else results
+            if service.output_type is not None:
+                value = conform_or_null(value, service.output_type, label)
+            return value
 
         return call
 

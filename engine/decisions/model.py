@@ -194,6 +194,7 @@ class DecisionService:
     input_data: tuple[str, ...]
     encapsulated: tuple[str, ...]
     function: Function = field(repr=False, compare=False)
+    output_type: DataType | None = None  # the result type its function type (functionItem) declares
 
 
 @dataclass
@@ -881,6 +882,10 @@ class _Reader:
             parameters = tuple(names_by_id.get(i, i) for i in (*input_ids, *decision_inputs))
             function = Function(name, parameters)
             self.functions[name] = function
+            variable = _child(element, "variable")
+            item = self.item_definitions.get(variable.get("typeRef") if variable is not None else None)
+            signature = _child(item, "functionItem") if item is not None else None
+            output_ref = signature.get("outputTypeRef") if signature is not None else None
             services[element.get("id") or name] = DecisionService(
                 element.get("id") or "",
                 name,
@@ -889,6 +894,7 @@ class _Reader:
                 input_ids,
                 refs("encapsulatedDecision"),
                 function,
+                self.data_type(output_ref, f"decision service '{name}'") if output_ref else None,
             )
         return services
 
