@@ -361,7 +361,7 @@ def _sub(a: Any, b: Any) -> Any:
         if (a.tzinfo is None) != (b.tzinfo is None):
             _refuse("subtract", a, b)
             return None
-        return dt.timedelta(microseconds=time_seconds(a) - time_seconds(b))
+        return dt.timedelta(seconds=time_seconds(a) - time_seconds(b), microseconds=a.microsecond - b.microsecond)
     _refuse("subtract", a, b)
     return None
 

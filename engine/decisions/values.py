@@ -211,11 +211,20 @@ def equal(left: Any, right: Any) -> bool | None:
         if (left.tzinfo is None) != (right.tzinfo is None):
             return None
         return time_seconds(left) == time_seconds(right)
-    if left_kind == "date and time" and not _same_zone_kind(left, right):
-        return None
+    if left_kind == "date and time":
+        if not _same_zone_kind(left, right):
+            return None
+        return _instant(left) == _instant(right)
     if isinstance(left, FarDate) or isinstance(right, FarDate):
         return split(left) == split(right)
     return bool(left == right)
+
+
+def _instant(value: Any) -> Any:
+    """A date and time as FEEL compares it: to the second (DMN 1.5 §10.3.2.3.6, valuedt counts seconds;
+    the TCK's 0068 has 00:00:00.0001 = 00:00:00.0000)."""
+    base, cycles = split(value)
+    return cycles, base.replace(microsecond=0)
 
 
 def compare(left: Any, right: Any) -> int | None:
@@ -229,6 +238,8 @@ def compare(left: Any, right: Any) -> int | None:
         from .temporal import time_seconds
 
         left, right = time_seconds(left), time_seconds(right)
+    elif left_kind == "date and time":
+        left, right = _instant(left), _instant(right)
     elif isinstance(left, FarDate) or isinstance(right, FarDate):
         left, right = split(left), split(right)
     return (left > right) - (left < right)
