@@ -102,6 +102,9 @@ class Range:
 
 def kind(value: Any) -> str:
     """The FEEL type name of a value, for comparisons and messages."""
+    found = _KINDS.get(type(value))
+    if found is not None:
+        return found
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -132,6 +135,20 @@ def kind(value: Any) -> str:
         return "function"
     return type(value).__name__
 
+
+_KINDS: dict[type, str] = {
+    type(None): "null",
+    bool: "boolean",
+    Decimal: "number",
+    str: "string",
+    dt.datetime: "date and time",
+    dt.date: "date",
+    dt.time: "time",
+    dt.timedelta: "days and time duration",
+    YearsMonths: "years and months duration",
+    dict: "context",
+    list: "list",
+}
 
 ORDERED_KINDS = frozenset(
     {"number", "string", "date", "date and time", "time", "days and time duration", "years and months duration"}
@@ -182,8 +199,14 @@ def _same_zone_kind(left: Any, right: Any) -> bool:
     return True
 
 
+_SIMPLE = frozenset({str, Decimal, bool})
+
+
 def equal(left: Any, right: Any) -> bool | None:
     """FEEL `=`: null equals only null; values of different types give null (DMN 1.5 §10.3.2.2)."""
+    left_type = type(left)
+    if left_type is type(right) and left_type in _SIMPLE:  # the common case of a table's cells
+        return bool(left == right)
     if left is None or right is None:
         return left is None and right is None
     left_kind, right_kind = kind(left), kind(right)
