@@ -37,9 +37,9 @@ from .temporal import (
     parse_time,
 )
 from .values import NUMBER_CONTEXT, Range, compare, equal, kind, plain_number, show
-from .xpath_regex import compile_xpath, python_replacement
+from .xpath_regex import TIME_LIMIT, compile_xpath, python_replacement
 
-_ERRORS = (TypeError, ValueError, ArithmeticError, AttributeError, KeyError, IndexError, OverflowError, re.error)
+_ERRORS = (TypeError, ValueError, ArithmeticError, AttributeError, KeyError, IndexError, OverflowError, TimeoutError)
 
 
 class Builtin(Function):
@@ -333,7 +333,7 @@ def _matches(text: Any, pattern: Any, flags: Any = None) -> bool:
     _need(pattern, str)
     if flags is not None:
         _need(flags, str)
-    return compile_xpath(pattern, flags).search(text) is not None
+    return compile_xpath(pattern, flags).search(text, timeout=TIME_LIMIT) is not None
 
 
 def _replace(text: Any, pattern: Any, replacement: Any, flags: Any = None) -> str:
@@ -341,18 +341,18 @@ def _replace(text: Any, pattern: Any, replacement: Any, flags: Any = None) -> st
         _need(value, str)
     if flags is not None:
         _need(flags, str)
-    regex = compile_xpath(pattern, flags)
-    if regex.search("") is not None and pattern:
+    compiled = compile_xpath(pattern, flags)
+    if compiled.search("", timeout=TIME_LIMIT) is not None and pattern:
         raise ValueError("the pattern matches an empty text")
     if "q" in (flags or ""):
-        return regex.sub(lambda match: replacement, text)
-    return regex.sub(python_replacement(replacement), text)
+        return compiled.sub(lambda match: replacement, text, timeout=TIME_LIMIT)
+    return compiled.sub(python_replacement(replacement), text, timeout=TIME_LIMIT)
 
 
 def _split(text: Any, delimiter: Any) -> list[str]:
     _need(text, str)
     _need(delimiter, str)
-    return compile_xpath(delimiter, None).split(text)
+    return compile_xpath(delimiter, None).split(text, timeout=TIME_LIMIT)
 
 
 def _string_join(items: Any, delimiter: Any = None) -> str:

@@ -5,13 +5,21 @@ The two dialects differ where it matters: XPath's `.` never matches a line end, 
 character classes may subtract (`[A-Z-[OI]]`), the `x` flag drops whitespace itself, a back-reference
 must name a group already seen, and Python-only syntax (`(?P...)`, `\\A`, `\\b`...) is an error.
 A pattern that breaks these rules raises `ValueError`.
+
+Patterns run on the `regex` package rather than `re` for one reason: a time limit. A pattern an analyst
+writes may backtrack for ever on some text a citizen types (`(a|aa)+$`); every search, replace and split
+stops after `TIME_LIMIT` seconds with `TimeoutError`, which FEEL turns into null with a note.
 """
 
 from __future__ import annotations
 
 import re
 
-_FLAGS = {"s": re.S, "m": re.M, "i": re.I, "x": 0, "q": 0}
+import regex
+
+TIME_LIMIT = 0.25  # seconds for one search, replacement or split
+
+_FLAGS = {"s": regex.S, "m": regex.M, "i": regex.I, "x": 0, "q": 0}
 # Single-character escapes XPath allows, with their meaning in Python.
 _ESCAPES = set("nrt\\|.?*+(){}-[]^$")
 _CLASS_ESCAPES = {"d": r"\d", "D": r"\D", "s": r"\s", "S": r"\S", "w": r"\w", "W": r"\W"}
@@ -19,7 +27,8 @@ _BLOCKS = {"IsBasicLatin": "\\x00-\\x7f", "IsLatin-1Supplement": "\\x80-\\xff"}
 _CATEGORIES = {"L": r"^\W\d_", "N": r"\d", "Nd": r"\d"}
 
 
-def compile_xpath(pattern: str, flags: str | None = None) -> re.Pattern[str]:
+def compile_xpath(pattern: str, flags: str | None = None) -> regex.Pattern[str]:
+    """The compiled pattern; call its methods with `timeout=TIME_LIMIT`."""
     flags = flags or ""
     options = 0
     for flag in flags:
@@ -27,10 +36,13 @@ def compile_xpath(pattern: str, flags: str | None = None) -> re.Pattern[str]:
             raise ValueError(f"unknown regular expression flag {flag!r}")
         options |= _FLAGS[flag]
     if "q" in flags:
-        return re.compile(re.escape(pattern), options & re.I)
+        return regex.compile(regex.escape(pattern), options & regex.I)
     if "x" in flags:
         pattern = _drop_whitespace(pattern)
-    return re.compile(_Translator(pattern, "s" in flags, "m" in flags).translate(), options)
+    try:
+        return regex.compile(_Translator(pattern, "s" in flags, "m" in flags).translate(), options)
+    except regex.error as exc:
+        raise ValueError(f"not a regular expression: {exc}") from None
 
 
 def _drop_whitespace(pattern: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -193,3 +194,11 @@ def test_every_null_from_an_error_has_a_reason() -> None:
 def test_a_misspelt_function_is_refused_when_compiled() -> None:
     with pytest.raises(FeelSyntaxError, match="unknown function 'uper'"):
         compile_expression('uper("abc")')
+
+
+def test_a_pattern_that_backtracks_for_ever_stops_with_a_null() -> None:
+    started = time.monotonic()
+    with collect_notes() as notes:
+        assert evaluate('matches(s, "(a|aa)+$")', s="a" * 60 + "!") is None
+    assert time.monotonic() - started < 5
+    assert "timed out" in notes[0]
