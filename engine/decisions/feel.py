@@ -932,6 +932,11 @@ class _Compiler(Transformer[Token, Any]):
         def loop(scope: Scope) -> list[Any] | None:
             results: list[Any] = []
             for inner in _combinations(iterations, Scope(parent=scope)):
+                if inner is None:
+                    return None
+                if len(results) >= MAX_ITERATIONS:
+                    note(f"a for loop goes through more than {MAX_ITERATIONS:,} combinations")
+                    return None
                 inner.bind("partial", results)
                 results.append(body(inner))
             return results
@@ -949,7 +954,12 @@ class _Compiler(Transformer[Token, Any]):
         body = parts[-1].evaluate
 
         def check(scope: Scope) -> bool | None:
-            for inner in _combinations(pairs, Scope(parent=scope)):
+            for count, inner in enumerate(_combinations(pairs, Scope(parent=scope))):
+                if inner is None:
+                    return None
+                if count >= MAX_ITERATIONS:
+                    note(f"some/every goes through more than {MAX_ITERATIONS:,} combinations")
+                    return None
                 verdict = body(inner)
                 if every and verdict is not True:
                     return False
@@ -1120,26 +1130,38 @@ def _item_scope(item: Any, scope: Scope) -> Scope:
     return inner
 
 
+MAX_ITERATIONS = 1_000_000  # items a `for`, `some` or `every` may go through in one evaluation
+
+
 def _range_values(bounds: Range) -> list[Any] | None:
     low, high = bounds.start, bounds.end
     if isinstance(low, Decimal) and isinstance(high, Decimal):
         if low != low.to_integral_value() or high != high.to_integral_value():
             return None
+        if abs(high - low) >= MAX_ITERATIONS:
+            note(f"a loop over {show(low)}..{show(high)} is longer than {MAX_ITERATIONS:,} items")
+            return None
         step = 1 if high >= low else -1
         return [Decimal(n) for n in range(int(low), int(high) + step, step)]
     if type(low) is dt.date and type(high) is dt.date:
+        if abs((high - low).days) >= MAX_ITERATIONS:
+            note(f"a loop over {show(low)}..{show(high)} is longer than {MAX_ITERATIONS:,} days")
+            return None
         step = 1 if high >= low else -1
         return [low + dt.timedelta(days=n * step) for n in range(abs((high - low).days) + 1)]
     note("a for loop's range must run between two whole numbers or two dates")
     return None
 
 
-def _combinations(iterations: Sequence[tuple[str, Evaluator]], scope: Scope) -> Iterator[Scope]:
+def _combinations(iterations: Sequence[tuple[str, Evaluator]], scope: Scope) -> Iterator[Scope | None]:
     if not iterations:
         yield scope
         return
     (name, values), rest = iterations[0], iterations[1:]
-    items = values(scope) or []
+    items = values(scope)
+    if items is None:
+        yield None  # a null source: the whole loop is null
+        return
     for item in items:
         inner = Scope(parent=scope)
         inner.bind(name, item)
@@ -1238,6 +1260,8 @@ def _parse(text: str, start: str, names: NameTable, functions: Mapping[str, Func
     try:
         with collect_notes() as problems:
             compiled = _Compiler(names, functions).transform(tree)
+    except RecursionError:  # thousands of nested brackets or signs: the tree is walked recursively
+        raise FeelSyntaxError(f"cannot read {text[:80]!r}…: it is nested too deeply") from None
     except VisitError as exc:
         if isinstance(exc.orig_exc, FeelSyntaxError | DecisionError):
             raise FeelSyntaxError(f"cannot read {text!r}: {exc.orig_exc}") from None

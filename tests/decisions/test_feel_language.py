@@ -202,3 +202,15 @@ def test_a_pattern_that_backtracks_for_ever_stops_with_a_null() -> None:
         assert evaluate('matches(s, "(a|aa)+$")', s="a" * 60 + "!") is None
     assert time.monotonic() - started < 5
     assert "timed out" in notes[0]
+
+
+def test_loops_are_bounded() -> None:
+    with collect_notes() as notes:
+        assert evaluate("for i in 1..n return i", n=10**9) is None
+        assert evaluate("count(for i in 1..n return i)", n=1000) == Decimal(1000)
+    assert notes == ["a loop over 1..1000000000 is longer than 1,000,000 items"]
+
+
+def test_a_text_nested_thousands_deep_is_refused_not_a_crash() -> None:
+    with pytest.raises(FeelSyntaxError, match="nested too deeply"):
+        compile_expression("[" * 5000 + "1" + "]" * 5000)
