@@ -47,11 +47,23 @@ from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 from engine.runtime.problems import Problem, ValidationFailed
 
 from . import load_dmn
+from .builtins import feel_string
 from .errors import DecisionError
 from .evaluator import DecisionModel
-from .feel import collect_notes
+from .feel import collect_notes, note
 from .hit_policy import AGGREGATION_NAMES, Aggregation, HitPolicy
 from .model import DecisionTable
+from .temporal import (
+    FarDate,
+    PreciseDateTime,
+    PreciseTime,
+    YearsMonths,
+    format_time,
+    parse_date,
+    parse_date_and_time,
+    parse_time,
+)
+from .values import Range
 
 FOR_EACH = "decision-for-each"
 ITEM = "decision-item"
@@ -177,17 +189,43 @@ class DecisionTask(SpiffBpmnTask):
     def _run_hook(self, my_task: Any) -> bool:
         try:
             with collect_notes() as notes:
-                result = self.decide(my_task.data)
+                result = {key: task_value(value) for key, value in self.decide(my_task.data).items()}
         except DecisionError as exc:
             raise WorkflowTaskException(str(exc), task=my_task, exception=exc) from exc
         my_task.data.update(result)
         explained = my_task.data.get(NOTES)
-        if any(value is None for value in result.values()) and notes:
+        if notes and _has_null(result):
             # A null fee or verdict stays in the data under its name; why it is null is kept beside it.
             explained = dict(explained) if isinstance(explained, dict) else {}
             explained[self.decision_id] = notes[:10]
             my_task.data[NOTES] = explained
         return bool(super()._run_hook(my_task))
+
+
+def task_value(value: Any) -> Any:
+    """A decision's value as task data keeps it (the dossier is saved as JSON): FEEL's own temporal
+    and range values are registered with the serializer, times keep their microseconds, and a function
+    (a FEEL lambda) cannot be kept, so it is null with a note."""
+    if isinstance(value, dict):
+        return {key: task_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [task_value(item) for item in value]
+    if isinstance(value, PreciseDateTime):
+        return dt.datetime.combine(value.date(), value.timetz())
+    if isinstance(value, PreciseTime):
+        return dt.time(value.hour, value.minute, value.second, value.microsecond, value.tzinfo)
+    if callable(value) and not isinstance(value, Range):
+        note(f"{value!r} is a function, which the dossier's data cannot keep")
+        return None
+    return value
+
+
+def _has_null(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_has_null(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_null(item) for item in value)
+    return value is None
 
 
 def _lookup(data: Mapping[str, Any], path: str) -> Any:
@@ -307,4 +345,20 @@ def register_data_types(registry: Any) -> None:
     registry.register(Decimal, lambda value: {"value": str(value)}, lambda dct: Decimal(dct["value"]))
     registry.register(
         dt.date, lambda value: {"value": value.isoformat()}, lambda dct: dt.date.fromisoformat(dct["value"])
+    )
+    registry.register(dt.time, lambda value: {"value": format_time(value)}, lambda dct: parse_time(dct["value"]))
+    registry.register(YearsMonths, lambda value: {"months": value.months}, lambda dct: YearsMonths(dct["months"]))
+    registry.register(
+        FarDate,
+        lambda value: {"value": feel_string(value)},
+        lambda dct: parse_date_and_time(dct["value"]) if "T" in dct["value"] else parse_date(dct["value"]),
+    )
+    registry.register(
+        Range,
+        lambda value: {
+            "value": str(value),
+            "bounds": registry.convert([value.start, value.end]),
+            "flags": [value.start_closed, value.end_closed, value.unbounded_start, value.unbounded_end, value.only],
+        },
+        lambda dct: Range(*registry.restore(dct["bounds"]), *dct["flags"]),
     )

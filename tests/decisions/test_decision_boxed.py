@@ -209,3 +209,43 @@ def test_a_null_verdict_stays_in_the_data_with_its_reason() -> None:
     data = workflow.last_task.data
     assert "fee" in data and data["fee"] is None
     assert data["decision_notes"] == {"fee": ['cannot multiply string "two" and number 5000']}
+
+
+def test_feel_values_in_task_data_survive_a_save_and_restore() -> None:
+    import datetime as dt
+
+    from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+    from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+    from engine.decisions.bpmn_task import DECISION_SERIALIZER_CONFIG, register_data_types
+    from engine.decisions.temporal import YearsMonths
+    from engine.decisions.values import Range
+
+    source = f"""<definitions {NS} id="v" name="v" namespace="https://motcua.example/v">
+      <decision id="values" name="values">{
+        text('''{
+        wait: @"P2Y3M", span: @"PT1H30M", opening: @"07:30:00+07:00", ancient: @"-0044-03-15",
+        band: [1..10), rule: function(x) x + 1, when: @"2024-05-06T07:08:09.123456789Z"}''')
+    }</decision>
+    </definitions>"""
+    parser = Parser()
+    parser.add_dmn_str(source, "v.dmn")
+    parser.add_bpmn_str(bpmn_calling("values"), "p.bpmn")
+    workflow = BpmnWorkflow(parser.get_spec("p"))
+    workflow.do_engine_steps()
+    registry = BpmnWorkflowSerializer.configure({**SPIFF_CONFIG, **DECISION_SERIALIZER_CONFIG})
+    register_data_types(registry)
+    save = BpmnWorkflowSerializer(registry)
+    restored = save.deserialize_json(save.serialize_json(workflow))
+    values = restored.last_task.data["values"]
+    assert values["wait"] == YearsMonths(27)
+    assert values["span"] == dt.timedelta(hours=1, minutes=30)
+    assert values["opening"] == dt.time(7, 30, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    assert str(values["ancient"].year) == "-44"
+    assert values["band"] == Range(Decimal(1), Decimal(10), True, False)
+    assert values["rule"] is None
+    assert values["when"] == dt.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=dt.UTC)
+    assert restored.last_task.data["decision_notes"]["values"] == [
+        "function function is a function, which the dossier's data cannot keep"
+    ]
