@@ -52,7 +52,7 @@ from .errors import DecisionError
 from .evaluator import DecisionModel
 from .feel import collect_notes, note
 from .hit_policy import AGGREGATION_NAMES, Aggregation, HitPolicy
-from .model import DecisionTable
+from .model import DecisionTable, Definitions, imported_sources, imports_of, load_order
 from .temporal import (
     FarDate,
     PreciseDateTime,
@@ -76,18 +76,36 @@ _compiled: OrderedDict[str, DecisionModel] = OrderedDict()
 _compiled_lock = threading.Lock()
 
 
-def compiled_model(source: str, filename: str, digest: str | None = None) -> DecisionModel:
-    """The DecisionModel of a DMN text, compiled once per process and content hash."""
-    digest = digest or hashlib.sha256(source.encode("utf-8")).hexdigest()
+def compiled_model(
+    source: str, filename: str, digest: str | None = None, imports: Mapping[str, str] | None = None
+) -> DecisionModel:
+    """The DecisionModel of a DMN text (with the texts it imports, by namespace), compiled once per
+    process and content hash."""
+    imports = imports or {}
+    if digest is None:
+        hashed = hashlib.sha256(source.encode("utf-8"))
+        for namespace in sorted(imports):
+            hashed.update(namespace.encode("utf-8") + imports[namespace].encode("utf-8"))
+        digest = hashed.hexdigest()
     with _compiled_lock:
         model = _compiled.get(digest)
     if model is None:
-        model = load_dmn(source, filename, strict=False)
+        model = load_dmn(source, filename, strict=False, imported=_imported(source, imports, ()))
         with _compiled_lock:
             _compiled[digest] = model
             while len(_compiled) > _CACHE_SIZE:
                 _compiled.popitem(last=False)
     return model
+
+
+def _imported(source: str, imports: Mapping[str, str], trail: tuple[str, ...]) -> dict[str, Definitions]:
+    loaded = {}
+    for namespace in imports_of(source):
+        if namespace in imports and namespace not in trail:
+            text = imports[namespace]
+            nested = _imported(text, imports, (*trail, namespace))
+            loaded[namespace] = load_dmn(text, namespace, strict=False, imported=nested).definitions
+    return loaded
 
 
 class DecisionParserMixin:
@@ -96,13 +114,23 @@ class DecisionParserMixin:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.decision_models: dict[str, DecisionModel] = {}
+        self.models_by_namespace: dict[str, Definitions] = {}
 
     def add_dmn_source(self, source: bytes | str, filename: str | None = None) -> DecisionModel:
         """Load one DMN file; raises ValidationFailed (bad file, a decision id already loaded, or a
         decision that cannot be read). A decision with a problem does not keep the other decisions of
         its file from loading: tasks calling those still parse, only its own callers fail."""
         name = filename or "<dmn>"
-        model = load_dmn(source, name, strict=False)
+        missing = [ns for ns in imports_of(source) if ns not in self.models_by_namespace]
+        if missing:
+            raise ValidationFailed(
+                [
+                    Problem(name, "", f"imports the model {ns}, which no DMN file loaded before it defines")
+                    for ns in missing
+                ]
+            )
+        imported = {ns: self.models_by_namespace[ns] for ns in imports_of(source)}
+        model = load_dmn(source, name, strict=False, imported=imported)
         clashes = [
             Problem(
                 name,
@@ -116,6 +144,8 @@ class DecisionParserMixin:
             raise ValidationFailed(clashes)
         for decision_id in (*model.decision_ids, *model.broken_ids):
             self.decision_models[decision_id] = model
+        if model.definitions.model_namespace:
+            self.models_by_namespace[model.definitions.model_namespace] = model.definitions
         if model.problems:
             raise ValidationFailed(model.problems)
         return model
@@ -133,9 +163,13 @@ class DecisionParserMixin:
         self.add_dmn_files([filename])
 
     def add_dmn_files(self, filenames: Iterable[str]) -> None:
+        """Load files, each after the files it imports."""
+        sources = {}
         for filename in filenames:
             with open(filename, "rb") as dmn_file:
-                self.add_dmn_source(dmn_file.read(), str(filename))
+                sources[str(filename)] = dmn_file.read()
+        for filename in load_order(sources):
+            self.add_dmn_source(sources[filename], filename)
 
     def find_decision(self, decision_id: str) -> DecisionModel | None:
         """The loaded model that defines `decision_id`, or None."""
@@ -153,6 +187,7 @@ class DecisionTask(SpiffBpmnTask):
         dmn_source: str,
         dmn_filename: str,
         for_each: str | None = None,
+        dmn_imports: dict[str, str] | None = None,
         item_name: str | None = None,
         aggregation: str | None = None,
         result_name: str | None = None,
@@ -162,6 +197,7 @@ class DecisionTask(SpiffBpmnTask):
         self.decision_id = decision_id
         self.dmn_source = dmn_source
         self.dmn_filename = dmn_filename
+        self.dmn_imports = dmn_imports or {}  # the DMN texts the file imports, by namespace
         self.for_each = for_each
         self.item_name = item_name
         self.aggregation = aggregation
@@ -171,7 +207,7 @@ class DecisionTask(SpiffBpmnTask):
     @property
     def model(self) -> DecisionModel:
         if self._model is None:
-            self._model = compiled_model(self.dmn_source, self.dmn_filename)
+            self._model = compiled_model(self.dmn_source, self.dmn_filename, imports=self.dmn_imports)
         return self._model
 
     def decide(self, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -275,6 +311,7 @@ class DecisionTaskParser(SpiffTaskParser):
             decision_id=decision_id,
             dmn_source=model.source,
             dmn_filename=model.filename,
+            dmn_imports=imported_sources(model.definitions),
             for_each=properties.get(FOR_EACH) or None,
             item_name=properties.get(ITEM) or None,
             aggregation=aggregation,
@@ -320,6 +357,7 @@ class DecisionTaskConverter(SpiffBpmnTaskConverter):
             decision_id=spec.decision_id,
             dmn_source=spec.dmn_source,
             dmn_filename=spec.dmn_filename,
+            dmn_imports=spec.dmn_imports,
             for_each=spec.for_each,
             item_name=spec.item_name,
             aggregation=spec.aggregation,

@@ -952,11 +952,53 @@ def read_definitions(
     return _Reader(root, filename, text, imported).read()
 
 
-def imports_of(source: bytes | str) -> list[str]:
-    """The namespaces a DMN file imports (to find and load those models first)."""
+def _root(source: bytes | str) -> Any:
     data = source.encode("utf-8") if isinstance(source, str) else source
     try:
-        root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+        return etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError:
-        return []
-    return [e.get("namespace") or "" for e in root if _local(e) == "import"]
+        return None
+
+
+def imports_of(source: bytes | str) -> list[str]:
+    """The namespaces a DMN file imports (to find and load those models first)."""
+    root = _root(source)
+    return [] if root is None else [e.get("namespace") or "" for e in root if _local(e) == "import"]
+
+
+def load_order(files: Mapping[str, bytes | str]) -> list[str]:
+    """The names of DMN files in an order where each comes after the files it imports (by namespace);
+    files in an import cycle keep their name order."""
+    namespaces = {}
+    for name, source in files.items():
+        root = _root(source)
+        if root is not None and root.get("namespace"):
+            namespaces[root.get("namespace")] = name
+    ordered: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in ordered or name in visiting:
+            return
+        visiting.add(name)
+        for namespace in imports_of(files[name]):
+            if namespace in namespaces:
+                visit(namespaces[namespace])
+        ordered.append(name)
+
+    for name in sorted(files):
+        visit(name)
+    return ordered
+
+
+def imported_sources(definitions: Definitions) -> dict[str, str]:
+    """The DMN texts a model imports, directly or not, by namespace: what a task must carry to
+    evaluate the model again later."""
+    found: dict[str, str] = {}
+    pending = list(definitions.imported.items())
+    while pending:
+        namespace, imported = pending.pop()
+        if namespace not in found:
+            found[namespace] = imported.source
+            pending.extend(imported.imported.items())
+    return found

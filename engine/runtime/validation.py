@@ -20,6 +20,7 @@ from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
 
 from engine import expressions
 from engine.access.roles import role_for_lane
+from engine.decisions.model import load_order
 from engine.legal_time.business_calendar import Duration
 from engine.legal_time.legal_clock import parse_phase_property
 from engine.onestop.documents import KINDS as DOCUMENT_KINDS
@@ -201,7 +202,7 @@ def parse_bundle(files: Mapping[str, str | bytes]) -> ParsedBundle:
         except etree.XMLSyntaxError as err:
             bundle.problems.append(_xml_problem(name, err))
 
-    for name in sorted(n for n in trees if n.endswith(".dmn")):
+    for name in load_order({n: texts[n] for n in trees if n.endswith(".dmn")}):  # imported files first
         try:
             parser.add_dmn_xml(trees[name], filename=name)
         except ValidationFailed as failed:

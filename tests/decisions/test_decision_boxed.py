@@ -249,3 +249,28 @@ def test_feel_values_in_task_data_survive_a_save_and_restore() -> None:
     assert restored.last_task.data["decision_notes"]["values"] == [
         "function function is a function, which the dossier's data cannot keep"
     ]
+
+
+def test_a_process_calls_a_decision_that_imports_another_model(tmp_path: Path) -> None:
+    from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+    from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+    from engine.decisions.bpmn_task import DECISION_SERIALIZER_CONFIG, register_data_types
+
+    (tmp_path / "a_main.dmn").write_text(IMPORTING, encoding="utf-8")  # named to sort before what it imports
+    (tmp_path / "b_lib.dmn").write_text(IMPORTED, encoding="utf-8")
+    parser = Parser()
+    parser.add_dmn_files([str(tmp_path / "a_main.dmn"), str(tmp_path / "b_lib.dmn")])
+    parser.add_bpmn_str(bpmn_calling("greet"), "p.bpmn")
+    registry = BpmnWorkflowSerializer.configure({**SPIFF_CONFIG, **DECISION_SERIALIZER_CONFIG})
+    register_data_types(registry)
+    save = BpmnWorkflowSerializer(registry)
+    workflow = save.deserialize_json(save.serialize_json(BpmnWorkflow(parser.get_spec("p"))))
+    workflow.get_tasks()[0].data["lib"] = {"name": "bình"}
+    workflow.do_engine_steps()
+    assert workflow.last_task.data["greet"] == "Xin chào BÌNH"
+
+    alone = Parser()
+    with pytest.raises(ValidationFailed, match="imports the model https://motcua.example/lib, which no DMN file"):
+        alone.add_dmn_str(IMPORTING, "a_main.dmn")
