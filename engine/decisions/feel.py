@@ -14,7 +14,7 @@ table is plain Python calls. A text the grammar does not accept raises `FeelSynt
 
 Null semantics as the spec says (§10.3.2.2): combining values of different types (`"a" + 1`), an unknown
 name, an invocation with the wrong arguments and division by zero give null, not an exception. Each such
-null is explained by a note (`notes()`), so a null where a fee or verdict is expected can be traced.
+null is explained by a note (`collect_notes`), so a null where a fee or verdict is expected can be traced.
 `**` is left-associative and binds looser than unary minus (`-2**2` is 4), as in the FEEL grammar.
 """
 
@@ -178,12 +178,6 @@ class collect_notes:
         _NOTES.reset(self._token)
 
 
-class UnknownName(DecisionError):
-    def __init__(self, name: str):
-        self.name = name
-        super().__init__(f"no value named '{name}' in the data")
-
-
 class Scope:
     """Names visible to an expression. Raw Python values (task data) are converted to FEEL values the
     first time a name is read, so a large task data dict costs only what the decision touches."""
@@ -211,12 +205,6 @@ class Scope:
                 return value
             scope = scope._parent
         return _MISSING
-
-    def get(self, name: str) -> Any:
-        value = self.find(name)
-        if value is _MISSING:
-            raise UnknownName(name)
-        return value
 
 
 class Function:
@@ -446,9 +434,6 @@ def _neg(a: Any) -> Any:
 
 def _boolean(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
-
-
-_PROPERTIES: dict[str, Callable[[Any], Any]] = {}
 
 
 def _temporal_property(value: Any, key: str) -> Any:
