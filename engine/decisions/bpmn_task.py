@@ -50,9 +50,9 @@ from . import load_dmn
 from .builtins import feel_string
 from .errors import DecisionError
 from .evaluator import DecisionModel
-from .feel import collect_notes, note
 from .hit_policy import AGGREGATION_NAMES, Aggregation, HitPolicy
 from .model import DecisionTable, Definitions, imported_sources, imports_of, load_order
+from .scope import collect_notes, note
 from .temporal import (
     FarDate,
     PreciseDateTime,

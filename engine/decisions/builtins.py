@@ -18,7 +18,8 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import FeelSyntaxError
-from .feel import _FOLDABLE, Function, compile_expression, invoke, note
+from .feel import FOLDABLE, compile_expression
+from .scope import Function, invoke, note
 from .temporal import (
     FarDate,
     YearsMonths,
@@ -118,7 +119,7 @@ def _define(
 ) -> None:
     BUILTINS[name] = Builtin(name, signatures, frozenset(nullable), variadic)
     if foldable:
-        _FOLDABLE.add(name)
+        FOLDABLE.add(name)
 
 
 def _need(value: Any, *types: type) -> Any:

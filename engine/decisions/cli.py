@@ -12,8 +12,8 @@ from engine.runtime.problems import ValidationFailed
 
 from . import load_dmn
 from .errors import DecisionError
-from .feel import collect_notes
 from .hit_policy import Aggregation
+from .scope import collect_notes
 from .tck import run_tck
 from .values import dumps_json
 

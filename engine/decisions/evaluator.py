@@ -23,7 +23,6 @@ from typing import Any
 from engine.runtime.problems import Problem
 
 from .errors import DecisionError
-from .feel import _MISSING, Scope, collect_notes, note
 from .hit_policy import Aggregation, HitPolicy, aggregate, describe, select
 from .model import (
     DataType,
@@ -36,6 +35,7 @@ from .model import (
     OutputClause,
     conform_or_null,
 )
+from .scope import MISSING, Scope, collect_notes, note
 from .values import coerce, show, to_feel
 
 
@@ -243,7 +243,7 @@ class DecisionModel:
             values[service.name] = service.function
         for data in self.definitions.input_data.values():
             found = scope.find(data.name)
-            values[data.name] = None if found is _MISSING else found
+            values[data.name] = None if found is MISSING else found
         memo: dict[str, Any] = {}
         for decision in self._decisions.values():
             try:

@@ -7,10 +7,12 @@ literals and `@"…"` temporal literals, names with spaces, paths, filters, invo
 named arguments, arithmetic on numbers, strings, dates, times and both kinds of durations, comparisons,
 `between`, `in`, `instance of`, `and`/`or`, `if`, `for`/`some`/`every`, ranges, lists, contexts, function
 definitions (lambdas), and the unary tests of decision-table cells (`< 5`, `[1..10)`, `"a","b"`,
-`not(...)`, `-`, `? > 3`). Built-in functions live in `builtins`.
+`not(...)`, `-`, `? > 3`). Around it: `names` (names with spaces, string escapes), `operators`
+(arithmetic, comparisons, paths), `scope` (names in scope, function values, notes), `builtins`.
 
 Everything is parsed once, when the DMN file is loaded; each text becomes a closure, so evaluating a
-table is plain Python calls. A text the grammar does not accept raises `FeelSyntaxError` at load time.
+table is plain Python calls. A text the grammar does not accept raises `FeelSyntaxError` at load time,
+and so does a call of a function no one defines or a part made of constants that is always null.
 
 Null semantics as the spec says (§10.3.2.2): combining values of different types (`"a" + 1`), an unknown
 name, an invocation with the wrong arguments and division by zero give null, not an exception. Each such
@@ -20,11 +22,9 @@ null is explained by a note (`collect_notes`), so a null where a fee or verdict 
 
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
-import decimal
 import re
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -33,23 +33,31 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedInput, VisitError
 
 from .errors import DecisionError, FeelSyntaxError
+from .names import STRING_LITERAL, NameTable, local_names, unescape
+from .operators import (
+    add,
+    boolean,
+    comparator,
+    divide,
+    equal_or_note,
+    multiply,
+    negative,
+    path_of,
+    power,
+    subtract,
+)
+from .scope import MISSING, Function, Scope, collect_notes, invoke, note
 from .temporal import (
     FarDate,
     YearsMonths,
-    add_delta,
-    add_months,
-    as_datetime,
-    difference,
     feel_type,
     is_date_and_time,
     parse_date,
     parse_date_and_time,
     parse_duration,
     parse_time,
-    time_offset,
-    time_seconds,
 )
-from .values import NUMBER_CONTEXT, Range, compare, equal, kind, show, to_feel
+from .values import NUMBER_CONTEXT, Range, compare, equal, show
 
 _GRAMMAR = r"""
 ?expression: for_expr | if_expr | quantified | function_def | disjunction
@@ -130,399 +138,8 @@ COMMENT: /\/\/[^\n]*/ | /\/\*(.|\n)*?\*\//
 
 _PARSER = Lark(_GRAMMAR, parser="lalr", start=["expression", "unary_tests"], maybe_placeholders=True)
 
-_STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
-_PROTECTED = re.compile("\ue000(\\d+)\ue001")
-_SIMPLE_NAME = re.compile(r"[^\W\d]\w*")
-_DOTTED_WORDS = re.compile(r"\w\.[^\W\d]")
-_KEYWORDS = frozenset(
-    {"true", "false", "null", "and", "or", "for", "in", "return", "if", "then", "else", "some", "every"}
-    | {"satisfies", "between", "instance", "of", "function", "external"}
-)
-_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "r": "\r", "t": "\t", "'": "'"}
-# Names the built-ins and the temporal properties use that have spaces in them.
-_SPACED_NAMES = (
-    "years and months duration",
-    "days and time duration",
-    "date and time",
-    "time offset",
-    "start included",
-    "end included",
-    "start position",
-    "grouping separator",
-    "decimal separator",
-)
-
 Evaluator = Callable[["Scope"], Any]
 Test = Callable[[Any, "Scope"], "bool | None"]
-
-_MISSING = object()
-_NOTES: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("feel_notes", default=None)
-
-
-def note(message: str) -> None:
-    """Explain a null the evaluation produced (kept only while someone collects notes)."""
-    collected = _NOTES.get()
-    if collected is not None and len(collected) < 50:
-        collected.append(message)
-
-
-class collect_notes:
-    """`with collect_notes() as notes:` gathers the explanations of the nulls of one evaluation."""
-
-    def __enter__(self) -> list[str]:
-        self._notes: list[str] = []
-        self._token = _NOTES.set(self._notes)
-        return self._notes
-
-    def __exit__(self, *exc: object) -> None:
-        _NOTES.reset(self._token)
-
-
-class Scope:
-    """Names visible to an expression. Raw Python values (task data) are converted to FEEL values the
-    first time a name is read, so a large task data dict costs only what the decision touches."""
-
-    __slots__ = ("_parent", "_raw", "_values")
-
-    def __init__(self, raw: Mapping[str, Any] | None = None, parent: Scope | None = None) -> None:
-        self._raw: Mapping[str, Any] = raw if raw is not None else {}
-        self._values: dict[str, Any] = {}
-        self._parent = parent
-
-    def bind(self, name: str, value: Any) -> None:
-        """Bind a value that is already a FEEL value (a decision's result, a parameter)."""
-        self._values[name] = value
-
-    def find(self, name: str) -> Any:
-        """The value of a name, or `_MISSING`."""
-        scope: Scope | None = self
-        while scope is not None:
-            values = scope._values
-            if name in values:
-                return values[name]
-            if name in scope._raw:
-                value = values[name] = to_feel(scope._raw[name])
-                return value
-            scope = scope._parent
-        return _MISSING
-
-
-class Function:
-    """A FEEL function value: a built-in, a lambda (`function(x) x + 1`), a business knowledge model or
-    a decision service. `parameters` is None when the implementation checks its arguments itself.
-    Invocation errors give null (with a note), as FEEL says."""
-
-    def __init__(
-        self, name: str, parameters: Sequence[str] | None, implementation: Callable[..., Any] | None = None
-    ) -> None:
-        self.name = name
-        self.parameters = parameters
-        self.implementation = implementation
-
-    def __repr__(self) -> str:
-        return f"function {self.name}"
-
-    def __call__(self, *args: Any) -> Any:
-        return self.invoke(list(args), None)
-
-    def invoke(self, args: list[Any], named: dict[str, Any] | None) -> Any:
-        if self.implementation is None:
-            raise DecisionError(f"function '{self.name}' has no body")
-        parameters = self.parameters
-        if named is not None:
-            if parameters is None:
-                note(f"{self.name}() does not take named arguments")
-                return None
-            unknown = set(named) - set(parameters)
-            if unknown:
-                note(f"{self.name}() has no parameter {', '.join(sorted(unknown))}")
-                return None
-            args = [named.get(p) for p in parameters]
-        elif parameters is not None and len(args) != len(parameters):
-            note(f"{self.name}() takes {len(parameters)} arguments, not {len(args)}")
-            return None
-        return self.implementation(*args)
-
-
-def _unescape(literal: str) -> str:
-    body = literal[1:-1]
-    if "\\" not in body:
-        return body
-    out, i = [], 0
-    while i < len(body):
-        char = body[i]
-        if char == "\\" and i + 1 < len(body):
-            nxt = body[i + 1]
-            if nxt == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", body[i + 2 : i + 6]):
-                out.append(chr(int(body[i + 2 : i + 6], 16)))
-                i += 6
-                continue
-            if nxt == "U" and re.fullmatch(r"[0-9a-fA-F]{6}", body[i + 2 : i + 8]):
-                out.append(chr(int(body[i + 2 : i + 8], 16)))
-                i += 8
-                continue
-            # Only FEEL's escapes are read; any other backslash stays, for regular expressions ("\\s").
-            out.append(_ESCAPES.get(nxt, "\\" + nxt))
-            i += 2
-            continue
-        out.append(char)
-        i += 1
-    text = "".join(out)
-    if any("\ud800" <= c <= "\udfff" for c in text):
-        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return text
-
-
-# -- operators -------------------------------------------------------------------------------------
-
-
-def _refuse(op: str, a: Any, b: Any) -> None:
-    note(f"cannot {op} {kind(a)} {show(a)} and {kind(b)} {show(b)}")
-
-
-def _add(a: Any, b: Any) -> Any:
-    if a is None or b is None:
-        return None
-    ta, tb = feel_type(a), feel_type(b)
-    try:
-        if ta is Decimal and tb is Decimal:
-            return NUMBER_CONTEXT.add(a, b)
-        if ta is str and tb is str:
-            return a + b
-        if ta is YearsMonths:
-            a, b = b, a
-            ta, tb = tb, ta
-        if tb is YearsMonths:
-            if ta is YearsMonths:
-                return YearsMonths(a.months + b.months)
-            if isinstance(a, dt.date | FarDate):
-                return add_months(a, b.months)
-        if ta is dt.timedelta and tb is not dt.timedelta:
-            a, b = b, a
-            ta, tb = tb, ta
-        if tb is dt.timedelta:
-            if ta is dt.timedelta:
-                return a + b
-            if ta is dt.datetime or (ta is FarDate and is_date_and_time(a)):
-                return add_delta(a, b)
-            if ta is dt.date or ta is FarDate:
-                moved = add_delta(as_datetime(a).replace(tzinfo=None) if ta is dt.date else a, b)
-                return moved.date() if isinstance(moved, dt.datetime) else moved
-            if ta is dt.time:
-                moved = dt.datetime.combine(dt.date(2000, 1, 1), a) + b
-                return moved.timetz()
-    except OverflowError:
-        pass
-    _refuse("add", a, b)
-    return None
-
-
-def _negate(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return NUMBER_CONTEXT.minus(value)
-    if isinstance(value, dt.timedelta):
-        return -value
-    if isinstance(value, YearsMonths):
-        return YearsMonths(-value.months)
-    return _MISSING
-
-
-def _sub(a: Any, b: Any) -> Any:
-    if a is None or b is None:
-        return None
-    ta, tb = feel_type(a), feel_type(b)
-    if ta is Decimal and tb is Decimal:
-        return NUMBER_CONTEXT.subtract(a, b)
-    if tb in (dt.timedelta, YearsMonths) and (ta is tb or isinstance(a, dt.date | dt.time | FarDate)):
-        return _add(a, _negate(b))
-    if ta in (dt.date, dt.datetime, FarDate) and tb in (dt.date, dt.datetime, FarDate):
-        same_kind = is_date_and_time(a) == is_date_and_time(b)
-        left, right = (a, b) if same_kind else (as_datetime(a), as_datetime(b))
-        if is_date_and_time(left) and (left.tzinfo is None) != (right.tzinfo is None):
-            _refuse("subtract", a, b)  # a local time and a zoned one (a date counts as UTC midnight)
-            return None
-        try:
-            return difference(left, right)
-        except OverflowError:
-            return None
-    if ta is dt.time and tb is dt.time:
-        if (a.tzinfo is None) != (b.tzinfo is None):
-            _refuse("subtract", a, b)
-            return None
-        return dt.timedelta(seconds=time_seconds(a) - time_seconds(b), microseconds=a.microsecond - b.microsecond)
-    _refuse("subtract", a, b)
-    return None
-
-
-def _mul(a: Any, b: Any) -> Any:
-    if a is None or b is None:
-        return None
-    ta, tb = feel_type(a), feel_type(b)
-    if ta is Decimal and tb is Decimal:
-        return NUMBER_CONTEXT.multiply(a, b)
-    if ta is Decimal:
-        a, b, ta, tb = b, a, tb, ta
-    if tb is Decimal:
-        if ta is dt.timedelta:
-            return _scale_delta(a, b)
-        if ta is YearsMonths:
-            return YearsMonths(int(NUMBER_CONTEXT.multiply(Decimal(a.months), b).to_integral_value(decimal.ROUND_DOWN)))
-    _refuse("multiply", a, b)
-    return None
-
-
-def _micros(delta: dt.timedelta) -> int:
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _scale_delta(delta: dt.timedelta, factor: Decimal) -> dt.timedelta | None:
-    try:
-        return dt.timedelta(microseconds=int(NUMBER_CONTEXT.multiply(Decimal(_micros(delta)), factor)))
-    except OverflowError:
-        return None
-
-
-def _div(a: Any, b: Any) -> Any:
-    if a is None or b is None:
-        return None
-    ta, tb = feel_type(a), feel_type(b)
-    try:
-        if ta is Decimal and tb is Decimal:
-            if not b:
-                return None  # FEEL defines x / 0 as null
-            return NUMBER_CONTEXT.divide(a, b)
-        if ta is dt.timedelta and tb is Decimal:
-            return None if not b else _scale_delta(a, NUMBER_CONTEXT.divide(Decimal(1), b))
-        if ta is YearsMonths and tb is Decimal:
-            if not b:
-                return None
-            return YearsMonths(int(NUMBER_CONTEXT.divide(Decimal(a.months), b).to_integral_value(decimal.ROUND_DOWN)))
-        if ta is dt.timedelta and tb is dt.timedelta:
-            return None if not _micros(b) else NUMBER_CONTEXT.divide(Decimal(_micros(a)), Decimal(_micros(b)))
-        if ta is YearsMonths and tb is YearsMonths:
-            return None if not b.months else NUMBER_CONTEXT.divide(Decimal(a.months), Decimal(b.months))
-    except decimal.DecimalException:
-        return None
-    _refuse("divide", a, b)
-    return None
-
-
-def _pow(a: Any, b: Any) -> Any:
-    if a is None or b is None:
-        return None
-    if type(a) is not Decimal or type(b) is not Decimal:
-        _refuse("raise", a, b)
-        return None
-    try:
-        if b == b.to_integral_value() and abs(b) < 1_000_000:
-            return NUMBER_CONTEXT.power(a, int(b))
-        return NUMBER_CONTEXT.power(a, b)
-    except decimal.DecimalException:
-        note(f"{show(a)} ** {show(b)} has no number value")
-        return None
-
-
-def _neg(a: Any) -> Any:
-    if a is None:
-        return None
-    value = _negate(a)
-    if value is _MISSING:
-        note(f"cannot negate {kind(a)} {show(a)}")
-        return None
-    return value
-
-
-def _boolean(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
-def _temporal_property(value: Any, key: str) -> Any:
-    if isinstance(value, FarDate):
-        return Decimal(value.year) if key == "year" else _temporal_property(value.base, key)
-    if isinstance(value, dt.date) and key in ("year", "month", "day"):
-        return Decimal(getattr(value, key))
-    if isinstance(value, dt.date) and key == "weekday":
-        return Decimal(value.isoweekday())
-    if isinstance(value, dt.datetime | dt.time) and key in ("hour", "minute", "second"):
-        return Decimal(getattr(value, key))
-    if isinstance(value, dt.datetime | dt.time) and key in ("time offset", "timezone"):
-        if value.tzinfo is None:
-            return None
-        if key == "timezone":
-            return getattr(value.tzinfo, "key", None) or (None if isinstance(value, dt.time) else value.tzname())
-        return value.utcoffset() if isinstance(value, dt.datetime) else time_offset(value)
-    if isinstance(value, dt.timedelta):
-        micros = _micros(value)
-        sign = -1 if micros < 0 else 1
-        micros = abs(micros)
-        parts = {
-            "days": micros // 86_400_000_000,
-            "hours": micros // 3_600_000_000 % 24,
-            "minutes": micros // 60_000_000 % 60,
-            "seconds": micros // 1_000_000 % 60,
-        }
-        if key in parts:
-            return Decimal(sign * parts[key])
-    if isinstance(value, YearsMonths) and key in ("years", "months"):
-        sign = -1 if value.months < 0 else 1
-        years, months = divmod(abs(value.months), 12)
-        return Decimal(sign * (years if key == "years" else months))
-    if isinstance(value, Range):
-        fields = {
-            "start": value.start,
-            "end": value.end,
-            "start included": value.start_closed,
-            "end included": value.end_closed,
-        }
-        if key in fields:
-            return fields[key]
-    return _MISSING
-
-
-def path_of(value: Any, key: str) -> Any:
-    """`value.key`: a context entry, the same key of every element of a list, or a temporal property."""
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        return value.get(key)
-    if isinstance(value, list):
-        return [path_of(item, key) for item in value]
-    found = _temporal_property(value, key)
-    if found is _MISSING:
-        note(f"{kind(value)} {show(value)} has no '{key}'")
-        return None
-    return found
-
-
-def _equal(a: Any, b: Any) -> bool | None:
-    same = equal(a, b)
-    if same is None:
-        note(f"cannot compare {kind(a)} {show(a)} with {kind(b)} {show(b)}")
-    return same
-
-
-def _comparator(op: str) -> Callable[[Any, Any], bool | None]:
-    if op == "=":
-        return _equal
-    if op == "!=":
-
-        def different(a: Any, b: Any) -> bool | None:
-            same = _equal(a, b)
-            return None if same is None else not same
-
-        return different
-    wanted = {"<": (-1,), "<=": (-1, 0), ">": (1,), ">=": (1, 0)}[op]
-
-    def ordered(a: Any, b: Any) -> bool | None:
-        order = compare(a, b)
-        if order is None:
-            if a is not None and b is not None:
-                note(f"cannot order {kind(a)} {show(a)} against {kind(b)} {show(b)}")
-            return None
-        return order in wanted
-
-    return ordered
-
 
 # -- types (instance of, typed parameters) ---------------------------------------------------------
 
@@ -583,15 +200,6 @@ def _uses(*nodes: Any) -> bool:
     return any(getattr(n, "uses_input", False) for n in nodes)
 
 
-def invoke(function: Any, args: list[Any], named: dict[str, Any] | None, label: str) -> Any:
-    if isinstance(function, Function):
-        return function.invoke(args, named)
-    if function is None or not callable(function) or isinstance(function, Range):
-        note(f"'{label}' is not a function")
-        return None
-    return function(*args)
-
-
 def _items(value: Any) -> list[Any] | None:
     if isinstance(value, list):
         return value
@@ -617,7 +225,7 @@ def test_value(result: Any, value: Any, uses_input: bool) -> bool | None:
     if callable(result) and not isinstance(result, Range):
         verdict = invoke(result, [value], None, "test")
         return verdict if isinstance(verdict, bool) else None
-    return _equal(value, result)
+    return equal_or_note(value, result)
 
 
 @v_args(inline=True)
@@ -636,13 +244,13 @@ class _Compiler(Transformer[Token, Any]):
         return _const(NUMBER_CONTEXT.create_decimal(str(token)))
 
     def string(self, token: Token) -> Node:
-        return _const(_unescape(str(token)))
+        return _const(unescape(str(token)))
 
     def string_key(self, token: Token) -> str:
-        return _unescape(str(token))
+        return unescape(str(token))
 
     def at_literal(self, token: Token) -> Node:
-        text = _unescape(str(token))
+        text = unescape(str(token))
         timed = re.match(r"-?\d+-\d\d-\d\dT", text) is not None
         for parse in (parse_date, parse_date_and_time if timed else parse_time, parse_duration):
             value = parse(text)
@@ -660,17 +268,17 @@ class _Compiler(Transformer[Token, Any]):
         return _const(None)
 
     def input_value(self) -> Node:
-        return Node(lambda scope: scope.find("?") if scope.find("?") is not _MISSING else None, uses_input=True)
+        return Node(lambda scope: scope.find("?") if scope.find("?") is not MISSING else None, uses_input=True)
 
     def ref(self, name: str) -> Node:
-        fallback = self._functions.get(name, _MISSING)
-        if isinstance(fallback, Function) and name in _FOLDABLE and name not in self._names.declared:
+        fallback = self._functions.get(name, MISSING)
+        if isinstance(fallback, Function) and name in FOLDABLE and name not in self._names.declared:
             return _const(fallback)  # a built-in no name of the file hides: known at load time
 
         def lookup(scope: Scope) -> Any:
             value = scope.find(name)
-            if value is _MISSING:
-                if fallback is not _MISSING:
+            if value is MISSING:
+                if fallback is not MISSING:
                     return fallback
                 note(f"no value named '{name}'")
                 return None
@@ -752,10 +360,10 @@ class _Compiler(Transformer[Token, Any]):
         lhs, rhs = left.evaluate, right.evaluate
 
         def disjunction(scope: Scope) -> bool | None:
-            a = _boolean(lhs(scope))
+            a = boolean(lhs(scope))
             if a is True:
                 return True
-            b = _boolean(rhs(scope))
+            b = boolean(rhs(scope))
             if b is True:
                 return True
             return None if a is None or b is None else False
@@ -766,10 +374,10 @@ class _Compiler(Transformer[Token, Any]):
         lhs, rhs = left.evaluate, right.evaluate
 
         def conjunction(scope: Scope) -> bool | None:
-            a = _boolean(lhs(scope))
+            a = boolean(lhs(scope))
             if a is False:
                 return False
-            b = _boolean(rhs(scope))
+            b = boolean(rhs(scope))
             if b is False:
                 return False
             return None if a is None or b is None else True
@@ -777,11 +385,11 @@ class _Compiler(Transformer[Token, Any]):
         return Node(conjunction, uses_input=_uses(left, right))
 
     def compare(self, left: Node, op: Token, right: Node) -> Node:
-        return _binary(_comparator(str(op)), left, right)
+        return _binary(comparator(str(op)), left, right)
 
     def between(self, value: Node, low: Node, high: Node) -> Node:
         get, lo, hi = value.evaluate, low.evaluate, high.evaluate
-        at_least, at_most = _comparator(">="), _comparator("<=")
+        at_least, at_most = comparator(">="), comparator("<=")
 
         def within(scope: Scope) -> bool | None:
             item = get(scope)
@@ -818,25 +426,25 @@ class _Compiler(Transformer[Token, Any]):
         return Node(lambda scope: check(get(scope)), uses_input=value.uses_input)
 
     def add(self, left: Node, right: Node) -> Node:
-        return _binary(_add, left, right)
+        return _binary(add, left, right)
 
     def sub(self, left: Node, right: Node) -> Node:
-        return _binary(_sub, left, right)
+        return _binary(subtract, left, right)
 
     def mul(self, left: Node, right: Node) -> Node:
-        return _binary(_mul, left, right)
+        return _binary(multiply, left, right)
 
     def div(self, left: Node, right: Node) -> Node:
-        return _binary(_div, left, right)
+        return _binary(divide, left, right)
 
     def pow(self, left: Node, right: Node) -> Node:
-        return _binary(_pow, left, right)
+        return _binary(power, left, right)
 
     def neg(self, operand: Node) -> Node:
         if operand.constant:
-            return _const(_neg(operand.value))
+            return _const(negative(operand.value))
         get = operand.evaluate
-        return Node(lambda scope: _neg(get(scope)), uses_input=operand.uses_input)
+        return Node(lambda scope: negative(get(scope)), uses_input=operand.uses_input)
 
     # postfix
 
@@ -857,7 +465,7 @@ class _Compiler(Transformer[Token, Any]):
             return Node(pick, uses_input=target.uses_input)
 
         def select(scope: Scope) -> Any:
-            return _filter_with(_items(get(scope)), _MISSING, test, scope)
+            return _filter_with(_items(get(scope)), MISSING, test, scope)
 
         return Node(select, uses_input=_uses(target, condition))
 
@@ -877,7 +485,7 @@ class _Compiler(Transformer[Token, Any]):
         callee = target.evaluate
         evaluators = [n.evaluate for n in nodes]
         label = "function"
-        builtin = target.constant and isinstance(target.value, Function) and target.value.name in _FOLDABLE
+        builtin = target.constant and isinstance(target.value, Function) and target.value.name in FOLDABLE
         if builtin and all(n.constant for n in nodes):
             values = [n.value for n in nodes]
             return _const(invoke(target.value, values, dict(zip(names, values, strict=True)) if names else None, label))
@@ -1015,7 +623,7 @@ class _Compiler(Transformer[Token, Any]):
     # unary tests: each positive test becomes fn(input_value, scope) -> True / False / None
 
     def op_test(self, op: Token, endpoint: Node) -> Test:
-        check = _comparator(str(op))
+        check = comparator(str(op))
         if endpoint.constant:
             bound = endpoint.value
             return lambda value, scope: check(value, bound)
@@ -1029,7 +637,7 @@ class _Compiler(Transformer[Token, Any]):
             if isinstance(result, Range):
                 return lambda value, scope: result.contains(value)
             if not isinstance(result, list | bool) and result is not None:
-                return lambda value, scope: _equal(value, result)
+                return lambda value, scope: equal_or_note(value, result)
             return lambda value, scope: test_value(result, value, False)
         get = node.evaluate
         if not uses_input:
@@ -1047,7 +655,7 @@ class _Compiler(Transformer[Token, Any]):
 
 
 # Built-ins whose result depends only on their arguments, computed once when every argument is constant.
-_FOLDABLE: set[str] = set()
+FOLDABLE: set[str] = set()
 
 
 def _filter_with(items: list[Any] | None, index: Any, test: Evaluator | None, scope: Scope) -> Any:
@@ -1073,7 +681,7 @@ def filter_list(value: Any, match: Evaluator, scope: Scope, strict: bool = False
     boolean for some item makes the result null."""
     items = _items(value)
     if not strict or items is None:
-        return _filter_with(items, _MISSING, match, scope)
+        return _filter_with(items, MISSING, match, scope)
     result = []
     for item in items:
         verdict = match(_item_scope(item, scope))
@@ -1151,76 +759,6 @@ def _combinations(iterations: Sequence[tuple[str, Evaluator]], scope: Scope) -> 
         inner = Scope(parent=scope)
         inner.bind(name, item)
         yield from _combinations(rest, inner)
-
-
-class NameTable:
-    """The names of one DMN file that are not plain identifiers ("Monthly Salary"). FEEL allows spaces
-    in names; the lexer cannot know where such a name ends, so known names are swapped for placeholder
-    tokens before parsing (never inside string literals)."""
-
-    def __init__(self, names: Collection[str] = ()) -> None:
-        from .builtins import BUILTINS
-
-        self.declared = frozenset(names)
-        candidates = set(names) | set(BUILTINS) | set(_SPACED_NAMES)
-        # A name made of dotted words ("Person.Gender") is read as a path, which finds the same value.
-        special = {
-            n
-            for n in candidates
-            if n and not _SIMPLE_NAME.fullmatch(n) and n not in _KEYWORDS and not _DOTTED_WORDS.search(n)
-        }
-        self.names = sorted(special, key=len, reverse=True)
-        # A name's words may be split by any whitespace, a line break included.
-        self._pattern = (
-            re.compile(
-                r"(?<![\w\ue000])(?:"
-                + "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in self.names)
-                + r")(?![\w\ue001])"
-            )
-            if self.names
-            else None
-        )
-        self._index = {" ".join(name.split()): i for i, name in enumerate(self.names)}
-
-    def protect(self, text: str) -> str:
-        if self._pattern is None:
-            return text
-        pattern, index = self._pattern, self._index
-
-        def swap(segment: str) -> str:
-            return pattern.sub(lambda m: f"\ue000{index[' '.join(m.group(0).split())]}\ue001", segment)
-
-        pieces, last = [], 0
-        for literal in _STRING_LITERAL.finditer(text):
-            pieces.append(swap(text[last : literal.start()]))
-            pieces.append(literal.group(0))
-            last = literal.end()
-        pieces.append(swap(text[last:]))
-        return "".join(pieces)
-
-    def restore(self, text: str) -> str:
-        return _PROTECTED.sub(lambda m: self.names[int(m.group(1))], text)
-
-
-_LOCAL_NAME = re.compile(r"(?:[{,(]|\bfor|\bsome|\bevery)\s*([^\W\d][^{}:,()\"\[\]]*?)\s*(?::|\bin\b)")
-
-
-_PARAMETERS = re.compile(r"\bfunction\s*\(([^)]*)\)")
-_STRING_KEY = re.compile(r'[{,]\s*"((?:[^"\\]|\\.)+)"\s*:')
-
-
-def local_names(text: str) -> set[str]:
-    """Names an expression declares itself: context keys, function parameters and loop variables."""
-    found = set()
-    for literal_free in _STRING_LITERAL.split(text):
-        for match in _LOCAL_NAME.finditer(literal_free):
-            name = match.group(1).strip()
-            if not any(word in _KEYWORDS for word in name.split()):
-                found.add(name)
-        for match in _PARAMETERS.finditer(literal_free):
-            found.update(p.split(":")[0].strip() for p in match.group(1).split(",") if p.strip())
-    found.update(_unescape(f'"{match.group(1)}"') for match in _STRING_KEY.finditer(text))
-    return found
 
 
 def _parse(text: str, start: str, names: NameTable, functions: Mapping[str, Function]) -> Any:
@@ -1333,7 +871,7 @@ def _split_not(text: str) -> str | None:
     while i < len(rest):
         char = rest[i]
         if char == '"':
-            literal = _STRING_LITERAL.match(rest, i)
+            literal = STRING_LITERAL.match(rest, i)
             if literal is None:
                 return None
             i = literal.end()

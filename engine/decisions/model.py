@@ -25,20 +25,16 @@ from .builtins import BUILTINS
 from .errors import DecisionError, FeelSyntaxError
 from .feel import (
     Expression,
-    Function,
-    NameTable,
-    Scope,
     UnaryTests,
     base_check,
-    collect_notes,
     compile_expression,
     compile_unary_tests,
     filter_list,
-    invoke,
     iteration_items,
-    note,
 )
 from .hit_policy import AGGREGATION_NAMES, HIT_POLICY_NAMES, Aggregation, HitPolicy
+from .names import NameTable
+from .scope import Function, Scope, collect_notes, invoke, note
 from .values import base_type, coerce, show
 
 DMN_NAMESPACES = {

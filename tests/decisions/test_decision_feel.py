@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from engine.decisions.errors import FeelSyntaxError
-from engine.decisions.feel import NameTable, Scope, collect_notes, compile_expression, compile_unary_tests
+from engine.decisions.feel import compile_expression, compile_unary_tests
+from engine.decisions.names import NameTable
+from engine.decisions.scope import Scope, collect_notes
 from engine.decisions.values import to_feel
 
 

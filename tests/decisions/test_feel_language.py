@@ -11,7 +11,9 @@ import pytest
 
 from engine.decisions.builtins import feel_string
 from engine.decisions.errors import FeelSyntaxError
-from engine.decisions.feel import NameTable, Scope, collect_notes, compile_expression
+from engine.decisions.feel import compile_expression
+from engine.decisions.names import NameTable
+from engine.decisions.scope import Scope, collect_notes
 from engine.decisions.temporal import YearsMonths
 from engine.decisions.values import Range
 
