@@ -347,7 +347,8 @@ def coerce(value: Any, feel_type: str | None) -> Any:
 
 def dumps_json(value: Any, indent: int | None = None) -> str:
     """JSON text of a decision result with Decimals written digit for digit (never through a float):
-    integral ones as integers (`2000000`), others in plain notation (`1500000.5`). Dates are ISO text."""
+    integral ones as integers (`2000000`), others in plain notation (`1500000.5`). Dates, times,
+    durations and ranges are their FEEL text (`2024-05-06`, `P1Y2M`, `[1..10)`); a function is null."""
     marker = uuid.uuid4().hex
     pattern = re.compile(f'"{marker}([^"]*)"')
 
@@ -359,12 +360,12 @@ def dumps_json(value: Any, indent: int | None = None) -> str:
             return {str(k): prepare(v) for k, v in item.items()}
         if isinstance(item, list | tuple):
             return [prepare(v) for v in item]
-        if isinstance(item, dt.date | dt.time | FarDate):
+        if isinstance(item, dt.date | dt.time | dt.timedelta | FarDate | YearsMonths | Range):
             from .builtins import feel_string
 
             return feel_string(item)
-        if isinstance(item, dt.timedelta):
-            return str(item)
+        if callable(item):
+            return None
         return item
 
     text = json.dumps(prepare(value), indent=indent, ensure_ascii=False)

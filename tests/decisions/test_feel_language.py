@@ -216,3 +216,12 @@ def test_loops_are_bounded() -> None:
 def test_a_text_nested_thousands_deep_is_refused_not_a_crash() -> None:
     with pytest.raises(FeelSyntaxError, match="nested too deeply"):
         compile_expression("[" * 5000 + "1" + "]" * 5000)
+
+
+def test_results_as_json_use_feel_texts() -> None:
+    from engine.decisions.values import dumps_json
+
+    value = evaluate('{wait: @"P1Y2M", span: @"PT36H", band: [1..10), on: @"2024-05-06", f: function(x) x, n: 1.50}')
+    assert dumps_json(value) == (
+        '{"wait": "P1Y2M", "span": "P1DT12H", "band": "[1..10)", "on": "2024-05-06", "f": null, "n": 1.5}'
+    )
