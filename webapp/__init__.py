@@ -23,6 +23,7 @@ from engine.onestop.notifications import SmtpSettings
 from engine.onestop.paperwork import Office, Paperwork
 from engine.runtime.db import make_engine, make_session_factory
 from engine.runtime.dossier_service import DossierService
+from engine.service.commands import Commands
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,6 +33,7 @@ class Platform:
     """What the web handlers reach the engine through."""
 
     engine: Engine
+    commands: Commands  # every use case: handlers call these and translate their results and errors
     dossiers: DossierService
     paperwork: Paperwork
     office: Office
@@ -81,11 +83,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     check_agency_code(app.config["AGENCY_CODE"])
 
     engine = make_engine(app.config["DATABASE_URL"])
-    dossiers = DossierService(engine)
     office = Office(agency=Agency.from_env(), agency_code=app.config["AGENCY_CODE"],
                     bpmn_root=Path(app.config["BPMN_ROOT"]), smtp=app.config["SMTP"])
+    # Tests carry out every effect right after the command, in the request, so that what they check is there;
+    # a server mails from its outbox thread (started by `motcua serve`) or from `motcua worker`.
+    commands = Commands.build(engine, office, mail_inline=app.config.get("OUTBOX_INLINE", app.testing))
     app.extensions["motcua"] = Platform(
-        engine=engine, dossiers=dossiers, paperwork=Paperwork(dossiers, office), office=office,
+        engine=engine, commands=commands, dossiers=commands.dossiers, paperwork=commands.paperwork, office=office,
         read_session=make_session_factory(engine),
     )
 

@@ -27,7 +27,7 @@ from engine.access.api_token import TokenHolder, authenticate
 from engine.legal_time.clock import clock
 from engine.onestop.documents import KINDS, Document, document
 from engine.onestop.dossier_file import public_data, roles_on_dossier
-from engine.onestop.online_submission import ONLINE_APPLICANT_FORM, Submission, control_characters, papers, submit
+from engine.onestop.online_submission import ONLINE_APPLICANT_FORM, Submission, papers
 from engine.onestop.procedure_facts import ProcedureFacts
 from engine.onestop.tracking import TrackedDossier, dossier_by_code, find_dossier
 from engine.onestop.vietnamese_text import last_day
@@ -38,6 +38,7 @@ from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound,
 from engine.runtime.forms import FieldDefinition, FormDefinition
 from engine.runtime.inbox import ClockFilter, Cursor, inbox_page
 from engine.runtime.work_item import WorkItem, WorkItemStatus
+from engine.service.commands import Claimed, receipt_mailed
 from webapp import api_schemas as s
 from webapp.form_fields import form_for, task_form
 from webapp.portal import applicant_view
@@ -52,6 +53,7 @@ SECRET_HEADER = "X-Dossier-Secret"
 SEE_ALL_DOSSIERS = frozenset({"reception", "supervisor"})
 MAX_ID = 2**31 - 1
 NOT_FOUND_DOSSIER = "Không tìm thấy hồ sơ với mã hồ sơ và mã tra cứu này"
+NO_WORK_ITEM = "Không có công việc này trong các vai trò của mã truy cập"
 
 
 class ApiError(Exception):
@@ -368,8 +370,8 @@ def submit_dossier() -> tuple[Response, int]:
                     for i, d in enumerate(body["documents"]))
     submission = Submission(facts.process_id, body["applicant"], body["form"], form, uploads)
     try:
-        done = submit(platform().dossiers, platform().paperwork, submission, facts, f"api:{holder.name}",
-                      url_for("portal.track", _external=True))
+        done = platform().commands.submit_online(submission, facts, f"api:{holder.name}",
+                                                 url_for("portal.track", _external=True))
     except InvalidData as err:
         raise ApiError(422, "invalid", str(err), err.fields) from None
     except CommandError as err:
@@ -377,10 +379,11 @@ def submit_dossier() -> tuple[Response, int]:
     view = applicant_view(done.dossier_id)
     with platform().read_session() as db:
         receipt = _document_ref(done.code, db.get(Document, done.receipt.document_id))
+        mailed = receipt_mailed(db, done.receipt)
     return current_app.json.response(s.SubmittedSchema().dump({
         "code": done.code, "secret": done.secret, "status": view.status, "received_at": view.received_at,
         "appointment_on": last_day(view.appointment_at) if view.appointment_at else None, "receipt": receipt,
-        "mail_sent": done.mail.ok,
+        "mail_sent": mailed,
     })), 201
 
 
@@ -435,7 +438,7 @@ def _work_item(holder: TokenHolder, item_id: int) -> tuple[WorkItem, Dossier]:
     with platform().read_session() as db:
         item = db.get(WorkItem, item_id) if item_id <= MAX_ID else None
         if item is None or item.role not in holder.roles:
-            raise ApiError(404, "not_found", "Không có công việc này trong các vai trò của mã truy cập")
+            raise ApiError(404, "not_found", NO_WORK_ITEM)
         return item, db.get(Dossier, item.dossier_id)
 
 
@@ -469,36 +472,32 @@ def work_item(item_id: int) -> Response:
 def complete_work_item(item_id: int) -> Response:
     holder = _require("work_items:complete")
     body = _load(s.CompletionSchema, _json_body())
-    item, dossier = _work_item(holder, item_id)
-    task = _ready(item)
-    if task is None:
-        raise ApiError(409, "not_ready", "Công việc này không còn chờ xử lý")
-    if item.assignee and item.assignee != holder.username:
-        raise ApiError(409, "claimed", f"Công việc này đang do {item.assignee} xử lý")
-    form, problem = task_form(dossier, item)
-    if problem:
-        raise ApiError(422, "invalid", problem)
+    if item_id > MAX_ID:
+        raise ApiError(404, "not_found", NO_WORK_ITEM)
     p = platform()
-    bad = control_characters(body["data"])
-    if bad:
-        raise ApiError(422, "invalid", bad[next(iter(bad))], bad)
     try:
-        cleaned = form.validate(body["data"]) if form else {}
-        outcome = p.dossiers.complete(dossier.id, item.task_id, cleaned, holder.username,
-                                      expected_version=body["version"])
+        done = p.commands.complete_work_item(item_id, body["data"], holder.username, holder.roles,
+                                             expected_version=body["version"])
+    except NotFound:
+        raise ApiError(404, "not_found", NO_WORK_ITEM) from None
+    except Claimed as err:
+        raise ApiError(409, "claimed", f"Công việc này đang do {err.assignee} xử lý") from None
+    except TaskNotReady:
+        raise ApiError(409, "not_ready", "Công việc này không còn chờ xử lý") from None
+    except Conflict as err:
+        raise ApiError(409, "conflict", str(err)) from None
     except InvalidData as err:
         raise ApiError(422, "invalid", str(err), err.fields) from None
-    except (TaskNotReady, Conflict) as err:
-        raise ApiError(409, "conflict", str(err)) from None
-    except (ProcessError, NotFound) as err:
+    except ProcessError as err:
         raise ApiError(422, "invalid", str(err)) from None
-    # The papers the step issues, as in the officers' workspace (they are mailed to the applicant).
-    issued = p.paperwork.issue_for_task(dossier.id, task.properties, cleaned, holder.username)
+    # The papers the step issued, as in the officers' workspace (they are mailed to the applicant).
     with p.read_session() as db:
-        refs = [_document_ref(dossier.code or "", db.get(Document, paper.document_id)) for paper in issued]
+        code = db.get(Dossier, done.outcome.dossier_id).code or ""
+        refs = [_document_ref(code, db.get(Document, paper.document_id)) for paper in done.papers
+                if paper.document_id is not None]
     return current_app.json.response(s.CompletedSchema().dump({
-        "dossier_code": dossier.code, "status": outcome.status, "version": outcome.version,
-        "next": [{"name": t.name, "role": t.role} for t in outcome.ready], "documents": refs,
+        "dossier_code": code, "status": done.outcome.status, "version": done.outcome.version,
+        "next": [{"name": t.name, "role": t.role} for t in done.outcome.ready], "documents": refs,
     }))
 
 

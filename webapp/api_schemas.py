@@ -184,7 +184,9 @@ class SubmittedSchema(Schema):
     received_at = fields.DateTime(required=True)
     appointment_on = fields.Date(allow_none=True, metadata={"description": "The day the result is promised"})
     receipt = fields.Nested(DocumentRefSchema, required=True)
-    mail_sent = fields.Boolean(required=True)
+    mail_sent = fields.Boolean(required=True, metadata={
+        "description": "Whether the receipt's mail (with the secret) has gone out already; when false it waits "
+                       "in the outbox and is retried until the mail server takes it"})
 
 
 class RemainingSchema(Schema):

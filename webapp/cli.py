@@ -19,10 +19,13 @@ def serve(host: str, port: int, no_scheduler: bool, tick: float) -> None:
     from webapp import create_app
 
     app = create_app()
+    platform = app.extensions["motcua"]
+    # Papers and mails the requests' commands leave in the outbox go at once from this thread.
+    platform.commands.outbox.start_thread(interval=tick)
     if not no_scheduler:
         from engine.runtime.scheduler import TimerScheduler
 
-        TimerScheduler(app.extensions["motcua"].engine, interval=tick).start()
+        TimerScheduler(platform.engine, interval=tick, outbox=platform.commands.outbox).start()
     click.echo(f"motcua on http://{host}:{port}/")
     waitress_serve(app, host=host, port=port, threads=8)
 

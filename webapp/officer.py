@@ -12,22 +12,22 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from engine.access import assignment
 from engine.legal_time.business_calendar import ZONE
 from engine.legal_time.clock import clock
-from engine.onestop.apology import sign as sign_apology
 from engine.onestop.documents import KINDS, document
 from engine.onestop.dossier_file import load_dossier_file, public_data, roles_on_dossier
 from engine.onestop.procedure_facts import load_facts
 from engine.onestop.reception import APPLICANT_FORM
 from engine.oversight import alerts
-from engine.runtime.attachment import Upload, add_attachments, attachment, check_uploads
+from engine.runtime.attachment import Upload, attachment
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier, DossierStatus
 from engine.runtime.dossier_service import ReadyTask
 from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound, ProcessError, TaskNotReady
 from engine.runtime.inbox import ClockFilter, Cursor, inbox_page
+from engine.runtime.outbox import entries_of
 from engine.runtime.work_item import WorkItem, WorkItemStatus
+from engine.service.commands import Claimed, Paper
 from webapp.form_fields import errors_by_input, form_for, read_posted, task_form, view_values
 from webapp.security import ACTING_ROLES, roles_required
 from webapp.views import calendar, platform
@@ -92,8 +92,7 @@ def _claim_response(item_id: int) -> Response | str:
 @roles_required(*ACTING_ROLES)
 def claim(item_id: int) -> Response | str:
     try:
-        with platform().dossiers.command() as db:
-            assignment.claim(db, item_id, g.user.username, g.user.acting_roles)
+        platform().commands.claim(item_id, g.user.username, g.user.acting_roles)
     except NotFound:
         abort(404)
     except Conflict:
@@ -105,8 +104,7 @@ def claim(item_id: int) -> Response | str:
 @roles_required(*ACTING_ROLES)
 def release(item_id: int) -> Response | str:
     try:
-        with platform().dossiers.command() as db:
-            assignment.release(db, item_id, g.user.username, g.user.acting_roles)
+        platform().commands.release(item_id, g.user.username, g.user.acting_roles)
     except NotFound:
         abort(404)
     except Conflict:
@@ -174,32 +172,23 @@ def _uploads(field: str = "files") -> list[Upload]:
 @roles_required(*ACTING_ROLES)
 def complete(item_id: int) -> Response | tuple[str, int]:
     item, dossier = _open_item(item_id)
-    task = _ready(item) if item.status == WorkItemStatus.OPEN else None
-    if task is None:
-        return _render_task(item, dossier, None, message=_(TASK_GONE), status=409)
-    if item.assignee and item.assignee != g.user.username:
-        return _render_task(item, dossier, task, status=409, message=_(
-            "Công việc này đang do %(who)s xử lý; chỉ người đó hoặc sau khi được trả lại mới hoàn thành được.",
-            who=item.assignee))
     definition, problem = task_form(dossier, item)
     if problem:
-        return _render_task(item, dossier, task, message=problem, status=422)
+        return _render_task(item, dossier, _ready(item), message=problem, status=422)
     raw = read_posted(definition, request.form) if definition else {}
     try:
         version = int(request.form.get("version", ""))
     except ValueError:
         abort(400)
-    uploads = _uploads()
     try:
-        cleaned = definition.validate(raw) if definition else {}
-        if uploads:
-            check_uploads(uploads)
-    except InvalidData as err:
-        return _render_task(item, dossier, task, values=raw, errors=errors_by_input(err.fields), status=422,
-                            message=_("Dữ liệu chưa hợp lệ, xin sửa các trường được đánh dấu."), version=version)
-    service = platform().dossiers
-    try:
-        outcome = service.complete(dossier.id, item.task_id, cleaned, g.user.username, expected_version=version)
+        done = platform().commands.complete_work_item(item_id, raw, g.user.username, g.user.roles,
+                                                      expected_version=version, uploads=_uploads())
+    except NotFound:
+        abort(404)
+    except Claimed as err:
+        return _render_task(item, dossier, _ready(item), status=409, message=_(
+            "Công việc này đang do %(who)s xử lý; chỉ người đó hoặc sau khi được trả lại mới hoàn thành được.",
+            who=err.assignee))
     except TaskNotReady:
         return _render_task(item, dossier, None, message=_(TASK_GONE), status=409)
     except Conflict:
@@ -207,36 +196,27 @@ def complete(item_id: int) -> Response | tuple[str, int]:
         return _render_task(item, fresh, _ready(item), values=raw, message=_(DOSSIER_CHANGED), status=409,
                             version=fresh.version)
     except InvalidData as err:
-        return _render_task(item, dossier, task, values=raw, errors=errors_by_input(err.fields), status=422,
-                            message=str(err), version=version)
+        return _render_task(item, dossier, _ready(item), values=raw, errors=errors_by_input(err.fields), status=422,
+                            message=_("Dữ liệu chưa hợp lệ, xin sửa các trường được đánh dấu."), version=version)
     except ProcessError as err:
         log.error("process error completing %s of dossier %s: %s", item.task_id, dossier.id, err)
-        return _render_task(item, dossier, task, values=raw, status=422, version=version, message=_(
+        return _render_task(item, dossier, _ready(item), values=raw, status=422, version=version, message=_(
             "Quy trình không chạy tiếp được (%(detail)s). Dữ liệu chưa được lưu; xin báo chuyên viên quy trình.",
             detail=str(err)))
-    _after_step(dossier.id, task, cleaned, uploads)
     flash(_("Đã hoàn thành “%(task)s” của hồ sơ %(code)s.", task=item.name, code=dossier.code or dossier.id),
           "success")
-    return redirect(_next_url(outcome.dossier_id, [t.id for t in outcome.ready]))
+    _flash_papers(done.papers)
+    return redirect(_next_url(done.outcome.dossier_id, [t.id for t in done.outcome.ready]))
 
 
-def _after_step(dossier_id: int, task: ReadyTask, cleaned: dict[str, Any], uploads: list[Upload]) -> None:
-    """Papers and files that follow a completed step; a failure here is reported, the step stays done."""
-    p = platform()
-    if uploads:
-        with p.dossiers.command() as db:
-            add_attachments(db, dossier_id, uploads, g.user.username)
-    try:
-        issued = p.paperwork.issue_for_task(dossier_id, task.properties, cleaned, g.user.username)
-    except Exception:
-        log.exception("papers of dossier %s not issued", dossier_id)
-        flash(_("Bước đã hoàn thành nhưng chưa tạo được văn bản kèm theo; xin tạo lại từ hồ sơ."), "warning")
-        return
-    for paper in issued:
-        flash(_("Đã tạo văn bản %(title)s số %(number)s.", title=KINDS[paper.kind].title, number=paper.number),
-              "info")
-        if paper.mail is not None and not paper.mail.ok:
-            flash(_("Chưa gửi được thư điện tử cho người nộp: %(why)s", why=paper.mail.error), "warning")
+def _flash_papers(papers: list[Paper]) -> None:
+    for paper in papers:
+        if paper.number:
+            flash(_("Đã tạo văn bản %(title)s số %(number)s.", title=KINDS[paper.kind].title, number=paper.number),
+                  "info")
+        else:
+            flash(_("Bước đã hoàn thành; văn bản %(title)s chưa tạo được và sẽ được thử lại (xem hồ sơ).",
+                    title=KINDS[paper.kind].title), "warning")
 
 
 def _next_url(dossier_id: int, ready_ids: list[str]) -> str:
@@ -261,6 +241,7 @@ def dossier_file(dossier_id: int) -> str:
         abort(404)
     with platform().read_session() as db:
         file = load_dossier_file(db, dossier_id, clock.now(), calendar())
+        effects = entries_of(db, dossier_id)
     if file is None:
         abort(404)
     facts = load_facts(platform().office.bpmn_root, file.dossier.process_id, file.procedure_name)
@@ -276,7 +257,7 @@ def dossier_file(dossier_id: int) -> str:
                            labels=labels,
                            may_apologise=bool(g.user.roles & APOLOGY_ROLES)
                            and file.dossier.status == DossierStatus.RUNNING,
-                           may_attach=bool(g.user.roles & ACTING_ROLES))
+                           may_attach=bool(g.user.roles & ACTING_ROLES), effects=effects)
 
 
 @bp.get("/dossiers/<int:dossier_id>/documents/<int:document_id>")
@@ -322,12 +303,30 @@ def attach(dossier_id: int) -> Response:
         flash(_("Chưa chọn tệp nào."), "warning")
     else:
         try:
-            with platform().dossiers.command() as db:
-                add_attachments(db, dossier_id, uploads, g.user.username)
+            platform().commands.attach(dossier_id, uploads, g.user.username)
             flash(_("Đã đính kèm %(n)s tệp.", n=len(uploads)), "success")
         except InvalidData as err:
             flash(" ".join(err.fields.values()) or str(err), "error")
     return redirect(url_for("officer.dossier_file", dossier_id=dossier_id) + "#attachments")
+
+
+@bp.post("/dossiers/<int:dossier_id>/effects/<int:entry_id>/<any(retry, resend):action>")
+@roles_required(*ACTING_ROLES)
+def effect_again(dossier_id: int, entry_id: int, action: str) -> Response:
+    """A paper or mail that failed (or waits for its next try) is tried again now ("retry"); a mail that went
+    out is sent once more ("resend": the applicant says it never arrived)."""
+    if not _may_see(dossier_id):
+        abort(404)
+    commands = platform().commands
+    try:
+        if action == "retry":
+            commands.retry_effect(dossier_id, entry_id, g.user.username)
+        else:
+            commands.resend_mail(dossier_id, entry_id, g.user.username)
+    except NotFound:
+        abort(404)
+    flash(_("Đã thử lại; trạng thái mới ở bảng dưới.") if action == "retry" else _("Đã gửi lại thư điện tử."), "info")
+    return redirect(url_for("officer.dossier_file", dossier_id=dossier_id) + "#effects")
 
 
 @bp.post("/dossiers/<int:dossier_id>/apology")
@@ -345,7 +344,7 @@ def apology(dossier_id: int) -> Response:
         return redirect(url_for("officer.dossier_file", dossier_id=dossier_id) + "#apology")
     try:
         # Decree 61/2018/NĐ-CP art. 19: one new appointment date only, recorded with the letter.
-        paper = sign_apology(platform().paperwork, dossier_id, g.user.username, reason=reason, new_day=new_day)
+        paper = platform().commands.sign_apology(dossier_id, g.user.username, reason=reason, new_day=new_day)
     except InvalidData:
         flash(_("Ngày hẹn mới phải sau hôm nay và sau ngày hẹn đã lỡ."), "error")
         return redirect(url_for("officer.dossier_file", dossier_id=dossier_id) + "#apology")
@@ -353,8 +352,6 @@ def apology(dossier_id: int) -> Response:
         flash(_("Hồ sơ này đã được hẹn lại một lần; pháp luật chỉ cho hẹn lại một lần."), "error")
         return redirect(url_for("officer.dossier_file", dossier_id=dossier_id) + "#apology")
     flash(_("Đã tạo văn bản %(title)s số %(number)s.", title=KINDS["apology"].title, number=paper.number), "info")
-    if paper.mail is not None and not paper.mail.ok:
-        flash(_("Chưa gửi được thư điện tử cho người nộp: %(why)s", why=paper.mail.error), "warning")
     return redirect(url_for("officer.dossier_file", dossier_id=dossier_id) + "#documents")
 
 

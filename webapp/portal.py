@@ -20,21 +20,13 @@ from werkzeug.wrappers import Response
 from engine.legal_time.clock import clock
 from engine.onestop import tracking
 from engine.onestop.documents import document
-from engine.onestop.online_submission import (
-    CHANNEL_FIELD,
-    ONLINE_APPLICANT_FORM,
-    Paper,
-    Submission,
-    answer_supplement,
-    papers,
-    send_fee_proof,
-    submit,
-)
+from engine.onestop.online_submission import CHANNEL_FIELD, ONLINE_APPLICANT_FORM, Paper, Submission, papers
 from engine.onestop.procedure_facts import ProcedureFacts
 from engine.onestop.tracking import TrackedDossier, dossier_by_code, find_dossier, normal_code
 from engine.runtime.attachment import Upload
 from engine.runtime.errors import CommandError, InvalidData, TaskNotReady
 from engine.runtime.forms import FormDefinition
+from engine.service.commands import receipt_mailed
 from webapp.form_fields import errors_by_input, form_for, read_posted, view_values
 from webapp.views import calendar, find_procedure, platform, startable_procedures
 
@@ -127,8 +119,7 @@ def create(process_id: str) -> Response | tuple[str, int]:
     values = read_posted(form, request.form, FORM_PREFIX) if form else {}
     submission = Submission(process_id, applicant, values, form, tuple(_uploads(papers(facts), "file-")))
     try:
-        done = submit(platform().dossiers, platform().paperwork, submission, facts, ACTOR,
-                      url_for("portal.track", _external=True))
+        done = platform().commands.submit_online(submission, facts, ACTOR, url_for("portal.track", _external=True))
     except InvalidData as err:
         return _render_submit(facts, form, applicant=applicant, values=values, status=422,
                               errors=_input_errors(err.fields), message=_(
@@ -137,7 +128,9 @@ def create(process_id: str) -> Response | tuple[str, int]:
         return _render_submit(facts, form, applicant=applicant, values=values, status=422,
                               message=_("Chưa nộp được hồ sơ: %(why)s", why=str(err)))
     _remember(done.code)
-    session["portal_submitted"] = {"code": done.code, "secret": done.secret, "mailed": done.mail.ok}
+    with platform().read_session() as db:
+        mailed = receipt_mailed(db, done.receipt)
+    session["portal_submitted"] = {"code": done.code, "secret": done.secret, "mailed": mailed}
     return redirect(url_for("portal.submitted"))
 
 
@@ -252,8 +245,8 @@ def supplement(code: str) -> Response | tuple[str, int]:
         return redirect(url_for("portal.dossier", code=view.code))
     uploads = _uploads([p for p in papers(view.facts) if p.upload], "supplement-")
     try:
-        answer_supplement(platform().dossiers, dossier_id, awaited.task_id, uploads, request.form.get("note", ""),
-                          ACTOR)
+        platform().commands.answer_supplement(dossier_id, awaited.task_id, uploads, request.form.get("note", ""),
+                                              ACTOR)
     except InvalidData as err:
         # A file's message lands beside its input; "no file at all" beside the form.
         return _render_dossier(dossier_id, errors={"supplement" if k == "files" else k: v
@@ -276,7 +269,7 @@ def fee(code: str) -> Response | tuple[str, int]:
         return redirect(url_for("portal.dossier", code=view.code))
     uploads = [Upload("fee", "", f.filename or "", f.read()) for f in request.files.getlist("fee") if f.filename]
     try:
-        send_fee_proof(platform().dossiers, dossier_id, uploads, ACTOR)
+        platform().commands.record_payment_proof(dossier_id, uploads, ACTOR)
     except InvalidData as err:
         return _render_dossier(dossier_id, errors={"fee": next(iter(err.fields.values()), str(err))}, status=422)
     flash(_("Đã nhận chứng từ nộp phí. Bộ phận tiếp nhận sẽ xác nhận khi nhận được phí."), "success")

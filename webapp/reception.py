@@ -8,7 +8,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from engine.onestop.procedure_facts import ProcedureFacts
-from engine.onestop.reception import APPLICANT_FORM, CHANNELS, Registration, register
+from engine.onestop.reception import APPLICANT_FORM, CHANNELS, Registration
 from engine.runtime.attachment import Upload
 from engine.runtime.dossier import Dossier
 from engine.runtime.errors import CommandError, InvalidData
@@ -78,7 +78,7 @@ def create(process_id: str) -> Response | tuple[str, int]:
         channel=channel, uploads=tuple(uploads),
     )
     try:
-        registered = register(platform().dossiers, platform().paperwork, registration, g.user.username)
+        registered = platform().commands.register_at_desk(registration, g.user.username)
     except InvalidData as err:
         errors = errors_by_input({k.removeprefix("form."): v for k, v in err.fields.items() if k.startswith("form.")},
                                  FORM_PREFIX)
@@ -90,6 +90,4 @@ def create(process_id: str) -> Response | tuple[str, int]:
                        status=422, message=_("Chưa tiếp nhận được hồ sơ: %(why)s", why=str(err)))
     flash(_("Đã tiếp nhận hồ sơ %(code)s. In giấy tiếp nhận và hẹn trả kết quả cho người nộp.",
             code=registered.code), "success")
-    if registered.receipt.mail is not None and not registered.receipt.mail.ok:
-        flash(_("Chưa gửi được thư điện tử cho người nộp: %(why)s", why=registered.receipt.mail.error), "warning")
     return redirect(url_for("officer.dossier_file", dossier_id=registered.dossier_id))

@@ -37,7 +37,6 @@ from engine.studio.studio_draft import (
     StudioDraft,
     check_files,
     check_paths,
-    deploy_draft,
     discard_draft,
     find_draft,
     forbidden_texts,
@@ -460,9 +459,7 @@ def deploy(key: str) -> Any:
     if expected is None:
         abort(400)
     try:
-        with platform().dossiers.command() as db:
-            # The workspace read in the deployment's own transaction: what it checks is what it builds on.
-            deployed = deploy_draft(db, load_workspace(db), key, g.user.username, expected_version=expected)
+        deployed = platform().commands.deploy_draft(key, g.user.username, expected_version=expected)
     except IntegrityError:  # another deployment took the same version number at the same moment
         flash(_("Chưa triển khai: một phiên bản khác vừa được triển khai cùng lúc; xin thử lại."), "warning")
         return redirect(url_for(".procedure", key=key))

@@ -68,9 +68,7 @@ def index() -> str:
 def reassign_item(item_id: int) -> BaseResponse:
     to = request.form.get("to", "").strip()
     try:
-        with platform().dossiers.command() as db:
-            item = supervision.reassign_item(db, item_id, to, g.user.username, request.form.get("reason", ""))
-            name = item.name
+        name = platform().commands.reassign(item_id, to, g.user.username, request.form.get("reason", "")).name
         flash(_("Đã giao “%(step)s” cho %(who)s.", step=name, who=to), "success")
     except NotFound:
         abort(404)
@@ -84,8 +82,7 @@ def reassign_item(item_id: int) -> BaseResponse:
 def reassign_queue(username: str) -> BaseResponse:
     to = request.form.get("to", "").strip()
     try:
-        with platform().dossiers.command() as db:
-            moved = supervision.reassign_queue(db, username, to, g.user.username, request.form.get("reason", ""))
+        moved = platform().commands.reassign_queue(username, to, g.user.username, request.form.get("reason", ""))
         flash(_("Đã chuyển %(n)s việc của %(from_)s cho %(to)s.", n=moved.moved, from_=username, to=to), "success")
         if moved.kept:
             flash(_("%(n)s việc giữ lại vì %(to)s không có vai trò tương ứng.", n=moved.kept, to=to), "warning")
@@ -116,8 +113,8 @@ def apology_letter(dossier_id: int) -> BaseResponse | tuple[str, int] | str:
     status = 200
     if request.method == "POST":
         try:
-            issued = apology.sign(paperwork, dossier_id, g.user.username, reason=reason,
-                                  new_day=new_day or date.min)
+            issued = platform().commands.sign_apology(dossier_id, g.user.username, reason=reason,
+                                                      new_day=new_day or date.min)
         except NotFound:
             abort(404)
         except (InvalidData, Conflict) as err:
@@ -125,8 +122,6 @@ def apology_letter(dossier_id: int) -> BaseResponse | tuple[str, int] | str:
             status = 422
         else:
             flash(_("Đã ký và phát hành phiếu xin lỗi số %(number)s.", number=issued.number), "success")
-            if issued.mail is not None and not issued.mail.ok:
-                flash(_("Chưa gửi được thư điện tử cho người nộp: %(why)s", why=issued.mail.error), "warning")
             return redirect(url_for("supervisor.apology_letter", dossier_id=dossier_id))
     try:
         draft = apology.prepare(paperwork, dossier_id, g.user.username, reason=reason, new_day=new_day)

@@ -44,19 +44,18 @@ def init(demo: bool) -> None:
 @click.option("--actor", default="cli", show_default=True, help="Who deploys (recorded with the version).")
 def deploy(paths: tuple[Path, ...], actor: str) -> None:
     """Validate and deploy folders of diagrams and tables (default: bpmn/ and dmn/)."""
-    from engine.runtime.deployment import deploy_folders
+    from engine.onestop.paperwork import Office
+    from engine.service.commands import Commands
 
     roots = list(paths) or [PROJECT_ROOT / "bpmn", PROJECT_ROOT / "dmn"]
-    engine = make_engine()
-    with make_session_factory(engine, write=True)() as session:
-        try:
-            results = deploy_folders(session, roots, actor)
-        except ValidationFailed as failed:
-            for problem in failed.problems:
-                click.echo(str(problem), err=True)
-            click.echo(f"nothing deployed: {len(failed.problems)} problem(s)", err=True)
-            sys.exit(1)
-        session.commit()
+    commands = Commands.build(make_engine(), Office.from_env(PROJECT_ROOT / "bpmn"))
+    try:
+        results = commands.deploy_folders(roots, actor)
+    except ValidationFailed as failed:
+        for problem in failed.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"nothing deployed: {len(failed.problems)} problem(s)", err=True)
+        sys.exit(1)
     for r in results:
         click.echo(f"{r.process_id}: version {r.version} ({'new' if r.created else 'unchanged'})")
 
@@ -79,10 +78,14 @@ def validate(files: tuple[Path, ...]) -> None:
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between scheduler ticks.")
 @click.option("--once", is_flag=True, help="Run one tick and exit.")
 def worker(interval: float, once: bool) -> None:
-    """Fire due timers without the web server."""
+    """Fire due timers and carry out the outbox (papers, mails) without the web server."""
+    from engine.onestop.paperwork import Office
     from engine.runtime.scheduler import TimerScheduler
+    from engine.service.commands import Commands
 
-    scheduler = TimerScheduler(make_engine(), interval=interval)
+    engine = make_engine()
+    commands = Commands.build(engine, Office.from_env(PROJECT_ROOT / "bpmn"))
+    scheduler = TimerScheduler(engine, interval=interval, outbox=commands.outbox)
     if once:
         click.echo(f"fired: {scheduler.tick()}")
         return

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from sqlalchemy import ForeignKey, String, Text, delete, select, update
+from sqlalchemy import ForeignKey, String, Text, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -107,33 +107,25 @@ def sign(paperwork: Paperwork, dossier_id: int, actor: str, *, reason: str, new_
     if new_day <= today or (draft.appointment_at is not None and new_day <= last_day(draft.appointment_at)):
         raise InvalidData("the new appointment must come after today and after the missed one",
                           fields={"new_day": "too early"})
-    service = paperwork.service
+    data = paperwork.service.data(dossier_id)
     try:
-        with service.command() as session:
+        # The extension, the letter and its mail in one transaction: no promise without its letter.
+        with paperwork.service.command() as session:
             dossier = session.get(Dossier, dossier_id)
             if dossier.status != DossierStatus.RUNNING:
                 raise Conflict(f"the dossier is {dossier.status}: there is nothing left to promise")
-            session.add(DeadlineExtension(
+            extension = DeadlineExtension(
                 dossier_id=dossier_id, new_appointment_on=new_day, previous_appointment_at=draft.appointment_at,
-                reason=reason, before_due=draft.before_due, recorded_at=clock.now(), recorded_by=actor))
+                reason=reason, before_due=draft.before_due, recorded_at=clock.now(), recorded_by=actor)
+            session.add(extension)
             session.flush()
             audit.record(session, actor=actor, command="extension", dossier_id=dossier_id,
                          data={"new_appointment_on": new_day.isoformat(), "reason": reason,
                                "before_due": draft.before_due,
                                "previous": draft.appointment_at.isoformat() if draft.appointment_at else None})
+            document, mail = paperwork.issue_in(session, dossier_id, "apology", actor, data=data,
+                                                extra={"reason": reason, "new_appointment_at": _at(new_day)})
+            extension.document_id = document.id
     except IntegrityError:
         raise Conflict("this dossier already has its one new appointment date (Decree 61/2018, art. 19)") from None
-    try:
-        issued = paperwork.issue(dossier_id, "apology", actor,
-                                 extra={"reason": reason, "new_appointment_at": _at(new_day)})
-    except Exception:
-        # No letter, no promise: the extension goes with the failed letter, so it can be signed again.
-        with service.command() as session:
-            session.execute(delete(DeadlineExtension).where(DeadlineExtension.dossier_id == dossier_id))
-            audit.record(session, actor=actor, command="extension_withdrawn", dossier_id=dossier_id,
-                         data={"why": "the letter could not be issued"})
-        raise
-    with service.command() as session:
-        session.execute(update(DeadlineExtension).where(DeadlineExtension.dossier_id == dossier_id)
-                        .values(document_id=issued.document_id))
-    return issued
+    return Issued(document.id, "apology", document.number, mail)

@@ -93,23 +93,30 @@ def notice_kind(document_kind: str, is_result: bool) -> str | None:
 
 
 def compose(settings: SmtpSettings, to: str, kind: str, *, code: str, procedure: str, applicant: str,
-            attachments: list[Attachment]) -> EmailMessage:
+            attachments: list[Attachment], message_id: str | None = None, extra: str = "") -> EmailMessage:
+    """The applicant's mail of `kind`; `extra` replaces the tracking line (e.g. the secret of an online
+    dossier), `message_id` makes a mail sent again recognisable as the same one."""
     message = EmailMessage()
     message["From"] = formataddr((settings.sender_name, settings.sender))
     message["To"] = to
     message["Subject"] = SUBJECTS[kind].format(code=code)
-    message["Message-ID"] = make_msgid(domain=settings.sender.rsplit("@", 1)[-1] or "localhost")
+    message["Message-ID"] = message_id or make_msgid(domain=mail_domain(settings))
     message.set_content(
         f"Kính gửi {applicant},\n\n"
         + OPENINGS[kind].format(procedure=procedure)
-        + f"\n\nMã hồ sơ: {code}\nTra cứu tình trạng hồ sơ trên Cổng dịch vụ công của tỉnh bằng mã hồ sơ này.\n\n"
-        "Trân trọng,\n" + settings.sender_name + "\n\n"
+        + f"\n\nMã hồ sơ: {code}\n"
+        + (extra or "Tra cứu tình trạng hồ sơ trên Cổng dịch vụ công của tỉnh bằng mã hồ sơ này.\n")
+        + "\nTrân trọng,\n" + settings.sender_name + "\n\n"
         "(Thư được gửi tự động, xin không trả lời thư này.)\n"
     )
     for item in attachments:
         maintype, _, subtype = item.mime.partition("/")
         message.add_attachment(item.content, maintype=maintype, subtype=subtype, filename=item.filename)
     return message
+
+
+def mail_domain(settings: SmtpSettings) -> str:
+    return settings.sender.rsplit("@", 1)[-1] or "localhost"
 
 
 def send(settings: SmtpSettings | None, message: EmailMessage) -> Sent:

@@ -5,7 +5,8 @@ the official application form (Mẫu), its code is taken in the same transaction
 with it, and its first step waits in the reception desk's inbox like any other; only the channel says
 "online" (the official statistics count online dossiers apart). What the desk does by hand is done here:
 papers filled in as forms count as received, the other required papers must be uploaded, and the receipt
-and appointment slip goes out by e-mail with the tracking secret (engine.onestop.tracking).
+and appointment slip goes out by e-mail with the tracking secret (engine.onestop.tracking). The command
+that opens the dossier is engine.service.commands.Commands.submit_online.
 """
 
 from __future__ import annotations
@@ -13,25 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from engine.legal_time.clock import clock
-from engine.onestop.documents import Document
-from engine.onestop.dossier_code import next_code
-from engine.onestop.notifications import OPENINGS, SUBJECTS, Sent, SmtpSettings, send
-from engine.onestop.notifications import Attachment as MailAttachment
-from engine.onestop.paperwork import Issued, Paperwork
 from engine.onestop.procedure_facts import ProcedureFacts
 from engine.onestop.reception import APPLICANT_FORM
-from engine.onestop.tracking import FEE_PROOF_ITEM, keep_secret, new_secret
 from engine.onestop.vietnamese_text import local
-from engine.runtime import audit
-from engine.runtime.attachment import Upload, add_attachments, check_uploads
-from engine.runtime.dossier_service import DossierService, Outcome
+from engine.runtime.attachment import Upload, check_uploads
 from engine.runtime.errors import InvalidData
 from engine.runtime.forms import FieldDefinition, FormDefinition
 
@@ -41,7 +30,6 @@ CHANNEL_FIELD = "submission_channel"
 REFUSED = "Hồ sơ chưa hợp lệ, xin kiểm tra các trường được đánh dấu"
 MISSING_PAPER = "Chưa tải lên giấy tờ bắt buộc này"
 UNKNOWN_PAPER = "Thủ tục này không có thành phần hồ sơ này"
-NO_FILE = "Xin tải lên ít nhất một tệp"
 BAD_CHARACTERS = "Có ký tự điều khiển không được phép"
 # Control characters other than tab and line breaks: no form needs them, and PostgreSQL refuses NUL in text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -101,15 +89,6 @@ class Submission:
     uploads: tuple[Upload, ...] = ()
 
 
-@dataclass(frozen=True)
-class Submitted:
-    dossier_id: int
-    code: str
-    secret: str
-    receipt: Issued
-    mail: Sent
-
-
 def control_characters(value: Any, path: str = "") -> dict[str, str]:
     """The paths of the texts in `value` (nested mappings and lists) that hold control characters."""
     if isinstance(value, str):
@@ -158,89 +137,3 @@ def clean(submission: Submission, facts: ProcedureFacts) -> dict[str, Any]:
     data["received_documents"] = sorted(filled | (uploaded & set(checklist)))
     data["received_on"] = local(clock.now()).date()
     return data
-
-
-def submit(
-    service: DossierService, paperwork: Paperwork, submission: Submission, facts: ProcedureFacts, actor: str,
-    track_url: str,
-) -> Submitted:
-    """Open the dossier with its code, papers and secret in one transaction, then issue and mail the slip."""
-    data = clean(submission, facts)
-    secret = new_secret()
-    codes: list[str] = []
-
-    def take_code(session: Session) -> str:
-        codes.append(next_code(session, paperwork.office.agency_code, clock.now()))
-        return codes[0]
-
-    def keep(session: Session, dossier_id: int) -> None:
-        if submission.uploads:
-            add_attachments(session, dossier_id, list(submission.uploads), actor)
-        keep_secret(session, dossier_id, codes[0], secret, clock.now())
-
-    outcome = service.start(submission.process_id, data, actor, title=str(data.get("applicant_name", "")),
-                            channel=CHANNEL, code=take_code, within=keep)
-    # The slip goes out in one message with the secret, rather than the desk's receipt mail without it.
-    receipt = paperwork.issue(outcome.dossier_id, "receipt", actor, data=data, notify=False)
-    mail = _mail_receipt(service, paperwork.office.smtp, outcome.dossier_id, receipt, data, codes[0], secret,
-                         facts.name["vi"], track_url)
-    return Submitted(outcome.dossier_id, codes[0], secret, receipt, mail)
-
-
-def _mail_receipt(
-    service: DossierService, smtp: SmtpSettings | None, dossier_id: int, receipt: Issued, data: Mapping[str, Any],
-    code: str, secret: str, procedure: str, track_url: str,
-) -> Sent:
-    to = str(data.get("applicant_email") or data.get("email") or "")
-    settings = smtp or SmtpSettings(host="")
-    with service.read_session() as session:
-        document = session.get(Document, receipt.document_id)
-        pdf = MailAttachment(document.filename, document.content)
-    message = EmailMessage()
-    message["From"] = formataddr((settings.sender_name, settings.sender))
-    message["To"] = to
-    message["Subject"] = SUBJECTS["receipt"].format(code=code)
-    message["Message-ID"] = make_msgid(domain=settings.sender.rsplit("@", 1)[-1] or "localhost")
-    message.set_content(
-        f"Kính gửi {data.get('applicant_name', '')},\n\n"
-        + OPENINGS["receipt"].format(procedure=procedure)
-        + f"\n\nMã hồ sơ: {code}\nMã tra cứu: {secret}\n\n"
-        f"Tra cứu tình trạng, bổ sung hồ sơ, nộp chứng từ phí và nhận kết quả tại:\n{track_url}\n"
-        "Xin giữ kín mã tra cứu: ai có mã hồ sơ và mã tra cứu đều xem được hồ sơ này.\n\n"
-        "Trân trọng,\n" + settings.sender_name + "\n\n(Thư được gửi tự động, xin không trả lời thư này.)\n"
-    )
-    message.add_attachment(pdf.content, maintype="application", subtype="pdf", filename=pdf.filename)
-    sent = send(smtp, message) if to else Sent("", str(message["Subject"]), None, "the applicant gave no e-mail")
-    with service.command() as session:
-        audit.record(session, actor="notifier", command="notify", dossier_id=dossier_id,
-                     data={"to": sent.to, "kind": "receipt", "message_id": sent.message_id, "error": sent.error})
-    return sent
-
-
-def _checked(uploads: list[Upload], field_name: str) -> None:
-    if not uploads:
-        raise InvalidData(NO_FILE, fields={field_name: NO_FILE})
-    check_uploads(uploads)
-
-
-def answer_supplement(
-    service: DossierService, dossier_id: int, task_id: str, uploads: list[Upload], note: str, actor: str,
-) -> Outcome:
-    """The applicant's answer to a supplement request: the waiting step (form `supplement_received`) is
-    done, so the legal clock resumes, and the papers join the dossier."""
-    _checked(uploads, "files")
-    answer: dict[str, object] = {"supplement_received_on": local(clock.now()).date(), "supplement_channel": CHANNEL}
-    if note.strip():
-        answer["supplement_notes"] = note.strip()[:4000]
-    outcome = service.complete(dossier_id, task_id, answer, actor)
-    with service.command() as session:
-        add_attachments(session, dossier_id, uploads, actor)
-    return outcome
-
-
-def send_fee_proof(service: DossierService, dossier_id: int, uploads: list[Upload], actor: str) -> None:
-    """The applicant's proof of payment joins the dossier; the desk confirms the fee received (the law counts
-    the appraisal from the fee's receipt), which resumes the clock."""
-    _checked(uploads, "files")
-    with service.command() as session:
-        add_attachments(session, dossier_id, [replace(u, item=FEE_PROOF_ITEM) for u in uploads], actor)

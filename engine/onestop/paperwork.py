@@ -3,8 +3,13 @@
 A user task says which papers completing it issues, with the property `documents`: a list of kinds
 (engine.onestop.documents.KINDS), each optionally behind the value of the task's `decision` field, e.g.
 `supplement:supplement_request, accept:fee_notice` on a completeness check, or `licence` on the signing
-task. The papers are filled from the process data by field name (see paper_context): the reception
-desk's applicant_* fields, or the application forms' own names for the same facts.
+task; `result` stands for the procedure's own result paper, named in its procedure.json (`result.kind`).
+The papers are filled from the process data by field name (see paper_context): the reception desk's
+applicant_* fields, or the application forms' own names for the same facts.
+
+Papers and mails are side effects of the command that asks for them: it writes them to the outbox
+(engine.runtime.outbox) in its own transaction, and `effects()` carries them out after it commits — the
+paper in one transaction with its outbox row, the mail after it with a Message-ID of its own row.
 """
 
 from __future__ import annotations
@@ -21,21 +26,24 @@ from sqlalchemy.orm import Session
 
 from engine.access.user import find_user
 from engine.legal_time.business_calendar import Duration, Unit, load_calendar
-from engine.onestop.documents import KINDS, Agency, issue_document
+from engine.onestop.documents import KINDS, Agency, Document, issue_document
+from engine.onestop.dossier_code import agency_code_from_env
 from engine.onestop.notifications import Attachment as MailAttachment
-from engine.onestop.notifications import Sent, SmtpSettings, compose, notice_kind, send
+from engine.onestop.notifications import SmtpSettings, compose, mail_domain, notice_kind, send
 from engine.onestop.procedure_facts import ProcedureFacts, load_facts
-from engine.runtime import audit
+from engine.runtime import audit, outbox
 from engine.runtime.attachment import Attachment
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import DossierService
+from engine.runtime.serialization import WorkflowSerializer
 
 DELIVERY = {
     "desk": "Bộ phận tiếp nhận và trả kết quả",
     "post": "Qua dịch vụ bưu chính công ích",
     "email": "Qua thư điện tử",
 }
+NO_SERVER = "no SMTP server configured (MOTCUA_SMTP_HOST)"
 UNIT_WORDS = {Unit.WORKING_DAYS: "ngày làm việc", Unit.CALENDAR_DAYS: "ngày"}
 
 
@@ -48,32 +56,32 @@ class Office:
     bpmn_root: Path
     smtp: SmtpSettings | None = None
 
+    @classmethod
+    def from_env(cls, bpmn_root: Path) -> Office:
+        """As the web app configures it: the MOTCUA_AGENCY_* and MOTCUA_SMTP_* variables (a worker's)."""
+        return cls(agency=Agency.from_env(), agency_code=agency_code_from_env(), bpmn_root=bpmn_root,
+                   smtp=SmtpSettings.from_env())
+
 
 @dataclass(frozen=True)
 class Issued:
     document_id: int
     kind: str
     number: str
-    mail: Sent | None
+    mail: int | None  # the outbox row of the mail that carries it
 
 
-# The paper each procedure issues as its result (procedures.md, column "result"); `result` in a task's
-# `documents` property stands for it, so that a shared part such as the appraisal serves every procedure.
-RESULT_KINDS = {
-    "radiation_worker_certificate": "certificate",
-    "radiation_licence_issue": "licence",
-    "radiation_licence_renewal": "licence",
-    "radiation_licence_amendment": "licence",
-    "radiation_licence_supplement": "licence",
-    "radiation_licence_reissue": "licence",
-    "xray_declaration": "declaration_confirmation",
-    "quantity_mark_declaration": "quantity_mark_declaration",
-    "quantity_mark_adjustment": "quantity_mark_declaration",
-}
+def result_kind(session: Session, definition_id: int) -> str:
+    """The procedure's result paper, from the procedure sheet deployed with the dossier's version."""
+    catalogue = session.scalar(select(ProcessDefinition.catalogue).where(ProcessDefinition.id == definition_id))
+    result = ((catalogue or {}).get("procedure") or {}).get("result")
+    kind = result.get("kind") if isinstance(result, Mapping) else None
+    return kind if isinstance(kind, str) else ""
 
 
-def documents_for(properties: Mapping[str, str], data: Mapping[str, Any], process_id: str = "") -> list[str]:
-    """The kinds of paper the `documents` property asks for, given the submitted decision."""
+def documents_for(properties: Mapping[str, str], data: Mapping[str, Any], result: str = "") -> list[str]:
+    """The kinds of paper the `documents` property asks for, given the submitted decision; `result` is the
+    procedure's result paper (result_kind)."""
     kinds = []
     decision = str(data.get("decision", ""))
     for entry in properties.get("documents", "").split(","):
@@ -81,7 +89,7 @@ def documents_for(properties: Mapping[str, str], data: Mapping[str, Any], proces
         if not entry:
             continue
         condition, _, kind = entry.rpartition(":")
-        kind = RESULT_KINDS.get(process_id, "") if kind.strip() == "result" else kind.strip()
+        kind = result if kind.strip() == "result" else kind.strip()
         if (not condition or condition.strip() == decision) and kind in KINDS:
             kinds.append(kind)
     return kinds
@@ -172,8 +180,13 @@ def paper_context(
     return context
 
 
+PAPER = "paper"
+MAIL = "mail"
+_serializer = WorkflowSerializer()
+
+
 class Paperwork:
-    """Issuing papers and telling the applicant, each paper in its own short transaction after the step."""
+    """The papers of the dossiers and the mails that carry them to the applicant, through the outbox."""
 
     def __init__(self, service: DossierService, office: Office) -> None:
         self.service = service
@@ -183,53 +196,93 @@ class Paperwork:
         definition = session.get(ProcessDefinition, dossier.definition_id)
         return load_facts(self.office.bpmn_root, dossier.process_id, definition.name if definition else "")
 
-    def issue(
-        self, dossier_id: int, kind: str, actor: str, *, data: Mapping[str, Any] | None = None,
-        extra: Mapping[str, Any] | None = None, notify: bool = True,
-    ) -> Issued:
-        data = dict(self.service.data(dossier_id) if data is None else data)
-        with self.service.command() as session:
-            dossier = session.get(Dossier, dossier_id)
-            if dossier is None:
-                raise ValueError(f"no dossier {dossier_id}")
-            facts = self.facts(session, dossier)
-            user = find_user(session, actor)
-            attachments = list(session.scalars(select(Attachment).where(Attachment.dossier_id == dossier_id)))
-            context = paper_context(dossier, facts, data, attachments, user.full_name if user else actor,
-                                    appointment(dossier, facts, load_calendar(session)), extra or {})
-            document = issue_document(session, dossier_id, kind, actor, data=data, agency=self.office.agency,
-                                      extra=context)
-            issued = (document.id, document.number, document.filename, document.content)
-            code, procedure, applicant = dossier.code or str(dossier.id), facts.name["vi"], context["applicant"]
-        mail = None
+    # -- in the command's transaction ----------------------------------------------------------------
+
+    @staticmethod
+    def enqueue(session: Session, dossier_id: int, kinds: list[str], actor: str, *, data: Mapping[str, Any],
+                extra: Mapping[str, Any] | None = None, notify: bool = True,
+                mail_extra: Mapping[str, Any] | None = None) -> list[int]:
+        """The papers to issue after the caller's transaction commits, filled from `data` as it is now;
+        `mail_extra` goes to the mail that carries them (kept until then only: it may hold a secret)."""
+        return [outbox.enqueue(session, PAPER, {
+            "kind": kind, "actor": actor, "notify": notify, "data": _serializer.jsonable(dict(data)),
+            "extra": _serializer.jsonable(dict(extra or {})), "_mail_extra": dict(mail_extra or {}),
+        }, actor=actor, dossier_id=dossier_id).id for kind in kinds]
+
+    def issue_in(
+        self, session: Session, dossier_id: int, kind: str, actor: str, *, data: Mapping[str, Any],
+        extra: Mapping[str, Any] | None = None, notify: bool = True, mail_extra: Mapping[str, Any] | None = None,
+    ) -> tuple[Document, int | None]:
+        """Render and store one paper in the caller's transaction, and queue the mail that carries it (its
+        outbox id, None when the kind is not mailed or the applicant gave no address)."""
+        dossier = session.get(Dossier, dossier_id)
+        if dossier is None:
+            raise ValueError(f"no dossier {dossier_id}")
+        facts = self.facts(session, dossier)
+        user = find_user(session, actor)
+        attachments = list(session.scalars(select(Attachment).where(Attachment.dossier_id == dossier_id)))
+        context = paper_context(dossier, facts, data, attachments, user.full_name if user else actor,
+                                appointment(dossier, facts, load_calendar(session)), extra or {})
+        document = issue_document(session, dossier_id, kind, actor, data=data, agency=self.office.agency,
+                                  extra=context)
         notice = notice_kind(kind, KINDS[kind].result)
-        if notify and notice is not None:
-            mail = self._mail(dossier_id, notice, applicant, code, procedure,
-                              MailAttachment(issued[2], issued[3]))
-        return Issued(issued[0], kind, issued[1], mail)
-
-    def _mail(self, dossier_id: int, notice: str, applicant: Mapping[str, str], code: str, procedure: str,
-              attachment: MailAttachment) -> Sent:
-        to = str(applicant.get("email") or "")
+        to = str(context["applicant"].get("email") or "")
+        if not notify or notice is None:
+            return document, None
         if not to:
-            sent = Sent("", notice, None, "the applicant gave no e-mail address")
-        else:
-            settings = self.office.smtp or SmtpSettings(host="")
-            message = compose(settings, to, notice, code=code, procedure=procedure,
-                              applicant=str(applicant.get("name") or ""), attachments=[attachment])
-            sent = send(self.office.smtp, message)
-        with self.service.command() as session:
             audit.record(session, actor="notifier", command="notify", dossier_id=dossier_id,
-                         data={"to": sent.to, "kind": notice, "message_id": sent.message_id, "error": sent.error})
-        return sent
+                         data={"to": "", "kind": notice, "message_id": None,
+                               "error": "the applicant gave no e-mail address"})
+            return document, None
+        mail = outbox.enqueue(session, MAIL, {
+            "notice": notice, "to": to, "applicant": str(context["applicant"].get("name") or ""),
+            "code": dossier.code or str(dossier.id), "procedure": facts.name["vi"], "document_id": document.id,
+            **(mail_extra or {}),
+        }, actor=actor, dossier_id=dossier_id)
+        return document, mail.id
 
-    def issue_for_task(self, dossier_id: int, properties: Mapping[str, str], submitted: Mapping[str, Any],
-                       actor: str) -> list[Issued]:
-        with self.service.read_session() as session:
-            process_id = session.scalar(select(Dossier.process_id).where(Dossier.id == dossier_id)) or ""
-        kinds = documents_for(properties, submitted, process_id)
-        if not kinds:
-            return []
-        data = self.service.data(dossier_id)
-        return [self.issue(dossier_id, kind, actor, data=data) for kind in kinds]
+    # -- after the commit: the outbox's effects ------------------------------------------------------
 
+    def effects(self) -> list[outbox.Effect]:
+        return [outbox.Effect(PAPER, self._run_paper), outbox.Effect(MAIL, self._run_mail, external=True)]
+
+    def _run_paper(self, session: Session, entry: outbox.OutboxEntry) -> dict[str, Any]:
+        payload = entry.payload
+        registry = _serializer.registry
+        document, mail = self.issue_in(
+            session, entry.dossier_id, payload["kind"], payload["actor"], data=registry.restore(payload["data"]),
+            extra=registry.restore(payload.get("extra") or {}), notify=payload.get("notify", True),
+            mail_extra=payload.get("_mail_extra"))
+        return {"document_id": document.id, "number": document.number, "mail": mail}
+
+    def _run_mail(self, session: Session, entry: outbox.OutboxEntry) -> dict[str, Any]:
+        payload = entry.payload
+        settings = self.office.smtp
+        if settings is None:
+            raise outbox.EffectRefused(NO_SERVER, final=True)
+        attachments = []
+        if payload.get("document_id"):
+            paper = session.get(Document, payload["document_id"])
+            attachments.append(MailAttachment(paper.filename, paper.content))
+        extra = ""
+        if payload.get("_secret"):
+            extra = secret_lines(payload["_secret"], payload.get("track_url", ""))
+        # The same Message-ID each time this row is tried: a mail sent twice reads as one.
+        message_id = f"<motcua.{entry.id}.{int(entry.created_at.timestamp())}@{mail_domain(settings)}>"
+        message = compose(settings, payload["to"], payload["notice"], code=payload["code"],
+                          procedure=payload["procedure"], applicant=payload["applicant"], attachments=attachments,
+                          message_id=message_id, extra=extra)
+        sent = send(settings, message)
+        audit.record(session, actor="notifier", command="notify", dossier_id=entry.dossier_id,
+                     data={"to": sent.to, "kind": payload["notice"], "message_id": sent.message_id,
+                           "error": sent.error, "outbox_id": entry.id})
+        if not sent.ok:
+            session.commit()  # the failed attempt stays in the audit trail
+            raise outbox.EffectRefused(sent.error or "not sent")
+        return {"message_id": sent.message_id}
+
+
+def secret_lines(secret: str, track_url: str) -> str:
+    """What the receipt of an online dossier adds: the tracking secret and where to use it."""
+    return (f"Mã tra cứu: {secret}\n\nTra cứu tình trạng, bổ sung hồ sơ, nộp chứng từ phí và nhận kết quả tại:\n"
+            f"{track_url}\nXin giữ kín mã tra cứu: ai có mã hồ sơ và mã tra cứu đều xem được hồ sơ này.\n")

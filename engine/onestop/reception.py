@@ -1,5 +1,6 @@
 """Registering a dossier received at the desk or by post: start it with its code, keep its papers, hand
-out the receipt and appointment slip, and tell the applicant."""
+out the receipt and appointment slip, and tell the applicant (the command: engine.service.commands,
+Commands.register_at_desk)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from engine.legal_time.clock import clock
-from engine.onestop.dossier_code import next_code
-from engine.onestop.paperwork import DELIVERY, Issued, Paperwork
+from engine.onestop.paperwork import DELIVERY
 from engine.onestop.vietnamese_text import local
-from engine.runtime.attachment import Upload, add_attachments, check_uploads
-from engine.runtime.dossier_service import DossierService, ReadyTask
+from engine.runtime.attachment import Upload, check_uploads
 from engine.runtime.errors import InvalidData
 from engine.runtime.forms import FormDefinition, load_form
 
@@ -52,14 +49,6 @@ class Registration:
     uploads: tuple[Upload, ...] = ()
 
 
-@dataclass(frozen=True)
-class Registered:
-    dossier_id: int
-    code: str
-    receipt: Issued
-    ready: list[ReadyTask]
-
-
 def clean(registration: Registration) -> dict[str, Any]:
     """The process data of the new dossier, or InvalidData naming every wrong field (files included)."""
     errors: dict[str, str] = {}
@@ -83,24 +72,3 @@ def clean(registration: Registration) -> dict[str, Any]:
     data["received_documents"] = list(registration.received_documents)
     data["received_on"] = local(clock.now()).date()
     return data
-
-
-def register(service: DossierService, paperwork: Paperwork, registration: Registration, actor: str) -> Registered:
-    data = clean(registration)
-    codes: list[str] = []
-
-    def take_code(session: Session) -> str:
-        codes.append(next_code(session, paperwork.office.agency_code, clock.now()))
-        return codes[0]
-
-    def keep_papers(session: Session, dossier_id: int) -> None:
-        if registration.uploads:
-            add_attachments(session, dossier_id, list(registration.uploads), actor)
-
-    # The code, the dossier and the papers received land together or not at all: no gap in the day's numbers.
-    outcome = service.start(
-        registration.process_id, data, actor, title=data["applicant_name"], channel=registration.channel,
-        code=take_code, within=keep_papers,
-    )
-    receipt = paperwork.issue(outcome.dossier_id, "receipt", actor, data=data)
-    return Registered(outcome.dossier_id, codes[0], receipt, outcome.ready)

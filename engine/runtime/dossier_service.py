@@ -1,5 +1,7 @@
-"""The commands that move dossiers: start, complete a task, fire due timers, cancel.
+"""The workflow side of the commands that move dossiers: start, complete a task, fire due timers, cancel.
 
+The use cases people and systems call are the service layer's (engine.service.commands): they run these
+inside their own unit of work (`start_in`, `complete_in`) with the files, papers and mails of the step.
 Each command is one transaction (DESIGN.md, "Flow of one command"): load the dossier and the definition
 it started on, rebuild the workflow, refuse if the task is not READY, run the engine until it waits, then
 write back state, work items and an audit event, bumping the version so that a concurrent writer gets a
@@ -69,6 +71,19 @@ class Outcome:
     status: str
     version: int
     ready: list[ReadyTask]
+
+
+@dataclass(frozen=True)
+class Completed:
+    """What completing a task did: the outcome, the task as it stood, the data it took (validated by its
+    form) and the process data after it, for the papers the step issues."""
+
+    outcome: Outcome
+    task: ReadyTask | None
+    data: dict[str, Any]
+    process_data: dict[str, Any]
+    definition_id: int
+    refused: TaskNotReady | None = None
 
 
 @dataclass
@@ -378,6 +393,15 @@ class DossierService:
                 within(session, loaded.dossier.id)
             return self._outcome(loaded)
 
+    def start_in(
+        self, session: Session, process_id: str, data: dict[str, Any], actor: str, *, title: str = "",
+        channel: str = "desk", code: str | None = None,
+    ) -> Outcome:
+        """start inside the caller's transaction (the service layer's commands open dossiers with it)."""
+        check_form_data(data)
+        return self._outcome(self._start_in(session, process_id, data, actor, title=title, channel=channel,
+                                            code=code))
+
     def _start_in(
         self, session: Session, process_id: str, data: dict[str, Any], actor: str, *, title: str, channel: str,
         code: str | None = None, parent_id: int | None = None,
@@ -434,51 +458,66 @@ class DossierService:
         self, dossier_id: int, task_id: str, data: dict[str, Any], actor: str, *,
         expected_version: int | None = None,
     ) -> Outcome:
-        check_form_data(data)
-        refused: TaskNotReady | None = None
+        """Complete one task in a transaction of its own (the service layer's commands use complete_in)."""
         with self.command() as session:
-            loaded = self._load(session, dossier_id)
-            if expected_version is not None and loaded.dossier.version != expected_version:
-                raise Conflict("the dossier was changed by someone else meanwhile; reload and try again")
-            if loaded.dossier.status != DossierStatus.RUNNING:
-                raise TaskNotReady(f"the dossier is {loaded.dossier.status}; its tasks can no longer be done")
-            workflow = loaded.workflow
-            try:
-                due = loaded.dossier.next_timer_at
-                if due is not None and due <= clock.now():
-                    # Timers that fell due first (a deadline may have cancelled this very task).
-                    advance(workflow, loaded.completed)
-                task = workflow.get_task_from_id(UUID(task_id))
-            except (TaskNotFoundException, ValueError):
-                raise TaskNotReady("this task does not belong to the dossier") from None
-            except SpiffWorkflowException as err:
-                raise _task_error(err) from err
-            if task is None or task.state != TaskState.READY or not task.task_spec.manual:
-                refused = TaskNotReady(
-                    "this task is no longer waiting: it was completed by someone else or cancelled by a deadline"
-                )
-                self._save(session, loaded, actor="timer")
-            else:
-                form = form_cache.for_task(session, loaded.dossier.definition_id, loaded.content_hash,
-                                           task.workflow.spec.name, task.task_spec.bpmn_id)
-                if form is not None:
-                    data = form.validate(data)
-                try:
-                    task.data.update(data)
-                    task.run()
-                    loaded.completed.append(task)
-                    advance(workflow, loaded.completed)
-                except SpiffWorkflowException as err:
-                    raise _task_error(err) from err
-                self._save(session, loaded, actor, completed_task=task_id)
-                audit.record(session, actor=actor, command="complete", dossier_id=dossier_id, task_id=task_id,
-                             task_name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-                             data=_serializer.jsonable(data))
+            done = self.complete_in(session, dossier_id, task_id, data, actor, expected_version=expected_version)
+        if done.refused is not None:
+            raise done.refused
+        return done.outcome
+
+    def complete_in(
+        self, session: Session, dossier_id: int, task_id: str, data: dict[str, Any], actor: str, *,
+        expected_version: int | None = None, form_only: bool = False,
+    ) -> Completed:
+        """Complete a task inside the caller's transaction: the workflow is loaded and deserialized once,
+        readiness, the version and the task's form are checked on it, and the engine runs on.
+
+        With `form_only`, a task without a form takes no data (what outsiders post cannot set process
+        variables a form does not name). A task found not ready is no error here: the timers that fell due
+        are saved and `refused` says why, so that the caller commits them and then refuses."""
+        check_form_data(data)
+        loaded = self._load(session, dossier_id)
+        if expected_version is not None and loaded.dossier.version != expected_version:
+            raise Conflict("the dossier was changed by someone else meanwhile; reload and try again")
+        if loaded.dossier.status != DossierStatus.RUNNING:
+            raise TaskNotReady(f"the dossier is {loaded.dossier.status}; its tasks can no longer be done")
+        workflow = loaded.workflow
+        try:
+            due = loaded.dossier.next_timer_at
+            if due is not None and due <= clock.now():
+                # Timers that fell due first (a deadline may have cancelled this very task).
+                advance(workflow, loaded.completed)
+            task = workflow.get_task_from_id(UUID(task_id))
+        except (TaskNotFoundException, ValueError):
+            raise TaskNotReady("this task does not belong to the dossier") from None
+        except SpiffWorkflowException as err:
+            raise _task_error(err) from err
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            self._save(session, loaded, actor="timer")
             session.flush()
-            outcome = self._outcome(loaded)
-        if refused is not None:
-            raise refused
-        return outcome
+            return Completed(self._outcome(loaded), None, {}, {}, loaded.dossier.definition_id, TaskNotReady(
+                "this task is no longer waiting: it was completed by someone else or cancelled by a deadline"))
+        before = _ready_task(task)
+        form = form_cache.for_task(session, loaded.dossier.definition_id, loaded.content_hash,
+                                   task.workflow.spec.name, task.task_spec.bpmn_id)
+        if form is not None:
+            data = form.validate(data)
+        elif form_only:
+            data = {}
+        try:
+            task.data.update(data)
+            task.run()
+            loaded.completed.append(task)
+            advance(workflow, loaded.completed)
+        except SpiffWorkflowException as err:
+            raise _task_error(err) from err
+        self._save(session, loaded, actor, completed_task=task_id)
+        audit.record(session, actor=actor, command="complete", dossier_id=dossier_id, task_id=task_id,
+                     task_name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                     data=_serializer.jsonable(data))
+        session.flush()
+        process_data = dict(workflow.last_task.data) if workflow.last_task else dict(workflow.data)
+        return Completed(self._outcome(loaded), before, data, process_data, loaded.dossier.definition_id)
 
     def fire_timers(self, dossier_id: int, actor: str = "timer") -> Outcome:
         """Advance one dossier whose timer fell due."""

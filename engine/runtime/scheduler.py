@@ -8,7 +8,8 @@ Several workers may tick against one PostgreSQL database (DESIGN.md, "Scale"). A
    claim is still this worker's (a worker slower than its lease may have been overtaken), then fires the
    timers that are due, escalates the milestones reached, and releases the claim — all in one commit, so
    a timer fires exactly once;
-3. mails the alerts the escalations queued (engine.oversight.alerts).
+3. mails the alerts the escalations queued (engine.oversight.alerts), and carries out the papers and mails
+   the commands left in the outbox (engine.runtime.outbox), retrying those a mail server refused.
 A worker that dies keeps its claims until the lease runs out; then any worker takes them up: no timer is
 lost, and those dossiers are late by at most the lease. On SQLite (one process) the same statements run
 without the row locks, which SQLite does not have and does not need (its writers queue).
@@ -36,6 +37,7 @@ from engine.runtime import audit
 from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import DossierService
 from engine.runtime.errors import CommandError, ProcessError
+from engine.runtime.outbox import OutboxRunner
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +75,12 @@ class TickReport:
     escalated: int = 0  # milestones escalated
     incidents: int = 0
     mailed: int = 0
+    effects: int = 0  # outbox rows carried out (papers, applicants' mails)
 
     def __str__(self) -> str:
         # `motcua worker --once` prints "fired: <this>".
         return (f"{self.fired} (claimed {self.claimed}, milestones escalated {self.escalated}, "
-                f"incidents {self.incidents}, mails sent {self.mailed})")
+                f"incidents {self.incidents}, mails sent {self.mailed}, outbox {self.effects})")
 
 
 def worker_name() -> str:
@@ -88,7 +91,7 @@ class TimerScheduler:
     def __init__(
         self, engine: Engine, interval: float = DEFAULT_INTERVAL, batch: int = DEFAULT_BATCH,
         lease: timedelta = DEFAULT_LEASE, smtp: SmtpSettings | Literal["env"] | None = "env",
-        name: str | None = None,
+        name: str | None = None, outbox: OutboxRunner | None = None,
     ) -> None:
         self.service = DossierService(engine)
         self.interval = interval
@@ -97,6 +100,7 @@ class TimerScheduler:
         # "env": the MOTCUA_SMTP_* variables, as the web app reads them; None: no mail leaves.
         self.smtp = SmtpSettings.from_env() if smtp == "env" else smtp
         self.name = name or worker_name()
+        self.outbox = outbox
         self._context: Context | None = None  # read once a tick
         self._scheduler = BackgroundScheduler(timezone="UTC")
 
@@ -151,8 +155,10 @@ class TimerScheduler:
                          data={"message": message})
 
     def tick(self) -> TickReport:
-        """One pass: advance what is due, then mail the alerts it queued."""
+        """One pass: advance what is due, carry out the outbox, then mail the alerts queued."""
         report = self.advance_due()
+        if self.outbox is not None:
+            report.effects = self.outbox.drain()
         while True:
             delivered = alerts.deliver(self.service.write_session, self.smtp, MAIL_BATCH)
             report.mailed += delivered.sent

@@ -182,6 +182,33 @@ def _property_problems(properties: Mapping[str, str]) -> list[str]:
     return problems
 
 
+def _check_result_paper(bundle: ParsedBundle, name: str, pid: str, specs: list[BpmnProcessSpec]) -> list[Problem]:
+    """A procedure whose steps issue `result` names its result paper in its procedure sheet (`result.kind`,
+    a result kind of engine.onestop.documents), so that no engine code needs to know it."""
+    sheet_name = posixpath.join(posixpath.dirname(name), PROCEDURE_FILE)
+    if sheet_name not in bundle.files:
+        return []  # a shared part: the procedures that call it are checked
+    try:
+        sheet = json.loads(bundle.files[sheet_name])
+    except json.JSONDecodeError as err:
+        return [Problem(sheet_name, "", f"the procedure sheet is not valid JSON: {err}")]
+    result = sheet.get("result") if isinstance(sheet, dict) else None
+    kind = result.get("kind") if isinstance(result, dict) else None
+    problems = []
+    if kind is not None and (kind not in DOCUMENT_KINDS or not DOCUMENT_KINDS[kind].result):
+        results = ", ".join(sorted(k for k, v in DOCUMENT_KINDS.items() if v.result))
+        problems.append(Problem(sheet_name, "", f"result.kind: '{kind}' is not a kind of result paper ({results})"))
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            documents = getattr(task_spec, "extensions", {}).get("properties", {}).get("documents", "")
+            asks = any(e.rpartition(":")[2].strip() == "result" for e in documents.split(","))
+            if asks and kind is None:
+                problems.append(Problem(name, task_spec.bpmn_id, f"property documents: 'result' in procedure "
+                                                                 f"'{pid}', whose {PROCEDURE_FILE} names no result "
+                                                                 "paper (result.kind)"))
+    return problems
+
+
 def parse_bundle(files: Mapping[str, str | bytes]) -> ParsedBundle:
     """Parse and check every file; `files` maps a relative path to its content."""
     parser = MotcuaParser()
@@ -243,6 +270,7 @@ def parse_bundle(files: Mapping[str, str | bytes]) -> ParsedBundle:
             continue
         for spec in specs:
             bundle.problems.extend(_check_spec(bundle, bundle.process_files.get(spec.name, name), spec))
+        bundle.problems.extend(_check_result_paper(bundle, name, pid, specs))
     bundle.problems = sorted(set(bundle.problems))
     return bundle
 

@@ -1,5 +1,5 @@
-"""Driving the officers' side of a dossier through the engine services, as the officers' workspace does:
-complete the ready step, then issue the papers it calls for (and mail them to the applicant)."""
+"""Driving the officers' side of a dossier through the service layer's commands, as the officers' workspace
+does: complete the ready step, which issues the papers it calls for (and mails them to the applicant)."""
 
 from __future__ import annotations
 
@@ -27,8 +27,9 @@ def step(app: Flask, dossier_id: int, spec: str, data: dict[str, Any], actor: st
     ready = platform.dossiers.ready_tasks(dossier_id)
     task = next((t for t in ready if t.spec == spec), None)
     assert task is not None, f"{spec} is not ready; ready: {[t.spec for t in ready]}"
-    platform.dossiers.complete(dossier_id, task.id, data, actor)
-    return [paper.kind for paper in platform.paperwork.issue_for_task(dossier_id, task.properties, data, actor)]
+    done = platform.commands.complete_task(dossier_id, task.id, data, actor)
+    assert all(paper.number for paper in done.papers), done.papers
+    return [paper.kind for paper in done.papers]
 
 
 def receive(app: Flask, dossier_id: int) -> None:

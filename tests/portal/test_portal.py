@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from engine.legal_time.business_calendar import load_calendar
 from engine.legal_time.clock import clock
-from engine.onestop.reception import Registration, register
+from engine.onestop.reception import Registration
 from engine.runtime.attachment import Attachment
 from engine.runtime.db import make_session_factory
 from engine.runtime.dossier import Dossier
@@ -188,7 +188,7 @@ def test_a_supplement_needs_an_acceptable_file_and_a_waiting_step(app: Flask) ->
 def test_online_and_post_dossiers_share_the_desks_inbox_with_their_channel(app: Flask) -> None:
     code, _secret = submitted(app.test_client())
     platform = app.extensions["motcua"]
-    posted = register(platform.dossiers, platform.paperwork, Registration(
+    posted = platform.commands.register_at_desk(Registration(
         process_id="xray_declaration", applicant={"applicant_name": "Phòng khám Nha khoa An Bình",
                                                   "applicant_address": "Biên Hòa", "delivery": "post"},
         channel="post"), "tiepnhan")

@@ -18,6 +18,7 @@ from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from engine.access.user import DEMO_PASSWORD, DEMO_USERS, User, UserRole
 from engine.legal_time.clock import clock
@@ -41,12 +42,15 @@ def demo_hash() -> str:
     return PasswordHasher().hash(DEMO_PASSWORD)
 
 
+def seed_users(session: Session, demo_hash: str, users: tuple = (*DEMO_USERS, SECOND_SPECIALIST)) -> None:
+    for username, full_name, roles in users:
+        session.add(User(username=username, full_name=full_name, email=f"{username}@motcua.local",
+                         password_hash=demo_hash, created_at=clock.now(), role_rows=[UserRole(role=r) for r in roles]))
+
+
 def seed(db: Engine, demo_hash: str) -> None:
     with make_session_factory(db, write=True)() as session:
-        for username, full_name, roles in (*DEMO_USERS, SECOND_SPECIALIST):
-            session.add(User(username=username, full_name=full_name, email=f"{username}@motcua.local",
-                             password_hash=demo_hash, created_at=clock.now(),
-                             role_rows=[UserRole(role=r) for r in roles]))
+        seed_users(session, demo_hash)
         deploy_folders(session, [BPMN_ROOT], actor="test")
         session.commit()
 
@@ -91,11 +95,21 @@ def client_for(app: Flask):  # type: ignore[no-untyped-def]
 
 
 class Mailbox:
+    """The test SMTP server's handler; it refuses the first `refuse` messages with a temporary error."""
+
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self.arrived = threading.Event()
+        self.refuse = 0
+        self.refused = 0
+
+    def subjects(self) -> list[str]:
+        return [str(m["Subject"]) for m in self.messages]
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        if self.refused < self.refuse:
+            self.refused += 1
+            return "451 4.3.0 Try again later"
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         self.arrived.set()
         return "250 OK"

@@ -119,8 +119,20 @@ def test_a_failed_email_is_reported_and_the_work_stays_done(app, client_for) -> 
     desk = client_for("tiepnhan")
     dossier_id = register(desk)
     page = desk.get(f"/dossiers/{dossier_id}").get_data(as_text=True)
-    assert "Chưa gửi được thư điện tử cho người nộp" in page and "chưa gửi được" in page
-    assert "000.00.19.H19-260302-0001" in page
+    # The dossier and its receipt are there; the mail waits in the outbox for its next try, and says why.
+    assert "000.00.19.H19-260302-0001" in page and "chưa gửi được" in page
+    effects = page.split('id="effects"', 1)[1].split("</section>", 1)[0]
+    assert 'class="effect-pending"' in effects and "ConnectionRefusedError" in effects and "thử lại lúc" in effects
+    assert "Thử lại" in effects
+
+    # The officer's "retry": tried again at once (still nobody there), each try in the history.
+    entry_id = int(effects.split("/effects/", 1)[1].split("/retry", 1)[0])
+    assert post(desk, f"/dossiers/{dossier_id}/effects/{entry_id}/retry", token_from=f"/dossiers/{dossier_id}"
+                ).status_code == 302
+    from engine.runtime.audit import AuditEvent
+    with make_session_factory(app.extensions["motcua"].engine)() as session:
+        commands = session.scalars(select(AuditEvent.command).where(AuditEvent.dossier_id == dossier_id)).all()
+    assert commands.count("notify") == 2 and "outbox_retry" in commands
 
 
 def test_apology_with_a_new_appointment_date(app, client_for) -> None:

@@ -1,0 +1,247 @@
+"""The transactional outbox: side effects of a command, written in the command's own transaction and carried
+out after it commits (DESIGN.md, "Flow of one command").
+
+A command that should render a paper or mail the applicant writes an `outbox` row beside its state change;
+both land or neither does. A runner (the worker, the embedded scheduler's thread, or the web process right
+after its commit) then carries each row out exactly once:
+
+- an effect on the database only (render and store a paper) runs in one transaction with the row: the row
+  is claimed by a conditional UPDATE (pending → running), the effect runs, the row is marked done, and all
+  of it commits together; a process killed anywhere in between leaves the row pending and nothing half-done;
+- an effect outside (an SMTP conversation) cannot share a transaction: the row is claimed and committed
+  first with a lease, the mail carries a Message-ID made from the row's id, and the row is marked done
+  after the server's answer. A process killed during the conversation leaves a claimed row whose lease
+  runs out and which is sent again; the server had not accepted the unfinished message. Only a kill in
+  the instant between the server's "250 OK" and the commit can repeat it, and then with the same
+  Message-ID, which mail clients show once.
+
+A refused effect is retried with exponential backoff (RETRY_BASE × 2^(attempt−1), at most RETRY_CAP) up to
+MAX_ATTEMPTS, then it is failed with its reason, on the dossier page, where an officer can retry it.
+Claims take `FOR UPDATE SKIP LOCKED` on PostgreSQL so that several workers share the queue; SQLite's
+writers queue on their own (BEGIN IMMEDIATE).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, and_, or_, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from engine.legal_time.clock import clock
+from engine.runtime.db import Base
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+RETRY_BASE = timedelta(seconds=30)
+RETRY_CAP = timedelta(hours=2)
+# An external effect taken by a runner that then died is taken up again after this long.
+LEASE = timedelta(minutes=5)
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"  # an external effect under way (or its runner died: see claimed_until)
+    DONE = "done"
+    FAILED = "failed"
+
+
+class OutboxEntry(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "available_at"),
+        Index("ix_outbox_dossier", "dossier_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id"))
+    kind: Mapped[str] = mapped_column(String(30))  # the effect: "paper", "mail", …
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    available_at: Mapped[datetime]  # not tried before (backoff)
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # e.g. the document made, the Message-ID
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
+    done_at: Mapped[datetime | None]
+
+
+class EffectRefused(Exception):
+    """The effect could not be carried out this time (e.g. the mail server said no): it is retried, unless
+    `final` (nothing would change by trying again, e.g. no mail server is configured)."""
+
+    def __init__(self, message: str, *, final: bool = False) -> None:
+        super().__init__(message)
+        self.final = final
+
+
+@dataclass(frozen=True)
+class Effect:
+    """How to carry out one kind of row. `run` gets the runner's session (for an internal effect, the one
+    the row is marked done in) and the row; it returns what to keep as the row's result."""
+
+    kind: str
+    run: Callable[[Session, OutboxEntry], dict[str, Any] | None]
+    external: bool = False
+
+
+def enqueue(session: Session, kind: str, payload: dict[str, Any], *, actor: str,
+            dossier_id: int | None = None) -> OutboxEntry:
+    """One effect to carry out after the caller's transaction commits (the caller commits)."""
+    now = clock.now()
+    entry = OutboxEntry(dossier_id=dossier_id, kind=kind, payload=payload, status=OutboxStatus.PENDING,
+                        attempts=0, available_at=now, created_at=now, created_by=actor)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def entries_of(session: Session, dossier_id: int) -> list[OutboxEntry]:
+    return list(session.scalars(select(OutboxEntry).where(OutboxEntry.dossier_id == dossier_id)
+                                .order_by(OutboxEntry.id)))
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(RETRY_BASE * 2 ** max(attempts - 1, 0), RETRY_CAP)
+
+
+def retry(session: Session, entry_id: int, dossier_id: int) -> OutboxEntry | None:
+    """A failed (or waiting) effect tried again now, with a fresh count; None when it is not one to retry."""
+    entry = session.get(OutboxEntry, entry_id)
+    if entry is None or entry.dossier_id != dossier_id or entry.status not in (OutboxStatus.FAILED,
+                                                                               OutboxStatus.PENDING):
+        return None
+    entry.status, entry.attempts, entry.available_at = OutboxStatus.PENDING, 0, clock.now()
+    return entry
+
+
+_ENTRY = OutboxEntry.__table__
+
+
+def _claimable(now: datetime) -> Any:
+    return or_(and_(_ENTRY.c.status == OutboxStatus.PENDING, _ENTRY.c.available_at <= now),
+               and_(_ENTRY.c.status == OutboxStatus.RUNNING, _ENTRY.c.claimed_until <= now))
+
+
+class OutboxRunner:
+    """Carries out due outbox rows with the effects registered by kind."""
+
+    def __init__(self, write_session: sessionmaker, effects: Iterable[Effect]) -> None:
+        self.write_session = write_session
+        self.effects = {e.kind: e for e in effects}
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- one row ------------------------------------------------------------------------------
+
+    def _next(self, session: Session, dossier_ids: list[int] | None, kinds: list[str]) -> OutboxEntry | None:
+        now = clock.now()
+        query = (select(_ENTRY.c.id).where(_claimable(now), _ENTRY.c.kind.in_(kinds))
+                 .order_by(_ENTRY.c.id).limit(1).with_for_update(skip_locked=True))
+        if dossier_ids is not None:
+            query = query.where(_ENTRY.c.dossier_id.in_(dossier_ids))
+        entry_id = session.execute(query).scalar()
+        if entry_id is None:
+            return None
+        # The conditional UPDATE is the claim on every backend: of two runners, one changes the row.
+        taken = session.execute(
+            update(_ENTRY).where(_ENTRY.c.id == entry_id, _claimable(now))
+            .values(status=OutboxStatus.RUNNING, attempts=_ENTRY.c.attempts + 1, claimed_until=now + LEASE)
+        ).rowcount
+        return session.get(OutboxEntry, entry_id, populate_existing=True) if taken else None
+
+    def run_next(self, dossier_ids: list[int] | None = None, *, internal_only: bool = False) -> bool:
+        """Carry out the oldest due row (of these dossiers; only the database effects when `internal_only`);
+        False when none is due."""
+        kinds = sorted(k for k, e in self.effects.items() if not (internal_only and e.external))
+        with self.write_session() as session:
+            entry = self._next(session, dossier_ids, kinds)
+            if entry is None:
+                session.commit()
+                return False
+            effect = self.effects[entry.kind]
+            if effect.external:
+                session.commit()  # the claim, before the conversation with the outside
+            entry_id, payload = entry.id, dict(entry.payload)
+            try:
+                result = effect.run(session, entry)
+            except EffectRefused as err:
+                session.rollback()
+                self._refused(entry_id, str(err), final=err.final)
+                return True
+            except Exception as err:
+                session.rollback()
+                log.exception("outbox row %s (%s) failed", entry_id, effect.kind)
+                self._refused(entry_id, f"{type(err).__name__}: {err}")
+                return True
+            # Keys starting with "_" (e.g. the applicant's tracking secret a receipt mail carries) are kept
+            # only until the effect is done.
+            session.execute(update(_ENTRY).where(_ENTRY.c.id == entry_id).values(
+                status=OutboxStatus.DONE, done_at=clock.now(), claimed_until=None, last_error=None,
+                result=result or {}, payload={k: v for k, v in payload.items() if not k.startswith("_")}))
+            session.commit()
+        return True
+
+    def _refused(self, entry_id: int, reason: str, *, final: bool = False) -> None:
+        with self.write_session() as session:
+            entry = session.get(OutboxEntry, entry_id)
+            if entry is None:
+                return
+            # An internal effect's claim rolled back with it: count this attempt here.
+            attempts = max(entry.attempts, 1) if entry.status == OutboxStatus.RUNNING else entry.attempts + 1
+            entry.attempts = attempts
+            entry.last_error = reason[:2000]
+            entry.claimed_until = None
+            if final or attempts >= MAX_ATTEMPTS:
+                entry.status = OutboxStatus.FAILED
+            else:
+                entry.status = OutboxStatus.PENDING
+                entry.available_at = clock.now() + backoff(attempts)
+            session.commit()
+
+    def drain(self, limit: int = 200, dossier_ids: list[int] | None = None, *, internal_only: bool = False) -> int:
+        """Carry out due rows until none is left (at most `limit`); how many were taken."""
+        taken = 0
+        while taken < limit and self.run_next(dossier_ids, internal_only=internal_only):
+            taken += 1
+        return taken
+
+    # -- the background thread of the single-process server -----------------------------------------
+
+    def kick(self) -> None:
+        """Wake the background thread (if one runs) to carry out what a command just committed."""
+        self._wake.set()
+
+    def start_thread(self, interval: float = 5.0) -> None:
+        if self._thread is not None:
+            return
+
+        def loop() -> None:
+            while not self._stop.is_set():
+                self._wake.wait(interval)
+                self._wake.clear()
+                try:
+                    self.drain()
+                except Exception:
+                    log.exception("outbox run failed; the next one retries")
+
+        self._thread = threading.Thread(target=loop, name="motcua-outbox", daemon=True)
+        self._thread.start()
+
+    def stop_thread(self) -> None:
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(10)
+        self._thread = None

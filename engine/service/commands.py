@@ -1,0 +1,331 @@
+"""Every use case of the platform as one command: the service layer the web pages, the API and the CLI call.
+
+A command is a unit of work (DESIGN.md, "Flow of one command"): one transaction that checks what may be
+done, loads and deserializes the dossier's workflow once, runs the engine, stores the uploads, and writes
+its side effects (papers, mails) to the outbox — all of it commits or none. After the commit the command
+carries out its own papers at once (so that the answer can name them) and wakes the outbox thread for its
+mails; a worker takes up whatever a crash or a refusing mail server left (engine.runtime.outbox).
+
+Handlers only translate: input into a command's arguments, its result into a page or JSON, its errors
+(engine.runtime.errors) into messages. None of them checks readiness, claims or forms itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from engine.access import assignment
+from engine.legal_time.clock import clock
+from engine.onestop import apology
+from engine.onestop.dossier_code import next_code
+from engine.onestop.online_submission import CHANNEL, Submission, control_characters
+from engine.onestop.online_submission import clean as clean_submission
+from engine.onestop.paperwork import Issued, Office, Paperwork, documents_for, result_kind
+from engine.onestop.procedure_facts import ProcedureFacts
+from engine.onestop.reception import Registration
+from engine.onestop.reception import clean as clean_registration
+from engine.onestop.tracking import FEE_PROOF_ITEM, keep_secret, new_secret
+from engine.onestop.vietnamese_text import local
+from engine.oversight import supervision
+from engine.runtime import audit, outbox
+from engine.runtime.attachment import Upload, add_attachments, check_uploads
+from engine.runtime.deployment import Deployed, deploy_files, deploy_folders
+from engine.runtime.dossier_service import DossierService, Outcome, ReadyTask
+from engine.runtime.errors import Conflict, InvalidData, NotFound, TaskNotReady
+from engine.runtime.outbox import OutboxEntry, OutboxRunner, OutboxStatus
+from engine.runtime.work_item import WorkItem, WorkItemStatus
+from engine.studio.studio_draft import deploy_draft
+from engine.studio.studio_workspace import load_workspace
+
+NO_FILE = "Xin tải lên ít nhất một tệp"
+
+
+class Claimed(Conflict):
+    """Another officer holds the work item."""
+
+    def __init__(self, assignee: str) -> None:
+        super().__init__(f"the work item is held by {assignee}")
+        self.assignee = assignee
+
+
+@dataclass(frozen=True)
+class Paper:
+    """A paper a command asked for: issued (document id and number) or still in the outbox."""
+
+    entry_id: int
+    kind: str
+    status: str
+    document_id: int | None = None
+    number: str | None = None
+
+
+@dataclass(frozen=True)
+class Done:
+    """What a completing command did: where the dossier stands and the papers the step issued."""
+
+    outcome: Outcome
+    task: ReadyTask
+    papers: list[Paper] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A dossier opened at the desk or online: its code, the secret (online), its receipt."""
+
+    dossier_id: int
+    code: str
+    ready: list[ReadyTask]
+    receipt: Paper
+    secret: str | None = None
+
+
+def receipt_mailed(session: Session, paper: Paper) -> bool:
+    """Whether the mail carrying this paper has gone out (it may still wait in the outbox)."""
+    entry = session.get(OutboxEntry, paper.entry_id)
+    mail_id = (entry.result or {}).get("mail") if entry is not None else None
+    mail = session.get(OutboxEntry, mail_id) if mail_id else None
+    return mail is not None and mail.status == OutboxStatus.DONE
+
+
+class _Unit:
+    """The state of one unit of work: its session and the dossiers whose outbox rows it wrote."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.dossiers: list[int] = []
+        self.papers: list[int] = []
+
+
+class Commands:
+    def __init__(self, dossiers: DossierService, paperwork: Paperwork, runner: OutboxRunner, *,
+                 mail_inline: bool = False) -> None:
+        self.dossiers = dossiers
+        self.paperwork = paperwork
+        self.outbox = runner
+        self.mail_inline = mail_inline
+
+    @classmethod
+    def build(cls, engine: Engine, office: Office, *, mail_inline: bool = False) -> Commands:
+        dossiers = DossierService(engine)
+        paperwork = Paperwork(dossiers, office)
+        return cls(dossiers, paperwork, OutboxRunner(dossiers.write_session, paperwork.effects()),
+                   mail_inline=mail_inline)
+
+    # -- the unit of work -------------------------------------------------------------------------
+
+    @contextmanager
+    def _unit(self) -> Iterator[_Unit]:
+        with self.dossiers.command() as session:
+            unit = _Unit(session)
+            yield unit
+        self._after_commit(unit.dossiers)
+
+    def _after_commit(self, dossier_ids: list[int]) -> None:
+        """The papers at once, in this thread (each exactly once, see outbox); the mails on the outbox thread
+        (or here too with `mail_inline`)."""
+        if dossier_ids:
+            self.outbox.drain(dossier_ids=sorted(set(dossier_ids)), internal_only=not self.mail_inline)
+            self.outbox.kick()
+
+    def _papers(self, ids: list[int]) -> list[Paper]:
+        if not ids:
+            return []
+        with self.dossiers.read_session() as session:
+            rows = session.scalars(select(OutboxEntry).where(OutboxEntry.id.in_(ids)).order_by(OutboxEntry.id))
+            return [Paper(r.id, r.payload["kind"], r.status, (r.result or {}).get("document_id"),
+                          (r.result or {}).get("number")) for r in rows]
+
+    def _enqueue_papers(self, unit: _Unit, dossier_id: int, kinds: list[str], actor: str,
+                        data: Mapping[str, Any], **kwargs: Any) -> None:
+        unit.papers += self.paperwork.enqueue(unit.session, dossier_id, kinds, actor, data=data, **kwargs)
+        unit.dossiers.append(dossier_id)
+
+    # -- work items -------------------------------------------------------------------------------
+
+    def complete_work_item(
+        self, item_id: int, data: Mapping[str, Any], actor: str, roles: set[str] | frozenset[str], *,
+        expected_version: int | None = None, uploads: list[Upload] | tuple[Upload, ...] = (),
+    ) -> Done:
+        """An officer (or an integration acting as one) completes a work item of their roles with its form's
+        fields and files: the claim, the form and the task's readiness are checked here, the files land
+        with the step, and the papers the step calls for are issued."""
+        bad = control_characters(dict(data))
+        if bad:
+            raise InvalidData(next(iter(bad.values())), fields=bad)
+        with self.dossiers.read_session() as session:
+            item = session.get(WorkItem, item_id)
+            if item is None or item.role not in roles:
+                raise NotFound("no such work item among your roles")
+            if item.status != WorkItemStatus.OPEN:
+                raise TaskNotReady("this work item is no longer open")
+            if item.assignee and item.assignee != actor:
+                raise Claimed(item.assignee)
+            dossier_id, task_id = item.dossier_id, item.task_id
+        return self._complete(dossier_id, task_id, dict(data), actor, expected_version=expected_version,
+                              uploads=list(uploads), form_only=True, item_id=item_id)
+
+    def complete_task(self, dossier_id: int, task_id: str, data: Mapping[str, Any], actor: str, *,
+                      expected_version: int | None = None, uploads: list[Upload] | tuple[Upload, ...] = ()) -> Done:
+        """Complete a task of a dossier by its id (the applicant's answers, tests and scripts)."""
+        return self._complete(dossier_id, task_id, dict(data), actor, expected_version=expected_version,
+                              uploads=list(uploads))
+
+    def _complete(self, dossier_id: int, task_id: str, data: dict[str, Any], actor: str, *,
+                  expected_version: int | None, uploads: list[Upload], form_only: bool = False,
+                  item_id: int | None = None) -> Done:
+        if uploads:
+            check_uploads(uploads)
+        with self._unit() as unit:
+            session = unit.session
+            if item_id is not None:
+                # Read again under the write lock: the claim may have moved since the check above.
+                assignee = session.scalar(select(WorkItem.assignee).where(WorkItem.id == item_id))
+                if assignee and assignee != actor:
+                    raise Claimed(assignee)
+            done = self.dossiers.complete_in(session, dossier_id, task_id, data, actor,
+                                             expected_version=expected_version, form_only=form_only)
+            if done.refused is None:
+                assert done.task is not None
+                if uploads:
+                    add_attachments(session, dossier_id, uploads, actor)
+                kinds = documents_for(done.task.properties, done.data, result_kind(session, done.definition_id))
+                if kinds:
+                    self._enqueue_papers(unit, dossier_id, kinds, actor, done.process_data)
+        if done.refused is not None:
+            raise done.refused  # after the commit of the timers that fell due meanwhile
+        assert done.task is not None
+        return Done(done.outcome, done.task, self._papers(unit.papers))
+
+    def claim(self, item_id: int, actor: str, roles: set[str]) -> WorkItem:
+        with self._unit() as unit:
+            return assignment.claim(unit.session, item_id, actor, roles)
+
+    def release(self, item_id: int, actor: str, roles: set[str]) -> WorkItem:
+        with self._unit() as unit:
+            return assignment.release(unit.session, item_id, actor, roles)
+
+    def reassign(self, item_id: int, to: str, actor: str, reason: str = "") -> WorkItem:
+        with self._unit() as unit:
+            return supervision.reassign_item(unit.session, item_id, to, actor, reason)
+
+    def reassign_queue(self, from_username: str, to: str, actor: str, reason: str = "") -> supervision.Moved:
+        with self._unit() as unit:
+            return supervision.reassign_queue(unit.session, from_username, to, actor, reason)
+
+    # -- opening dossiers -------------------------------------------------------------------------
+
+    def register_at_desk(self, registration: Registration, actor: str) -> Opened:
+        """The desk registers a dossier received at the counter or by post: code, dossier, papers received
+        and the receipt (mailed when the applicant gave an address) in one transaction."""
+        data = clean_registration(registration)
+        return self._open(registration.process_id, data, actor, channel=registration.channel,
+                          uploads=list(registration.uploads))
+
+    def submit_online(self, submission: Submission, facts: ProcedureFacts, actor: str, track_url: str) -> Opened:
+        """An applicant (portal) or an integration (API) submits a dossier: as at the desk, plus the tracking
+        secret, which only the receipt's mail carries (the database keeps its digest)."""
+        data = clean_submission(submission, facts)
+        return self._open(submission.process_id, data, actor, channel=CHANNEL, uploads=list(submission.uploads),
+                          secret=new_secret(), track_url=track_url)
+
+    def _open(self, process_id: str, data: dict[str, Any], actor: str, *, channel: str, uploads: list[Upload],
+              secret: str | None = None, track_url: str = "") -> Opened:
+        with self._unit() as unit:
+            session = unit.session
+            code = next_code(session, self.paperwork.office.agency_code, clock.now())
+            started = self.dossiers.start_in(session, process_id, data, actor,
+                                             title=str(data.get("applicant_name", "")), channel=channel, code=code)
+            dossier_id = started.dossier_id
+            if uploads:
+                add_attachments(session, dossier_id, uploads, actor)
+            mail_extra = None
+            if secret is not None:
+                keep_secret(session, dossier_id, code, secret, clock.now())
+                mail_extra = {"_secret": secret, "track_url": track_url}
+            self._enqueue_papers(unit, dossier_id, ["receipt"], actor, data, mail_extra=mail_extra)
+        return Opened(dossier_id, code, started.ready, self._papers(unit.papers)[0], secret)
+
+    def attach(self, dossier_id: int, uploads: list[Upload], actor: str) -> None:
+        """Papers an officer adds to a dossier (scanned later, received by post)."""
+        with self._unit() as unit:
+            add_attachments(unit.session, dossier_id, uploads, actor)
+
+    # -- the applicant's answers ------------------------------------------------------------------
+
+    def answer_supplement(self, dossier_id: int, task_id: str, uploads: list[Upload], note: str,
+                          actor: str) -> Done:
+        """The applicant's answer to a supplement request: the waiting step (form `supplement_received`) is
+        done, so the legal clock resumes, and the papers join the dossier, in one transaction."""
+        if not uploads:
+            raise InvalidData(NO_FILE, fields={"files": NO_FILE})
+        answer: dict[str, Any] = {"supplement_received_on": local(clock.now()).date(), "supplement_channel": CHANNEL}
+        if note.strip():
+            answer["supplement_notes"] = note.strip()[:4000]
+        return self.complete_task(dossier_id, task_id, answer, actor, uploads=uploads)
+
+    def record_payment_proof(self, dossier_id: int, uploads: list[Upload], actor: str) -> None:
+        """The applicant's proof of payment joins the dossier; the desk confirms the fee received (the law
+        counts the appraisal from the fee's receipt), which resumes the clock."""
+        if not uploads:
+            raise InvalidData(NO_FILE, fields={"files": NO_FILE})
+        with self._unit() as unit:
+            add_attachments(unit.session, dossier_id, [replace(u, item=FEE_PROOF_ITEM) for u in uploads], actor)
+
+    # -- papers and their mails -------------------------------------------------------------------
+
+    def sign_apology(self, dossier_id: int, actor: str, *, reason: str, new_day: date) -> Issued:
+        """Decree 61/2018/NĐ-CP art. 19: the letter with one new appointment date (engine.onestop.apology)."""
+        issued = apology.sign(self.paperwork, dossier_id, actor, reason=reason, new_day=new_day)
+        self._after_commit([dossier_id])
+        return issued
+
+    def retry_effect(self, dossier_id: int, entry_id: int, actor: str) -> OutboxEntry:
+        """An officer tries a failed paper or mail again now."""
+        with self._unit() as unit:
+            entry = outbox.retry(unit.session, entry_id, dossier_id)
+            if entry is None:
+                raise NotFound("no such failed paper or mail on this dossier")
+            audit.record(unit.session, actor=actor, command="outbox_retry", dossier_id=dossier_id,
+                         data={"outbox_id": entry_id, "kind": entry.kind})
+            unit.dossiers.append(dossier_id)
+        return entry
+
+    def resend_mail(self, dossier_id: int, entry_id: int, actor: str) -> OutboxEntry:
+        """An officer sends a mail that went out again (the applicant lost it): a new row, a new Message-ID."""
+        with self._unit() as unit:
+            entry = unit.session.get(OutboxEntry, entry_id)
+            if entry is None or entry.dossier_id != dossier_id or entry.kind != "mail" \
+                    or entry.status != OutboxStatus.DONE:
+                raise NotFound("no such sent mail on this dossier")
+            again = outbox.enqueue(unit.session, "mail", dict(entry.payload), actor=actor, dossier_id=dossier_id)
+            audit.record(unit.session, actor=actor, command="outbox_resend", dossier_id=dossier_id,
+                         data={"outbox_id": entry_id, "new_outbox_id": again.id})
+            unit.dossiers.append(dossier_id)
+        return again
+
+    # -- definitions ------------------------------------------------------------------------------
+
+    def deploy(self, files: Mapping[str, str | bytes], actor: str) -> list[Deployed]:
+        """Validate and deploy diagrams, tables, forms and procedure sheets (ValidationFailed: nothing is)."""
+        with self._unit() as unit:
+            return deploy_files(unit.session, files, actor)
+
+    def deploy_draft(self, subject: str, actor: str, *, expected_version: int) -> list[Deployed]:
+        """The studio deploys an analyst's draft over the deployed files (engine.studio.studio_draft)."""
+        with self._unit() as unit:
+            # The workspace read in the deployment's own transaction: what it checks is what it builds on.
+            return deploy_draft(unit.session, load_workspace(unit.session), subject, actor,
+                                expected_version=expected_version)
+
+    def deploy_folders(self, roots: list[Path], actor: str) -> list[Deployed]:
+        with self._unit() as unit:
+            return deploy_folders(unit.session, roots, actor)
