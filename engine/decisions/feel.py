@@ -784,7 +784,7 @@ def _parse(text: str, start: str, names: NameTable, functions: Mapping[str, Func
         with collect_notes() as problems:
             compiled = _Compiler(names, functions).transform(tree)
     except RecursionError:  # thousands of nested brackets or signs: the tree is walked recursively
-        raise FeelSyntaxError(f"cannot read {text[:80]!r}…: it is nested too deeply") from None
+        raise FeelSyntaxError("the text is nested too deeply") from None
     except VisitError as exc:
         if isinstance(exc.orig_exc, FeelSyntaxError | DecisionError):
             raise FeelSyntaxError(f"cannot read {text!r}: {exc.orig_exc}") from None

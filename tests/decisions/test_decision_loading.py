@@ -146,3 +146,9 @@ def test_an_input_cell_of_the_wrong_type_is_rejected(build_table: TableBuilder) 
     problems = problems_of(source)
     assert [p.element_id for p in problems] == ["r1", "r3"]
     assert "rule 1 (id 'r1'), input 'age': \"High\" does not fit the column's type number" in problems[0].message
+
+
+def test_a_cell_nested_thousands_deep_is_a_problem_of_its_decision(build_table: TableBuilder) -> None:
+    [problem] = problems_of(build_table([(["-"], ["-" * 20_000 + "1"])]))
+    assert problem.element_id == "r1"
+    assert problem.message.endswith("rule 1 (id 'r1'), output 'result': the text is nested too deeply")
