@@ -48,24 +48,18 @@ def _numbers(args: tuple[Any, ...]) -> list[Decimal]:
     return values
 
 
-def _sum(*args: Any) -> Decimal | None:
+def _fold(args: tuple[Any, ...], combine: Callable[[Decimal, Decimal], Decimal]) -> Decimal | None:
+    """Numbers combined left to right (exactly, in decimal128); null for none."""
     values = _numbers(args)
-    if not values:
-        return None
-    total = Decimal(0)
-    for value in values:
-        total = NUMBER_CONTEXT.add(total, value)
-    return total
+    return functools.reduce(combine, values) if values else None
+
+
+def _sum(*args: Any) -> Decimal | None:
+    return _fold(args, NUMBER_CONTEXT.add)
 
 
 def _product(*args: Any) -> Decimal | None:
-    values = _numbers(args)
-    if not values:
-        return None
-    total = Decimal(1)
-    for value in values:
-        total = NUMBER_CONTEXT.multiply(total, value)
-    return total
+    return _fold(args, NUMBER_CONTEXT.multiply)
 
 
 def _mean(*args: Any) -> Decimal | None:
