@@ -37,6 +37,7 @@ from engine.runtime.dossier_service import ReadyTask
 from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound, ProcessError, TaskNotReady
 from engine.runtime.forms import FieldDefinition, FormDefinition
 from engine.runtime.inbox import ClockFilter, Cursor, inbox_page
+from engine.runtime.messages import MessageService
 from engine.runtime.work_item import WorkItem, WorkItemStatus
 from engine.service.commands import Claimed, receipt_mailed
 from webapp import api_schemas as s
@@ -499,6 +500,36 @@ def complete_work_item(item_id: int) -> Response:
         "dossier_code": code, "status": done.outcome.status, "version": done.outcome.version,
         "next": [{"name": t.name, "role": t.role} for t in done.outcome.ready], "documents": refs,
     }))
+
+
+# -- messages -----------------------------------------------------------------------------------------------
+
+
+@operation("/messages", "POST", "Deliver a message from an outside system to the dossier waiting for it",
+           "messages", {200: ("Delivered (or already received: status duplicate)", s.DeliverySchema),
+                        202: ("Kept: it came before its catcher was ready", s.DeliverySchema)},
+           body=s.MessageSchema, scope="messages:send", errors=frozenset({404, 409}))
+def send_message() -> tuple[Response, int]:
+    holder = _require("messages:send")
+    body = _load(s.MessageSchema, _json_body())
+    try:
+        delivery = MessageService(platform().dossiers).send(
+            body["name"], body["correlation_key"], body["payload"], f"api:{holder.name}", body["message_id"])
+    except NotFound:
+        raise ApiError(404, "not_found", f"Không có hồ sơ nào đang chờ hoặc sẽ nhận thông điệp “{body['name']}” "
+                                         f"với khoá “{body['correlation_key']}”") from None
+    except InvalidData as err:
+        raise ApiError(422, "invalid", str(err), err.fields) from None
+    except Conflict as err:
+        raise ApiError(409, "conflict", str(err)) from None
+    except ProcessError as err:
+        raise ApiError(422, "invalid", str(err)) from None
+    ready = delivery.outcome.ready if delivery.outcome else []
+    return current_app.json.response(s.DeliverySchema().dump({
+        "status": delivery.status, "message_id": delivery.message_id, "dossier_code": delivery.dossier_code,
+        "element": delivery.element_id, "keep_until": delivery.keep_until,
+        "next": [{"name": t.name, "role": t.role} for t in ready],
+    })), 202 if delivery.status == "kept" else 200
 
 
 # -- who is signed in (the officers' pages) -----------------------------------------------------------------

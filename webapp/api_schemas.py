@@ -17,6 +17,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from engine.runtime.attachment import MAX_BYTES, MAX_FILES
 from engine.runtime.forms import REQUIRED, UNKNOWN
+from engine.runtime.message_events import MESSAGE_NAME
 
 NOT_BASE64 = "Nội dung tệp phải được mã hoá base64"
 NOT_TEXT = "Giá trị phải là chuỗi ký tự"
@@ -286,6 +287,16 @@ class CompletedSchema(Schema):
     documents = fields.List(fields.Nested(DocumentRefSchema), required=True)
 
 
+class DeliverySchema(Schema):
+    status = fields.String(required=True, metadata={"description": "delivered, kept (it came early: it waits for "
+                                                                   "its catcher until keep_until) or duplicate"})
+    message_id = fields.String(required=True)
+    dossier_code = fields.String(allow_none=True)
+    element = fields.String(allow_none=True, metadata={"description": "The diagram element that caught it"})
+    keep_until = fields.DateTime(allow_none=True)
+    next = fields.List(fields.Nested(NextStepSchema), required=True)
+
+
 # -- requests -----------------------------------------------------------------------------------------------
 
 
@@ -317,6 +328,24 @@ class CompletionSchema(ApiSchema):
                              error_messages=_messages(invalid=NOT_INTEGER),
                              metadata={"description": "The dossier version the caller saw (a conflict if it "
                                                       "changed since)"})
+
+
+class MessageSchema(ApiSchema):
+    name = fields.String(required=True,
+                         validate=validate.Regexp(MESSAGE_NAME, error="Tên thông điệp gồm 1 đến 200 chữ, số, '_', "
+                                                                      "'.', ':' hoặc '-'"),
+                         error_messages=_messages(invalid=NOT_TEXT),
+                         metadata={"description": "The name of the bpmn:message the diagram waits for"})
+    correlation_key = fields.String(required=True, validate=validate.Length(min=1, max=200, error="Từ 1 đến 200 ký tự"),
+                                    error_messages=_messages(invalid=NOT_TEXT),
+                                    metadata={"description": "The dossier code, or the key the diagram declares "
+                                                             "(property message-key)"})
+    payload = fields.Dict(keys=fields.String(), load_default=dict, error_messages=_messages(invalid=NOT_OBJECT),
+                          metadata={"description": "The message's fields (checked by the catcher's form, if any)"})
+    message_id = fields.String(load_default=None, validate=validate.Length(min=1, max=100, error="Từ 1 đến 100 ký tự"),
+                               error_messages=_messages(invalid=NOT_TEXT),
+                               metadata={"description": "The sender's id: a message sent again with it is taken "
+                                                        "once"})
 
 
 class WorkItemQuerySchema(ApiSchema):

@@ -31,14 +31,18 @@ SCOPES: dict[str, str] = {
     "documents:read": "download the papers of the dossiers the user may see",
     "work_items:read": "list the open work items of the user's roles",
     "work_items:complete": "complete those work items",
+    "messages:send": "deliver messages from outside systems (a fee confirmed, an answer by document exchange)",
 }
 _OFFICER = frozenset({"dossiers:read", "documents:read", "work_items:read", "work_items:complete"})
 # What each role may do through the API. The applicant role is an integration filing for applicants: it
 # submits, and reads a dossier only with its secret, like the applicant.
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     "applicant": frozenset({"dossiers:submit"}),
-    "reception": _OFFICER | {"dossiers:submit"},
-    **{code: _OFFICER for code in ("specialist", "office_head", "leadership", "subdepartment", "st_unit", "liaison")},
+    # The desk records fees and the liaison officer outside answers: the systems that confirm those instead
+    # (payment platform, document exchange) act as users of these roles.
+    "reception": _OFFICER | {"dossiers:submit", "messages:send"},
+    "liaison": _OFFICER | {"messages:send"},
+    **{code: _OFFICER for code in ("specialist", "office_head", "leadership", "subdepartment", "st_unit")},
     "supervisor": frozenset({"dossiers:read", "documents:read"}),
 }
 

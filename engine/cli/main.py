@@ -101,10 +101,11 @@ def worker(interval: float, once: bool) -> None:
 def _register() -> None:
     from engine.cli.bench import bench
     from engine.cli.calendar_cli import calendar_group
+    from engine.cli.message_cli import message_group
     from engine.cli.token_cli import token_group
     from engine.decisions.cli import decide, dmn_tck
 
-    for command in (bench, calendar_group, decide, dmn_tck, token_group):
+    for command in (bench, calendar_group, decide, dmn_tck, message_group, token_group):
         cli.add_command(command)
 
 

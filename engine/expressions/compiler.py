@@ -17,7 +17,6 @@ from engine.expressions.errors import ExpressionError, UnsafeExpression
 from engine.expressions.library import (
     BUILTINS,
     CLASS_METHODS,
-    CLOCK_METHODS,
     COMPARING_METHODS,
     STR_PRECHECKS,
     members,
@@ -36,6 +35,7 @@ from engine.expressions.operations import (
     format_value,
     no_method,
     read_attribute,
+    refused_class_method,
     resolve_function,
     set_field,
     set_item,
@@ -644,8 +644,7 @@ class _Compiler:
             def refused(run: Run) -> Any:
                 if name in run.names:  # a task data field that happens to share the name
                     return method_call(run)
-                hint = " (the current date and time come from platform functions)" if attr in CLOCK_METHODS else ""
-                raise UnsafeExpression(f"'{name}.{attr}()' is not allowed{hint}")
+                raise refused_class_method(name, attr)
 
             return refused
         method = getattr(owner_class, attr)

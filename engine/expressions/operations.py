@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from engine.expressions.errors import ExpressionError, UnsafeExpression
-from engine.expressions.library import BUILTINS, DICT_METHODS, Function, members
+from engine.expressions.library import BUILTINS, CLOCK_METHODS, DICT_METHODS, Function, members
 from engine.expressions.limits import (
     MAX_FORMAT_NUMBER,
     MAX_INT_BITS,
@@ -207,6 +207,11 @@ def undefined(run: Run, name: str) -> ExpressionError:
     close = difflib.get_close_matches(name, [key for key in run.names if isinstance(key, str)], n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     return ExpressionError(f"'{name}' is not defined: no task data field or function has that name{hint}")
+
+
+def refused_class_method(name: str, attr: str) -> UnsafeExpression:
+    hint = " (the current date and time come from platform functions)" if attr in CLOCK_METHODS else ""
+    return UnsafeExpression(f"'{name}.{attr}()' is not allowed{hint}")
 
 
 def resolve_function(run: Run, name: str) -> Function:

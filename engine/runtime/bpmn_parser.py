@@ -6,16 +6,42 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.event_parsers import EventBasedGatewayParser
 from SpiffWorkflow.bpmn.parser.util import first
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, EventBasedGateway, IntermediateCatchEvent, StartEvent
+from SpiffWorkflow.bpmn.specs.defaults import (
+    BoundaryEvent,
+    EndEvent,
+    EventBasedGateway,
+    IntermediateCatchEvent,
+    IntermediateThrowEvent,
+    StartEvent,
+)
 from SpiffWorkflow.spiff.parser.event_parsers import (
     SpiffBoundaryEventParser,
+    SpiffEndEventParser,
     SpiffIntermediateCatchEventParser,
+    SpiffIntermediateThrowEventParser,
+    SpiffReceiveTaskParser,
+    SpiffSendTaskParser,
     SpiffStartEventParser,
 )
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.specs.defaults import ReceiveTask, SendTask
 
 from engine.decisions.bpmn_task import BUSINESS_RULE_PARSER_OVERRIDES, DecisionParserMixin
+from engine.runtime.message_events import PlatformMessage
 from engine.runtime.timers import PlatformCycle, PlatformDuration, PlatformTimeDate
+
+
+class _PlatformMessageMixin:
+    """Builds message definitions whose payload reaches the process data (engine.runtime.message_events).
+
+    Every parser that reads a message uses it, throwers included: a message is caught only by a definition
+    of its own class.
+    """
+
+    def parse_message_event(self, message_event):  # type: ignore[no-untyped-def]
+        parsed = super().parse_message_event(message_event)  # type: ignore[misc]
+        return PlatformMessage(parsed.name, parsed.correlation_properties, parsed.expression, parsed.message_var,
+                               parsed.process_correlations)
 
 
 class _PlatformTimerMixin:
@@ -38,15 +64,31 @@ class _PlatformTimerMixin:
         )
 
 
-class StartEventParser(_PlatformTimerMixin, SpiffStartEventParser):
+class StartEventParser(_PlatformMessageMixin, _PlatformTimerMixin, SpiffStartEventParser):
     pass
 
 
-class IntermediateCatchEventParser(_PlatformTimerMixin, SpiffIntermediateCatchEventParser):
+class IntermediateCatchEventParser(_PlatformMessageMixin, _PlatformTimerMixin, SpiffIntermediateCatchEventParser):
     pass
 
 
-class BoundaryEventParser(_PlatformTimerMixin, SpiffBoundaryEventParser):
+class BoundaryEventParser(_PlatformMessageMixin, _PlatformTimerMixin, SpiffBoundaryEventParser):
+    pass
+
+
+class IntermediateThrowEventParser(_PlatformMessageMixin, SpiffIntermediateThrowEventParser):
+    pass
+
+
+class EndEventParser(_PlatformMessageMixin, SpiffEndEventParser):
+    pass
+
+
+class SendTaskParser(_PlatformMessageMixin, SpiffSendTaskParser):
+    pass
+
+
+class ReceiveTaskParser(_PlatformMessageMixin, SpiffReceiveTaskParser):
     pass
 
 
@@ -64,6 +106,10 @@ class MotcuaParser(DecisionParserMixin, SpiffBpmnParser):
         full_tag("intermediateCatchEvent"): (IntermediateCatchEventParser, IntermediateCatchEvent),
         full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),
         full_tag("eventBasedGateway"): (GatewayEventParser, EventBasedGateway),
+        full_tag("intermediateThrowEvent"): (IntermediateThrowEventParser, IntermediateThrowEvent),
+        full_tag("endEvent"): (EndEventParser, EndEvent),
+        full_tag("sendTask"): (SendTaskParser, SendTask),
+        full_tag("receiveTask"): (ReceiveTaskParser, ReceiveTask),
     }
 
     def __init__(self) -> None:

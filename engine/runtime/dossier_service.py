@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.task import Task
@@ -35,12 +36,13 @@ from engine.legal_time.dossier_clock import sync_clock, total_of
 from engine.legal_time.legal_clock import LegalClock
 from engine.legal_time.milestones import next_milestone_at
 from engine.onestop.registry import RegistryError, record_result
-from engine.runtime import audit
+from engine.runtime import audit, message_catching
 from engine.runtime.db import make_session_factory
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.deployment import form_cache, latest_definition, spec_cache
 from engine.runtime.dossier import Dossier, DossierStatus
 from engine.runtime.errors import Conflict, InvalidData, NotFound, ProcessError, TaskNotReady
+from engine.runtime.message_events import Catcher
 from engine.runtime.script_engine import make_script_engine, platform_functions
 from engine.runtime.serialization import WorkflowSerializer
 from engine.runtime.timers import TIMER_CLASSES
@@ -211,7 +213,9 @@ def next_timer(active: list[Task]) -> datetime | None:
         if task.state != TaskState.WAITING:
             continue
         definition = getattr(task.task_spec, "event_definition", None)
-        if not isinstance(definition, TIMER_CLASSES):
+        # An event-based gateway waits on its branches' events at once: its timers are the gateway's.
+        inner = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+        if not any(isinstance(d, TIMER_CLASSES) for d in inner):
             continue
         value = task._get_internal_data("event_value")
         if isinstance(value, dict):
@@ -275,6 +279,11 @@ class DossierService:
     def _save(self, session: Session, loaded: _Loaded, actor: str, completed_task: str | None = None) -> None:
         dossier, workflow = loaded.dossier, loaded.workflow
         now = clock.now()
+        catchers = self._catchers(loaded)
+        key_of = message_catching.evaluator(platform_functions(loaded.calendar))
+        if catchers and dossier.id is not None and dossier.status == DossierStatus.RUNNING:
+            self._catch_kept(session, loaded, key_of, now)
+        thrown = message_catching.thrown_messages(workflow, loaded.completed, dossier.code, key_of)
         active = active_tasks(workflow)
         dossier.state = _serializer.state_to_json(workflow)
         dossier.next_timer_at = next_timer(active)
@@ -291,7 +300,42 @@ class DossierService:
         # either of them touches the work items of the task they both completed.
         self._write_dossier(session, dossier)
         self._sync_work_items(session, loaded, ready_manual(active), actor, completed_task, now)
+        if catchers:
+            message_catching.sync(session, dossier.id, workflow, dossier.code,
+                                  dossier.status == DossierStatus.RUNNING, key_of)
         self._start_linked(session, loaded, actor)
+        if thrown:
+            from engine.runtime.messages import route_thrown  # the message command builds on this module
+
+            route_thrown(self, session, loaded.dossier.id, thrown, actor)
+
+    def _catchers(self, loaded: _Loaded) -> list[Catcher]:
+        workflow = loaded.workflow
+        return message_catching.declared.get(loaded.content_hash, workflow.spec, workflow.subprocess_specs)
+
+    def _catch_kept(self, session: Session, loaded: _Loaded, key_of: message_catching.Evaluate,
+                    now: datetime) -> None:
+        """Messages that came before their catcher was ready are caught now, in this command."""
+        dossier = loaded.dossier
+
+        def form_of(catcher: Catcher) -> Any:
+            return form_cache.for_task(session, dossier.definition_id, loaded.content_hash, catcher.process,
+                                       catcher.element_id)
+
+        def run() -> None:
+            try:
+                advance(loaded.workflow, loaded.completed)
+            except SpiffWorkflowException as err:
+                raise _task_error(err) from err
+
+        caught = message_catching.catch_kept(session, loaded.workflow, dossier.id, dossier.code, now, key_of,
+                                             form_of, run, _serializer.registry.restore)
+        for item in caught:
+            message = item.message
+            audit.record(session, actor=f"message:{message.sender}", command="message", dossier_id=dossier.id,
+                         task_name=item.catcher.label,
+                         data={"message": message.name, "key": message.correlation_key,
+                               "message_id": message.message_id, "payload": _serializer.jsonable(item.payload)})
 
     @staticmethod
     def _record_result(session: Session, loaded: _Loaded) -> None:

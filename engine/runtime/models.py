@@ -4,5 +4,5 @@ from engine.access import api_token, user  # noqa: F401
 from engine.legal_time import calendar_override  # noqa: F401
 from engine.onestop import apology, documents, numbering, registry, tracking  # noqa: F401
 from engine.oversight import alerts, escalation  # noqa: F401
-from engine.runtime import attachment, audit, definition, dossier, outbox, work_item  # noqa: F401
+from engine.runtime import attachment, audit, definition, dossier, inbound_message, outbox, work_item  # noqa: F401
 from engine.studio import studio_draft  # noqa: F401

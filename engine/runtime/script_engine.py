@@ -34,6 +34,10 @@ def platform_functions(calendar: BusinessCalendar) -> dict[str, Callable[..., An
     }
 
 
+# The names a diagram may call, for the checks that run before any calendar is loaded (validation).
+PLATFORM_FUNCTIONS = frozenset(platform_functions(BusinessCalendar()))
+
+
 def _as_date(value: date | datetime | str) -> date:
     if isinstance(value, datetime):
         return value.date()

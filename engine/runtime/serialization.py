@@ -18,8 +18,10 @@ from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializ
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.serializer.event_definition import MessageEventDefinitionConverter
 
 from engine.decisions.bpmn_task import DECISION_SERIALIZER_CONFIG, register_data_types
+from engine.runtime.message_events import PlatformMessage
 from engine.runtime.timers import TIMER_CLASSES
 
 STATE_FORMAT = f"motcua-1/spiff-{VERSION}"
@@ -50,6 +52,7 @@ def serializer_config() -> dict[type, type]:
     config = dict(SPIFF_CONFIG)
     for cls in TIMER_CLASSES:
         config[cls] = TimerConditionalEventDefinitionConverter
+    config[PlatformMessage] = MessageEventDefinitionConverter
     config.update(DECISION_SERIALIZER_CONFIG)
     return config
 

@@ -7,8 +7,11 @@ so that tests and the scheduler move time through ``engine.legal_time.clock``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
@@ -17,6 +20,45 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 
 from engine.legal_time.clock import clock
+
+
+class TimerValueError(ValueError):
+    """A timer's value is not what its kind needs; said the same way by `validate` and by the run."""
+
+
+def parse_time_date(value: str) -> datetime:
+    try:
+        return TimerEventDefinition.get_datetime(value)
+    except (ValueError, TypeError) as err:
+        raise TimerValueError(f"timer: '{value}' is not an ISO 8601 date and time, such as "
+                              "2026-03-31T17:00:00+07:00, nor a platform function's due date") from err
+
+
+def parse_duration(value: str) -> dict[str, Any]:
+    try:
+        return TimerEventDefinition.parse_iso_duration(value)
+    except Exception as err:  # the library raises a bare Exception('Invalid duration')
+        raise TimerValueError(f"timer: '{value}' is not an ISO 8601 duration, such as P10D or PT4H") from err
+
+
+def parse_cycle(value: str) -> tuple[int, datetime, timedelta]:
+    try:
+        return _parse_cycle(value)
+    except Exception as err:  # the library fails with ValueError, AttributeError or a bare Exception
+        raise TimerValueError(f"timer: '{value}' is not an ISO 8601 repeating interval, such as R3/PT1H") from err
+
+
+# What each kind of timer text must evaluate to (bpmn:timeDate, bpmn:timeDuration, bpmn:timeCycle).
+PARSERS: dict[str, Callable[[str], Any]] = {
+    "timeDate": parse_time_date, "timeDuration": parse_duration, "timeCycle": parse_cycle,
+}
+
+
+def _parsed(my_task, parse: Callable[[str], Any], value: str) -> Any:  # type: ignore[no-untyped-def]
+    try:
+        return parse(value)
+    except TimerValueError as err:
+        raise WorkflowTaskException(str(err), task=my_task) from err
 
 
 def _evaluate(my_task, expression: str) -> str:  # type: ignore[no-untyped-def]
@@ -38,7 +80,7 @@ class PlatformTimeDate(TimeDateEventDefinition):
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
             event_value = _evaluate(my_task, self.expression)
-            TimerEventDefinition.get_datetime(event_value)
+            _parsed(my_task, parse_time_date, event_value)
             my_task._set_internal_data(event_value=event_value)
         return _fired(my_task, event_value)
 
@@ -47,7 +89,7 @@ class PlatformDuration(DurationTimerEventDefinition):
     def has_fired(self, my_task) -> bool:  # type: ignore[no-untyped-def]
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
-            parsed = TimerEventDefinition.parse_iso_duration(_evaluate(my_task, self.expression))
+            parsed = _parsed(my_task, parse_duration, _evaluate(my_task, self.expression))
             now = clock.now()
             event_value = (now + TimerEventDefinition.get_timedelta_from_start(parsed, now)).isoformat()
             my_task._set_internal_data(event_value=event_value)
@@ -58,7 +100,7 @@ class PlatformCycle(CycleTimerEventDefinition):
     def cycle_complete(self, my_task) -> bool:  # type: ignore[no-untyped-def]
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
-            cycles, start, duration = _parse_cycle(_evaluate(my_task, self.expression))
+            cycles, start, duration = _parsed(my_task, parse_cycle, _evaluate(my_task, self.expression))
             event_value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
         ready = False
         if event_value["cycles"] != 0:

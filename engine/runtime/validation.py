@@ -6,6 +6,7 @@ whole list at once. Nothing here raises a traceback at the analyst.
 
 from __future__ import annotations
 
+import ast
 import json
 import posixpath
 import re
@@ -21,12 +22,16 @@ from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
 from engine import expressions
 from engine.access.roles import role_for_lane
 from engine.decisions.model import load_order
+from engine.expressions.refusals import run_refusals
 from engine.legal_time.business_calendar import Duration
 from engine.legal_time.legal_clock import parse_phase_property
 from engine.onestop.documents import KINDS as DOCUMENT_KINDS
 from engine.runtime.bpmn_parser import MotcuaParser
 from engine.runtime.forms import FormDefinition, load_form
+from engine.runtime.message_events import KEY_PROPERTY, message_problems
 from engine.runtime.problems import Problem, ValidationFailed
+from engine.runtime.script_engine import PLATFORM_FUNCTIONS
+from engine.runtime.timers import PARSERS, TimerValueError
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -57,6 +62,30 @@ EXPRESSION_XPATHS = (
 
 PROCEDURE_FILE = "procedure.json"
 _ELEMENT_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-f]+>")
+# SpiffWorkflow's own words for some problems are an exception's repr or its internals: say them plainly.
+_LIBRARY_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^NotImplementedError\('Unsupported Catch Event", re.S),
+     "a boundary event needs an event definition (timer, message, error, escalation, signal, conditional or "
+     "cancel); this one has none"),
+    (re.compile(r"^A Service Task must have an operator"),
+     "service tasks call outside services, which the platform does not run: make the step a user task, or wait "
+     "for the outside system with a receive task (it answers through POST /api/v1/messages)"),
+    (re.compile(r"^Data Store with name (.*) has no implementation", re.S),
+     r"the data store '\1' is not supported by the engine: keep the data in the process data or in a form"),
+    (re.compile(r"^Cannot resolve data(?:Input|Output)Association"),
+     "a data association points at no data object of the process"),
+    (re.compile(r"^(\w+(?:Error|Exception))\(", re.S),
+     r"the engine cannot read this element (\1): it uses a construct the engine does not support"),
+)
+
+
+def plain_words(message: str) -> str:
+    """The library's message as words an analyst can act on, never an exception's repr."""
+    for pattern, words in _LIBRARY_WORDS:
+        match = pattern.match(message)
+        if match:
+            return match.expand(words)
+    return _ELEMENT_REPR.sub(lambda m: f"bpmn:{m.group(1)}", message)
 
 
 @dataclass
@@ -104,9 +133,7 @@ def _spiff_problem(name: str, err: SpiffWorkflowException) -> Problem:
     notes = [n for n in getattr(err, "__notes__", []) if n]
     if notes:
         message = f"{message} ({'; '.join(notes)})"
-    # The library sometimes puts an lxml element's repr in its message; name the element instead.
-    message = _ELEMENT_REPR.sub(lambda m: f"bpmn:{m.group(1)}", message)
-    return Problem(getattr(err, "file_name", "") or name, element or "", message)
+    return Problem(getattr(err, "file_name", "") or name, element or "", plain_words(message))
 
 
 def _check_tree(name: str, tree: etree._Element) -> list[Problem]:
@@ -122,14 +149,31 @@ def _check_tree(name: str, tree: etree._Element) -> list[Problem]:
     for node in tree.xpath(".//bpmn:*[@id='Start' or @id='End']", namespaces=NS):
         problems.append(Problem(name, node.get("id"), f"the id '{node.get('id')}' is reserved by the engine "
                                                       "(its own start and end): choose another id"))
+    for kind, parse in PARSERS.items():
+        for node in tree.xpath(f".//bpmn:{kind}", namespaces=NS):
+            constant = _text_constant(node.text or "")
+            if constant is not None:
+                try:
+                    parse(constant)
+                except TimerValueError as err:
+                    problems.append(Problem(name, _owner_id(node), str(err)))
     for xpath, mode, what in EXPRESSION_XPATHS:
         for node in tree.xpath(xpath, namespaces=NS):
             text = (node.text or "").strip()
             if not text:
                 continue
-            for message in expressions.check(text, mode):
-                problems.append(Problem(name, _owner_id(node), f"{what}: {message}"))
+            messages = expressions.check(text, mode) or run_refusals(text, mode, PLATFORM_FUNCTIONS)
+            problems.extend(Problem(name, _owner_id(node), f"{what}: {message}") for message in messages)
     return problems
+
+
+def _text_constant(text: str) -> str | None:
+    """The value of a timer text that is a quoted constant ('P10D'), which can be checked before it runs."""
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError):
+        return None
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
 def _check_spec(bundle: ParsedBundle, name: str, spec: BpmnProcessSpec) -> list[Problem]:
@@ -143,6 +187,7 @@ def _check_spec(bundle: ParsedBundle, name: str, spec: BpmnProcessSpec) -> list[
             elif role_for_lane(task_spec.lane) is None:
                 problems.append(Problem(name, task_spec.bpmn_id,
                                         f"lane '{task_spec.lane}' of task '{label}' is not a known role"))
+        problems.extend(Problem(name, task_spec.bpmn_id, message) for message in message_problems(task_spec))
         properties = getattr(task_spec, "extensions", {}).get("properties", {})
         problems.extend(Problem(name, task_spec.bpmn_id, message) for message in _property_problems(properties))
         linked = properties.get("starts-dossier")
@@ -169,9 +214,11 @@ def _property_problems(properties: Mapping[str, str]) -> list[str]:
             Duration.parse(properties["legal-total"])
         except ValueError as err:
             problems.append(f"property legal-total: {err}")
-    if "starts-dossier-when" in properties:
-        problems.extend(f"property starts-dossier-when: {m}"
-                        for m in expressions.check(properties["starts-dossier-when"], "eval"))
+    for name in ("starts-dossier-when", KEY_PROPERTY):
+        if name in properties:
+            text = properties[name]
+            problems.extend(f"property {name}: {m}" for m in expressions.check(text, "eval")
+                            or run_refusals(text, "eval", PLATFORM_FUNCTIONS))
     for entry in filter(None, (e.strip() for e in properties.get("documents", "").split(","))):
         kind = entry.rpartition(":")[2].strip()
         if kind != "result" and kind not in DOCUMENT_KINDS:
@@ -266,7 +313,8 @@ def parse_bundle(files: Mapping[str, str | bytes]) -> ParsedBundle:
             bundle.problems.append(_spiff_problem(name, err))
             continue
         except Exception as err:  # the library raises bare exceptions on some malformed input
-            bundle.problems.append(Problem(name, pid, f"the process could not be read: {err}"))
+            bundle.problems.append(Problem(name, pid, "the process could not be read: "
+                                                      + plain_words(f"{type(err).__name__}({err})")))
             continue
         for spec in specs:
             bundle.problems.extend(_check_spec(bundle, bundle.process_files.get(spec.name, name), spec))

@@ -323,7 +323,7 @@ def test_openapi_document_describes_every_endpoint_from_the_schemas(app: Flask) 
     assert set(document["paths"]) == {
         "/api/v1/procedures", "/api/v1/procedures/{process_id}", "/api/v1/dossiers", "/api/v1/dossiers/{code}",
         "/api/v1/dossiers/{code}/documents/{document_id}", "/api/v1/work-items", "/api/v1/work-items/{item_id}",
-        "/api/v1/work-items/{item_id}/complete"}
+        "/api/v1/work-items/{item_id}/complete", "/api/v1/messages"}
     schemas = document["components"]["schemas"]
     assert {"Submission", "Upload", "DossierStatus", "Error", "WorkItemPage", "Completion"} <= set(schemas)
     assert schemas["Upload"]["properties"]["content"]["format"] == "byte"
