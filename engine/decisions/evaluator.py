@@ -3,7 +3,8 @@
 Result shapes (what `evaluate` returns; `evaluate_value` returns the bare DMN value instead, which is
 also what a downstream decision sees under this decision's name):
 
-- literal expression: `{variable name: value}`;
+- literal expression, or any other boxed expression (context, invocation, list, relation...):
+  `{variable name: value}`, a context being a dict;
 - decision table with one output: `{output name: value}`, where the output name is the output column's
   `name`, or the decision's variable name when the column has none; the value is a scalar for single hit
   policies and aggregations, and a list for COLLECT / RULE ORDER / OUTPUT ORDER;
@@ -12,7 +13,8 @@ also what a downstream decision sees under this decision's name):
 - decision table with several outputs, list policies: `{variable name: [{output name: value, ...}, ...]}`.
 
 No rule matching is explicit (see `hit_policy`): defaults when the table has them, else None for
-single hit, `[]` for lists, None for C+ C< C>, and 0 for C#.
+single hit, `[]` for lists, None for C+ C< C>, and 0 for C#. Any null comes with its reasons when the
+caller collects notes (`explain`, `scope.collect_notes`).
 """
 
 from __future__ import annotations
