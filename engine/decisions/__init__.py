@@ -1,4 +1,6 @@
-"""The platform's DMN decision engine: S-FEEL decision tables with every hit policy.
+"""The platform's DMN decision engine: DMN 1.5 with the whole of FEEL, boxed expressions (contexts,
+invocations, business knowledge models, decision services, lists, relations, conditionals, filters,
+iterators, function definitions), imports, and decision tables with every hit policy.
 
 SpiffWorkflow's own DMN evaluator takes the first match for every hit policy, ignores COLLECT
 aggregation, reads one decision per file and never matches FEEL lists or `not(...)`; fees are money, so
@@ -7,11 +9,13 @@ decisions are evaluated here instead, and hooked into business rule tasks by `bp
     model = load_dmn(Path("dmn/radiation_fees.dmn").read_bytes(), "radiation_fees.dmn")
     model.evaluate("device_fee", {"device": {"purpose": "ct"}})   # {"device_fee": Decimal("8000000")}
 
-Result shapes and no-match outcomes: see `evaluator` and `hit_policy`.
+Result shapes and no-match outcomes: see `evaluator` and `hit_policy`. FEEL and its null semantics:
+`feel` (grammar, operators), `builtins`, `temporal`, `values`. Conformance: `tck` runs the DMN TCK.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from engine.runtime.problems import Problem, ValidationFailed
@@ -19,7 +23,7 @@ from engine.runtime.problems import Problem, ValidationFailed
 from .errors import DecisionError
 from .evaluator import DecisionModel
 from .hit_policy import Aggregation, HitPolicy
-from .model import read_definitions
+from .model import Definitions, read_definitions
 
 __all__ = [
     "Aggregation",
@@ -31,10 +35,22 @@ __all__ = [
 ]
 
 
-def load_dmn(source: bytes | str, filename: str) -> DecisionModel:
-    """Parse and compile a DMN file. Raises ValidationFailed naming every problem (file, decision,
-    rule and column)."""
-    return DecisionModel(read_definitions(source, filename))
+def load_dmn(
+    source: bytes | str,
+    filename: str,
+    *,
+    strict: bool = True,
+    imported: Mapping[str, Definitions] | None = None,
+) -> DecisionModel:
+    """Parse and compile a DMN file. Strict: raises ValidationFailed naming every problem (file,
+    decision, rule and column). Not strict (deployment, the TCK): only a malformed or foreign file is
+    refused; a decision with a problem is left out and evaluating it raises DecisionError naming the
+    problem, while the other decisions of the file work (`model.problems` lists them all).
+    `imported` holds the models this one imports, by namespace."""
+    definitions = read_definitions(source, filename, imported)
+    if strict and definitions.problems:
+        raise ValidationFailed(definitions.problems)
+    return DecisionModel(definitions)
 
 
 def validate_dmn_file(path: str | Path) -> list[Problem]:

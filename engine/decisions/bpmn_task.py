@@ -14,7 +14,8 @@ At run time the task evaluates the decision with the task's data and merges the 
 (the shapes of `DecisionModel.evaluate`). The task spec carries the DMN file's text, so a dossier keeps
 the tables of the version it started on; the text is compiled once per process and content hash.
 
-Evaluating over a list (S-FEEL has no iteration): with the task properties (`spiffworkflow:properties`)
+Evaluating a table over a list (a FEEL `for` works too; this keeps the table as it is): with the task
+properties (`spiffworkflow:properties`)
 
     decision-for-each     = devices        name (or dotted path) of a list in the task data
     decision-item         = device         name each element is bound to (default: item)
@@ -46,33 +47,65 @@ from SpiffWorkflow.spiff.specs.spiff_task import SpiffBpmnTask
 from engine.runtime.problems import Problem, ValidationFailed
 
 from . import load_dmn
+from .builtins import feel_string
 from .errors import DecisionError
 from .evaluator import DecisionModel
 from .hit_policy import AGGREGATION_NAMES, Aggregation, HitPolicy
-from .model import DecisionTable
+from .model import DecisionTable, Definitions, imported_sources, imports_of, load_order
+from .scope import collect_notes, note
+from .temporal import (
+    FarDate,
+    PreciseDateTime,
+    PreciseTime,
+    YearsMonths,
+    format_time,
+    parse_date,
+    parse_date_and_time,
+    parse_time,
+)
+from .values import Range
 
 FOR_EACH = "decision-for-each"
 ITEM = "decision-item"
 AGGREGATION = "decision-aggregation"
 RESULT = "decision-result"
+NOTES = "decision_notes"  # task data key: {decision id: [why a result is null, ...]}
 
 _CACHE_SIZE = 64
 _compiled: OrderedDict[str, DecisionModel] = OrderedDict()
 _compiled_lock = threading.Lock()
 
 
-def compiled_model(source: str, filename: str, digest: str | None = None) -> DecisionModel:
-    """The DecisionModel of a DMN text, compiled once per process and content hash."""
-    digest = digest or hashlib.sha256(source.encode("utf-8")).hexdigest()
+def compiled_model(
+    source: str, filename: str, digest: str | None = None, imports: Mapping[str, str] | None = None
+) -> DecisionModel:
+    """The DecisionModel of a DMN text (with the texts it imports, by namespace), compiled once per
+    process and content hash."""
+    imports = imports or {}
+    if digest is None:
+        hashed = hashlib.sha256(source.encode("utf-8"))
+        for namespace in sorted(imports):
+            hashed.update(namespace.encode("utf-8") + imports[namespace].encode("utf-8"))
+        digest = hashed.hexdigest()
     with _compiled_lock:
         model = _compiled.get(digest)
     if model is None:
-        model = load_dmn(source, filename)
+        model = load_dmn(source, filename, strict=False, imported=_imported(source, imports, ()))
         with _compiled_lock:
             _compiled[digest] = model
             while len(_compiled) > _CACHE_SIZE:
                 _compiled.popitem(last=False)
     return model
+
+
+def _imported(source: str, imports: Mapping[str, str], trail: tuple[str, ...]) -> dict[str, Definitions]:
+    loaded = {}
+    for namespace in imports_of(source):
+        if namespace in imports and namespace not in trail:
+            text = imports[namespace]
+            nested = _imported(text, imports, (*trail, namespace))
+            loaded[namespace] = load_dmn(text, namespace, strict=False, imported=nested).definitions
+    return loaded
 
 
 class DecisionParserMixin:
@@ -81,11 +114,23 @@ class DecisionParserMixin:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.decision_models: dict[str, DecisionModel] = {}
+        self.models_by_namespace: dict[str, Definitions] = {}
 
     def add_dmn_source(self, source: bytes | str, filename: str | None = None) -> DecisionModel:
-        """Load one DMN file; raises ValidationFailed (bad file, or a decision id already loaded)."""
+        """Load one DMN file; raises ValidationFailed (bad file, a decision id already loaded, or a
+        decision that cannot be read). A decision with a problem does not keep the other decisions of
+        its file from loading: tasks calling those still parse, only its own callers fail."""
         name = filename or "<dmn>"
-        model = load_dmn(source, name)
+        missing = [ns for ns in imports_of(source) if ns not in self.models_by_namespace]
+        if missing:
+            raise ValidationFailed(
+                [
+                    Problem(name, "", f"imports the model {ns}, which no DMN file loaded before it defines")
+                    for ns in missing
+                ]
+            )
+        imported = {ns: self.models_by_namespace[ns] for ns in imports_of(source)}
+        model = load_dmn(source, name, strict=False, imported=imported)
         clashes = [
             Problem(
                 name,
@@ -97,8 +142,12 @@ class DecisionParserMixin:
         ]
         if clashes:
             raise ValidationFailed(clashes)
-        for decision_id in model.decision_ids:
+        for decision_id in (*model.decision_ids, *model.broken_ids):
             self.decision_models[decision_id] = model
+        if model.definitions.model_namespace:
+            self.models_by_namespace[model.definitions.model_namespace] = model.definitions
+        if model.problems:
+            raise ValidationFailed(model.problems)
         return model
 
     def add_dmn_xml(self, node: Any, filename: str | None = None) -> None:
@@ -114,9 +163,13 @@ class DecisionParserMixin:
         self.add_dmn_files([filename])
 
     def add_dmn_files(self, filenames: Iterable[str]) -> None:
+        """Load files, each after the files it imports."""
+        sources = {}
         for filename in filenames:
             with open(filename, "rb") as dmn_file:
-                self.add_dmn_source(dmn_file.read(), str(filename))
+                sources[str(filename)] = dmn_file.read()
+        for filename in load_order(sources):
+            self.add_dmn_source(sources[filename], filename)
 
     def find_decision(self, decision_id: str) -> DecisionModel | None:
         """The loaded model that defines `decision_id`, or None."""
@@ -134,6 +187,7 @@ class DecisionTask(SpiffBpmnTask):
         dmn_source: str,
         dmn_filename: str,
         for_each: str | None = None,
+        dmn_imports: dict[str, str] | None = None,
         item_name: str | None = None,
         aggregation: str | None = None,
         result_name: str | None = None,
@@ -143,6 +197,7 @@ class DecisionTask(SpiffBpmnTask):
         self.decision_id = decision_id
         self.dmn_source = dmn_source
         self.dmn_filename = dmn_filename
+        self.dmn_imports = dmn_imports or {}  # the DMN texts the file imports, by namespace
         self.for_each = for_each
         self.item_name = item_name
         self.aggregation = aggregation
@@ -152,7 +207,7 @@ class DecisionTask(SpiffBpmnTask):
     @property
     def model(self) -> DecisionModel:
         if self._model is None:
-            self._model = compiled_model(self.dmn_source, self.dmn_filename)
+            self._model = compiled_model(self.dmn_source, self.dmn_filename, imports=self.dmn_imports)
         return self._model
 
     def decide(self, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -169,11 +224,44 @@ class DecisionTask(SpiffBpmnTask):
 
     def _run_hook(self, my_task: Any) -> bool:
         try:
-            result = self.decide(my_task.data)
+            with collect_notes() as notes:
+                result = {key: task_value(value) for key, value in self.decide(my_task.data).items()}
         except DecisionError as exc:
             raise WorkflowTaskException(str(exc), task=my_task, exception=exc) from exc
         my_task.data.update(result)
+        explained = my_task.data.get(NOTES)
+        if notes and _has_null(result):
+            # A null fee or verdict stays in the data under its name; why it is null is kept beside it.
+            explained = dict(explained) if isinstance(explained, dict) else {}
+            explained[self.decision_id] = notes[:10]
+            my_task.data[NOTES] = explained
         return bool(super()._run_hook(my_task))
+
+
+def task_value(value: Any) -> Any:
+    """A decision's value as task data keeps it (the dossier is saved as JSON): FEEL's own temporal
+    and range values are registered with the serializer, times keep their microseconds, and a function
+    (a FEEL lambda) cannot be kept, so it is null with a note."""
+    if isinstance(value, dict):
+        return {key: task_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [task_value(item) for item in value]
+    if isinstance(value, PreciseDateTime):
+        return dt.datetime.combine(value.date(), value.timetz())
+    if isinstance(value, PreciseTime):
+        return dt.time(value.hour, value.minute, value.second, value.microsecond, value.tzinfo)
+    if callable(value) and not isinstance(value, Range):
+        note(f"{value!r} is a function, which the dossier's data cannot keep")
+        return None
+    return value
+
+
+def _has_null(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_has_null(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_null(item) for item in value)
+    return value is None
 
 
 def _lookup(data: Mapping[str, Any], path: str) -> Any:
@@ -207,6 +295,13 @@ class DecisionTaskParser(SpiffTaskParser):
                 node=self.node,
                 file_name=self.filename,
             )
+        if decision_id in model.broken_ids:
+            raise ValidationException(
+                f"{task_label} calls decision '{decision_id}', which cannot be read: "
+                + "; ".join(problem.message for problem in model.problems_of(decision_id)),
+                node=self.node,
+                file_name=self.filename,
+            )
         extensions = self.parse_extensions()
         properties = extensions.get("properties", {})
         aggregation = self._aggregation(properties.get(AGGREGATION), model, decision_id, task_label)
@@ -216,6 +311,7 @@ class DecisionTaskParser(SpiffTaskParser):
             decision_id=decision_id,
             dmn_source=model.source,
             dmn_filename=model.filename,
+            dmn_imports=imported_sources(model.definitions),
             for_each=properties.get(FOR_EACH) or None,
             item_name=properties.get(ITEM) or None,
             aggregation=aggregation,
@@ -261,6 +357,7 @@ class DecisionTaskConverter(SpiffBpmnTaskConverter):
             decision_id=spec.decision_id,
             dmn_source=spec.dmn_source,
             dmn_filename=spec.dmn_filename,
+            dmn_imports=spec.dmn_imports,
             for_each=spec.for_each,
             item_name=spec.item_name,
             aggregation=spec.aggregation,
@@ -286,4 +383,20 @@ def register_data_types(registry: Any) -> None:
     registry.register(Decimal, lambda value: {"value": str(value)}, lambda dct: Decimal(dct["value"]))
     registry.register(
         dt.date, lambda value: {"value": value.isoformat()}, lambda dct: dt.date.fromisoformat(dct["value"])
+    )
+    registry.register(dt.time, lambda value: {"value": format_time(value)}, lambda dct: parse_time(dct["value"]))
+    registry.register(YearsMonths, lambda value: {"months": value.months}, lambda dct: YearsMonths(dct["months"]))
+    registry.register(
+        FarDate,
+        lambda value: {"value": feel_string(value)},
+        lambda dct: parse_date_and_time(dct["value"]) if "T" in dct["value"] else parse_date(dct["value"]),
+    )
+    registry.register(
+        Range,
+        lambda value: {
+            "value": str(value),
+            "bounds": registry.convert([value.start, value.end]),
+            "flags": [value.start_closed, value.end_closed, value.unbounded_start, value.unbounded_end, value.only],
+        },
+        lambda dct: Range(*registry.restore(dct["bounds"]), *dct["flags"]),
     )

@@ -13,6 +13,7 @@ from engine.runtime.problems import ValidationFailed
 from . import load_dmn
 from .errors import DecisionError
 from .hit_policy import Aggregation
+from .scope import collect_notes
 from .tck import run_tck
 from .values import dumps_json
 
@@ -43,22 +44,25 @@ def decide(
     except ValidationFailed as failed:
         raise click.ClickException(f"{dmn_file} cannot be loaded:\n{failed}") from None
     try:
-        if for_each:
-            if for_each not in context:
-                raise DecisionError(f"'{for_each}' is not in the data")
-            value = model.evaluate_each(
-                decision_id,
-                context[for_each],
-                item_name,
-                context,
-                Aggregation(aggregation.upper()) if aggregation else None,
-            )
-            result = {model.result_key(decision_id): value}
-        else:
-            result = model.evaluate(decision_id, context)
+        with collect_notes() as notes:
+            if for_each:
+                if for_each not in context:
+                    raise DecisionError(f"'{for_each}' is not in the data")
+                value = model.evaluate_each(
+                    decision_id,
+                    context[for_each],
+                    item_name,
+                    context,
+                    Aggregation(aggregation.upper()) if aggregation else None,
+                )
+                result = {model.result_key(decision_id): value}
+            else:
+                result = model.evaluate(decision_id, context)
     except DecisionError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(dumps_json(result))
+    for reason in notes:  # why a value is null, on stderr so stdout stays JSON
+        click.echo(f"note: {reason}", err=True)
 
 
 @click.command("dmn-tck")

@@ -13,10 +13,20 @@ import json
 import re
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from .errors import DecisionError
+from .temporal import (
+    FarDate,
+    YearsMonths,
+    format_date,
+    format_date_and_time,
+    format_duration,
+    format_time,
+    split,
+)
 
 NUMBER_CONTEXT = decimal.Context(
     prec=34,
@@ -34,12 +44,16 @@ def to_feel(value: Any) -> Any:
     """Convert a Python value from task data or JSON into a FEEL value (deeply)."""
     if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
         return _bounded(value)
-    if value is None or isinstance(value, bool | str | dt.date | dt.time | dt.timedelta):
+    if value is None or isinstance(
+        value, bool | str | dt.date | dt.time | dt.timedelta | YearsMonths | FarDate
+    ):
         return value
     if isinstance(value, Mapping):
         return {str(k): to_feel(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_feel(v) for v in value]
+    if isinstance(value, Range) or callable(value):
+        return value
     raise DecisionError(f"a value of type {type(value).__name__} cannot be used in a decision: {value!r}")
 
 
@@ -55,10 +69,55 @@ def _bounded(number: Decimal | int | float) -> Decimal:
         raise DecisionError(f"the number {value} cannot be used in a decision (not finite, or beyond 1E+"
                             f"{NUMBER_CONTEXT.Emax})")
     return value
+@dataclass(frozen=True)
+class Range:
+    """A FEEL range: `[1..10)`, `< 5` (no start), `>= date("2024-01-01")` (no end)."""
+
+    start: Any
+    end: Any
+    start_closed: bool = True
+    end_closed: bool = True
+    unbounded_start: bool = False
+    unbounded_end: bool = False
+    only: str = ""  # "=" or "!=": the unary comparison `(= x)` / `(!= x)`, x being `start`
+
+    def contains(self, value: Any) -> bool | None:
+        if self.only:
+            same = equal(value, self.start)
+            return None if same is None else same == (self.only == "=")
+        if value is None:
+            return None
+        if not self.unbounded_start:
+            order = compare(value, self.start)
+            if order is None:
+                return None
+            if order < 0 or (order == 0 and not self.start_closed):
+                return False
+        if not self.unbounded_end:
+            order = compare(value, self.end)
+            if order is None:
+                return None
+            if order > 0 or (order == 0 and not self.end_closed):
+                return False
+        return True
+
+    def __str__(self) -> str:
+        if self.only:
+            return f"{self.only} {show(self.start)}"
+        if self.unbounded_start:
+            return ("<= " if self.end_closed else "< ") + show(self.end)
+        if self.unbounded_end:
+            return (">= " if self.start_closed else "> ") + show(self.start)
+        return (
+            f"{'[' if self.start_closed else '('}{show(self.start)}..{show(self.end)}{']' if self.end_closed else ')'}"
+        )
 
 
 def kind(value: Any) -> str:
     """The FEEL type name of a value, for comparisons and messages."""
+    found = _KINDS.get(type(value))
+    if found is not None:
+        return found
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -73,16 +132,40 @@ def kind(value: Any) -> str:
         return "date"
     if isinstance(value, dt.time):
         return "time"
+    if isinstance(value, FarDate):
+        return "date and time" if isinstance(value.base, dt.datetime) else "date"
     if isinstance(value, dt.timedelta):
-        return "duration"
+        return "days and time duration"
+    if isinstance(value, YearsMonths):
+        return "years and months duration"
     if isinstance(value, dict):
         return "context"
     if isinstance(value, list):
         return "list"
+    if isinstance(value, Range):
+        return "range"
+    if callable(value):
+        return "function"
     return type(value).__name__
 
 
-ORDERED_KINDS = frozenset({"number", "string", "date", "date and time", "time", "duration"})
+_KINDS: dict[type, str] = {
+    type(None): "null",
+    bool: "boolean",
+    Decimal: "number",
+    str: "string",
+    dt.datetime: "date and time",
+    dt.date: "date",
+    dt.time: "time",
+    dt.timedelta: "days and time duration",
+    YearsMonths: "years and months duration",
+    dict: "context",
+    list: "list",
+}
+
+ORDERED_KINDS = frozenset(
+    {"number", "string", "date", "date and time", "time", "days and time duration", "years and months duration"}
+)
 
 
 def show(value: Any) -> str:
@@ -94,38 +177,107 @@ def show(value: Any) -> str:
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, dt.datetime):
-        return f'date and time("{value.isoformat()}")'
-    if isinstance(value, dt.date):
-        return f'date("{value.isoformat()}")'
+        return plain_number(value)
+    if isinstance(value, dt.datetime) or (isinstance(value, FarDate) and isinstance(value.base, dt.datetime)):
+        return f'date and time("{format_date_and_time(value)}")'
+    if isinstance(value, dt.date | FarDate):
+        return f'date("{format_date(value)}")'
     if isinstance(value, dt.time):
-        return f'time("{value.isoformat()}")'
+        return f'time("{format_time(value)}")'
+    if isinstance(value, dt.timedelta):
+        return f'duration("{format_duration(value)}")'
+    if isinstance(value, YearsMonths):
+        return f'duration("{value}")'
     if isinstance(value, list):
         return "[" + ", ".join(show(v) for v in value) + "]"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
-    return repr(value)
+    return str(value)
 
 
-def equal(left: Any, right: Any) -> bool:
-    """FEEL `=`; null equals only null. Values of different types are an error rather than FEEL's
-    quiet null: a number compared with a string is a modelling mistake, and a fee must not hide it."""
+def plain_number(value: Decimal) -> str:
+    """A number without exponent and without trailing zeros after the point."""
+    if not value.is_finite():
+        return str(value)
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _same_zone_kind(left: Any, right: Any) -> bool:
+    """Values with and without a time zone cannot be compared (Python refuses, FEEL gives null)."""
+    if isinstance(left, dt.datetime | dt.time):
+        return (left.tzinfo is None) == (right.tzinfo is None)
+    return True
+
+
+_SIMPLE = frozenset({str, Decimal, bool})
+
+
+def equal(left: Any, right: Any) -> bool | None:
+    """FEEL `=`: null equals only null; values of different types give null (DMN 1.5 §10.3.2.2)."""
+    left_type = type(left)
+    if left_type is type(right) and left_type in _SIMPLE:  # the common case of a table's cells
+        return bool(left == right)
     if left is None or right is None:
         return left is None and right is None
     left_kind, right_kind = kind(left), kind(right)
     if left_kind != right_kind:
-        raise DecisionError(f"cannot compare {left_kind} {show(left)} with {right_kind} {show(right)}")
+        return None
+    if left_kind == "list":
+        if len(left) != len(right):
+            return False
+        for a, b in zip(left, right, strict=True):
+            same = equal(a, b)
+            if same is not True:
+                return same
+        return True
+    if left_kind == "context":
+        if left.keys() != right.keys():
+            return False
+        for key, a in left.items():
+            same = equal(a, right[key])
+            if same is not True:
+                return same
+        return True
+    if left_kind == "time":
+        from .temporal import time_seconds
+
+        if (left.tzinfo is None) != (right.tzinfo is None):
+            return None
+        return time_seconds(left) == time_seconds(right)
+    if left_kind == "date and time":
+        if not _same_zone_kind(left, right):
+            return None
+        return _instant(left) == _instant(right)
+    if isinstance(left, FarDate) or isinstance(right, FarDate):
+        return split(left) == split(right)
     return bool(left == right)
 
 
+def _instant(value: Any) -> Any:
+    """A date and time as FEEL compares it: to the second (DMN 1.5 §10.3.2.3.6, valuedt counts seconds;
+    the TCK's 0068 has 00:00:00.0001 = 00:00:00.0000)."""
+    base, cycles = split(value)
+    return cycles, base.replace(microsecond=0)
+
+
 def compare(left: Any, right: Any) -> int | None:
-    """Order two values: -1, 0 or 1; None when either is null (FEEL: the comparison is null)."""
+    """Order two values: -1, 0 or 1; None when either is null or they cannot be ordered."""
     if left is None or right is None:
         return None
-    left_kind, right_kind = kind(left), kind(right)
-    if left_kind != right_kind or left_kind not in ORDERED_KINDS:
-        raise DecisionError(f"cannot order {left_kind} {show(left)} against {right_kind} {show(right)}")
+    left_kind = kind(left)
+    if left_kind != kind(right) or left_kind not in ORDERED_KINDS or not _same_zone_kind(left, right):
+        return None
+    if left_kind == "time":
+        from .temporal import time_seconds
+
+        left, right = time_seconds(left), time_seconds(right)
+    elif left_kind == "date and time":
+        left, right = _instant(left), _instant(right)
+    elif isinstance(left, FarDate) or isinstance(right, FarDate):
+        left, right = split(left), split(right)
     return (left > right) - (left < right)
 
 
@@ -208,7 +360,8 @@ def coerce(value: Any, feel_type: str | None) -> Any:
 
 def dumps_json(value: Any, indent: int | None = None) -> str:
     """JSON text of a decision result with Decimals written digit for digit (never through a float):
-    integral ones as integers (`2000000`), others in plain notation (`1500000.5`). Dates are ISO text."""
+    integral ones as integers (`2000000`), others in plain notation (`1500000.5`). Dates, times,
+    durations and ranges are their FEEL text (`2024-05-06`, `P1Y2M`, `[1..10)`); a function is null."""
     marker = uuid.uuid4().hex
     pattern = re.compile(f'"{marker}([^"]*)"')
 
@@ -220,10 +373,12 @@ def dumps_json(value: Any, indent: int | None = None) -> str:
             return {str(k): prepare(v) for k, v in item.items()}
         if isinstance(item, list | tuple):
             return [prepare(v) for v in item]
-        if isinstance(item, dt.date | dt.time):
-            return item.isoformat()
-        if isinstance(item, dt.timedelta):
-            return str(item)
+        if isinstance(item, dt.date | dt.time | dt.timedelta | FarDate | YearsMonths | Range):
+            from .builtins import feel_string
+
+            return feel_string(item)
+        if callable(item):
+            return None
         return item
 
     text = json.dumps(prepare(value), indent=indent, ensure_ascii=False)

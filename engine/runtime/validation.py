@@ -24,6 +24,7 @@ from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
 
 from engine import expressions
 from engine.access.roles import role_for_lane
+from engine.decisions.model import load_order
 from engine.expressions import ExpressionError
 from engine.expressions.library import BUILTINS
 from engine.expressions.refusals import run_refusals
@@ -367,7 +368,7 @@ def parse_bundle(files: Mapping[str, str | bytes]) -> ParsedBundle:
         except etree.XMLSyntaxError as err:
             bundle.problems.append(_xml_problem(name, err))
 
-    for name in sorted(n for n in trees if n.endswith(".dmn")):
+    for name in load_order({n: texts[n] for n in trees if n.endswith(".dmn")}):  # imported files first
         try:
             parser.add_dmn_xml(trees[name], filename=name)
         except ValidationFailed as failed:

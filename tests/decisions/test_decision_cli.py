@@ -63,3 +63,34 @@ def test_dmn_tck_reports_failing_cases_and_exits_1(tmp_path: Path) -> None:
     lines = result.output.splitlines()
     assert lines[-1] == "2 passed, 1 failed"
     assert lines[0] == "0115-sum-collect-hitpolicy case 001 [Salary]: expected {Salary: 1200}, got {Salary: 1100}"
+
+
+def test_dmn_tck_on_level_3_passes_every_case() -> None:
+    result = CliRunner().invoke(dmn_tck, [str(TCK.parent / "dmn-tck-level-3" / "compliance-level-3")])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["3149 passed, 0 failed"]
+
+
+def test_a_model_that_does_not_load_is_one_short_line_per_case(tmp_path: Path) -> None:
+    folder = tmp_path / "0001-broken"
+    folder.mkdir()
+    (folder / "0001-broken.dmn").write_text("<definitions", encoding="utf-8")
+    cases = "".join(
+        f'<testCase id="{n}"><resultNode name="d"><expected><value>1</value></expected></resultNode></testCase>'
+        for n in ("001", "002")
+    )
+    (folder / "0001-broken-test-01.xml").write_text(
+        f'<testCases xmlns="http://www.omg.org/spec/DMN/20160719/testcase">{cases}</testCases>', encoding="utf-8"
+    )
+    result = CliRunner().invoke(dmn_tck, [str(tmp_path)])
+    lines = result.output.splitlines()
+    assert result.exit_code == 1 and lines[-1] == "0 passed, 2 failed"
+    assert lines[0].startswith("0001-broken case 001 [d]: model not loaded: malformed XML")
+    assert len(lines) == 3 and all(len(line) < 400 for line in lines)
+
+
+def test_decide_keeps_a_null_fee_in_the_json_and_says_why() -> None:
+    result = CliRunner().invoke(decide, [FEES, "renewal_appraisal_fee", "--data", '{"appraisal_fee": "x"}'])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == '{"renewal_appraisal_fee": null}'
+    assert result.stderr == "note: input data 'appraisal_fee': \"x\" is not a number\n"

@@ -116,14 +116,14 @@ def test_requirements_must_exist_and_not_form_a_cycle() -> None:
     assert any("requires decision 'zz', which is not in the file" in m for m in messages)
 
 
-def test_unsupported_boxed_expressions_and_empty_decisions_are_rejected() -> None:
+def test_foreign_functions_and_empty_decisions_are_rejected() -> None:
     source = """<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="x" name="x" namespace="x">
-      <decision id="ctx" name="ctx"><context /></decision>
+      <decision id="java" name="java"><functionDefinition kind="Java" /></decision>
       <decision id="empty" name="empty" />
     </definitions>"""
     messages = sorted(p.message for p in problems_of(source))
-    assert "decision 'ctx' is a boxed <context>" in messages[0]
-    assert "decision 'empty' has no decision logic" in messages[1]
+    assert "decision 'empty' has no decision logic" in messages[0]
+    assert "decision 'java', <functionDefinition>: Java functions are not supported, only FEEL" in messages[1]
 
 
 def test_validate_dmn_file(tmp_path: Path, build_table: TableBuilder) -> None:
@@ -146,3 +146,9 @@ def test_an_input_cell_of_the_wrong_type_is_rejected(build_table: TableBuilder) 
     problems = problems_of(source)
     assert [p.element_id for p in problems] == ["r1", "r3"]
     assert "rule 1 (id 'r1'), input 'age': \"High\" does not fit the column's type number" in problems[0].message
+
+
+def test_a_cell_nested_thousands_deep_is_a_problem_of_its_decision(build_table: TableBuilder) -> None:
+    [problem] = problems_of(build_table([(["-"], ["-" * 20_000 + "1"])]))
+    assert problem.element_id == "r1"
+    assert problem.message.endswith("rule 1 (id 'r1'), output 'result': the text is nested too deeply")

@@ -217,10 +217,12 @@ def test_output_values_are_enforced_for_computed_outputs(load_table: Loader) -> 
         model.evaluate("decision", {"age": 51})
 
 
-def test_a_type_error_in_a_cell_names_the_rule_and_column(load_table: Loader) -> None:
+def test_a_type_error_in_a_cell_is_no_match_explained_by_rule_and_column(load_table: Loader) -> None:
     model = load_table([(['"x"'], ['"a"'])], inputs=[("code", "")])
-    with pytest.raises(DecisionError, match=r"rule 1 \(id 'r1'\), input 'code': cannot compare number 3"):
-        model.evaluate("decision", {"code": 3})
+    result, notes = model.explain("decision", {"code": 3})
+    assert result == {"result": None}
+    assert "decision 'decision', rule 1 (id 'r1'), input 'code': \"x\" cannot be applied to 3" in notes
+    assert notes[-1] == "decision 'decision': no rule matches"
 
 
 REQUIRED = """<definitions xmlns="http://www.omg.org/spec/DMN/20180521/MODEL/" id="d" name="d" namespace="x">

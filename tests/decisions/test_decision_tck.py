@@ -1,4 +1,4 @@
-"""The DMN TCK, compliance level 2, run as a test (shared/conformance beside the project)."""
+"""The DMN TCK, compliance levels 2 and 3, run as tests (shared/conformance beside the project)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from engine.decisions.tck import run_tck
 
 TCK = Path(__file__).resolve().parents[2] / ".." / "shared" / "conformance" / "dmn-tck"
+TCK_LEVEL_3 = TCK.parent / "dmn-tck-level-3" / "compliance-level-3"
 
 # Folders whose every case must pass: the decision-table folders of level 2.
 REQUIRED_FOLDERS = {
@@ -59,3 +60,26 @@ def test_level_2_totals(outcomes: list) -> None:
     assert failures == EXPECTED_FAILURES
     assert sum(o.passed for o in outcomes) >= EXPECTED_PASSED
     assert len({o.folder for o in outcomes}) == 28
+
+
+# Level 3: every result of the folders in shared/ passes (3,149); the figure is pinned as a minimum and
+# no failure is tolerated, so a regression shows at once.
+LEVEL_3_PASSED = 3149
+
+
+@pytest.fixture(scope="module")
+def level_3() -> list:
+    if not TCK_LEVEL_3.is_dir():
+        pytest.fail(f"the DMN TCK level 3 is not at {TCK_LEVEL_3}; shared/ must sit beside the project")
+    return run_tck(TCK_LEVEL_3)
+
+
+def test_level_3_at_least_99_percent(level_3: list) -> None:
+    passed = sum(o.passed for o in level_3)
+    assert passed >= LEVEL_3_PASSED
+    assert passed >= 0.99 * len(level_3)
+    assert len({o.folder for o in level_3}) >= 100
+
+
+def test_level_3_has_no_failing_case(level_3: list) -> None:
+    assert [str(o) for o in level_3 if not o.passed] == []
