@@ -35,7 +35,8 @@ def _worker(name: str, id_number: str, facility: str) -> dict[str, Any]:
         "id_issued_on": "2021-08-20", "id_issued_by": "Cục Cảnh sát quản lý hành chính về trật tự xã hội",
         "contact_address": "Số 12 đường Võ Thị Sáu, phường Thống Nhất, thành phố Biên Hòa, tỉnh Đồng Nai",
         "phone": "0913456789", "email": "nvbx.demo@example.vn", "job": "safety_officer", "facility_name": facility,
-        "health_check_date": "2026-01-15",
+        # Two months before today: fresh at every demo dossier's receipt (TT 1 c): not older than 6 months).
+        "health_check_date": (clock.now().astimezone(ZONE).date() - timedelta(days=60)).isoformat(),
         "attachments": [{"title": "Bằng tốt nghiệp chuyên ngành"}, {"title": "Giấy chứng nhận đào tạo ATBX"}],
     }
 
@@ -49,14 +50,14 @@ def _certificate_steps(application: dict[str, Any], *, supplement: bool = False,
             (2, 9, "check_dossier", "chuyenvien", lambda day: {"dossier_complete": False, "missing_items": [
                 {"item": "Giấy chứng nhận sức khỏe", "issue": "Giấy khám sức khỏe đã quá 6 tháng"}]}),
             (2, 14, "request_supplement", "chuyenvien", lambda day: {
-                "request_number": f"{day.day:02d}{day.month:02d}/SKHCN-QLCN", "request_date": day.isoformat(),
+                "request_date": day.isoformat(),
                 "request_content": "Đề nghị bổ sung giấy chứng nhận sức khỏe còn hiệu lực."}),
         ]
         return steps
     steps += [
         (2, 9, "check_dossier", "chuyenvien", lambda day: {"dossier_complete": True}),
         (2, 10, "notify_fee", "chuyenvien", lambda day: {
-            "fee_notice_number": f"{day.day:02d}{day.month:02d}/TB", "fee_notice_date": day.isoformat(),
+            "fee_notice_date": day.isoformat(),
             "fee_notified": 200_000}),
         (4, 15, "record_payment", "tiepnhan", lambda day: {
             "fee_paid": 200_000, "fee_paid_on": day.isoformat(), "fee_receipt_number": f"BL-{day:%m%d}",
@@ -67,7 +68,7 @@ def _certificate_steps(application: dict[str, Any], *, supplement: bool = False,
         (appraisal_day + 1, 15, "decide", "lanhdao", lambda day: {
             "outcome": "issue", "signed_by": "Phó Giám đốc Phạm Văn Lãnh Đạo", "signed_on": day.isoformat()}),
         (appraisal_day + 2, 9, "issue_result", "chuyenvien", lambda day: {
-            "result_number": f"CC-NVBX-{application['id_number'][-4:]}/ĐN", "result_issued_on": day.isoformat()}),
+            "result_issued_on": day.isoformat()}),
         (appraisal_day + 2, 14, "deliver", "tiepnhan", lambda day: {
             "delivery": "desk", "delivered_on": day.isoformat()}),
     ]
@@ -124,7 +125,7 @@ def scenarios() -> list[Scenario]:
             (1, 9, "check_dossier", "chicuc", lambda day: {"dossier_complete": False, "missing_items": [
                 {"item": "Mẫu nhãn hàng hóa", "issue": "Chưa nộp mẫu nhãn có dấu định lượng"}]}),
             (1, 14, "request_supplement", "chicuc", lambda day: {
-                "request_number": f"{day:%d%m}/CCTĐC", "request_date": day.isoformat(),
+                "request_date": day.isoformat(),
                 "request_content": "Đề nghị bổ sung mẫu nhãn hàng đóng gói sẵn có dấu định lượng."}),
         ], lapse_after_days=31),
     ]

@@ -55,9 +55,10 @@ def _is_data(node: nodes.Node) -> bool:
 
 
 @cache
-def registry_reads(process_id: str) -> frozenset[str]:
-    """The fields the registry's recorder of `process_id` requires (`data["x"]`), helpers it calls included."""
-    recorder = registry._RECORDERS.get(process_id)
+def registry_reads(entry: str) -> frozenset[str]:
+    """The fields the registry's recorder of `entry` (a procedure's `result.registry`) requires (`data["x"]`),
+    helpers it calls included."""
+    recorder = registry.RECORDERS.get(entry)
     if recorder is None:
         return frozenset()
     module = ast.parse(inspect.getsource(registry))
@@ -122,12 +123,12 @@ def issued_kinds(specs: Iterable[Any], result: str) -> dict[str, str]:
     return kinds
 
 
-def missing_fields(process_id: str, specs: list[Any], forms_of: Mapping[str, Iterable[str]], result: str,
-                   ) -> list[tuple[str, str, str]]:
+def missing_fields(specs: list[Any], forms_of: Mapping[str, Iterable[str]], result: str,
+                   registry_entry: str) -> list[tuple[str, str, str]]:
     """(task id, template, field) for every field a paper of the procedure reads and nothing provides."""
     provided = provided_fields(specs, forms_of)
     missing = []
     for kind, task_id in sorted(issued_kinds(specs, result).items()):
-        needed = set(template_reads(kind)) | (registry_reads(process_id) if KINDS[kind].result else set())
+        needed = set(template_reads(kind)) | (registry_reads(registry_entry) if KINDS[kind].result else set())
         missing.extend((task_id, f"{kind}.txt", name) for name in sorted(needed - provided))
     return missing

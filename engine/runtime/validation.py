@@ -256,18 +256,20 @@ def _paper_field_problems(bundle: ParsedBundle, pid: str, specs: list[BpmnProces
     name = bundle.process_files[pid]
     return [Problem(name, task_id, f"paper template {template} reads the field '{field_name}', which no form, "
                                    f"decision or script of procedure '{pid}' provides")
-            for task_id, template, field_name in missing_fields(pid, specs, forms_of, _result_kind(bundle, name))]
+            for task_id, template, field_name in missing_fields(specs, forms_of, _result_of(bundle, name, "kind"),
+                                                                _result_of(bundle, name, "registry"))]
 
 
-def _result_kind(bundle: ParsedBundle, name: str) -> str:
-    """The result paper the procedure sheet beside the diagram names (checked by _check_result_paper)."""
+def _result_of(bundle: ParsedBundle, name: str, key: str) -> str:
+    """What the procedure sheet beside the diagram says of its result: `kind` (the result paper) or
+    `registry` (the registry entry it makes); both are checked by _check_result_paper."""
     try:
         sheet = json.loads(bundle.files.get(posixpath.join(posixpath.dirname(name), PROCEDURE_FILE), "{}"))
     except json.JSONDecodeError:
         return ""
     result = sheet.get("result") if isinstance(sheet, dict) else None
-    kind = result.get("kind") if isinstance(result, dict) else None
-    return kind if isinstance(kind, str) else ""
+    value = result.get(key) if isinstance(result, dict) else None
+    return value if isinstance(value, str) else ""
 
 
 def _property_problems(properties: Mapping[str, str]) -> list[str]:

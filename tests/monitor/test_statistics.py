@@ -12,6 +12,7 @@ from engine.legal_time.business_calendar import ZONE, Duration, Unit, load_calen
 from engine.legal_time.legal_clock import LegalClock
 from engine.onestop.daily_figures import rebuild
 from engine.onestop.documents import Document
+from engine.onestop.paperwork import signer
 from engine.onestop.statistics import Row, compute, report
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier
@@ -162,7 +163,8 @@ def test_figures_kept_by_the_commands_equal_the_replay_on_seeded_data(service: D
                     with service.command() as command:
                         issue_document(command, dossier_id, "refusal", "lanhdao", data={}, agency=Agency(),
                                        extra={"reasons": ["Không đủ điều kiện"], "procedure": "Cấp phép thử",
-                                              "applicant": {"name": "Công ty Ánh Dương"}})
+                                              "applicant": {"name": "Công ty Ánh Dương"},
+                                              "signer": signer(command, {}, Agency())})
         if day % 9 == 4:  # the running month, as of now
             today = clock.now().astimezone(ZONE).date()
             periods.append((today.replace(day=1), today))

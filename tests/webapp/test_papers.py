@@ -182,7 +182,7 @@ def test_a_receipt_embeds_only_the_glyphs_it_prints() -> None:
                    "checklist": [{"label": f"Giấy tờ số {i}: bản sao chứng thực quyết định thành lập",
                                   "form": "bản sao", "note": ""} for i in range(1, 9)],
                    "deadline": "30 ngày làm việc", "appointment_at": MONDAY_9AM + timedelta(days=40),
-                   "delivery": "Qua bưu chính", "officer": "Nguyễn Thị Tiếp Nhận"})
+                   "delivery": "Qua bưu chính", "officer": "Nguyễn Thị Tiếp Nhận", "copies": "01 (bộ)"})
     content = render_pdf(paper)
     assert len(content) < 30 * 1024, len(content)
     reader = PdfReader(io.BytesIO(content))
