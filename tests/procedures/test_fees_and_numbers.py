@@ -68,7 +68,7 @@ def test_the_supervisor_sees_fees_notified_and_collected_per_procedure_and_month
     from webapp import create_app
 
     paid = checked(service, [d.device("general", "G-01"), d.device("ct", "CT-01")])
-    paid.do("notify_fee", d.fee_notice(11_000_000, "2026-03-02")).do("record_payment", d.paid(11_000_000, "2026-03-03"))
+    paid.do("notify_fee", d.fee_notice(11_000_000, "2026-03-02")).do("record_payment", d.paid(11_000_000, "2026-03-02"))
     at(date(2026, 4, 1))
     checked(service, [d.device("dental", "D-01")]).do("notify_fee", d.fee_notice(2_000_000, "2026-04-01"))
     with service.command() as session:

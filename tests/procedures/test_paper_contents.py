@@ -74,8 +74,9 @@ def test_receipt_supplement_request_and_fee_notice(service: DossierService, pape
     assert "Bản sao Biên bản kiểm xạ: Chưa nộp biên bản kiểm xạ phòng CT" in request
     assert SEED_ADDRESS in request and "Tam Hiệp" not in request
 
-    run.do("await_supplement", d.SUPPLEMENT_RECEIVED).do("check_dossier", d.CHECK_OK)
-    run.do("notify_fee", d.fee_notice(10_000_000))
+    # Received the day it was asked for: the platform's clock stands on 2 March (no event in the future).
+    run.do("await_supplement", {**d.SUPPLEMENT_RECEIVED, "supplement_received_on": "2026-03-02"})
+    run.do("check_dossier", d.CHECK_OK).do("notify_fee", d.fee_notice(10_000_000))
     number, notice = issue(paperwork, run, "fee_notice")
     assert number == run.data()["fee_notice_number"] and f"Số: {number}" in notice
     # TT 2 h): one line per device with its rate; the mobile general device at the mobile rate.
@@ -263,11 +264,11 @@ def test_the_verification_page_tells_valid_amended_and_expired(
 
 
 def test_appointment_notice_of_procedures_8_and_9(service: DossierService, paperwork: Paperwork) -> None:
-    from test_appointments import DECIDED, PASSED, admission, answer
+    from test_appointments import DECIDED, admission, answer, passed
 
     run = admission(service, "III")
     run.do("unit_council", answer("Trung tâm Ứng dụng tiến bộ KH&CN", "12/QĐ-TTUD", "2026-04-02"))
-    run.do("unit_council_result", PASSED).do("unit_recognise", answer("Trung tâm", "13/QĐ-TTUD", "2026-04-02"))
+    run.do("unit_council_result", passed()).do("unit_recognise", answer("Trung tâm", "13/QĐ-TTUD", "2026-04-02"))
     run.do("unit_decide", {**DECIDED, "decided_by": "Giám đốc Trung tâm Ứng dụng tiến bộ KH&CN"})
     data = run.data()
     number, text = issue(paperwork, run, "appointment_notice")
