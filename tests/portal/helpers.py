@@ -8,6 +8,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
+from engine.legal_time.business_calendar import ZONE
+from engine.legal_time.clock import clock
 from engine.runtime.db import make_session_factory
 from engine.runtime.dossier import Dossier
 from engine.runtime.forms import load_form
@@ -56,7 +58,9 @@ def accept_and_notify_fee(app: Flask, dossier_id: int) -> list[str]:
 
 def appraise_and_issue(app: Flask, dossier_id: int) -> list[str]:
     fee = app.extensions["motcua"].dossiers.data(dossier_id)["fee_amount"]
-    step(app, dossier_id, "record_payment", {"fee_paid": fee, "fee_paid_on": "2026-03-05",
+    # Paid on the platform's today: a payment day after it would be refused as still to come.
+    paid_on = clock.now().astimezone(ZONE).date().isoformat()
+    step(app, dossier_id, "record_payment", {"fee_paid": fee, "fee_paid_on": paid_on,
                                              "fee_receipt_number": "BL-0042", "fee_payment_method": "transfer"},
          "tiepnhan")
     step(app, dossier_id, "appraise", {"recommendation": "issue", "findings": "Đáp ứng các điều kiện."}, "chuyenvien")
