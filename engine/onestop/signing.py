@@ -16,9 +16,11 @@ Without a certificate results are issued unsigned, and the paper's facts say so.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -65,8 +67,17 @@ def sign_pdf(content: bytes, key: SigningKey, *, reason: str, location: str, nam
     writer = IncrementalPdfFileWriter(io.BytesIO(content))
     meta = signers.PdfSignatureMetadata(field_name="ChuKySo", md_algorithm="sha256", reason=reason,
                                         location=location, name=name, subfilter=fields.SigSeedSubFilter.PADES)
-    out = signers.sign_pdf(writer, meta, signer=_signer(key))
-    return out.getvalue()
+    def sign() -> bytes:
+        return signers.sign_pdf(writer, meta, signer=_signer(key)).getvalue()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return sign()
+    # pyHanko runs an event loop of its own, which cannot start inside a running one (a caller's asyncio
+    # code, a browser driver): sign on a thread of its own then.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(sign).result()
 
 
 def write_demo_certificate(folder: Path = DEMO_FOLDER, organisation: str = "Sở Khoa học và Công nghệ tỉnh Đồng Nai",
