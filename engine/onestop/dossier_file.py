@@ -20,6 +20,7 @@ from engine.legal_time.legal_clock import ClockState, LegalClock, Pause, PhaseRe
 from engine.onestop.documents import Document, documents_of
 from engine.runtime.attachment import Attachment, attachments_of
 from engine.runtime.audit import AuditEvent
+from engine.runtime.bounded_number import within_bounds
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier
 from engine.runtime.forms import FieldDefinition, FormDefinition, Option
@@ -117,6 +118,8 @@ def _in(labels: Mapping[str, str], locale: str) -> str:
 
 def money_words(value: Any) -> str:
     """An amount of đồng as Vietnamese papers write it: 1.000.000 đ."""
+    if not within_bounds(value):
+        return str(value)  # shown as stored, never expanded into its digits
     try:
         return f"{int(Decimal(str(value))):,}".replace(",", ".") + " đ"
     except (ArithmeticError, ValueError):
@@ -125,6 +128,8 @@ def money_words(value: Any) -> str:
 
 def number_words(value: Decimal | int | float) -> str:
     """A number with Vietnamese separators: 1.234,5."""
+    if not within_bounds(value):
+        return str(value)  # shown as stored, never expanded into its digits
     number = Decimal(str(value))
     whole = number == number.to_integral_value()
     text = f"{number:,.0f}" if whole else f"{number.normalize():,f}"
