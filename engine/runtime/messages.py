@@ -66,10 +66,11 @@ def check_message(name: Any, key: Any, payload: Any, message_id: Any) -> dict[st
     fields = {}
     if not isinstance(name, str) or not MESSAGE_NAME.match(name):
         fields["name"] = "the message name is 1 to 200 letters, digits, '_', '.', ':' or '-'"
-    if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY:
+    # Control characters (a NUL byte, which PostgreSQL refuses to store) are no part of a key or an id.
+    if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY or control_characters(key):
         fields["correlation_key"] = f"the correlation key is a non-empty text of at most {MAX_KEY} characters"
     if message_id is not None and (not isinstance(message_id, str) or not message_id.strip()
-                                   or len(message_id) > MAX_MESSAGE_ID):
+                                   or len(message_id) > MAX_MESSAGE_ID or control_characters(message_id)):
         fields["message_id"] = f"the message id is a non-empty text of at most {MAX_MESSAGE_ID} characters"
     if fields:
         raise InvalidData("the message is not valid", fields=fields)
