@@ -199,7 +199,7 @@ RECEIPT = {"applicant": {"name": "Bệnh viện Đa khoa Đồng Nai", "address"
                          "phone": "0251 3822 123", "email": "bv-dongnai@example.vn", "id_number": ""},
            "procedure": "Cấp giấy phép tiến hành công việc bức xạ - sử dụng thiết bị X-quang chẩn đoán trong y tế",
            "checklist": [{"label": f"Thành phần hồ sơ số {i}", "form": "Bản chính", "note": ""} for i in range(1, 8)],
-           "deadline": "30 ngày làm việc", "delivery": "Trực tiếp tại Bộ phận một cửa",
+           "copies": "01 (bộ)", "deadline": "30 ngày làm việc", "delivery": "Trực tiếp tại Bộ phận một cửa",
            "officer": "Nguyễn Thị Tiếp Nhận"}
 
 
