@@ -28,6 +28,7 @@ from engine.onestop.signing import SigningKey
 from engine.runtime import bounded_json
 from engine.runtime.db import make_engine, make_session_factory
 from engine.runtime.dossier_service import DossierService
+from engine.runtime.outbox import OutboxRunner
 from engine.service.commands import Commands
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -100,6 +101,11 @@ def limits_from_env(environ: Mapping[str, str], login: tuple[str, str]) -> dict[
     return settings
 
 
+def outbox_runner(database_url: str, office: Office) -> OutboxRunner:
+    """The runner of the web server's outbox process (OutboxRunner.start_process), configured as the app."""
+    return Commands.build(make_engine(database_url), office).outbox
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
     app.config.from_mapping(
@@ -142,10 +148,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                     bpmn_root=Path(app.config["BPMN_ROOT"]), smtp=app.config["SMTP"],
                     signing=app.config.get("SIGNING", SigningKey.from_env()))
     # Tests carry out every effect right after the command, in the request, so that what they check is there;
-    # a server mails from its outbox thread, woken by each command's commit (and `motcua worker` takes up the rest).
+    # a server leaves the mails and an online submission's receipt to its outbox process, woken by each
+    # command's commit (and `motcua worker` takes up the rest).
     commands = Commands.build(engine, office, mail_inline=app.config.get("OUTBOX_INLINE", app.testing))
     if not app.testing:
-        commands.outbox.start_thread()
+        commands.outbox.start_process(outbox_runner, engine.url.render_as_string(hide_password=False), office)
     app.extensions["motcua"] = Platform(
         engine=engine, commands=commands, dossiers=commands.dossiers, paperwork=commands.paperwork, office=office,
         read_session=make_session_factory(engine),

@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from urllib.parse import quote
 
@@ -32,7 +33,7 @@ from engine.onestop.documents import KINDS, Document, document
 from engine.onestop.dossier_file import public_data, roles_on_dossier
 from engine.onestop.online_submission import ONLINE_APPLICANT_FORM, Submission, papers
 from engine.onestop.procedure_facts import ProcedureFacts
-from engine.onestop.tracking import TrackedDossier, dossier_by_code, find_dossier
+from engine.onestop.tracking import TrackedDossier, dossier_by_code, find_dossier, promised_at
 from engine.onestop.vietnamese_text import last_day, local
 from engine.runtime.attachment import Upload
 from engine.runtime.dossier import Dossier
@@ -67,7 +68,7 @@ class ApiError(Exception):
 
 
 def _error_response(status: int, error: str, message: str, fields: dict[str, str] | None = None) -> Response:
-    response = current_app.json.response(s.ErrorSchema().dump({"error": error, "message": message,
+    response = current_app.json.response(_schema(s.ErrorSchema).dump({"error": error, "message": message,
                                                                 "field_errors": fields or {}}))
     response.status_code = status
     if status == 401:
@@ -254,9 +255,16 @@ def _readable_dossier(code: str, scope: str) -> int:
     return dossier_id
 
 
+@cache
+def _schema(kind: type[Schema]) -> Schema:
+    """One instance per schema, shared by the requests: making one deep-copies its fields each time, and
+    marshmallow 4 keeps no state between loads and dumps (no context)."""
+    return kind()
+
+
 def _load(schema: type[Schema], source: Any) -> dict[str, Any]:
     try:
-        return schema().load(source)
+        return _schema(schema).load(source)
     except ValidationError as err:
         raise ApiError(422, "invalid", "Dữ liệu chưa hợp lệ, xin xem thông báo của từng trường",
                        s.flat_messages(err.messages)) from None
@@ -377,7 +385,7 @@ def _status_view(view: TrackedDossier) -> dict[str, Any]:
 @operation("/procedures", "GET", "The procedures that can be submitted, with their papers and form", "procedures",
            {200: ("The procedures", s.ProcedureListSchema)})
 def procedures() -> Response:
-    return current_app.json.response(s.ProcedureListSchema().dump({
+    return current_app.json.response(_schema(s.ProcedureListSchema).dump({
         "applicant_form": _form_definition(ONLINE_APPLICANT_FORM),
         "procedures": [_procedure_view(f) for f in startable_procedures()],
     }))
@@ -389,7 +397,7 @@ def procedure(process_id: str) -> Response:
     facts = find_procedure(process_id)
     if facts is None:
         raise ApiError(404, "not_found", "Không có thủ tục này")
-    return current_app.json.response(s.ProcedureSchema().dump(_procedure_view(facts)))
+    return current_app.json.response(_schema(s.ProcedureSchema).dump(_procedure_view(facts)))
 
 
 # -- dossiers -----------------------------------------------------------------------------------------------
@@ -417,16 +425,22 @@ def submit_dossier() -> tuple[Response, int]:
         raise ApiError(422, "invalid", str(err), err.fields) from None
     except CommandError as err:
         raise ApiError(422, "invalid", str(err)) from None
-    view = applicant_view(done.dossier_id)
+    # The answer reads the new dossier's row, not its whole file (steps, events, papers) as tracking does.
     with platform().read_session() as db:
-        receipt = _document_ref(done.code, db.get(Document, done.receipt.document_id))
-        mailed = mail_status(db, done.receipt) == OutboxStatus.DONE
+        dossier = db.get(Dossier, done.dossier_id)
+        started = bool(dossier.legal_clock) and LegalClock.from_dict(dossier.legal_clock).started
+        appointment = promised_at(dossier, facts, calendar(), clock_started=started)
+        # The receipt is made by the outbox right after this answer (within seconds), unless already done.
+        issued = db.get(Document, done.receipt.document_id) if done.receipt.document_id is not None else None
+        receipt = _document_ref(done.code, issued) if issued is not None else None
+        mailed = issued is not None and mail_status(db, done.receipt) == OutboxStatus.DONE
         opened = db.scalars(select(WorkItem).where(WorkItem.dossier_id == done.dossier_id,
                                                    WorkItem.status == WorkItemStatus.OPEN)
                             .order_by(WorkItem.id)).all()
-    return current_app.json.response(s.SubmittedSchema().dump({
-        "code": done.code, "secret": done.secret, "status": view.status, "received_at": view.received_at,
-        "appointment_on": last_day(view.appointment_at) if view.appointment_at else None, "receipt": receipt,
+        status, received_at = dossier.status, dossier.received_at or dossier.created_at
+    return current_app.json.response(_schema(s.SubmittedSchema).dump({
+        "code": done.code, "secret": done.secret, "status": status, "received_at": received_at,
+        "appointment_on": last_day(appointment) if appointment else None, "receipt": receipt,
         "mail_sent": mailed,
         "work_items": [{"id": w.id, "task": w.task_spec, "name": w.name, "role": w.role} for w in opened],
     })), 201
@@ -443,7 +457,7 @@ def dossier_work_items(code: str) -> Response:
                                                  WorkItem.role.in_(sorted(holder.roles)))
                           .order_by(WorkItem.id)).all()
         dossier_code = db.get(Dossier, dossier_id).code or code
-    return current_app.json.response(s.DossierWorkItemsSchema().dump({
+    return current_app.json.response(_schema(s.DossierWorkItemsSchema).dump({
         "dossier_code": dossier_code,
         "items": [{"id": w.id, "task": w.task_spec, "name": w.name, "role": w.role, "status": w.status,
                    "assignee": w.assignee, "created_at": w.created_at, "due_at": w.due_at,
@@ -456,7 +470,7 @@ def dossier_work_items(code: str) -> Response:
            secret=True)
 def dossier_status(code: str) -> Response:
     view = applicant_view(_readable_dossier(code, "dossiers:read"))
-    return current_app.json.response(s.DossierStatusSchema().dump(_status_view(view)))
+    return current_app.json.response(_schema(s.DossierStatusSchema).dump(_status_view(view)))
 
 
 @operation("/dossiers/<code>/documents/<int:document_id>", "GET", "Download a paper of the dossier (PDF)",
@@ -490,7 +504,7 @@ def work_items() -> Response:
                           process_id=query.get("procedure"),
                           state=ClockFilter(query["state"]) if query.get("state") else None,
                           mine=holder.username if query.get("mine") else None, limit=query["limit"])
-    return current_app.json.response(s.WorkItemPageSchema().dump({
+    return current_app.json.response(_schema(s.WorkItemPageSchema).dump({
         "items": [{"id": r.item_id, "dossier_code": r.code, "procedure": r.process_id, "applicant": r.applicant,
                    "name": r.name, "role": r.role, "assignee": r.assignee, "created_at": r.created_at,
                    "due_at": r.due_at, "clock_state": r.state.value} for r in page.rows],
@@ -522,7 +536,7 @@ def work_item(item_id: int) -> Response:
     item, dossier = _work_item(holder, item_id)
     task = _ready(item)
     form, _problem = task_form(dossier, item)
-    return current_app.json.response(s.WorkItemDetailSchema().dump({
+    return current_app.json.response(_schema(s.WorkItemDetailSchema).dump({
         "id": item.id, "dossier_code": dossier.code, "procedure": dossier.process_id, "task": item.task_spec,
         "name": item.name, "role": item.role, "assignee": item.assignee, "status": item.status,
         "ready": task is not None, "version": dossier.version, "form": _form_definition(form),
@@ -559,7 +573,7 @@ def complete_work_item(item_id: int) -> Response:
         code = db.get(Dossier, done.outcome.dossier_id).code or ""
         refs = [_document_ref(code, db.get(Document, paper.document_id)) for paper in done.papers
                 if paper.document_id is not None]
-    return current_app.json.response(s.CompletedSchema().dump({
+    return current_app.json.response(_schema(s.CompletedSchema).dump({
         "dossier_code": code, "status": done.outcome.status, "version": done.outcome.version,
         "next": [{"name": t.name, "role": t.role} for t in done.outcome.ready], "documents": refs,
     }))
@@ -588,7 +602,7 @@ def send_message() -> tuple[Response, int]:
     except ProcessError as err:
         raise ApiError(422, "invalid", str(err)) from None
     ready = delivery.outcome.ready if delivery.outcome else []
-    return current_app.json.response(s.DeliverySchema().dump({
+    return current_app.json.response(_schema(s.DeliverySchema).dump({
         "status": delivery.status, "message_id": delivery.message_id, "dossier_code": delivery.dossier_code,
         "element": delivery.element_id, "keep_until": delivery.keep_until,
         "next": [{"name": t.name, "role": t.role} for t in ready],

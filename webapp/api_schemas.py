@@ -208,7 +208,9 @@ class SubmittedSchema(Schema):
     status = fields.String(required=True)
     received_at = fields.DateTime(required=True)
     appointment_on = fields.Date(allow_none=True, metadata={"description": "The day the result is promised"})
-    receipt = fields.Nested(DocumentRefSchema, required=True)
+    receipt = fields.Nested(DocumentRefSchema, required=True, allow_none=True, metadata={
+        "description": "The receipt and appointment slip; null while it is being made, right after this answer "
+                       "(within seconds): then among the dossier's documents (GET /dossiers/{code}) and mailed"})
     mail_sent = fields.Boolean(required=True, metadata={
         "description": "Whether the receipt's mail (with the secret) has gone out already; when false it waits "
                        "in the outbox and is retried until the mail server takes it"})

@@ -2,8 +2,8 @@
 
 - in-process platform against the SpiffWorkflow floor (engine.cli.bench), on SQLite and PostgreSQL;
 - the four-call HTTP sequence (submit, the dossier's work items, the work item, complete) against a server
-  the bench starts (waitress, as `motcua serve`), with p50/p95 per call, against the floor of the same
-  diagram (bench/http/bench_simple: start → user task → script → end);
+  the bench starts (waitress with its outbox process, as `motcua serve`), with p50/p95 per call, against the
+  floor of the same diagram (bench/http/bench_simple: start → user task → script → end);
 - storage per dossier (database and file store, each dossier with its receipt);
 - timer lateness of one-second timers with the scheduler running;
 - with --scale N: N dossiers loaded by the database, then the inbox, dashboard and statistics pages (one
@@ -58,19 +58,18 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @contextmanager
 def _server(app: Flask) -> Iterator[int]:
-    """The app served by waitress on a free port, with the outbox thread, as `motcua serve` runs it."""
+    """The app served by waitress (8 threads) on a free port, as `motcua serve` runs it: the outbox process the
+    app started makes the receipts and mails beside it (the bench's client runs in this process too)."""
     from waitress.server import create_server
 
     server = create_server(app, host="127.0.0.1", port=0, threads=8)
-    outbox = app.extensions["motcua"].commands.outbox
-    outbox.start_thread()
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
         yield int(server.effective_port)
     finally:
         server.close()
-        outbox.stop_thread()
+        app.extensions["motcua"].commands.outbox.stop_process()
         thread.join(5)
 
 

@@ -22,12 +22,13 @@ def serve(host: str, port: int, no_scheduler: bool, tick: float) -> None:
 
     from webapp import create_app
 
-    app = create_app()  # with the outbox thread that mails what the requests' commands leave
+    app = create_app()  # with the outbox process that makes the papers and mails the requests' commands leave
     platform = app.extensions["motcua"]
     if not no_scheduler:
         from engine.runtime.scheduler import TimerScheduler
 
-        TimerScheduler(platform.engine, interval=tick, outbox=platform.commands.outbox).start()
+        # Timers only: the outbox process takes every row (retries too), off the requests' GIL.
+        TimerScheduler(platform.engine, interval=tick).start()
     click.echo(f"motcua on http://{host}:{port}/")
     waitress_serve(app, host=host, port=port, threads=8)
 

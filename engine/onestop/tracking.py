@@ -155,6 +155,15 @@ def _asked(facts: ProcedureFacts, data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def promised_at(dossier: Dossier, facts: ProcedureFacts, calendar: BusinessCalendar, *,
+                clock_started: bool) -> datetime | None:
+    """The day the result is promised: the legal clock's total, or before the clock starts the procedure's total
+    counted from receipt (e.g. TT 2 d) "kể từ ngày tiếp nhận hồ sơ")."""
+    if dossier.total_due_at is not None or clock_started or facts.total is None:
+        return dossier.total_due_at
+    return calendar.due_at(dossier.received_at or dossier.created_at, facts.total)
+
+
 def track(
     session: Session, dossier_id: int, ready: list[ReadyTask], now: datetime, calendar: BusinessCalendar
 ) -> TrackedDossier | None:
@@ -180,11 +189,8 @@ def track(
             [key for key, _line in _missing(facts, task.data) if key] if supplement else [],
             task.data.get("fee_notified", task.data.get("fee_amount")) if kind == "fee" else None,
         ))
-    appointment_at = dossier.total_due_at
     received_at = dossier.received_at or dossier.created_at
-    if appointment_at is None and file.clock is None and facts.total is not None:
-        # Before any step, the total counted from receipt (e.g. TT 2 d) "kể từ ngày tiếp nhận hồ sơ").
-        appointment_at = calendar.due_at(received_at, facts.total)
+    appointment_at = promised_at(dossier, facts, calendar, clock_started=file.clock is not None)
     fee_since = next((a.since for a in awaited if a.kind == "fee"), None)
     proof_sent = fee_since is not None and any(
         a.item == FEE_PROOF_ITEM and a.uploaded_at >= fee_since for a in file.attachments)

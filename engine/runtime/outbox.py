@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import multiprocessing
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -141,6 +142,9 @@ class OutboxRunner:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._process: Any = None  # a multiprocessing Process, with its own wake and stop events
+        self._process_wake: Any = None
+        self._process_stop: Any = None
 
     # -- one row ------------------------------------------------------------------------------
 
@@ -219,8 +223,10 @@ class OutboxRunner:
     # -- the background thread of the single-process server -----------------------------------------
 
     def kick(self) -> None:
-        """Wake the background thread (if one runs) to carry out what a command just committed."""
+        """Wake the background thread or process (if one runs) to carry out what a command just committed."""
         self._wake.set()
+        if self._process_wake is not None:
+            self._process_wake.set()
 
     def start_thread(self, interval: float = 5.0) -> None:
         if self._thread is not None:
@@ -245,3 +251,41 @@ class OutboxRunner:
         self._wake.set()
         self._thread.join(10)
         self._thread = None
+
+    # -- a process of its own beside the web server --------------------------------------------------
+
+    def start_process(self, build: Callable[..., OutboxRunner], *args: Any, interval: float = 5.0) -> None:
+        """Carry out the rows in a process of its own, woken by kick() like the thread: a paper rendered there
+        runs on another core instead of taking the web process's GIL from the requests (a CPU-bound thread
+        makes every other thread wait up to a switch interval at each database call). `build(*args)` makes
+        that process's runner (spawned: its own imports and connections); a top-level function."""
+        if self._process is not None:
+            return
+        context = multiprocessing.get_context("spawn")
+        self._process_wake, self._process_stop = context.Event(), context.Event()
+        self._process = context.Process(target=_run_rows, name="motcua-outbox", daemon=True,
+                                        args=(build, args, self._process_wake, self._process_stop, interval))
+        self._process.start()
+
+    def stop_process(self) -> None:
+        if self._process is None:
+            return
+        self._process_stop.set()
+        self._process_wake.set()
+        self._process.join(10)
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process = self._process_wake = self._process_stop = None
+
+
+def _run_rows(build: Callable[..., OutboxRunner], args: tuple[Any, ...], wake: Any, stop: Any,
+              interval: float) -> None:
+    """The loop of the outbox process (OutboxRunner.start_process)."""
+    runner = build(*args)
+    while not stop.is_set():
+        wake.wait(interval)
+        wake.clear()
+        try:
+            runner.drain()
+        except Exception:
+            log.exception("outbox run failed; the next one retries")

@@ -4,8 +4,11 @@
 A command is a unit of work (DESIGN.md, "Flow of one command"): one transaction that checks what may be
 done, loads and deserializes the dossier's workflow once, runs the engine, stores the uploads, and writes
 its side effects (papers, mails) to the outbox — all of it commits or none. After the commit the command
-carries out its own papers at once (so that the answer can name them) and wakes the outbox thread for its
-mails; a worker takes up whatever a crash or a refusing mail server left (engine.runtime.outbox).
+carries out its own papers at once (so that the answer can name them: the desk prints its receipt, an
+officer sees the letter the step issued) and wakes the outbox thread for its mails; an online submission
+leaves its receipt to that thread too (the applicant gets the code at once, the receipt within seconds, by
+mail and on the tracking page). A worker takes up whatever a crash or a refusing mail server left
+(engine.runtime.outbox).
 
 Handlers only translate: input into a command's arguments, its result into a page or JSON, its errors
 (engine.runtime.errors) into messages. None of them checks readiness, claims or forms itself.
@@ -95,8 +98,10 @@ class Opened:
 
 def mail_status(session: Session, paper: Paper) -> str | None:
     """Where the mail carrying this paper is (an OutboxStatus: it may still wait in the outbox, or have
-    failed), or None when no mail carries it."""
+    failed), or None when no mail carries it. A paper not made yet holds its mail back: the paper's status."""
     entry = session.get(OutboxEntry, paper.entry_id)
+    if entry is not None and entry.status != OutboxStatus.DONE:
+        return entry.status
     mail_id = (entry.result or {}).get("mail") if entry is not None else None
     mail = session.get(OutboxEntry, mail_id) if mail_id else None
     return mail.status if mail is not None else None
@@ -109,6 +114,7 @@ class _Unit:
         self.session = session
         self.dossiers: list[int] = []
         self.papers: list[int] = []
+        self.papers_now = True  # False: the outbox thread (or worker) makes them, not the caller's request
 
 
 class Commands:
@@ -133,13 +139,14 @@ class Commands:
         with self.dossiers.command() as session:
             unit = _Unit(session)
             yield unit
-        self._after_commit(unit.dossiers)
+        self._after_commit(unit.dossiers, papers_now=unit.papers_now or self.mail_inline)
 
-    def _after_commit(self, dossier_ids: list[int]) -> None:
+    def _after_commit(self, dossier_ids: list[int], *, papers_now: bool = True) -> None:
         """The papers at once, in this thread (each exactly once, see outbox); the mails on the outbox thread
         (or here too with `mail_inline`)."""
         if dossier_ids:
-            self.outbox.drain(dossier_ids=sorted(set(dossier_ids)), internal_only=not self.mail_inline)
+            if papers_now:
+                self.outbox.drain(dossier_ids=sorted(set(dossier_ids)), internal_only=not self.mail_inline)
             self.outbox.kick()
 
     def _papers(self, ids: list[int]) -> list[Paper]:
@@ -247,12 +254,15 @@ class Commands:
         secret, which only the receipt's mail carries (the database keeps its digest)."""
         data = clean_submission(submission, facts)
         return self._open(submission.process_id, data, actor, channel=CHANNEL, uploads=list(submission.uploads),
-                          secret=new_secret(), track_url=track_url, received_at=submission.received_at)
+                          secret=new_secret(), track_url=track_url, received_at=submission.received_at,
+                          receipt_now=False)
 
     def _open(self, process_id: str, data: dict[str, Any], actor: str, *, channel: str, uploads: list[Upload],
-              secret: str | None = None, track_url: str = "", received_at: datetime | None = None) -> Opened:
+              secret: str | None = None, track_url: str = "", received_at: datetime | None = None,
+              receipt_now: bool = True) -> Opened:
         with self.dossiers.incident_on_failure("start", actor, process_id=process_id), self._unit() as unit:
             session = unit.session
+            unit.papers_now = receipt_now
             code = next_code(session, self.paperwork.office.agency_code, clock.now())
             started = self.dossiers.start_in(session, process_id, data, actor,
                                              title=str(data.get("applicant_name", "")), channel=channel, code=code,
