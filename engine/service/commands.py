@@ -5,10 +5,10 @@ A command is a unit of work (DESIGN.md, "Flow of one command"): one transaction 
 done, loads and deserializes the dossier's workflow once, runs the engine, stores the uploads, and writes
 its side effects (papers, mails) to the outbox — all of it commits or none. After the commit the command
 carries out its own papers at once (so that the answer can name them: the desk prints its receipt, an
-officer sees the letter the step issued) and wakes the outbox thread for its mails; an online submission
-leaves its receipt to that thread too (the applicant gets the code at once, the receipt within seconds, by
-mail and on the tracking page). A worker takes up whatever a crash or a refusing mail server left
-(engine.runtime.outbox).
+officer sees the letter the step issued) and wakes the outbox runner (the server's outbox process) for its
+mails; an online submission leaves its receipt to that runner too (the applicant gets the code at once, the
+receipt within seconds, by mail and on the tracking page). A worker takes up whatever a crash or a refusing
+mail server left (engine.runtime.outbox).
 
 Handlers only translate: input into a command's arguments, its result into a page or JSON, its errors
 (engine.runtime.errors) into messages. None of them checks readiness, claims or forms itself.
@@ -114,7 +114,7 @@ class _Unit:
         self.session = session
         self.dossiers: list[int] = []
         self.papers: list[int] = []
-        self.papers_now = True  # False: the outbox thread (or worker) makes them, not the caller's request
+        self.papers_now = True  # False: the outbox runner makes them after the answer, not the caller
 
 
 class Commands:
@@ -142,8 +142,8 @@ class Commands:
         self._after_commit(unit.dossiers, papers_now=unit.papers_now or self.mail_inline)
 
     def _after_commit(self, dossier_ids: list[int], *, papers_now: bool = True) -> None:
-        """The papers at once, in this thread (each exactly once, see outbox); the mails on the outbox thread
-        (or here too with `mail_inline`)."""
+        """The papers at once, in this thread (each exactly once, see outbox), unless left to the outbox runner;
+        the mails by that runner (or here too with `mail_inline`)."""
         if dossier_ids:
             if papers_now:
                 self.outbox.drain(dossier_ids=sorted(set(dossier_ids)), internal_only=not self.mail_inline)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -26,9 +27,9 @@ from engine.runtime.problems import ValidationFailed
 from engine.runtime.validation import read_folder
 from engine.runtime.work_item import WorkItem
 from engine.service.commands import Claimed, Commands
-from tests.service.conftest import APPLICANT_EMAIL, BPMN_ROOT, PROCESS, register
+from tests.service.conftest import APPLICANT_EMAIL, BPMN_ROOT, PROCESS, office, register
 from tests.webapp.conftest import csrf_token, sign_in
-from webapp import create_app
+from webapp import create_app, outbox_runner
 
 
 def open_item(commands: Commands, dossier_id: int) -> WorkItem:
@@ -238,6 +239,24 @@ def test_the_web_process_mails_from_its_outbox_thread_right_after_the_commit(mak
         commands.outbox.stop_thread()
     assert mailbox.subjects() == [f"Tiếp nhận hồ sơ {opened.code}"]
     assert outbox_rows(commands, opened.dossier_id)[-1].status == OutboxStatus.DONE
+
+
+def test_the_outbox_process_beside_the_server_mails_right_after_the_commit(make_commands, smtp, db) -> None:
+    settings, mailbox = smtp
+    commands = make_commands(settings, mail_inline=False)
+    # Spawned: its own interpreter, engine and connections, as `motcua serve` starts it.
+    commands.outbox.start_process(outbox_runner, db.url.render_as_string(hide_password=False), office(settings),
+                                  interval=60)  # long: only the kick can make it run in time
+    try:
+        opened = register(commands)
+        assert mailbox.arrived.wait(60)
+        deadline = time.monotonic() + 30  # the row is marked done after the mail server's answer
+        while outbox_rows(commands, opened.dossier_id)[-1].status != OutboxStatus.DONE and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        commands.outbox.stop_process()
+    assert mailbox.subjects() == [f"Tiếp nhận hồ sơ {opened.code}"]
+    assert [r.status for r in outbox_rows(commands, opened.dossier_id)] == [OutboxStatus.DONE] * 2
 
 
 def test_runners_side_by_side_carry_out_each_row_once(make_commands, smtp) -> None:
