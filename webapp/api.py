@@ -23,6 +23,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 from flask_limiter import Limiter
 from marshmallow import Schema, ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import load_only
 from werkzeug.exceptions import HTTPException
 
 from engine.access.api_token import TokenHolder, authenticate
@@ -33,7 +34,7 @@ from engine.onestop.documents import KINDS, Document, document
 from engine.onestop.dossier_file import public_data, roles_on_dossier
 from engine.onestop.online_submission import ONLINE_APPLICANT_FORM, Submission, papers
 from engine.onestop.procedure_facts import ProcedureFacts
-from engine.onestop.tracking import TrackedDossier, dossier_by_code, find_dossier, promised_at
+from engine.onestop.tracking import TrackedDossier, dossier_by_code, find_dossier, normal_code, promised_at
 from engine.onestop.vietnamese_text import last_day, local
 from engine.runtime.attachment import Upload
 from engine.runtime.dossier import Dossier
@@ -245,8 +246,8 @@ def _readable_dossier(code: str, scope: str) -> int:
         raise ApiError(403, "forbidden", f"Mã truy cập không có quyền “{scope}”")
     with platform().read_session() as db:
         if holder is not None:
-            row = dossier_by_code(db, code)
-            dossier_id = row.id if row is not None and _may_see(holder, row.id) else None
+            found = dossier_by_code(db, code)
+            dossier_id = found if found is not None and _may_see(holder, found) else None
         else:
             dossier_id = find_dossier(db, code, request.headers.get(SECRET_HEADER, ""))
     if dossier_id is None:
@@ -456,9 +457,8 @@ def dossier_work_items(code: str) -> Response:
         rows = db.scalars(select(WorkItem).where(WorkItem.dossier_id == dossier_id,
                                                  WorkItem.role.in_(sorted(holder.roles)))
                           .order_by(WorkItem.id)).all()
-        dossier_code = db.get(Dossier, dossier_id).code or code
     return current_app.json.response(_schema(s.DossierWorkItemsSchema).dump({
-        "dossier_code": dossier_code,
+        "dossier_code": normal_code(code),  # found by it (engine.onestop.tracking.dossier_by_code)
         "items": [{"id": w.id, "task": w.task_spec, "name": w.name, "role": w.role, "status": w.status,
                    "assignee": w.assignee, "created_at": w.created_at, "due_at": w.due_at,
                    "closed_at": w.closed_at} for w in rows],
@@ -517,7 +517,9 @@ def _work_item(holder: TokenHolder, item_id: int) -> tuple[WorkItem, Dossier]:
         item = db.get(WorkItem, item_id) if item_id <= MAX_ID else None
         if item is None or item.role not in holder.roles:
             raise ApiError(404, "not_found", NO_WORK_ITEM)
-        return item, db.get(Dossier, item.dossier_id)
+        # What the answer names, not the engine state or the clock (read by _ready if the task is open).
+        return item, db.get(Dossier, item.dossier_id, options=[load_only(
+            Dossier.code, Dossier.process_id, Dossier.version, Dossier.definition_id)])
 
 
 def _ready(item: WorkItem) -> ReadyTask | None:
@@ -570,7 +572,7 @@ def complete_work_item(item_id: int) -> Response:
         raise ApiError(422, "invalid", str(err)) from None
     # The papers the step issued, as in the officers' workspace (they are mailed to the applicant).
     with p.read_session() as db:
-        code = db.get(Dossier, done.outcome.dossier_id).code or ""
+        code = db.scalar(select(Dossier.code).where(Dossier.id == done.outcome.dossier_id)) or ""
         refs = [_document_ref(code, db.get(Document, paper.document_id)) for paper in done.papers
                 if paper.document_id is not None]
     return current_app.json.response(_schema(s.CompletedSchema).dump({

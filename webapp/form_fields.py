@@ -131,16 +131,25 @@ def form_for(process_id: str, name: str | None) -> tuple[FormDefinition | None, 
         return None, _("Biểu mẫu “%(name)s” đang bị lỗi; xin báo chuyên viên quy trình.", name=name)
 
 
+# The forms each deployed version carries ("process/task" keys), by its content hash: a version never changes,
+# and its catalogue (every task of the diagram) is too big to read again at every look at a work item.
+_DEPLOYED_FORMS: dict[str, tuple[str, ...]] = {}
+
+
 def task_form(dossier: Dossier, item: WorkItem) -> tuple[FormDefinition | None, str | None]:
     """The form of a work item as deployed with the dossier's version (the one the engine validates with);
     the diagrams folder only when that version carries no forms."""
     if not item.form:
         return None, None
     with platform().read_session() as db:
-        catalogue, content_hash = db.execute(
-            select(ProcessDefinition.catalogue, ProcessDefinition.content_hash)
-            .where(ProcessDefinition.id == dossier.definition_id)).one()
-        key = next((k for k in catalogue.get("forms", {}) if k.rsplit("/", 1)[-1] == item.task_spec), None)
+        content_hash = db.scalar(select(ProcessDefinition.content_hash)
+                                 .where(ProcessDefinition.id == dossier.definition_id))
+        forms = _DEPLOYED_FORMS.get(content_hash)
+        if forms is None:
+            catalogue = db.scalar(select(ProcessDefinition.catalogue)
+                                  .where(ProcessDefinition.id == dossier.definition_id))
+            forms = _DEPLOYED_FORMS[content_hash] = tuple((catalogue or {}).get("forms", {}))
+        key = next((k for k in forms if k.rsplit("/", 1)[-1] == item.task_spec), None)
         if key is not None:
             process, task = key.rsplit("/", 1)
             return form_cache.for_task(db, dossier.definition_id, content_hash, process, task), None

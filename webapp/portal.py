@@ -167,8 +167,7 @@ def _open(code: str) -> int | None:
     if code not in session.get("portal_codes", []):
         return None
     with platform().read_session() as db:
-        row = dossier_by_code(db, code)
-        return row.id if row is not None else None
+        return dossier_by_code(db, code)
 
 
 def applicant_view(dossier_id: int) -> TrackedDossier:

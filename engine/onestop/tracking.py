@@ -83,9 +83,10 @@ def find_dossier(session: Session, code: str, secret: str) -> int | None:
     return row.id if row is not None and matches else None
 
 
-def dossier_by_code(session: Session, code: str) -> Dossier | None:
+def dossier_by_code(session: Session, code: str) -> int | None:
+    """The id of the dossier of `code` (on the unique index of codes)."""
     code = normal_code(code)
-    return session.scalar(select(Dossier).where(Dossier.code == code)) if code else None
+    return session.scalar(select(Dossier.id).where(Dossier.code == code)) if code else None
 
 
 @dataclass(frozen=True)
