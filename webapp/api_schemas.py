@@ -210,7 +210,8 @@ class SubmittedSchema(Schema):
     appointment_on = fields.Date(allow_none=True, metadata={"description": "The day the result is promised"})
     receipt = fields.Nested(DocumentRefSchema, required=True, allow_none=True, metadata={
         "description": "The receipt and appointment slip; null while it is being made, right after this answer "
-                       "(within seconds): then among the dossier's documents (GET /dossiers/{code}) and mailed"})
+                       "(within seconds; on PostgreSQL): then among the dossier's documents (GET "
+                       "/dossiers/{code}) and mailed"})
     mail_sent = fields.Boolean(required=True, metadata={
         "description": "Whether the receipt's mail (with the secret) has gone out already; when false it waits "
                        "in the outbox and is retried until the mail server takes it"})

@@ -59,7 +59,8 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 @contextmanager
 def _server(app: Flask) -> Iterator[int]:
     """The app served by waitress (8 threads) on a free port, as `motcua serve` runs it: the outbox process the
-    app started makes the receipts and mails beside it (the bench's client runs in this process too)."""
+    app started makes the mails (on PostgreSQL the receipts too) beside it; the bench's client runs in this
+    process."""
     from waitress.server import create_server
 
     server = create_server(app, host="127.0.0.1", port=0, threads=8)
@@ -220,7 +221,7 @@ def _report(label: str, url: Callable[[str], str], dossiers: int, rounds: int, s
         rate, timings = http_sequence(url("http"), http_n)
         click.echo(f"{label}: HTTP four calls {rate:6.1f} instances/s against the floor {floor:6.1f} of the same "
                    f"diagram: ratio {rate / floor:.2f} (target >= 0.5); server: waitress, 8 threads, and its "
-                   f"outbox process making the receipts, as `motcua serve`")
+                   f"outbox process (the mails; on PostgreSQL the receipts), as `motcua serve`")
         for call, values in timings.items():
             click.echo(f"{label}:   {call:26s} p50 {measure.percentile(values, 0.5):6.1f} ms"
                        f"  p95 {measure.percentile(values, 0.95):6.1f} ms")

@@ -6,9 +6,10 @@ done, loads and deserializes the dossier's workflow once, runs the engine, store
 its side effects (papers, mails) to the outbox — all of it commits or none. After the commit the command
 carries out its own papers at once (so that the answer can name them: the desk prints its receipt, an
 officer sees the letter the step issued) and wakes the outbox runner (the server's outbox process) for its
-mails; an online submission leaves its receipt to that runner too (the applicant gets the code at once, the
-receipt within seconds, by mail and on the tracking page). A worker takes up whatever a crash or a refusing
-mail server left (engine.runtime.outbox).
+mails; on PostgreSQL an online submission leaves its receipt to that runner too (the applicant gets the code
+at once, the receipt within seconds, by mail and on the tracking page). SQLite has a single writer, which a
+receipt rendered elsewhere would hold (rendering comes after the paper's number) while the next commands wait.
+A worker takes up whatever a crash or a refusing mail server left (engine.runtime.outbox).
 
 Handlers only translate: input into a command's arguments, its result into a page or JSON, its errors
 (engine.runtime.errors) into messages. None of them checks readiness, claims or forms itself.
@@ -124,6 +125,8 @@ class Commands:
         self.paperwork = paperwork
         self.outbox = runner
         self.mail_inline = mail_inline
+        # An online receipt after the answer, by the outbox runner (see the module's words on SQLite).
+        self.receipt_later = not mail_inline and dossiers.engine.dialect.name != "sqlite"
 
     @classmethod
     def build(cls, engine: Engine, office: Office, *, mail_inline: bool = False) -> Commands:
@@ -139,7 +142,7 @@ class Commands:
         with self.dossiers.command() as session:
             unit = _Unit(session)
             yield unit
-        self._after_commit(unit.dossiers, papers_now=unit.papers_now or self.mail_inline)
+        self._after_commit(unit.dossiers, papers_now=unit.papers_now)
 
     def _after_commit(self, dossier_ids: list[int], *, papers_now: bool = True) -> None:
         """The papers at once, in this thread (each exactly once, see outbox), unless left to the outbox runner;
@@ -255,7 +258,7 @@ class Commands:
         data = clean_submission(submission, facts)
         return self._open(submission.process_id, data, actor, channel=CHANNEL, uploads=list(submission.uploads),
                           secret=new_secret(), track_url=track_url, received_at=submission.received_at,
-                          receipt_now=False)
+                          receipt_now=not self.receipt_later)
 
     def _open(self, process_id: str, data: dict[str, Any], actor: str, *, channel: str, uploads: list[Upload],
               secret: str | None = None, track_url: str = "", received_at: datetime | None = None,

@@ -113,13 +113,15 @@ def test_a_wrong_submission_shows_each_message_beside_its_input(app: Flask) -> N
 
 
 def test_the_answer_does_not_wait_for_the_mail_server(make_app, mailbox) -> None:  # type: ignore[no-untyped-def]
-    app = make_app(OUTBOX_INLINE=False)  # as `motcua serve`: the receipt and mail go from the outbox process
+    app = make_app(OUTBOX_INLINE=False)  # as `motcua serve`: the mail goes from the outbox process
     client = app.test_client()
     response = post_dossier(client)
     assert response.status_code == 302 and mailbox.messages == []
     page = client.get("/portal/submitted").get_data(as_text=True)
     assert f"đang được gửi đến {APPLICANT_EMAIL}" in page
-    assert app.extensions["motcua"].commands.outbox.drain() == 2  # the receipt, then the mail that carries it
+    # On PostgreSQL the receipt is made after the answer too, before the mail that carries it.
+    later = app.extensions["motcua"].engine.dialect.name == "postgresql"
+    assert app.extensions["motcua"].commands.outbox.drain() == (2 if later else 1)
     assert [m["To"] for m in mailbox.messages] == [APPLICANT_EMAIL]
 
 
