@@ -64,6 +64,9 @@ def _server(app: Flask) -> Iterator[int]:
     from waitress.server import create_server
 
     server = create_server(app, host="127.0.0.1", port=0, threads=8)
+    # A server takes traffic once started: its outbox process's imports are not part of the figures.
+    if not app.extensions["motcua"].commands.outbox.process_ready(60):
+        raise click.ClickException("the server's outbox process did not start within 60 s")
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:

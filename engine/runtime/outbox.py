@@ -27,6 +27,7 @@ import enum
 import logging
 import multiprocessing
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -145,6 +146,7 @@ class OutboxRunner:
         self._process: Any = None  # a multiprocessing Process, with its own wake and stop events
         self._process_wake: Any = None
         self._process_stop: Any = None
+        self._process_ready: Any = None
 
     # -- one row ------------------------------------------------------------------------------
 
@@ -262,10 +264,16 @@ class OutboxRunner:
         if self._process is not None:
             return
         context = multiprocessing.get_context("spawn")
-        self._process_wake, self._process_stop = context.Event(), context.Event()
+        self._process_wake, self._process_stop, self._process_ready = context.Event(), context.Event(), context.Event()
         self._process = context.Process(target=_run_rows, name="motcua-outbox", daemon=True,
-                                        args=(build, args, self._process_wake, self._process_stop, interval))
+                                        args=(build, args, self._process_wake, self._process_stop,
+                                              self._process_ready, interval))
         self._process.start()
+
+    def process_ready(self, timeout: float) -> bool:
+        """Whether the outbox process has started (its imports and connections take seconds), waiting at most
+        `timeout` seconds."""
+        return self._process_ready is not None and self._process_ready.wait(timeout)
 
     def stop_process(self) -> None:
         if self._process is None:
@@ -275,16 +283,23 @@ class OutboxRunner:
         self._process.join(10)
         if self._process.is_alive():
             self._process.terminate()
-        self._process = self._process_wake = self._process_stop = None
+        self._process = self._process_wake = self._process_stop = self._process_ready = None
 
 
-def _run_rows(build: Callable[..., OutboxRunner], args: tuple[Any, ...], wake: Any, stop: Any,
+def _run_rows(build: Callable[..., OutboxRunner], args: tuple[Any, ...], wake: Any, stop: Any, ready: Any,
               interval: float) -> None:
-    """The loop of the outbox process (OutboxRunner.start_process)."""
+    """The loop of the outbox process (OutboxRunner.start_process); it ends with the server, however that
+    ends (a killed server runs no exit handlers to stop it)."""
     runner = build(*args)
-    while not stop.is_set():
-        wake.wait(interval)
+    ready.set()
+    server = multiprocessing.parent_process()
+    last = time.monotonic()
+    while not stop.is_set() and (server is None or server.is_alive()):
+        # Woken by a commit, or every `interval` for retries; a look at the server each second meanwhile.
+        if not wake.wait(min(interval, 1.0)) and time.monotonic() - last < interval:
+            continue
         wake.clear()
+        last = time.monotonic()
         try:
             runner.drain()
         except Exception:

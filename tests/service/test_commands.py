@@ -248,6 +248,7 @@ def test_the_outbox_process_beside_the_server_mails_right_after_the_commit(make_
     commands.outbox.start_process(outbox_runner, db.url.render_as_string(hide_password=False), office(settings),
                                   interval=60)  # long: only the kick can make it run in time
     try:
+        assert commands.outbox.process_ready(60)
         opened = register(commands)
         assert mailbox.arrived.wait(60)
         deadline = time.monotonic() + 30  # the row is marked done after the mail server's answer
