@@ -38,6 +38,7 @@ from engine.legal_time.legal_clock import LegalClock
 from engine.legal_time.milestones import next_milestone_at
 from engine.onestop import daily_figures
 from engine.onestop.documents import refusal_issued
+from engine.onestop.fees import FeeCheckedForm, record_fee_step
 from engine.onestop.paper_numbers import step_paper_facts
 from engine.onestop.registry import RegistryError, record_result
 from engine.runtime import audit, completion_guard, message_catching, timer_bell
@@ -349,8 +350,10 @@ class DossierService:
         dossier = loaded.dossier
 
         def form_of(catcher: Catcher) -> Any:
-            return form_cache.for_task(session, dossier.definition_id, loaded.content_hash, catcher.process,
+            form = form_cache.for_task(session, dossier.definition_id, loaded.content_hash, catcher.process,
                                        catcher.element_id)
+            # The notice may have changed since the message came: its payment is held to the one in force.
+            return None if form is None else FeeCheckedForm(form, lambda: latest_data(loaded.workflow))
 
         def run() -> None:
             try:
@@ -369,6 +372,9 @@ class DossierService:
                                              form_of, run, _serializer.registry.restore)
         for item in caught:
             message = item.message
+            # A payment confirmed by the platform enters the fee ledger as one recorded at the desk does.
+            record_fee_step(session, dossier.id, dossier.process_id, item.payload, latest_data(loaded.workflow),
+                            f"message:{message.sender}")
             audit.record(session, actor=f"message:{message.sender}", command="message", dossier_id=dossier.id,
                          task_name=item.catcher.label,
                          data={"message": message.name, "key": message.correlation_key,
