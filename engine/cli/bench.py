@@ -9,13 +9,16 @@ drops (never a shared one).
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -221,9 +224,31 @@ def storage(url: str, store: Path, n: int) -> float:
     return (after - before) / n
 
 
-def timer_lateness(url: str, count: int) -> list[float]:
+@contextmanager
+def _workers(url: str, count: int) -> Iterator[None]:
+    """`count` worker processes (`motcua worker`) on the database, each with its own scheduler, as a
+    PostgreSQL deployment runs them; stopped with Ctrl+C as an operator would."""
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(root)}
+    processes = [subprocess.Popen([sys.executable, "-c", "from engine.cli.main import cli; cli()", "worker"],
+                                  env=env, cwd=root, stdout=subprocess.PIPE, text=True) for _ in range(count)]
+    try:
+        for process in processes:
+            assert process.stdout is not None
+            if "worker running" not in process.stdout.readline():
+                raise RuntimeError("a bench worker did not start")
+        yield
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGINT)
+        for process in processes:
+            process.wait(10)
+
+
+def timer_lateness(url: str, count: int, workers: int = 0) -> tuple[list[float], int]:
     """Seconds between when each of `count` one-second timers fell due and when it fired, with the
-    scheduler running as in `motcua serve` (real clock)."""
+    scheduler running as in `motcua serve` (real clock), or with `workers` worker processes instead; and
+    how many timers fired more than once (none should)."""
     clock.reset()
     engine = make_engine(url)
     upgrade(engine)
@@ -232,25 +257,28 @@ def timer_lateness(url: str, count: int) -> list[float]:
         session.commit()
     service = DossierService(engine)
     scheduler = TimerScheduler(engine, smtp=None)
-    scheduler.start()
-    try:
+    with ExitStack() as running:
+        if workers:
+            running.enter_context(_workers(url, workers))
+        else:
+            scheduler.start()
+            running.callback(scheduler.shutdown)
         ids = []
         for _ in range(count):
             ids.append(service.start("short_timer", {}, actor="bench").dossier_id)
             time.sleep(0.2)  # spread over time, as people start dossiers
         deadline = time.monotonic() + 30
-        query = (select(AuditEvent.at, AuditEvent.data).where(AuditEvent.command == "fire_timers",
-                                                                AuditEvent.dossier_id.in_(ids)))
+        query = (select(AuditEvent.dossier_id, AuditEvent.at, AuditEvent.data)
+                 .where(AuditEvent.command == "fire_timers", AuditEvent.dossier_id.in_(ids)))
         while time.monotonic() < deadline:
             with engine.connect() as conn:
                 fired = conn.execute(query).all()
-            if len(fired) == count:
+            if len({row.dossier_id for row in fired}) == count:
                 break
             time.sleep(0.2)
-    finally:
-        scheduler.shutdown()
-        engine.dispose()
-    return sorted((at - datetime.fromisoformat(data["due"])).total_seconds() for at, data in fired)
+    engine.dispose()
+    twice = len(fired) - len({row.dossier_id for row in fired})
+    return sorted((at - datetime.fromisoformat(data["due"])).total_seconds() for _, at, data in fired), twice
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -21,8 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, Index, String, case, delete, exists, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Date, Index, String, TextClause, bindparam, case, delete, exists, func, or_, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.legal_time.business_calendar import ZONE, BusinessCalendar
@@ -116,17 +115,25 @@ def add(session: Session, changes: Changes) -> None:
     months: Changes = defaultdict(int)
     for (p, c, d, m), n in changes.items():
         months[(p, c, d.replace(day=1), m)] += n
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    for table, column, counts in ((DailyFigure.__table__, "day", changes), (MonthlyFigure.__table__, "month", months)):
+    conn = session.connection()
+    for statement, column, counts in ((_ADD_DAY, "day", changes), (_ADD_MONTH, "month", months)):
         rows = [{"process_id": p, "channel": c, column: d, "measure": m, "count": n}
                 for (p, c, d, m), n in sorted(counts.items()) if n]
-        if not rows:
-            continue
-        statement = dialect.insert(table)
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.c.process_id, table.c.channel, table.c[column], table.c.measure],
-            set_={"count": table.c.count + statement.excluded.count})
-        session.connection().execute(statement, rows)
+        if rows:
+            conn.execute(statement, rows)
+
+
+def _upsert(table: str, column: str) -> TextClause:
+    # Built once: this runs in nearly every command, and SQLite and PostgreSQL share the ON CONFLICT syntax.
+    return text(
+        f"INSERT INTO {table} (process_id, channel, {column}, measure, count) "
+        f"VALUES (:process_id, :channel, :{column}, :measure, :count) "
+        f"ON CONFLICT (process_id, channel, {column}, measure) DO UPDATE SET count = {table}.count + excluded.count"
+    ).bindparams(bindparam(column, type_=Date()))
+
+
+_ADD_DAY = _upsert("daily_figure", "day")
+_ADD_MONTH = _upsert("monthly_figure", "month")
 
 
 def finish_column(legal: LegalClock | None, finished_at: datetime, calendar: BusinessCalendar, *,

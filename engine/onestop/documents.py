@@ -41,7 +41,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from sqlalchemy import JSON, ForeignKey, Index, String, select
+from sqlalchemy import JSON, ForeignKey, Index, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.legal_time.business_calendar import load_calendar
@@ -496,8 +496,14 @@ def issue_document(
 
 
 def refusal_issued(session: Session, dossier_id: int) -> bool:
-    return session.scalar(select(Document.id).where(Document.dossier_id == dossier_id,
-                                                    Document.kind == "refusal").limit(1)) is not None
+    """Whether the dossier was refused by a paper (asked when it finishes, in the command's transaction)."""
+    session.flush()  # a paper added in this transaction counts
+    return session.connection().execute(_REFUSAL, {"p_dossier": dossier_id}).first() is not None
+
+
+_REFUSAL = (select(Document.__table__.c.id)
+            .where(Document.__table__.c.dossier_id == bindparam("p_dossier"), Document.__table__.c.kind == "refusal")
+            .limit(1))
 
 
 def documents_of(session: Session, dossier_id: int) -> list[Document]:

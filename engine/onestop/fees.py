@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -56,6 +56,21 @@ def check_fee_step(submitted: Mapping[str, Any], known: Mapping[str, Any]) -> No
                                 f"(còn thiếu {money(due - paid)}): hồ sơ tiếp tục chờ nộp đủ phí, lệ phí.")
     if problems:
         raise InvalidData(FEE_REFUSED, fields=problems)
+
+
+@dataclass(frozen=True)
+class FeeCheckedForm:
+    """A form whose data is also held to the dossier's fee notice: a payment the payment platform confirms
+    by message is checked as the desk's step is (check_fee_step), so an underpayment keeps the dossier waiting
+    whichever way the money came. `known` gives the dossier's data when the form is used."""
+
+    form: Any
+    known: Callable[[], Mapping[str, Any]]
+
+    def validate(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        valid = self.form.validate(data)
+        check_fee_step(valid, self.known())
+        return valid
 
 
 NOTIFIED, PAID = "notified", "paid"

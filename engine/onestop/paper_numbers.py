@@ -26,6 +26,7 @@ from engine.onestop.paperwork import documents_for, result_kind
 def step_paper_facts(
     session: Session, dossier_id: int, definition_id: int, process_id: str, properties: Mapping[str, str],
     data: Mapping[str, Any], actor: str, known: Mapping[str, Any], agency: Agency | None = None,
+    content_hash: str | None = None,
 ) -> dict[str, Any]:
     """The fields to add to the step's data; InvalidData when its amounts disagree with the dossier's
     (`known` is the data the step started with)."""
@@ -33,7 +34,7 @@ def step_paper_facts(
     record_fee_step(session, dossier_id, process_id, data, known, actor)
     facts: dict[str, Any] = {}
     agency = agency or Agency.from_env()
-    for kind in documents_for(properties, data, result_kind(session, definition_id)):
+    for kind in documents_for(properties, data, result_kind(session, definition_id, content_hash)):
         spec = KINDS[kind]
         if spec.number_field:
             facts[spec.number_field] = paper_number(session, spec, agency, clock.now())

@@ -82,9 +82,9 @@ class Issued:
     mail: int | None  # the outbox row of the mail that carries it
 
 
-def result_kind(session: Session, definition_id: int) -> str:
+def result_kind(session: Session, definition_id: int, content_hash: str | None = None) -> str:
     """The procedure's result paper, from the procedure sheet deployed with the dossier's version."""
-    kind = procedure_result(session, definition_id).get("kind")
+    kind = procedure_result(session, definition_id, content_hash).get("kind")
     return kind if isinstance(kind, str) else ""
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import time
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 DEFAULT_URL = "sqlite:///instance/motcua.sqlite"
@@ -63,7 +65,32 @@ def make_engine(url: str | None = None, **kwargs: object) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine.pool, "connect", _mark_idle)
+    event.listen(engine.pool, "checkin", _mark_idle)
+    event.listen(engine.pool, "checkout", _ping_if_idle)
+    return engine
+
+
+# A connection is checked before use only when it sat idle this long (as HikariCP does): a busy server
+# saves a round trip per command, and one left idle across a database restart is replaced, not failed.
+PING_AFTER_IDLE = 1.0
+
+
+def _mark_idle(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+    if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER_IDLE:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_connection.rollback()
+    except Exception as err:
+        raise DisconnectionError("the database connection was lost") from err
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

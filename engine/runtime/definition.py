@@ -35,12 +35,24 @@ class ProcessDefinition(Base):
     deployed_by: Mapped[str] = mapped_column(String(100))
 
 
-def procedure_result(session: Session, definition_id: int) -> dict[str, Any]:
+def procedure_result(session: Session, definition_id: int, content_hash: str | None = None) -> dict[str, Any]:
     """The `result` of the procedure sheet deployed with a version ({} for a shared part or none given):
-    `kind` (the result paper) and `registry` (the registry entry the result makes)."""
+    `kind` (the result paper) and `registry` (the registry entry the result makes).
+
+    Given the version's content hash (which covers its procedure sheet), it is read once per version: the
+    commands ask for it at every step."""
+    if content_hash is not None and content_hash in _results:
+        return _results[content_hash]
     catalogue = session.scalar(select(ProcessDefinition.catalogue).where(ProcessDefinition.id == definition_id))
     result = ((catalogue or {}).get("procedure") or {}).get("result")
-    return result if isinstance(result, dict) else {}
+    result = result if isinstance(result, dict) else {}
+    if content_hash is not None:
+        _results[content_hash] = result
+    return result
+
+
+# Stored versions never change, so neither does what their sheets say (a dict is safe across threads).
+_results: dict[str, dict[str, Any]] = {}
 
 
 def diagram_xml(files: dict[str, str], process_id: str) -> str:

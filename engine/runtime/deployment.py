@@ -14,7 +14,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
-from sqlalchemy import func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from engine.access.roles import role_for_lane
@@ -131,13 +131,15 @@ def deploy_folders(session: Session, roots: list[Path], actor: str) -> list[Depl
     return deploy_files(session, files, actor)
 
 
-def latest_definition(session: Session, process_id: str) -> ProcessDefinition | None:
-    return session.scalar(
-        select(ProcessDefinition)
-        .where(ProcessDefinition.process_id == process_id)
-        .order_by(ProcessDefinition.version.desc())
-        .limit(1)
-    )
+def latest_definition(session: Session, process_id: str) -> Row[tuple[int, int, str]] | None:
+    """The newest version of a process: its id, version and content hash (what starting a dossier needs)."""
+    return session.connection().execute(_LATEST, {"p_id": process_id}).first()
+
+
+# Built once (every start runs it); the columns only, not the definition's catalogue or files.
+_LATEST = (select(ProcessDefinition.id, ProcessDefinition.version, ProcessDefinition.content_hash)
+           .where(ProcessDefinition.process_id == bindparam("p_id"))
+           .order_by(ProcessDefinition.version.desc()).limit(1))
 
 
 class SpecCache:

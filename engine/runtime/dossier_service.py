@@ -38,6 +38,7 @@ from engine.legal_time.legal_clock import LegalClock
 from engine.legal_time.milestones import next_milestone_at
 from engine.onestop import daily_figures
 from engine.onestop.documents import refusal_issued
+from engine.onestop.fees import FeeCheckedForm, record_fee_step
 from engine.onestop.paper_numbers import step_paper_facts
 from engine.onestop.registry import RegistryError, record_result
 from engine.runtime import audit, completion_guard, message_catching, timer_bell
@@ -91,6 +92,7 @@ class Completed:
     data: dict[str, Any]
     process_data: dict[str, Any]
     definition_id: int
+    content_hash: str
     refused: TaskNotReady | None = None
 
 
@@ -348,8 +350,10 @@ class DossierService:
         dossier = loaded.dossier
 
         def form_of(catcher: Catcher) -> Any:
-            return form_cache.for_task(session, dossier.definition_id, loaded.content_hash, catcher.process,
+            form = form_cache.for_task(session, dossier.definition_id, loaded.content_hash, catcher.process,
                                        catcher.element_id)
+            # The notice may have changed since the message came: its payment is held to the one in force.
+            return None if form is None else FeeCheckedForm(form, lambda: latest_data(loaded.workflow))
 
         def run() -> None:
             try:
@@ -368,6 +372,9 @@ class DossierService:
                                              form_of, run, _serializer.registry.restore)
         for item in caught:
             message = item.message
+            # A payment confirmed by the platform enters the fee ledger as one recorded at the desk does.
+            record_fee_step(session, dossier.id, dossier.process_id, item.payload, latest_data(loaded.workflow),
+                            f"message:{message.sender}")
             audit.record(session, actor=f"message:{message.sender}", command="message", dossier_id=dossier.id,
                          task_name=item.catcher.label,
                          data={"message": message.name, "key": message.correlation_key,
@@ -399,7 +406,7 @@ class DossierService:
         """A dossier that issued a result enters it in the registry, in the same transaction."""
         workflow = loaded.workflow
         data = workflow.last_task.data if workflow.last_task is not None else workflow.data
-        entry = procedure_result(session, loaded.dossier.definition_id).get("registry")
+        entry = procedure_result(session, loaded.dossier.definition_id, loaded.content_hash).get("registry")
         try:
             record_result(session, loaded.dossier, data, entry if isinstance(entry, str) else "")
         except RegistryError as err:
@@ -638,8 +645,9 @@ class DossierService:
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             self._save(session, loaded, actor="timer")
             session.flush()
-            return Completed(self._outcome(loaded), None, {}, {}, loaded.dossier.definition_id, TaskNotReady(
-                "this task is no longer waiting: it was completed by someone else or cancelled by a deadline"))
+            return Completed(self._outcome(loaded), None, {}, {}, loaded.dossier.definition_id, loaded.content_hash,
+                             TaskNotReady("this task is no longer waiting: it was completed by someone else or "
+                                          "cancelled by a deadline"))
         before = _ready_task(task)
         form = form_cache.for_task(session, loaded.dossier.definition_id, loaded.content_hash,
                                    task.workflow.spec.name, task.task_spec.bpmn_id)
@@ -651,7 +659,8 @@ class DossierService:
         completion_guard.check(getattr(task.task_spec, "extensions", {}).get("properties", {}),
                                task.task_spec.bpmn_id, {**task.data, **data}, platform_functions(loaded.calendar))
         data = {**data, **step_paper_facts(session, dossier_id, loaded.dossier.definition_id,
-                                           loaded.dossier.process_id, before.properties, data, actor, task.data)}
+                                           loaded.dossier.process_id, before.properties, data, actor, task.data,
+                                           content_hash=loaded.content_hash)}
         try:
             task.data.update(data)
             task.run()
@@ -665,7 +674,8 @@ class DossierService:
                      data=_serializer.jsonable(data))
         session.flush()
         process_data = latest_data(workflow)
-        return Completed(self._outcome(loaded), before, data, process_data, loaded.dossier.definition_id)
+        return Completed(self._outcome(loaded), before, data, process_data, loaded.dossier.definition_id,
+                         loaded.content_hash)
 
     @staticmethod
     def _event_date(loaded: _Loaded, task: Task, data: dict[str, Any]) -> dict[str, Any]:

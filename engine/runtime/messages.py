@@ -22,12 +22,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.legal_time.clock import clock
+from engine.onestop.fees import FeeCheckedForm
 from engine.onestop.online_submission import control_characters
 from engine.runtime import audit
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.deployment import form_cache, spec_cache
 from engine.runtime.dossier import Dossier, DossierStatus
-from engine.runtime.dossier_service import DossierService, Outcome, _task_error, advance, check_form_data
+from engine.runtime.dossier_service import (
+    DossierService,
+    Outcome,
+    _task_error,
+    advance,
+    check_form_data,
+    latest_data,
+)
 from engine.runtime.errors import Conflict, InvalidData, NotFound
 from engine.runtime.inbound_message import (
     INTERNAL_SENDER,
@@ -191,7 +199,7 @@ def _validate_payload(service: DossierService, session: Session, loaded: Any, na
                                    catcher.element_id)
         if form is not None:
             try:
-                form.validate(payload)
+                FeeCheckedForm(form, lambda: latest_data(loaded.workflow)).validate(payload)
             except InvalidData as err:
                 raise InvalidData(f"payload: {err}", fields={f"payload.{k}": v for k, v in err.fields.items()}) \
                     from None

@@ -213,7 +213,8 @@ class Commands:
                 assert done.task is not None
                 if uploads:
                     add_attachments(session, dossier_id, uploads, actor)
-                kinds = documents_for(done.task.properties, done.data, result_kind(session, done.definition_id))
+                result = result_kind(session, done.definition_id, done.content_hash)
+                kinds = documents_for(done.task.properties, done.data, result)
                 if kinds:
                     self._enqueue_papers(unit, dossier_id, kinds, actor, done.process_data)
         if done.refused is not None:

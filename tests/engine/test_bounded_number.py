@@ -46,7 +46,8 @@ def test_numbers_beyond_the_bounds_are_refused_at_once(text: object, reason: str
     started = time.monotonic()
     with pytest.raises(NumberOutOfBounds) as refused:
         parse_number(text)
-    assert str(refused.value) == reason and time.monotonic() - started < 0.05
+    # Refused on the text, before any arithmetic: expanding 1e999999999 would take hours, not a second.
+    assert str(refused.value) == reason and time.monotonic() - started < 1
 
 
 def test_a_stored_huge_number_is_shown_in_scientific_notation() -> None:
