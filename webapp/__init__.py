@@ -28,8 +28,8 @@ from engine.onestop.signing import SigningKey
 from engine.runtime import bounded_json
 from engine.runtime.db import make_engine, make_session_factory
 from engine.runtime.dossier_service import DossierService
-from engine.runtime.outbox import OutboxRunner
 from engine.service.commands import Commands
+from engine.service.outbox_process import outbox_runner
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -99,11 +99,6 @@ def limits_from_env(environ: Mapping[str, str], login: tuple[str, str]) -> dict[
     if environ.get("MOTCUA_RATELIMIT_STORAGE"):
         settings["RATELIMIT_STORAGE_URI"] = environ["MOTCUA_RATELIMIT_STORAGE"]
     return settings
-
-
-def outbox_runner(database_url: str, office: Office) -> OutboxRunner:
-    """The runner of the web server's outbox process (OutboxRunner.start_process), configured as the app."""
-    return Commands.build(make_engine(database_url), office).outbox
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

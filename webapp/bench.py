@@ -202,6 +202,7 @@ def _scale(label: str, url: str, scale: int) -> None:
         click.echo(f"{label}, {scale} dossiers: {name:32s} {ms:8.1f} ms")
     memory = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     click.echo(f"{label}: peak memory of this process (the server and the bench) {memory:.0f} MB (target < 300)")
+    app.extensions["motcua"].commands.outbox.stop_process()
     app.extensions["motcua"].engine.dispose()
     engine.dispose()
 

@@ -27,9 +27,10 @@ from engine.runtime.problems import ValidationFailed
 from engine.runtime.validation import read_folder
 from engine.runtime.work_item import WorkItem
 from engine.service.commands import Claimed, Commands
+from engine.service.outbox_process import outbox_runner
 from tests.service.conftest import APPLICANT_EMAIL, BPMN_ROOT, PROCESS, office, register
 from tests.webapp.conftest import csrf_token, sign_in
-from webapp import create_app, outbox_runner
+from webapp import create_app
 
 
 def open_item(commands: Commands, dossier_id: int) -> WorkItem:
