@@ -70,8 +70,9 @@ def database_url() -> str:
     return os.environ.get("DATABASE_URL", DEFAULT_URL)
 
 
-# JSON columns keep Vietnamese letters as UTF-8 (2–3 bytes) rather than as \uXXXX escapes (6 bytes each).
-_json = partial(json.dumps, ensure_ascii=False)
+# JSON columns keep Vietnamese letters as UTF-8 (2–3 bytes) rather than as \uXXXX escapes (6 bytes each),
+# without the spaces after separators.
+_json = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 
 
 def make_engine(url: str | None = None, **kwargs: object) -> Engine:
