@@ -50,6 +50,7 @@ from engine.legal_time.business_calendar import load_calendar
 from engine.legal_time.clock import clock
 from engine.legal_time.legal_clock import LegalClock
 from engine.onestop import daily_figures
+from engine.onestop.compact_pdf import compact
 from engine.onestop.numbering import take_number
 from engine.onestop.signing import SigningKey, sign_pdf
 from engine.onestop.vietnamese_text import (
@@ -444,7 +445,7 @@ def render_pdf(paper: Paper) -> bytes:
     if paper.extra.get("verify_url"):
         story.extend([Spacer(1, 6), KeepTogether(_verification(str(paper.extra["verify_url"]), doc.width))])
     doc.build(story, onLaterPages=_page_number)
-    return buffer.getvalue()
+    return compact(buffer.getvalue())
 
 
 # -- issuing and reading ---------------------------------------------------------------------------------
