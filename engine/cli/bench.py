@@ -187,17 +187,29 @@ def own_database(admin_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def _database_size(engine: Engine) -> int:
-    """Bytes the database takes. SQLite: the file, after the WAL is checkpointed into it. PostgreSQL: after a
-    VACUUM FULL, which drops the dead row versions every update leaves (autovacuum lets them be reused,
-    so a live database holds up to ~20 % more) and compacts the tables and indexes."""
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM FULL"))
-            return int(conn.scalar(text("select pg_database_size(current_database())")))
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    return Path(engine.url.database or "").stat().st_size
+# The oldest transaction still running anywhere on the server, and a transaction id taken now.
+_OLDEST_RUNNING = text("select pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+_NEW_XID = text("select pg_current_xact_id()::text::bigint")
+
+
+def _database_size(engine: Engine) -> tuple[int, bool]:
+    """Bytes the database takes, and whether that counts only live rows.
+
+    SQLite: the file, after the WAL is checkpointed into it (its free pages are reused in place). PostgreSQL:
+    after a VACUUM FULL, which drops the dead row versions every update leaves (autovacuum makes their space
+    reusable, so a live database holds up to ~20 % more) and compacts tables and indexes. It can drop them only
+    once no transaction older than them is open anywhere on the server (snapshots span databases): it waits
+    up to 30 s for those to end, else says the figure still counts dead rows."""
+    if engine.dialect.name != "postgresql":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return Path(engine.url.database or "").stat().st_size, True
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        mark, deadline = conn.scalar(_NEW_XID), time.monotonic() + 30
+        while (clean := conn.scalar(_OLDEST_RUNNING) > mark) is False and time.monotonic() < deadline:
+            time.sleep(0.5)
+        conn.execute(text("VACUUM FULL"))
+        return int(conn.scalar(text("select pg_database_size(current_database())"))), clean
 
 
 @contextmanager
@@ -222,6 +234,8 @@ class Storage:
 
     database: float
     files: float
+    # False when PostgreSQL kept dead row versions because another session's transaction stayed open.
+    live_rows_only: bool = True
 
     @property
     def total(self) -> float:
@@ -255,9 +269,10 @@ def storage(url: str, n: int, warm_up: int = 20) -> Storage:
                     out = service.complete(out.dossier_id, task.id, data, actor="bench")
 
         run(warm_up)
-        database, files = _database_size(service.engine), store.size_on_disk()
+        (database, clean), files = _database_size(service.engine), store.size_on_disk()
         run(n)
-        added = Storage((_database_size(service.engine) - database) / n, (store.size_on_disk() - files) / n)
+        (database_after, clean_after), files_after = _database_size(service.engine), store.size_on_disk()
+        added = Storage((database_after - database) / n, (files_after - files) / n, clean and clean_after)
     service.engine.dispose()
     return added
 
