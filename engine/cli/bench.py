@@ -206,8 +206,9 @@ def _database_size(engine: Engine) -> tuple[int, bool]:
         return Path(engine.url.database or "").stat().st_size, True
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         mark, deadline = conn.scalar(_NEW_XID), time.monotonic() + 30
-        while (clean := conn.scalar(_OLDEST_RUNNING) > mark) is False and time.monotonic() < deadline:
+        while conn.scalar(_OLDEST_RUNNING) <= mark and time.monotonic() < deadline:
             time.sleep(0.5)
+        clean = conn.scalar(_OLDEST_RUNNING) > mark
         conn.execute(text("VACUUM FULL"))
         return int(conn.scalar(text("select pg_database_size(current_database())"))), clean
 
