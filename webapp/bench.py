@@ -4,8 +4,8 @@
 - the four-call HTTP sequence (submit, the dossier's work items, the work item, complete) against a server
   the bench starts (waitress, as `motcua serve`), with p50/p95 per call, against the floor of the same
   diagram (bench/http/bench_simple: start → user task → script → end);
-- storage per dossier (database and a file store of its own, each dossier with its receipt; PostgreSQL after
-  VACUUM FULL);
+- storage per dossier (database and a file store of its own, each dossier with its receipt; on PostgreSQL
+  the tables and indexes after VACUUM FULL);
 - timer lateness of one-second timers with the scheduler running, and on PostgreSQL with three worker
   processes instead;
 - with --scale N: N dossiers loaded by the database, then the inbox, dashboard and statistics pages (one

@@ -190,15 +190,21 @@ def own_database(admin_url: str) -> Iterator[str]:
 # The oldest transaction still running anywhere on the server, and a transaction id taken now.
 _OLDEST_RUNNING = text("select pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 _NEW_XID = text("select pg_current_xact_id()::text::bigint")
+_TABLES = text("select oid::regclass::text from pg_class where relnamespace = current_schema()::regnamespace "
+               "and relkind = 'r'")
+# Tables with their indexes and TOAST.
+_TABLES_SIZE = text("select sum(pg_total_relation_size(oid)) from pg_class "
+                    "where relnamespace = current_schema()::regnamespace and relkind = 'r'")
 
 
 def _database_size(engine: Engine) -> tuple[int, bool]:
     """Bytes the database takes, and whether that counts only live rows.
 
     SQLite: the file, after the WAL is checkpointed into it (its free pages are reused in place). PostgreSQL:
-    after a VACUUM FULL, which drops the dead row versions every update leaves (autovacuum makes their space
-    reusable, so a live database holds up to ~20 % more) and compacts tables and indexes. It can drop them only
-    once no transaction older than them is open anywhere on the server (snapshots span databases): it waits
+    the platform's tables, indexes and TOAST after a VACUUM FULL of them, which drops the dead row versions
+    every update leaves (autovacuum makes their space reusable, so a live database holds up to ~20 % more);
+    the system catalogs are left out, as the vacuum itself churns them. PostgreSQL can drop dead rows only
+    once no transaction older than them is open anywhere on the server (snapshots span databases): this waits
     up to 30 s for those to end, else says the figure still counts dead rows."""
     if engine.dialect.name != "postgresql":
         with engine.connect() as conn:
@@ -209,8 +215,8 @@ def _database_size(engine: Engine) -> tuple[int, bool]:
         while conn.scalar(_OLDEST_RUNNING) <= mark and time.monotonic() < deadline:
             time.sleep(0.5)
         clean = conn.scalar(_OLDEST_RUNNING) > mark
-        conn.execute(text("VACUUM FULL"))
-        return int(conn.scalar(text("select pg_database_size(current_database())"))), clean
+        conn.execute(text(f"VACUUM FULL {', '.join(conn.scalars(_TABLES))}"))
+        return int(conn.scalar(_TABLES_SIZE)), clean
 
 
 @contextmanager
