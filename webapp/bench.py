@@ -212,7 +212,7 @@ def _report(label: str, url: Callable[[str], str], dossiers: int, rounds: int, t
         floor, rate = measure.compare(url("platform"), dossiers, rounds)
         click.echo(f"{label}: floor {floor:7.1f} dossiers/s, platform {rate:7.1f} dossiers/s, "
                    f"ratio {rate / floor:.2f} (target >= {target})")
-        used = measure.storage(url("storage"), max(50, dossiers // 4))
+        used = measure.storage(url("storage"), max(100, dossiers // 2))
         click.echo(f"{label}: storage per dossier with its receipt {used.total / 1024:6.1f} KB (target < 20): "
                    f"database {used.database / 1024:.1f} KB, file store {used.files / 1024:.1f} KB"
                    + ("" if used.live_rows_only else " (overstated: a transaction open elsewhere on the server "
