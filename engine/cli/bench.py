@@ -290,19 +290,23 @@ def _workers(url: str, count: int) -> Iterator[None]:
     PostgreSQL deployment runs them; stopped with Ctrl+C as an operator would."""
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(root)}
-    processes = [subprocess.Popen([sys.executable, "-c", "from engine.cli.main import cli; cli()", "worker"],
-                                  env=env, cwd=root, stdout=subprocess.PIPE, text=True) for _ in range(count)]
-    try:
-        for process in processes:
-            assert process.stdout is not None
-            if "worker running" not in process.stdout.readline():
-                raise RuntimeError("a bench worker did not start")
-        yield
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGINT)
-        for process in processes:
-            process.wait(10)
+    with tempfile.TemporaryFile(mode="w+") as errors:
+        processes = [subprocess.Popen([sys.executable, "-c", "from engine.cli.main import cli; cli()", "worker"],
+                                      env=env, cwd=root, stdout=subprocess.PIPE, stderr=errors, text=True)
+                     for _ in range(count)]
+        try:
+            for process in processes:
+                assert process.stdout is not None
+                if "worker running" not in process.stdout.readline():
+                    process.wait(10)
+                    errors.seek(0)
+                    raise RuntimeError(f"a bench worker did not start: {errors.read()[-2000:]}")
+            yield
+        finally:
+            for process in processes:
+                process.send_signal(signal.SIGINT)
+            for process in processes:
+                process.wait(10)
 
 
 def timer_lateness(url: str, count: int, workers: int = 0) -> tuple[list[float], int]:
