@@ -4,7 +4,8 @@
 - the four-call HTTP sequence (submit, the dossier's work items, the work item, complete) against a server
   the bench starts (waitress with its outbox process, as `motcua serve`), with p50/p95 per call, against the
   floor of the same diagram (bench/http/bench_simple: start → user task → script → end);
-- storage per dossier (database and file store, each dossier with its receipt);
+- storage per dossier (database and a file store of its own, each dossier with its receipt; on PostgreSQL
+  the tables and indexes after VACUUM FULL);
 - timer lateness of one-second timers with the scheduler running, and on PostgreSQL with three worker
   processes instead;
 - with --scale N: N dossiers loaded by the database, then the inbox, dashboard and statistics pages (one
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
 import resource
 import statistics
@@ -43,7 +43,6 @@ from engine.legal_time.clock import clock
 from engine.runtime.db import make_engine, make_session_factory
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.deployment import deploy_files, deploy_folders
-from engine.runtime.file_store import file_store
 from engine.runtime.scheduler import TimerScheduler
 from engine.runtime.schema import upgrade
 
@@ -210,15 +209,18 @@ def _scale(label: str, url: str, scale: int) -> None:
 # -- the command ---------------------------------------------------------------------------------------------
 
 
-def _report(label: str, url: Callable[[str], str], dossiers: int, rounds: int, store: Path, target: float,
+def _report(label: str, url: Callable[[str], str], dossiers: int, rounds: int, target: float,
             http_n: int) -> None:
     clock.freeze(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
     try:
         floor, rate = measure.compare(url("platform"), dossiers, rounds)
         click.echo(f"{label}: floor {floor:7.1f} dossiers/s, platform {rate:7.1f} dossiers/s, "
                    f"ratio {rate / floor:.2f} (target >= {target})")
-        per_dossier = measure.storage(url("storage"), store, max(20, dossiers // 4))
-        click.echo(f"{label}: storage per dossier with its receipt {per_dossier / 1024:6.1f} KB (target < 20)")
+        used = measure.storage(url("storage"), max(100, dossiers // 2))
+        click.echo(f"{label}: storage per dossier with its receipt {used.total / 1024:6.1f} KB (target < 20): "
+                   f"database {used.database / 1024:.1f} KB, file store {used.files / 1024:.1f} KB"
+                   + ("" if used.live_rows_only else " (overstated: a transaction open elsewhere on the server "
+                                                     "kept dead rows from VACUUM)"))
     finally:
         clock.reset()
     if http_n:
@@ -253,29 +255,18 @@ def bench(dossiers: int, rounds: int, http_n: int, pg_url: str, scale: int) -> N
     """Issue 16's figures, measured in one run: platform vs floor, HTTP, storage, timers, pages at scale."""
     click.echo(f"in-process: {dossiers} dossiers of {measure.PROCESS} (start, {len(measure.STEPS)} user tasks, "
                f"end), best of {rounds} rounds; HTTP: {http_n} instances of {HTTP_PROCESS}")
-    previous = os.environ.get("MOTCUA_FILE_STORE")
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Path(tmp) / "files"
-        os.environ["MOTCUA_FILE_STORE"] = str(store)
-        file_store.cache_clear()
-        try:
-            _report("SQLite", lambda name: f"sqlite:///{tmp}/{name}.sqlite", dossiers, rounds, store, 0.8, http_n)
-            if scale:
-                _scale("SQLite", f"sqlite:///{tmp}/scale.sqlite", scale)
-            if not pg_url or not measure.reachable(pg_url):
-                click.echo("PostgreSQL not reachable: no PostgreSQL figures")
-                return
-            with _databases(pg_url) as url:
-                _report("PostgreSQL", url, dossiers, rounds, store, 0.6, http_n)
-            if scale:
-                with measure.own_database(pg_url) as url:
-                    _scale("PostgreSQL", url, scale)
-        finally:
-            if previous is None:
-                os.environ.pop("MOTCUA_FILE_STORE", None)
-            else:
-                os.environ["MOTCUA_FILE_STORE"] = previous
-            file_store.cache_clear()
+    with tempfile.TemporaryDirectory() as tmp, measure.own_file_store(Path(tmp) / "files"):
+        _report("SQLite", lambda name: f"sqlite:///{tmp}/{name}.sqlite", dossiers, rounds, 0.8, http_n)
+        if scale:
+            _scale("SQLite", f"sqlite:///{tmp}/scale.sqlite", scale)
+        if not pg_url or not measure.reachable(pg_url):
+            click.echo("PostgreSQL not reachable: no PostgreSQL figures")
+            return
+        with _databases(pg_url) as url:
+            _report("PostgreSQL", url, dossiers, rounds, 0.6, http_n)
+        if scale:
+            with measure.own_database(pg_url) as url:
+                _scale("PostgreSQL", url, scale)
 
 
 @contextmanager

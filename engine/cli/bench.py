@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -39,7 +40,7 @@ from engine.runtime.audit import AuditEvent
 from engine.runtime.db import make_engine, make_session_factory
 from engine.runtime.deployment import deploy_files
 from engine.runtime.dossier_service import DossierService
-from engine.runtime.file_store import FileStore
+from engine.runtime.file_store import FileStore, file_store
 from engine.runtime.scheduler import TimerScheduler
 from engine.runtime.schema import upgrade
 from engine.runtime.script_engine import platform_functions
@@ -186,15 +187,66 @@ def own_database(admin_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def _size(engine: Engine, store: Path) -> int:
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            database = int(conn.scalar(text("select pg_database_size(current_database())")))
-    else:
+# The oldest transaction still running anywhere on the server, and a transaction id taken now.
+_OLDEST_RUNNING = text("select pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+_NEW_XID = text("select pg_current_xact_id()::text::bigint")
+_TABLES = text("select oid::regclass::text from pg_class where relnamespace = current_schema()::regnamespace "
+               "and relkind = 'r'")
+# Tables with their indexes and TOAST.
+_TABLES_SIZE = text("select sum(pg_total_relation_size(oid)) from pg_class "
+                    "where relnamespace = current_schema()::regnamespace and relkind = 'r'")
+
+
+def _database_size(engine: Engine) -> tuple[int, bool]:
+    """Bytes the database takes, and whether that counts only live rows.
+
+    SQLite: the file, after the WAL is checkpointed into it (its free pages are reused in place). PostgreSQL:
+    the platform's tables, indexes and TOAST after a VACUUM FULL of them, which drops the dead row versions
+    every update leaves (autovacuum makes their space reusable, so a live database holds up to ~20 % more);
+    the system catalogs are left out, as the vacuum itself churns them. PostgreSQL can drop dead rows only
+    once no transaction older than them is open anywhere on the server (snapshots span databases): this waits
+    up to 30 s for those to end, else says the figure still counts dead rows."""
+    if engine.dialect.name != "postgresql":
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        database = Path(engine.url.database or "").stat().st_size
-    return database + (FileStore(store).size_on_disk() if store.exists() else 0)
+        return Path(engine.url.database or "").stat().st_size, True
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        mark, deadline = conn.scalar(_NEW_XID), time.monotonic() + 30
+        while conn.scalar(_OLDEST_RUNNING) <= mark and time.monotonic() < deadline:
+            time.sleep(0.5)
+        clean = conn.scalar(_OLDEST_RUNNING) > mark
+        conn.execute(text(f"VACUUM FULL {', '.join(conn.scalars(_TABLES))}"))
+        return int(conn.scalar(_TABLES_SIZE)), clean
+
+
+@contextmanager
+def own_file_store(root: Path) -> Iterator[FileStore]:
+    """The process's file store (MOTCUA_FILE_STORE) at `root` while the block runs, the previous one after."""
+    previous = os.environ.get("MOTCUA_FILE_STORE")
+    os.environ["MOTCUA_FILE_STORE"] = str(root)
+    file_store.cache_clear()
+    try:
+        yield file_store()
+    finally:
+        if previous is None:
+            os.environ.pop("MOTCUA_FILE_STORE", None)
+        else:
+            os.environ["MOTCUA_FILE_STORE"] = previous
+        file_store.cache_clear()
+
+
+@dataclass(frozen=True)
+class Storage:
+    """Bytes per dossier, in the database and in the file store."""
+
+    database: float
+    files: float
+    # False when PostgreSQL kept dead row versions because another session's transaction stayed open.
+    live_rows_only: bool = True
+
+    @property
+    def total(self) -> float:
+        return self.database + self.files
 
 
 # What a desk receipt says of a typical dossier (the paper every dossier gets).
@@ -206,22 +258,30 @@ RECEIPT = {"applicant": {"name": "Bệnh viện Đa khoa Đồng Nai", "address"
            "officer": "Nguyễn Thị Tiếp Nhận"}
 
 
-def storage(url: str, store: Path, n: int) -> float:
-    """Bytes per dossier (database and file store) for `n` dossiers carried to their end, each with its
-    receipt, measured as what they added."""
+def storage(url: str, n: int, warm_up: int = 20) -> Storage:
+    """What each of `n` dossiers carried to their end, each with its receipt, adds to the database and to a
+    file store of this measurement. `warm_up` dossiers go first, so that the first page of every table and
+    index (8 KB each on PostgreSQL) is not counted against the `n`."""
     service = _service(url)
-    before = _size(service.engine, store)
-    for _ in range(n):
-        out = service.start(PROCESS, {}, actor="bench")
-        with service.command() as session:
-            issue_document(session, out.dossier_id, "receipt", "bench", data={}, agency=Agency(),
-                           extra={**RECEIPT, "appointment_at": clock.now() + timedelta(days=42)})
-        for spec, data in STEPS:
-            task = next(t for t in out.ready if t.spec == spec)
-            out = service.complete(out.dossier_id, task.id, data, actor="bench")
-    after = _size(service.engine, store)
+    with tempfile.TemporaryDirectory() as tmp, own_file_store(Path(tmp) / "files") as store:
+
+        def run(count: int) -> None:
+            for _ in range(count):
+                out = service.start(PROCESS, {}, actor="bench")
+                with service.command() as session:
+                    issue_document(session, out.dossier_id, "receipt", "bench", data={}, agency=Agency(),
+                                   extra={**RECEIPT, "appointment_at": clock.now() + timedelta(days=42)})
+                for spec, data in STEPS:
+                    task = next(t for t in out.ready if t.spec == spec)
+                    out = service.complete(out.dossier_id, task.id, data, actor="bench")
+
+        run(warm_up)
+        (database, clean), files = _database_size(service.engine), store.size_on_disk()
+        run(n)
+        (database_after, clean_after), files_after = _database_size(service.engine), store.size_on_disk()
+        added = Storage((database_after - database) / n, (files_after - files) / n, clean and clean_after)
     service.engine.dispose()
-    return (after - before) / n
+    return added
 
 
 @contextmanager
@@ -230,19 +290,23 @@ def _workers(url: str, count: int) -> Iterator[None]:
     PostgreSQL deployment runs them; stopped with Ctrl+C as an operator would."""
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(root)}
-    processes = [subprocess.Popen([sys.executable, "-c", "from engine.cli.main import cli; cli()", "worker"],
-                                  env=env, cwd=root, stdout=subprocess.PIPE, text=True) for _ in range(count)]
-    try:
-        for process in processes:
-            assert process.stdout is not None
-            if "worker running" not in process.stdout.readline():
-                raise RuntimeError("a bench worker did not start")
-        yield
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGINT)
-        for process in processes:
-            process.wait(10)
+    with tempfile.TemporaryFile(mode="w+") as errors:
+        processes = [subprocess.Popen([sys.executable, "-c", "from engine.cli.main import cli; cli()", "worker"],
+                                      env=env, cwd=root, stdout=subprocess.PIPE, stderr=errors, text=True)
+                     for _ in range(count)]
+        try:
+            for process in processes:
+                assert process.stdout is not None
+                if "worker running" not in process.stdout.readline():
+                    process.wait(10)
+                    errors.seek(0)
+                    raise RuntimeError(f"a bench worker did not start: {errors.read()[-2000:]}")
+            yield
+        finally:
+            for process in processes:
+                process.send_signal(signal.SIGINT)
+            for process in processes:
+                process.wait(10)
 
 
 def timer_lateness(url: str, count: int, workers: int = 0) -> tuple[list[float], int]:

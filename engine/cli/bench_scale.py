@@ -12,8 +12,10 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
+
+from engine.runtime.db import PackedText
 
 PROCEDURES = 11
 DAYS = 3 * 365
@@ -26,7 +28,7 @@ INSERT INTO dossier (process_id, definition_id, status, title, channel, state, s
                      clock_paused, milestones_fired, created_at, created_by, updated_at, finished_at, version)
 SELECT 'procedure_' || (i % 11), :definition,
        CASE WHEN i % 10 = 0 THEN 'running' WHEN i % 41 = 0 THEN 'cancelled' ELSE 'completed' END,
-       'Hồ sơ ' || i, CASE i % 3 WHEN 0 THEN 'post' WHEN 1 THEN 'online' ELSE 'desk' END, '{}', '{}',
+       'Hồ sơ ' || i, CASE i % 3 WHEN 0 THEN 'post' WHEN 1 THEN 'online' ELSE 'desk' END, :state, '{}',
        CASE WHEN i % 10 = 0 THEN r + interval '30 days' END, CASE WHEN i % 10 = 0 THEN r + interval '30 days' END,
        false, '[]', r, 'bench', r, CASE WHEN i % 10 <> 0 THEN r + (3 + i % 38) * interval '1 day' END, 1
 FROM (SELECT i, :now - ((:n - i) * :days / :n) * interval '1 day' - (i % 480) * interval '1 minute' AS r
@@ -51,7 +53,7 @@ INSERT INTO dossier (process_id, definition_id, status, title, channel, state, s
                      clock_paused, milestones_fired, created_at, created_by, updated_at, finished_at, version)
 SELECT 'procedure_' || (i % 11), :definition,
        CASE WHEN i % 10 = 0 THEN 'running' WHEN i % 41 = 0 THEN 'cancelled' ELSE 'completed' END,
-       'Hồ sơ ' || i, CASE i % 3 WHEN 0 THEN 'post' WHEN 1 THEN 'online' ELSE 'desk' END, '{}', '{}',
+       'Hồ sơ ' || i, CASE i % 3 WHEN 0 THEN 'post' WHEN 1 THEN 'online' ELSE 'desk' END, :state, '{}',
        CASE WHEN i % 10 = 0 THEN datetime(r, '+30 days') END, CASE WHEN i % 10 = 0 THEN datetime(r, '+30 days') END,
        0, '[]', r, 'bench', r, CASE WHEN i % 10 <> 0 THEN datetime(r, '+' || (3 + i % 38) || ' days') END, 1
 FROM r
@@ -96,7 +98,9 @@ def load(engine: Engine, n: int, definition_id: int, now: datetime) -> float:
                                   "date(created_at, '+7 hours', '+30 days')")
     started = time.perf_counter()
     with engine.begin() as conn:
-        conn.execute(text(sql["dossiers"]), {"n": n, "days": DAYS, "now": stamp, "definition": definition_id})
+        # An empty engine state, packed as the dossier table keeps it (engine.runtime.db.PackedText).
+        conn.execute(text(sql["dossiers"]).bindparams(bindparam("state", "{}", type_=PackedText())),
+                     {"n": n, "days": DAYS, "now": stamp, "definition": definition_id})
         conn.execute(text(sql["items"]))
         conn.execute(text(figures))
         conn.execute(text(f"INSERT INTO monthly_figure (process_id, channel, month, measure, count) "

@@ -28,9 +28,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pikepdf
 from fontTools import subset, ttLib
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
+from reportlab import rl_config
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
@@ -38,6 +40,7 @@ from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
@@ -67,6 +70,8 @@ from engine.runtime.file_store import file_store
 TEMPLATES = Path(__file__).parent / "document_templates"
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu",)
 FONT = "DocSerif"
+# Page contents compressed as binary: the ASCII85 text reportlab wraps them in by default is a quarter larger.
+rl_config.useA85 = 0
 
 
 @dataclass(frozen=True)
@@ -209,10 +214,6 @@ def _register_fonts() -> None:
     bold = _font_file(("DejaVuSerif-Bold.ttf",)) or regular
     italic = _font_file(("DejaVuSerif-Italic.ttf", "DejaVuSerifCondensed-Italic.ttf")) or regular
     bold_italic = _font_file(("DejaVuSerif-BoldItalic.ttf", "DejaVuSerifCondensed-BoldItalic.ttf")) or bold
-    condensed = _font_file(("DejaVuSerifCondensed-Bold.ttf",)) or bold
-    condensed_regular = _font_file(("DejaVuSerifCondensed.ttf",)) or regular
-    pdfmetrics.registerFont(TTFont(f"{FONT}-HeadBold", io.BytesIO(_slim(condensed)), asciiReadable=False))
-    pdfmetrics.registerFont(TTFont(f"{FONT}-Head", io.BytesIO(_slim(condensed_regular)), asciiReadable=False))
     for name, path in ((FONT, regular), (f"{FONT}-Bold", bold), (f"{FONT}-Italic", italic),
                        (f"{FONT}-BoldItalic", bold_italic)):
         pdfmetrics.registerFont(TTFont(name, io.BytesIO(_slim(path)), asciiReadable=False))
@@ -234,6 +235,37 @@ SUBTITLE = _style("subtitle", 12.5, TA_CENTER, spaceAfter=8)
 SMALL = _style("small", 10, TA_LEFT)
 
 
+class _Condensed(Flowable):
+    """Centred lines of a header in a narrowed face. DejaVu Serif Condensed is the upright face at 90 % of its
+    width (the same advance widths, to the unit); drawing the upright face at that horizontal scale looks the
+    same and embeds no extra fonts, ~5 KB less per paper."""
+
+    SCALE = 0.9
+
+    def __init__(self, text: str, size: float, font: str = FONT) -> None:
+        super().__init__()
+        self.text, self.size, self.font = text, size, font
+        self.leading = size * 1.35
+        self.lines: list[str] = []
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        self.width = available_width
+        self.lines = simpleSplit(self.text, self.font, self.size, available_width / self.SCALE) or [""]
+        self.height = len(self.lines) * self.leading
+        return self.width, self.height
+
+    def draw(self) -> None:
+        text = self.canv.beginText()
+        text.setFont(self.font, self.size, self.leading)
+        text.setHorizScale(self.SCALE * 100)
+        for i, line in enumerate(self.lines):
+            # Where a paragraph puts its baselines: a font size down from the top, a leading apart.
+            width = pdfmetrics.stringWidth(line, self.font, self.size) * self.SCALE
+            text.setTextOrigin((self.width - width) / 2, self.height - self.size - i * self.leading)
+            text.textOut(line)
+        self.canv.drawText(text)
+
+
 class _Rule(Flowable):
     """The short line under the agency name and under the motto."""
 
@@ -249,15 +281,15 @@ class _Rule(Flowable):
 def _header(paper: Paper, width: float) -> Table:
     agency = paper.agency
     left = [
-        Paragraph(agency.parent, _style("p", 11.5, TA_CENTER, font=f"{FONT}-Head")),
-        Paragraph(agency.name, _style("a", 11.5, TA_CENTER, font=f"{FONT}-HeadBold")),
+        _Condensed(agency.parent, 11.5),
+        _Condensed(agency.name, 11.5, f"{FONT}-Bold"),
         _Rule(30 * mm),
         Spacer(1, 4),
         Paragraph(f"Số: {paper.number}", _style("n", 12.5, TA_CENTER)),
     ]
     right = [
-        Paragraph("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", _style("m", 11.5, TA_CENTER, font=f"{FONT}-HeadBold")),
-        Paragraph("Độc lập - Tự do - Hạnh phúc", _style("m2", 12.5, TA_CENTER, font=f"{FONT}-HeadBold")),
+        _Condensed("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", 11.5, f"{FONT}-Bold"),
+        _Condensed("Độc lập - Tự do - Hạnh phúc", 12.5, f"{FONT}-Bold"),
         _Rule(55 * mm),
         Spacer(1, 4),
         Paragraph(f"<i>{agency.place}, {long_date(paper.issued_at)}</i>", _style("d", 12.5, TA_CENTER)),
@@ -413,7 +445,16 @@ def render_pdf(paper: Paper) -> bytes:
     if paper.extra.get("verify_url"):
         story.extend([Spacer(1, 6), KeepTogether(_verification(str(paper.extra["verify_url"]), doc.width))])
     doc.build(story, onLaterPages=_page_number)
-    return buffer.getvalue()
+    return packed(buffer.getvalue())
+
+
+def packed(pdf: bytes) -> bytes:
+    """The paper repacked as PDF 1.5 by qpdf: reportlab writes every dictionary as plain text with a classic
+    cross-reference table; in compressed object streams a receipt is ~3 KB smaller and reads the same."""
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        document.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return out.getvalue()
 
 
 # -- issuing and reading ---------------------------------------------------------------------------------

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
+import zlib
 from datetime import UTC, datetime
+from functools import partial
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, LargeBinary, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
@@ -44,6 +47,20 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+class PackedText(TypeDecorator[str]):
+    """Text kept zlib-compressed, for large values nothing queries inside (a dossier's engine state: ~5 KB of
+    JSON, mostly repeated keys, packs to ~1 KB). Readers and writers see the text."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: object) -> bytes | None:
+        return None if value is None else zlib.compress(value.encode("utf-8"), 6)
+
+    def process_result_value(self, value: bytes | None, dialect: object) -> str | None:
+        return None if value is None else zlib.decompress(value).decode("utf-8")
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UtcDateTime}
@@ -51,6 +68,11 @@ class Base(DeclarativeBase):
 
 def database_url() -> str:
     return os.environ.get("DATABASE_URL", DEFAULT_URL)
+
+
+# JSON columns keep Vietnamese letters as UTF-8 (2–3 bytes) rather than as \uXXXX escapes (6 bytes each),
+# without the spaces after separators.
+_json = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 
 
 def make_engine(url: str | None = None, **kwargs: object) -> Engine:
@@ -61,11 +83,11 @@ def make_engine(url: str | None = None, **kwargs: object) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=_json, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    engine = create_engine(url, **kwargs)
+    engine = create_engine(url, json_serializer=_json, **kwargs)
     event.listen(engine.pool, "connect", _mark_idle)
     event.listen(engine.pool, "checkin", _mark_idle)
     event.listen(engine.pool, "checkout", _ping_if_idle)

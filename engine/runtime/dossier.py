@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engine.runtime.db import Base
+from engine.runtime.db import Base, PackedText
 from engine.runtime.definition import ProcessDefinition
 
 
@@ -49,8 +49,8 @@ class Dossier(Base):
     status: Mapped[str] = mapped_column(String(20), default=DossierStatus.RUNNING)
     title: Mapped[str] = mapped_column(String(500), default="")
     channel: Mapped[str] = mapped_column(String(20), default="desk")
-    # Engine state without the definition (see engine.runtime.serialization).
-    state: Mapped[str] = mapped_column(Text)
+    # Engine state without the definition (see engine.runtime.serialization), compressed: nothing queries it.
+    state: Mapped[str] = mapped_column(PackedText)
     # A small copy of the process data for lists and search; the engine state is the truth.
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     next_timer_at: Mapped[datetime | None]

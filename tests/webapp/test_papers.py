@@ -10,10 +10,12 @@ from decimal import Decimal
 
 import pytest
 from pypdf import PdfReader
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import func, select
 
 from engine.legal_time.clock import clock
-from engine.onestop.documents import KINDS, Agency, Document, Paper, render_pdf
+from engine.onestop.documents import KINDS, Agency, Document, Paper, packed, render_pdf
 from engine.onestop.dossier_code import CODE, format_code, next_code
 from engine.onestop.vietnamese_text import money_in_words
 from engine.runtime.db import make_session_factory
@@ -172,26 +174,63 @@ def test_apology_with_a_new_appointment_date(app, client_for) -> None:
                                                                 "new_appointment": "2026-05-15"}).status_code == 403
 
 
+def _receipt(agency: Agency) -> Paper:
+    return Paper(KINDS["receipt"], "07/TNHS-SKHCN", MONDAY_9AM, agency,
+                 {"code": "000.00.19.H19-260302-0001", "received_at": MONDAY_9AM, "total_due_at": None}, {},
+                 {"applicant": {"name": "Công ty TNHH Ánh Dương", "address": "Biên Hòa", "phone": "0251 3822 000",
+                                "email": "", "id_number": ""},
+                  "procedure": "Cấp giấy phép tiến hành công việc bức xạ - sử dụng thiết bị X-quang chẩn đoán",
+                  "checklist": [{"label": f"Giấy tờ số {i}: bản sao chứng thực quyết định thành lập",
+                                 "form": "bản sao", "note": ""} for i in range(1, 9)],
+                  "deadline": "30 ngày làm việc", "appointment_at": MONDAY_9AM + timedelta(days=40),
+                  "delivery": "Qua bưu chính", "officer": "Nguyễn Thị Tiếp Nhận", "copies": "01 (bộ)"})
+
+
 def test_a_receipt_embeds_only_the_glyphs_it_prints() -> None:
     # Issue 16: a receipt under 30 KB, so that a dossier's storage stays small.
-    paper = Paper(KINDS["receipt"], "07/TNHS-SKHCN", MONDAY_9AM, Agency(),
-                  {"code": "000.00.19.H19-260302-0001", "received_at": MONDAY_9AM, "total_due_at": None}, {},
-                  {"applicant": {"name": "Công ty TNHH Ánh Dương", "address": "Biên Hòa", "phone": "0251 3822 000",
-                                 "email": "", "id_number": ""},
-                   "procedure": "Cấp giấy phép tiến hành công việc bức xạ - sử dụng thiết bị X-quang chẩn đoán",
-                   "checklist": [{"label": f"Giấy tờ số {i}: bản sao chứng thực quyết định thành lập",
-                                  "form": "bản sao", "note": ""} for i in range(1, 9)],
-                   "deadline": "30 ngày làm việc", "appointment_at": MONDAY_9AM + timedelta(days=40),
-                   "delivery": "Qua bưu chính", "officer": "Nguyễn Thị Tiếp Nhận", "copies": "01 (bộ)"})
+    paper = _receipt(Agency())
     content = render_pdf(paper)
-    assert len(content) < 30 * 1024, len(content)
+    assert len(content) < 22 * 1024, len(content)  # 29 KB before the header's faces and the object stream
     reader = PdfReader(io.BytesIO(content))
     fonts = [f.get_object() for f in reader.pages[0]["/Resources"]["/Font"].values()]
     embedded = [f["/FontDescriptor"]["/FontFile2"].get_object() for f in fonts if "/FontDescriptor" in f]
     assert embedded and all(f["/BaseFont"].startswith("/AAAAAA+") for f in fonts if "/FontDescriptor" in f)
     assert all(len(e.get_data()) < 15_000 for e in embedded)  # the whole DejaVu Serif is ~380 KB
+    # Regular, bold and italic: the header's narrow lines are the upright faces drawn at 90 % width.
+    assert sorted(f["/BaseFont"] for f in fonts if "/FontDescriptor" in f) == [
+        "/AAAAAA+DejaVuSerif", "/AAAAAA+DejaVuSerif-Bold", "/AAAAAA+DejaVuSerif-Italic"]
     text = words(content)
     assert "Giấy tờ số 8: bản sao chứng thực quyết định thành lập" in text and "Nguyễn Thị Tiếp Nhận" in text
+    assert "UBND TỈNH ĐỒNG NAI SỞ KHOA HỌC VÀ CÔNG NGHỆ" in text and "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
+
+
+def test_a_long_agency_name_wraps_in_the_header_within_its_column() -> None:
+    agency = replace(Agency(), name="BAN QUẢN LÝ CÁC KHU CÔNG NGHIỆP VÀ KHU KINH TẾ CỬA KHẨU TỈNH ĐỒNG NAI")
+    page = PdfReader(io.BytesIO(render_pdf(_receipt(agency)))).pages[0]
+    lines: list[tuple[float, str]] = []
+    page.extract_text(visitor_text=lambda text, cm, tm, font, size: lines.append((tm[4] + cm[4], text))
+                      if text.strip() else None)
+    name = [x for x, text in lines if "KHU" in text or "BAN QUẢN" in text]
+    assert len(name) >= 2  # wrapped over two lines or more, each starting inside the left column
+    assert all(0 < x < A4[0] * 0.5 for x in name)
+
+
+def test_compacting_keeps_every_page_and_word_of_a_paper() -> None:
+    raw = io.BytesIO()
+    pages = Canvas(raw, pageCompression=1)
+    pages.setTitle("Phiếu thử")
+    for number in (1, 2, 3):
+        pages.drawString(72, 720, f"Page {number} of the paper")
+        pages.showPage()
+    pages.save()
+    smaller = packed(raw.getvalue())
+    assert smaller.startswith(b"%PDF-1.5") and b"/ObjStm" in smaller and b"\nxref" not in smaller
+    assert len(smaller) < len(raw.getvalue())
+    before, after = PdfReader(io.BytesIO(raw.getvalue())), PdfReader(io.BytesIO(smaller), strict=True)
+    texts = [p.extract_text() for p in after.pages]
+    assert texts == [p.extract_text() for p in before.pages]
+    assert [t.strip() for t in texts] == [f"Page {n} of the paper" for n in (1, 2, 3)]
+    assert after.metadata.title == "Phiếu thử"
 
 
 def test_without_an_smtp_server_no_mail_is_composed(app, client_for, monkeypatch) -> None:

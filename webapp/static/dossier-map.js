@@ -5,7 +5,9 @@
   "use strict";
   var root = document.querySelector(".dossier-map");
   if (!root || typeof BpmnJS === "undefined") { return; }
-  var viewer = new BpmnJS({ container: root.querySelector(".map-canvas") });
+  var viewer = new BpmnJS({
+    container: root.querySelector(".map-canvas"), additionalModules: window.DiagramLanguage.modules()
+  });
   var crumbs = root.querySelector(".map-crumbs");
   var data = null;
   var SVG = "http://www.w3.org/2000/svg";

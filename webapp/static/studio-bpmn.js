@@ -14,7 +14,10 @@
     const otherBox = document.getElementById('studio-other-problems');
     const summary = document.getElementById('studio-summary');
     const descriptor = await (await fetch(page.dataset.moddle)).json();
-    const modeler = new window.BpmnJS({ container: '#canvas', moddleExtensions: { spiffworkflow: descriptor } });
+    const modeler = new window.BpmnJS({
+      container: '#canvas', moddleExtensions: { spiffworkflow: descriptor },
+      additionalModules: window.DiagramLanguage.modules(),
+    });
     const state = { version: data.draft_version, dirty: data.unsaved, problems: data.problems };
     window.studioModeler = modeler; // the browser tests read the diagram through it
 

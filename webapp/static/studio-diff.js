@@ -4,7 +4,7 @@
   'use strict';
 
   async function show(container, xml, marks) {
-    const viewer = new window.BpmnJS({ container });
+    const viewer = new window.BpmnJS({ container, additionalModules: window.DiagramLanguage.modules() });
     if (!xml) return viewer;
     try {
       await viewer.importXML(xml);

@@ -14,7 +14,7 @@
     const otherBox = document.getElementById('studio-other-problems');
     const summary = document.getElementById('studio-summary');
     const viewsBar = document.getElementById('studio-views');
-    const editor = new window.DmnJS({ container: '#canvas' });
+    const editor = new window.DmnJS({ container: '#canvas', ...window.DiagramLanguage.dmn() });
     const state = { version: data.draft_version, dirty: false, problems: data.problems };
     window.studioModeler = editor; // the browser tests read the tables through it
 

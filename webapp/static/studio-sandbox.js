@@ -9,7 +9,7 @@
     const data = window.Studio.data();
     const M = data.messages;
     const statusLine = document.getElementById('studio-status');
-    const viewer = new window.BpmnJS({ container: '#canvas' });
+    const viewer = new window.BpmnJS({ container: '#canvas', additionalModules: window.DiagramLanguage.modules() });
     const state = { actions: [], names: {} };
     window.studioViewer = viewer;
     try {

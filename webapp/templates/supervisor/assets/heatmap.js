@@ -4,7 +4,9 @@
   "use strict";
   var root = document.getElementById("heatmap");
   if (!root || typeof BpmnJS === "undefined") { return; }
-  var viewer = new BpmnJS({ container: root.querySelector(".heatmap-canvas") });
+  var viewer = new BpmnJS({
+    container: root.querySelector(".heatmap-canvas"), additionalModules: window.DiagramLanguage.modules()
+  });
 
   function badge(spot) {
     var el = document.createElement("div");

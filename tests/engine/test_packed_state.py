@@ -1,0 +1,86 @@
+"""A dossier's engine state is stored zlib-compressed; migration 0010 packs the existing rows and unpacks them
+on downgrade, on both databases."""
+
+from __future__ import annotations
+
+import json
+import uuid
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import select, text
+
+from engine.runtime.db import make_engine
+from engine.runtime.dossier import Dossier
+from engine.runtime.schema import alembic_config
+from tests.conftest import PG_URL, _postgres_available
+
+# Shaped like SpiffWorkflow's state: the same keys over and over, task ids, Vietnamese data.
+STATE = json.dumps({"data": {"applicant": "Bệnh viện Đa khoa Đồng Nai"}, "tasks": {
+    str(uuid.UUID(int=i)): {"id": str(uuid.UUID(int=i)), "parent": None, "children": [], "state": 64,
+                            "task_spec": f"task_{i}", "triggered": False, "internal_data": {}, "data": {}}
+    for i in range(12)}}, separators=(",", ":"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.sqlite'}"
+        return
+    if not _postgres_available():
+        pytest.fail(f"PostgreSQL is not reachable at {PG_URL}")
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def _migrate(url: str, step: Callable[..., None], revision: str) -> None:
+    engine = make_engine(url)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        step(config, revision)
+    engine.dispose()
+
+
+def _stored_state(url: str) -> object:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT state FROM dossier WHERE id = 1")).scalar_one()
+    engine.dispose()
+    return stored
+
+
+def test_the_migration_packs_existing_states_and_unpacks_them_on_downgrade(empty_database: str) -> None:
+    url = empty_database
+    _migrate(url, command.upgrade, "0009")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO process_definition (id, process_id, name, version, content_hash, spec_json, "
+                          "files, catalogue, deployed_at, deployed_by) VALUES (1, 'p', 'P', 1, 'h', '{}', '{}', '{}', "
+                          "CURRENT_TIMESTAMP, 't')"))
+        conn.execute(text("INSERT INTO dossier (id, process_id, definition_id, status, title, channel, state, summary, "
+                          "clock_paused, milestones_fired, created_at, created_by, updated_at, version) VALUES "
+                          "(1, 'p', 1, 'running', '', 'desk', :state, '{}', false, '[]', CURRENT_TIMESTAMP, 't', "
+                          "CURRENT_TIMESTAMP, 1)"), {"state": STATE})
+    engine.dispose()
+
+    _migrate(url, command.upgrade, "head")
+    packed = _stored_state(url)
+    assert isinstance(packed, bytes) and zlib.decompress(packed).decode("utf-8") == STATE
+    assert len(packed) < len(STATE.encode("utf-8")) / 3
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert conn.scalar(select(Dossier.state).where(Dossier.id == 1)) == STATE
+    engine.dispose()
+
+    _migrate(url, command.downgrade, "0009")
+    assert _stored_state(url) == STATE
