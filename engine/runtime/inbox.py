@@ -13,7 +13,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.legal_time.business_calendar import BusinessCalendar
@@ -109,22 +109,33 @@ def state_counts(
     session: Session, roles: set[str], now: datetime, calendar: BusinessCalendar, *,
     process_id: str | None = None, search: str | None = None, mine: str | None = None,
 ) -> dict[ClockFilter, int]:
-    """How many open items of the inbox (same filters, every page) are in each clock state: one query."""
+    """How many open items of the inbox (same filters, every page) are in each clock state: one statement.
+
+    Each dated state is a range of due_at, so each is counted over ix_work_item_inbox alone (an index-only
+    range count); only the undated items, which are few, look at their dossier's clock to tell paused.
+    """
     counts = dict.fromkeys(ClockFilter, 0)
     if not roles:
         return counts
     soon = calendar.due_at(now, DUE_SOON)
-    state = case(
-        (and_(WorkItem.due_at.is_(None), Dossier.clock_paused.is_(True)), ClockFilter.PAUSED.value),
-        (WorkItem.due_at.is_(None), ClockFilter.ON_TRACK.value),
-        (WorkItem.due_at <= now, ClockFilter.OVERDUE.value),
-        (WorkItem.due_at <= soon, ClockFilter.DUE_SOON.value),
-        else_=ClockFilter.ON_TRACK.value,
-    ).label("state")
-    counted = select(state, func.count()).select_from(WorkItem).join(Dossier, Dossier.id == WorkItem.dossier_id)
-    query = _filtered(counted, roles, process_id, search, mine).group_by(state)
-    for name, count in session.execute(query):
-        counts[ClockFilter(name)] += count
+    by_dossier = bool(process_id or search)
+
+    def count(*where: ColumnElement[bool], dossier: bool = False) -> ScalarSelect[int]:
+        query = select(func.count()).select_from(WorkItem)
+        if dossier or by_dossier:
+            query = query.join(Dossier, Dossier.id == WorkItem.dossier_id)
+        return _filtered(query, roles, process_id, search, mine).where(*where).scalar_subquery()
+
+    undated = WorkItem.due_at.is_(None)
+    overdue, due_soon, later, paused, waiting = session.execute(select(
+        count(WorkItem.due_at <= now),
+        count(WorkItem.due_at > now, WorkItem.due_at <= soon),
+        count(WorkItem.due_at > soon),
+        count(undated, Dossier.clock_paused.is_(True), dossier=True),
+        count(undated),
+    )).one()
+    counts[ClockFilter.OVERDUE], counts[ClockFilter.DUE_SOON], counts[ClockFilter.PAUSED] = overdue, due_soon, paused
+    counts[ClockFilter.ON_TRACK] = later + waiting - paused
     return counts
 
 
