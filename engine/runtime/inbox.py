@@ -5,6 +5,7 @@ indexed range read however deep the officer pages, never an OFFSET scan. Items w
 clock is paused, or the procedure has none) come after the dated ones, paged by id; SQLite and
 PostgreSQL order NULLs differently, so the two segments are read as two ranges rather than one sort.
 The dossier's code, applicant and procedure come in the same query (a join), so a page is one round trip.
+The counts per clock state are ranges of the same index, counted without reading the rows (state_counts).
 """
 
 from __future__ import annotations
