@@ -101,10 +101,19 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER dossier_deadline_figure AFTER INSERT OR DELETE OR UPDATE OF status, process_id, clock_paused,
-    due_at, total_due_at ON dossier FOR EACH ROW EXECUTE FUNCTION dossier_deadline_figure();
-CREATE TRIGGER work_item_deadline_figure AFTER INSERT OR DELETE OR UPDATE OF status, role, assignee, due_at
-    ON work_item FOR EACH ROW EXECUTE FUNCTION work_item_deadline_figure();
+CREATE TRIGGER dossier_deadline_figure_insert AFTER INSERT ON dossier FOR EACH ROW
+    WHEN (NEW.status = 'running') EXECUTE FUNCTION dossier_deadline_figure();
+CREATE TRIGGER dossier_deadline_figure_delete AFTER DELETE ON dossier FOR EACH ROW
+    WHEN (OLD.status = 'running') EXECUTE FUNCTION dossier_deadline_figure();
+CREATE TRIGGER dossier_deadline_figure_update AFTER UPDATE OF status, process_id, clock_paused, due_at, total_due_at
+    ON dossier FOR EACH ROW WHEN (OLD.status = 'running' OR NEW.status = 'running')
+    EXECUTE FUNCTION dossier_deadline_figure();
+CREATE TRIGGER work_item_deadline_figure_insert AFTER INSERT ON work_item FOR EACH ROW
+    WHEN (NEW.status = 'open') EXECUTE FUNCTION work_item_deadline_figure();
+CREATE TRIGGER work_item_deadline_figure_delete AFTER DELETE ON work_item FOR EACH ROW
+    WHEN (OLD.status = 'open') EXECUTE FUNCTION work_item_deadline_figure();
+CREATE TRIGGER work_item_deadline_figure_update AFTER UPDATE OF status, role, assignee, due_at ON work_item
+    FOR EACH ROW WHEN (OLD.status = 'open' OR NEW.status = 'open') EXECUTE FUNCTION work_item_deadline_figure();
 """
 
 
@@ -172,16 +181,14 @@ def _count_existing(bind: sa.engine.Connection) -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER work_item_deadline_figure ON work_item")
-        op.execute("DROP TRIGGER dossier_deadline_figure ON dossier")
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for table in ("dossier", "work_item"):
+        for event in ("insert", "delete", "update"):
+            op.execute(f"DROP TRIGGER {table}_deadline_figure_{event}" + (f" ON {table}" if postgres else ""))
+    if postgres:
         for function in ("work_item_deadline_figure()", "dossier_deadline_figure()",
                          "deadline_figure_move(text, text[], date, text[], date)",
                          "deadline_figure_add(text, text, text, date, integer)"):
             op.execute(f"DROP FUNCTION {function}")
-    else:
-        for table in ("dossier", "work_item"):
-            for event in ("insert", "delete", "update"):
-                op.execute(f"DROP TRIGGER {table}_deadline_figure_{event}")
     op.drop_index("ix_work_item_waiting", table_name="work_item")
     op.drop_table("deadline_figure")
