@@ -5,7 +5,7 @@ A dossier's clock state comes from indexed columns, never from replaying its clo
 earlier of `due_at` (the running phase) and `total_due_at`, as in `LegalClock.state`; the two thresholds
 (now, and the first instant that counts as due soon) are computed once in Python with the calendar. The
 counts by procedure and by officer come from figures the database keeps by deadline day and month
-(engine.oversight.deadline_figures): a few hundred rows, plus the rows due on the thresholds' own days,
+(engine.runtime.deadline_figures): a few hundred rows, plus the rows due on the thresholds' own days,
 however many dossiers are running.
 """
 
@@ -23,7 +23,7 @@ from engine.legal_time.business_calendar import BusinessCalendar
 from engine.legal_time.legal_clock import DUE_SOON
 from engine.legal_time.milestones import deadline
 from engine.onestop.apology import DeadlineExtension
-from engine.oversight import deadline_figures
+from engine.runtime import deadline_figures
 from engine.runtime.definition import ProcessDefinition, diagram_xml
 from engine.runtime.dossier import Dossier, DossierStatus
 from engine.runtime.inbox import ClockFilter

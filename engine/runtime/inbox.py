@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from engine.legal_time.business_calendar import BusinessCalendar
 from engine.legal_time.legal_clock import DUE_SOON
+from engine.runtime import deadline_figures
 from engine.runtime.dossier import Dossier
 from engine.runtime.work_item import WorkItem, WorkItemStatus
 
@@ -110,10 +111,12 @@ def state_counts(
     session: Session, roles: set[str], now: datetime, calendar: BusinessCalendar, *,
     process_id: str | None = None, search: str | None = None, mine: str | None = None,
 ) -> dict[ClockFilter, int]:
-    """How many open items of the inbox (same filters, every page) are in each clock state: one statement.
+    """How many open items of the inbox (same filters, every page) are in each clock state.
 
-    Each dated state is a range of due_at, so each is counted over ix_work_item_inbox alone (an index-only
-    range count); only the undated items, which are few, look at their dossier's clock to tell paused.
+    Without a procedure or a search, the dated states come from the figures kept by deadline
+    (engine.runtime.deadline_figures) and the items due on today's and the due-soon day; with one, each
+    dated state is a range of due_at counted over ix_work_item_inbox. Only the undated items, which are few,
+    look at their dossier's clock to tell paused.
     """
     counts = dict.fromkeys(ClockFilter, 0)
     if not roles:
@@ -128,15 +131,26 @@ def state_counts(
         return _filtered(query, roles, process_id, search, mine).where(*where).scalar_subquery()
 
     undated = WorkItem.due_at.is_(None)
-    overdue, due_soon, later, paused, waiting = session.execute(select(
-        count(WorkItem.due_at <= now),
-        count(WorkItem.due_at > now, WorkItem.due_at <= soon),
-        count(WorkItem.due_at > soon),
-        count(undated, Dossier.clock_paused.is_(True), dossier=True),
-        count(undated),
-    )).one()
-    counts[ClockFilter.OVERDUE], counts[ClockFilter.DUE_SOON], counts[ClockFilter.PAUSED] = overdue, due_soon, paused
-    counts[ClockFilter.ON_TRACK] = later + waiting - paused
+    paused = count(undated, Dossier.clock_paused.is_(True), dossier=True)
+    if by_dossier:
+        overdue, due_soon, later, paused_n, waiting = session.execute(select(
+            count(WorkItem.due_at <= now), count(WorkItem.due_at > now, WorkItem.due_at <= soon),
+            count(WorkItem.due_at > soon), paused, count(undated))).one()
+        total = overdue + due_soon + later + waiting
+    else:
+        def on_the_day(start: datetime, end: datetime, _roles: set[str]) -> dict[tuple[str, str], int]:
+            return deadline_figures.counted([(role, assignee or "") for role, assignee in session.execute(
+                _filtered(select(WorkItem.role, WorkItem.assignee), roles, None, None, mine)
+                .where(WorkItem.due_at.between(start, end)))])
+
+        figures = deadline_figures.due(session, "work_item", (now, soon), on_the_day, within=roles)
+        mine_only = [due for (_role, assignee), due in figures.items() if mine is None or assignee == mine]
+        total = sum(due.total for due in mine_only)
+        overdue = sum(due.by[0] for due in mine_only)
+        due_soon = sum(due.by[1] for due in mine_only) - overdue
+        paused_n = session.scalar(select(paused)) or 0
+    counts[ClockFilter.OVERDUE], counts[ClockFilter.DUE_SOON], counts[ClockFilter.PAUSED] = overdue, due_soon, paused_n
+    counts[ClockFilter.ON_TRACK] = total - overdue - due_soon - paused_n
     return counts
 
 

@@ -1,7 +1,7 @@
 """The supervisors' dashboard from maintained figures: running dossiers and open work items counted by
 deadline day and month (deadline_figure), kept by triggers in the same transaction as every change of the
 rows, whatever changes them (commands, bulk loads, this migration); an index for the officers' oldest
-waiting item (engine.oversight.deadline_figures).
+waiting item (engine.runtime.deadline_figures).
 
 Revision ID: 0011_scale
 Revises: 0009

@@ -51,9 +51,11 @@ def day_start(at: datetime) -> datetime:
 
 
 def due(session: Session, subject: str, instants: tuple[datetime, ...],
-        on_the_day: Callable[[datetime, datetime, set[str]], dict[Group, int]]) -> dict[Group, Due]:
-    """Per group with rows, their number and how many are due at or before each instant; `on_the_day(start,
-    end, group_a)` counts the rows of those groups due in [start, end], within one UTC day, by group."""
+        on_the_day: Callable[[datetime, datetime, set[str]], dict[Group, int]], *,
+        within: set[str] | None = None) -> dict[Group, Due]:
+    """Per group with rows (of the first keys `within`, if given), their number and how many are due at or
+    before each instant; `on_the_day(start, end, first keys)` counts the rows of those groups due in
+    [start, end], within one UTC day, by group."""
     f = DeadlineFigure
     days = [at.astimezone(UTC).date() for at in instants]
     months = [d.replace(day=1) for d in days]
@@ -63,7 +65,8 @@ def due(session: Session, subject: str, instants: tuple[datetime, ...],
     rows = session.execute(
         select(f.group_a, f.group_b, func.sum(case((f.level == "month", f.count), else_=0)), *sums)
         .where(f.subject == subject,
-               or_(f.level == "month", and_(f.level == "day", f.bucket >= min(months), f.bucket < max(days))))
+               or_(f.level == "month", and_(f.level == "day", f.bucket >= min(months), f.bucket < max(days))),
+               *([f.group_a.in_(sorted(within))] if within is not None else []))
         .group_by(f.group_a, f.group_b)
     ).all()
     result: dict[Group, Due] = {}
