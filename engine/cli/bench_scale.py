@@ -4,7 +4,8 @@ in ten still running (each with an open work item), loaded by the database itsel
 The statistics' figures of the loaded dossiers are counted by SQL from the same rows, as the commands
 would have kept them (engine.onestop.daily_figures): received on the day of receipt, finished early / on
 time / late / returned on the day they finished, and the running ones overdue from the day after their
-deadline.
+deadline. The dashboard's figures by deadline (engine.runtime.deadline_figures) are kept by the
+database's triggers as the rows go in.
 """
 
 from __future__ import annotations

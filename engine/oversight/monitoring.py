@@ -4,8 +4,9 @@ the officer holding each, every officer's and role's load, and where in a diagra
 A dossier's clock state comes from indexed columns, never from replaying its clock: its deadline is the
 earlier of `due_at` (the running phase) and `total_due_at`, as in `LegalClock.state`; the two thresholds
 (now, and the first instant that counts as due soon) are computed once in Python with the calendar. The
-counts read only the index ix_dossier_status_procedure (status, process_id, clock_paused, due_at,
-total_due_at), so PostgreSQL answers them with an index-only scan (bench/dashboard_bench.py).
+counts by procedure and by officer come from figures the database keeps by deadline day and month
+(engine.runtime.deadline_figures): a few hundred rows, plus the rows due on the thresholds' own days,
+however many dossiers are running.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, literal_column, or_, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from engine.access.absence import absences, today
 from engine.access.user import User
@@ -23,6 +23,7 @@ from engine.legal_time.business_calendar import BusinessCalendar
 from engine.legal_time.legal_clock import DUE_SOON
 from engine.legal_time.milestones import deadline
 from engine.onestop.apology import DeadlineExtension
+from engine.runtime import deadline_figures
 from engine.runtime.definition import ProcessDefinition, diagram_xml
 from engine.runtime.dossier import Dossier, DossierStatus
 from engine.runtime.inbox import ClockFilter
@@ -62,14 +63,6 @@ class ProcedureCounts:
         return self.on_track + self.due_soon + self.overdue + self.paused
 
 
-def _conditions(t: Thresholds) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    d = Dossier.__table__.c
-    running = d.clock_paused.is_(False)
-    overdue = and_(running, or_(d.due_at <= t.now, d.total_due_at <= t.now))
-    near = and_(running, or_(d.due_at <= t.soon, d.total_due_at <= t.soon))
-    return overdue, near
-
-
 def procedure_names(session: Session) -> dict[str, str]:
     """The name of each procedure's newest version."""
     rows = session.execute(select(ProcessDefinition.process_id, ProcessDefinition.name)
@@ -78,24 +71,35 @@ def procedure_names(session: Session) -> dict[str, str]:
 
 
 def clock_counts(session: Session, t: Thresholds) -> list[ProcedureCounts]:
-    """Running dossiers by procedure and clock state (one aggregate over the monitoring index)."""
+    """Running dossiers by procedure and clock state, from the maintained figures (deadline_figures)."""
     d = Dossier.__table__.c
-    overdue, near = _conditions(t)
-    rows = session.execute(
-        select(d.process_id, func.count(),
-               func.sum(case((d.clock_paused.is_(True), 1), else_=0)),
-               func.sum(case((overdue, 1), else_=0)),
-               func.sum(case((near, 1), else_=0)))
-        .where(d.status == DossierStatus.RUNNING)
-        .group_by(d.process_id)
-    ).all()
+    # A literal, not a parameter: PostgreSQL and SQLite prove the partial index's predicate from it.
+    running = (d.status == literal_column(f"'{DossierStatus.RUNNING.value}'"), d.clock_paused.is_(False))
+
+    def on_the_day(start: datetime, end: datetime, _procedures: set[str]) -> dict[tuple[str, str], int]:
+        # One range read per deadline column (ix_dossier_due_at, ix_dossier_running_total_due): with both
+        # in one OR, SQLite would rather read every running dossier.
+        found = {}
+        for column in (d.due_at, d.total_due_at):
+            for row in session.execute(select(d.id, d.process_id, d.due_at, d.total_due_at)
+                                       .where(*running, column.between(start, end))):
+                found[row.id] = row
+        return deadline_figures.counted([
+            (r.process_id, "") for r in found.values()
+            if start <= min(x for x in (r.due_at, r.total_due_at) if x is not None) <= end])
+
+    figures = deadline_figures.due(session, "dossier", (t.now, t.soon), on_the_day)
     names = procedure_names(session)
-    result = []
-    for process_id, total, paused, late, near_or_late in rows:
-        result.append(ProcedureCounts(process_id, names.get(process_id, process_id),
-                                      on_track=total - paused - near_or_late, due_soon=near_or_late - late,
-                                      overdue=late, paused=paused))
-    return sorted(result, key=lambda c: (-c.overdue, -c.due_soon, c.name))
+    by_procedure: dict[str, ProcedureCounts] = {}
+    for (process_id, paused), due in figures.items():
+        counts = by_procedure.setdefault(process_id, ProcedureCounts(process_id, names.get(process_id, process_id)))
+        if paused:
+            counts.paused += due.total
+        else:
+            late, near_or_late = due.by
+            counts.overdue, counts.due_soon = late, near_or_late - late
+            counts.on_track = due.total - near_or_late
+    return sorted(by_procedure.values(), key=lambda c: (-c.overdue, -c.due_soon, c.name))
 
 
 @dataclass(frozen=True)
@@ -171,21 +175,38 @@ class Load:
 
 
 def workload(session: Session, t: Thresholds) -> list[Load]:
-    """Open work items per role and officer, with how many are due soon or overdue."""
+    """Open work items per role and officer, with how many are due soon or overdue, from the maintained
+    figures (deadline_figures), and each one's oldest by one seek of ix_work_item_waiting."""
     w = WorkItem.__table__.c
-    rows = session.execute(
-        select(w.role, w.assignee, func.count(),
-               func.sum(case((and_(w.due_at > t.now, w.due_at <= t.soon), 1), else_=0)),
-               func.sum(case((w.due_at <= t.now, 1), else_=0)),
-               func.min(w.created_at))
-        .where(w.status == WorkItemStatus.OPEN)
-        .group_by(w.role, w.assignee)
-    ).all()
+
+    def on_the_day(start: datetime, end: datetime, roles: set[str]) -> dict[tuple[str, str], int]:
+        return deadline_figures.counted([(role, assignee or "") for role, assignee in session.execute(
+            select(w.role, w.assignee).where(w.status == WorkItemStatus.OPEN, w.role.in_(sorted(roles)),
+                                             w.due_at.between(start, end)))])
+
+    figures = deadline_figures.due(session, "work_item", (t.now, t.soon), on_the_day)
+    oldest = _oldest_waiting(session, list(figures))
     names = dict(session.execute(select(User.username, User.full_name).where(
-        User.username.in_(sorted({r[1] for r in rows if r[1]})))).all()) if rows else {}
-    loads = [Load(role, assignee, names.get(assignee) if assignee else None, n, soon or 0, late or 0, oldest)
-             for role, assignee, n, soon, late, oldest in rows]
+        User.username.in_(sorted({b for _a, b in figures if b})))).all()) if figures else {}
+    loads = [Load(role, assignee or None, names.get(assignee) if assignee else None, due.total,
+                  due.by[1] - due.by[0], due.by[0], oldest[(role, assignee)])
+             for (role, assignee), due in figures.items()]
     return sorted(loads, key=lambda x: (x.role, x.assignee is not None, -x.open, x.assignee or ""))
+
+
+def _oldest_waiting(session: Session, groups: list[tuple[str, str]]) -> dict[tuple[str, str], datetime]:
+    """When each (role, assignee or '') group's oldest open item was created: one statement, one index seek
+    per group."""
+    if not groups:
+        return {}
+    w = WorkItem.__table__.c
+    oldest = []
+    for role, assignee in groups:
+        held = w.assignee.is_(None) if not assignee else w.assignee == assignee
+        oldest.append(select(func.min(w.created_at)).where(w.status == WorkItemStatus.OPEN, w.role == role, held)
+                      .scalar_subquery())
+    found = session.execute(select(*oldest)).one()
+    return dict(zip(groups, found, strict=True))
 
 
 def officers_by_role(session: Session) -> dict[str, list[tuple[str, str]]]:

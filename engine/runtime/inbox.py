@@ -5,6 +5,7 @@ indexed range read however deep the officer pages, never an OFFSET scan. Items w
 clock is paused, or the procedure has none) come after the dated ones, paged by id; SQLite and
 PostgreSQL order NULLs differently, so the two segments are read as two ranges rather than one sort.
 The dossier's code, applicant and procedure come in the same query (a join), so a page is one round trip.
+The counts per clock state are ranges of the same index, counted without reading the rows (state_counts).
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.legal_time.business_calendar import BusinessCalendar
 from engine.legal_time.legal_clock import DUE_SOON
+from engine.runtime import deadline_figures
 from engine.runtime.dossier import Dossier
 from engine.runtime.work_item import WorkItem, WorkItemStatus
 
@@ -109,22 +111,46 @@ def state_counts(
     session: Session, roles: set[str], now: datetime, calendar: BusinessCalendar, *,
     process_id: str | None = None, search: str | None = None, mine: str | None = None,
 ) -> dict[ClockFilter, int]:
-    """How many open items of the inbox (same filters, every page) are in each clock state: one query."""
+    """How many open items of the inbox (same filters, every page) are in each clock state.
+
+    Without a procedure or a search, the dated states come from the figures kept by deadline
+    (engine.runtime.deadline_figures) and the items due on today's and the due-soon day; with one, each
+    dated state is a range of due_at counted over ix_work_item_inbox. Only the undated items, which are few,
+    look at their dossier's clock to tell paused.
+    """
     counts = dict.fromkeys(ClockFilter, 0)
     if not roles:
         return counts
     soon = calendar.due_at(now, DUE_SOON)
-    state = case(
-        (and_(WorkItem.due_at.is_(None), Dossier.clock_paused.is_(True)), ClockFilter.PAUSED.value),
-        (WorkItem.due_at.is_(None), ClockFilter.ON_TRACK.value),
-        (WorkItem.due_at <= now, ClockFilter.OVERDUE.value),
-        (WorkItem.due_at <= soon, ClockFilter.DUE_SOON.value),
-        else_=ClockFilter.ON_TRACK.value,
-    ).label("state")
-    counted = select(state, func.count()).select_from(WorkItem).join(Dossier, Dossier.id == WorkItem.dossier_id)
-    query = _filtered(counted, roles, process_id, search, mine).group_by(state)
-    for name, count in session.execute(query):
-        counts[ClockFilter(name)] += count
+    by_dossier = bool(process_id or search)
+
+    def count(*where: ColumnElement[bool], dossier: bool = False) -> ScalarSelect[int]:
+        query = select(func.count()).select_from(WorkItem)
+        if dossier or by_dossier:
+            query = query.join(Dossier, Dossier.id == WorkItem.dossier_id)
+        return _filtered(query, roles, process_id, search, mine).where(*where).scalar_subquery()
+
+    undated = WorkItem.due_at.is_(None)
+    paused = count(undated, Dossier.clock_paused.is_(True), dossier=True)
+    if by_dossier:
+        overdue, due_soon, later, paused_n, waiting = session.execute(select(
+            count(WorkItem.due_at <= now), count(WorkItem.due_at > now, WorkItem.due_at <= soon),
+            count(WorkItem.due_at > soon), paused, count(undated))).one()
+        total = overdue + due_soon + later + waiting
+    else:
+        def on_the_day(start: datetime, end: datetime, _roles: set[str]) -> dict[tuple[str, str], int]:
+            return deadline_figures.counted([(role, assignee or "") for role, assignee in session.execute(
+                _filtered(select(WorkItem.role, WorkItem.assignee), roles, None, None, mine)
+                .where(WorkItem.due_at.between(start, end)))])
+
+        figures = deadline_figures.due(session, "work_item", (now, soon), on_the_day, within=roles)
+        mine_only = [due for (_role, assignee), due in figures.items() if mine is None or assignee == mine]
+        total = sum(due.total for due in mine_only)
+        overdue = sum(due.by[0] for due in mine_only)
+        due_soon = sum(due.by[1] for due in mine_only) - overdue
+        paused_n = session.scalar(select(paused)) or 0
+    counts[ClockFilter.OVERDUE], counts[ClockFilter.DUE_SOON], counts[ClockFilter.PAUSED] = overdue, due_soon, paused_n
+    counts[ClockFilter.ON_TRACK] = total - overdue - due_soon - paused_n
     return counts
 
 

@@ -4,5 +4,14 @@ from engine.access import absence, api_token, sign_in_session, user  # noqa: F40
 from engine.legal_time import calendar_override  # noqa: F401
 from engine.onestop import apology, daily_figures, documents, fees, numbering, registry, tracking  # noqa: F401
 from engine.oversight import alerts, escalation  # noqa: F401
-from engine.runtime import attachment, audit, definition, dossier, inbound_message, outbox, work_item  # noqa: F401
+from engine.runtime import (  # noqa: F401
+    attachment,
+    audit,
+    deadline_figures,
+    definition,
+    dossier,
+    inbound_message,
+    outbox,
+    work_item,
+)
 from engine.studio import studio_draft  # noqa: F401

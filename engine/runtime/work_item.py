@@ -22,6 +22,8 @@ class WorkItem(Base):
     __table_args__ = (
         Index("ix_work_item_inbox", "status", "role", "due_at", "id"),
         Index("ix_work_item_assignee", "status", "assignee", "due_at"),
+        # Each officer's oldest waiting item, one index seek per officer (engine.oversight.monitoring.workload).
+        Index("ix_work_item_waiting", "status", "role", "assignee", "created_at"),
         Index("ix_work_item_dossier", "dossier_id", "status"),
     )
 

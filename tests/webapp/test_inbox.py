@@ -13,7 +13,7 @@ from engine.legal_time.clock import clock
 from engine.runtime.db import make_session_factory
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier
-from engine.runtime.inbox import ClockFilter, Cursor, inbox_page
+from engine.runtime.inbox import ClockFilter, Cursor, inbox_page, state_counts
 from engine.runtime.work_item import WorkItem
 from tests.webapp.conftest import MONDAY_9AM, csrf_token
 
@@ -78,6 +78,19 @@ def test_filters_and_search(app) -> None:
         assert {r.applicant for r in by_name} >= {"Cơ sở số 12", "Cơ sở số 120"}
         assert inbox_page(session, roles, clock.now(), calendar, search="100%").rows == []  # % is literal
         assert inbox_page(session, roles, clock.now(), calendar, process_id="other").rows == []
+
+
+def test_state_counts_match_the_rows_of_every_page(app) -> None:
+    db = app.extensions["motcua"].engine
+    fill(db, 300)
+    roles = {"specialist", "office_head"}
+    with make_session_factory(db)() as session:
+        calendar = load_calendar(session)
+        for filters in ({}, {"process_id": "licence_web"}, {"search": "số 1"}, {"process_id": "other"}):
+            rows, _ = walk(session, roles, calendar, **filters)
+            counts = state_counts(session, roles, clock.now(), calendar, **filters)
+            assert counts == {s: sum(r.state is s for r in rows) for s in ClockFilter}, filters
+        assert state_counts(session, {"specialist"}, clock.now(), calendar)[ClockFilter.PAUSED] == 22
 
 
 def test_inbox_page_shows_my_roles_items_coloured_by_state(app, client_for) -> None:

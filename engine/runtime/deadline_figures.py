@@ -1,0 +1,87 @@
+"""Running dossiers and open work items counted by deadline, so that the supervisors' dashboard reads a few
+hundred figures instead of every running dossier and open work item.
+
+The database keeps the figures itself (triggers of migration 0011_scale), in the transaction that changes
+a row, whatever changes it: per subject (`dossier`: procedure and '' or 'paused'; `work_item`: role and
+assignee or ''), the count of rows whose deadline falls on each UTC day and in each month. A dossier's
+deadline is the earlier of its phase's and its total deadline (as in `LegalClock.state`); a paused clock,
+or none, counts on NO_DEADLINE.
+
+How many are due at or before an instant T: the months before T's month, the days of T's month before T's
+day, and the rows due on T's day up to T itself, read from the rows (a narrow indexed range).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import Date, String, and_, case, func, or_, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from engine.runtime.db import Base
+
+NO_DEADLINE = date(9999, 12, 31)
+Group = tuple[str, str]
+
+
+class DeadlineFigure(Base):
+    __tablename__ = "deadline_figure"
+
+    subject: Mapped[str] = mapped_column(String(20), primary_key=True)
+    level: Mapped[str] = mapped_column(String(5), primary_key=True)  # day or month
+    bucket: Mapped[date] = mapped_column(Date, primary_key=True)  # the day, or the month's first day
+    group_a: Mapped[str] = mapped_column(String(200), primary_key=True)
+    group_b: Mapped[str] = mapped_column(String(100), primary_key=True)
+    count: Mapped[int]
+
+
+@dataclass
+class Due:
+    """One group's rows: all of them, and how many are due at or before each asked instant."""
+
+    total: int = 0
+    by: tuple[int, ...] = ()
+
+
+def day_start(at: datetime) -> datetime:
+    return datetime.combine(at.astimezone(UTC).date(), time(), UTC)
+
+
+def due(session: Session, subject: str, instants: tuple[datetime, ...],
+        on_the_day: Callable[[datetime, datetime, set[str]], dict[Group, int]], *,
+        within: set[str] | None = None) -> dict[Group, Due]:
+    """Per group with rows (of the first keys `within`, if given), their number and how many are due at or
+    before each instant; `on_the_day(start, end, first keys)` counts the rows of those groups due in
+    [start, end], within one UTC day, by group."""
+    f = DeadlineFigure
+    days = [at.astimezone(UTC).date() for at in instants]
+    months = [d.replace(day=1) for d in days]
+    sums = [func.sum(case((or_(and_(f.level == "month", f.bucket < m),
+                                and_(f.level == "day", f.bucket >= m, f.bucket < d)), f.count), else_=0))
+            for d, m in zip(days, months, strict=True)]
+    rows = session.execute(
+        select(f.group_a, f.group_b, func.sum(case((f.level == "month", f.count), else_=0)), *sums)
+        .where(f.subject == subject,
+               or_(f.level == "month", and_(f.level == "day", f.bucket >= min(months), f.bucket < max(days))),
+               *([f.group_a.in_(sorted(within))] if within is not None else []))
+        .group_by(f.group_a, f.group_b)
+    ).all()
+    result: dict[Group, Due] = {}
+    for a, b, total, *before in rows:
+        if total:
+            result[(a, b)] = Due(int(total), tuple(int(n or 0) for n in before))
+    firsts = {a for a, _b in result}
+    exact = [on_the_day(day_start(at), at, firsts) if firsts else {} for at in instants]
+    for group, figures in result.items():
+        figures.by = tuple(n + counts.get(group, 0) for n, counts in zip(figures.by, exact, strict=True))
+    return result
+
+
+def counted(rows: list[tuple[str, str]]) -> dict[Group, int]:
+    counts: dict[Group, int] = defaultdict(int)
+    for group in rows:
+        counts[group] += 1
+    return counts
