@@ -4,7 +4,7 @@ rows, whatever changes them (commands, bulk loads, this migration); an index for
 waiting item (engine.runtime.deadline_figures).
 
 Revision ID: 0011_scale
-Revises: 0009
+Revises: 0010_storage
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_scale"
-down_revision = "0009"
+down_revision = "0010_storage"
 branch_labels = None
 depends_on = None
 
