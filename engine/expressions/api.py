@@ -13,6 +13,7 @@ from engine.expressions.checker import Mode, Problem, find_problems
 from engine.expressions.compiler import Code, compile_tree
 from engine.expressions.errors import ExpressionError, UnsafeExpression
 from engine.expressions.limits import MAX_SOURCE_LENGTH, Run, check_storable, guard
+from engine.expressions.parsing import parse_python
 
 _NO_FUNCTIONS: Mapping[str, Callable[..., Any]] = {}
 
@@ -91,7 +92,7 @@ def _examine(source: str, mode: Mode) -> tuple[ast.AST | None, tuple[Problem, ..
     if mode == "eval":
         text = text.strip()
     try:
-        tree = ast.parse(text, mode=mode)
+        tree = parse_python(text, mode=mode)
     except (SyntaxError, ValueError, MemoryError, RecursionError) as err:
         return None, *_unparsable(text, mode, err)
     problems = find_problems(tree, mode)
@@ -104,7 +105,7 @@ def _unparsable(text: str, mode: Mode, err: Exception) -> tuple[tuple[Problem, .
     if mode == "eval":
         # `import os` as a condition is a syntax error in eval mode; say what is wrong with it.
         try:
-            statements = ast.parse(text, mode="exec")
+            statements = parse_python(text, mode="exec")
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             pass
         else:

@@ -15,13 +15,14 @@ from engine.expressions.checker import Mode
 from engine.expressions.library import BUILTINS, CLASS_METHODS, FORBIDDEN_CALLS
 from engine.expressions.limits import Run
 from engine.expressions.operations import refused_class_method, undefined
+from engine.expressions.parsing import parse_python
 
 
 def run_refusals(source: str, mode: Mode, functions: Iterable[str]) -> list[str]:
     """The refusals the run would give, as "line N: message"; texts that do not parse are `check`'s business."""
     text = textwrap.dedent(source)
     try:
-        tree = ast.parse(text.strip() if mode == "eval" else text, mode=mode)
+        tree = parse_python(text.strip() if mode == "eval" else text, mode=mode)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return []
     known = frozenset(functions)

@@ -26,6 +26,7 @@ from typing import Any
 
 from jinja2 import nodes
 
+from engine.expressions.parsing import parse_python
 from engine.onestop import registry
 from engine.onestop.documents import KINDS, TEMPLATES, _environment
 
@@ -61,7 +62,7 @@ def registry_reads(entry: str) -> frozenset[str]:
     recorder = registry.RECORDERS.get(entry)
     if recorder is None:
         return frozenset()
-    module = ast.parse(inspect.getsource(registry))
+    module = parse_python(inspect.getsource(registry))
     functions = {f.name: f for f in module.body if isinstance(f, ast.FunctionDef)}
     fields: set[str] = set()
     seen: set[str] = set()
@@ -82,7 +83,7 @@ def registry_reads(entry: str) -> frozenset[str]:
 
 def _assigned(text: str) -> set[str]:
     try:
-        tree = ast.parse(textwrap.dedent(text))
+        tree = parse_python(textwrap.dedent(text))
     except SyntaxError:
         return set()  # the expression check reports it
     names = set()

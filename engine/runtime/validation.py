@@ -27,6 +27,7 @@ from engine.access.roles import role_for_lane
 from engine.decisions.model import load_order
 from engine.expressions import ExpressionError
 from engine.expressions.library import BUILTINS
+from engine.expressions.parsing import parse_python
 from engine.expressions.refusals import run_refusals
 from engine.legal_time import event_dates
 from engine.legal_time.business_calendar import BusinessCalendar, Duration
@@ -187,7 +188,7 @@ def _constant_problems(text: str, mode: str, kind: str) -> list[str]:
     """What a constant in a safe text would stop every dossier with, in the words of the run time: a timer
     beyond the horizon, a platform function's range beyond it, a Decimal beyond the bounds of a number."""
     source = textwrap.dedent(text)
-    tree = ast.parse(source.strip() if mode == "eval" else source, mode=mode)
+    tree = parse_python(source.strip() if mode == "eval" else source, mode=mode)
     problems = []
     body = getattr(tree, "body", None)
     if kind in TIMER_KINDS and isinstance(body, ast.Constant) and isinstance(body.value, str):
@@ -211,7 +212,7 @@ def _constant_problems(text: str, mode: str, kind: str) -> list[str]:
 def _text_constant(text: str) -> str | None:
     """The value of a timer text that is a quoted constant ('P10D'), which can be checked before it runs."""
     try:
-        node = ast.parse(text.strip(), mode="eval").body
+        node = parse_python(text.strip(), mode="eval").body
     except (SyntaxError, ValueError):
         return None
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None

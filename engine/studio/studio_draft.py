@@ -13,7 +13,6 @@ forbids (an import, a name starting with '_', …) is refused at save, so none i
 
 from __future__ import annotations
 
-import ast
 import re
 import textwrap
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.expressions.checker import find_problems
+from engine.expressions.parsing import parse_python
 from engine.legal_time.clock import clock
 from engine.runtime.db import Base
 from engine.runtime.deployment import Deployed, deploy_files
@@ -113,7 +113,7 @@ def _forbidden(text: str, mode: str) -> list[str]:
     source = textwrap.dedent(text)
     for attempt in (mode, "exec"):
         try:
-            tree = ast.parse(source.strip() if attempt == "eval" else source, mode=attempt)
+            tree = parse_python(source.strip() if attempt == "eval" else source, mode=attempt)
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             continue
         return [f"line {line}: {message}" for line, message in find_problems(tree, attempt)]
