@@ -33,7 +33,7 @@ from engine.runtime.db import Base
 from engine.runtime.deployment import Deployed, deploy_files
 from engine.runtime.errors import Conflict, InvalidData, NotFound
 from engine.runtime.problems import Problem, ValidationFailed
-from engine.runtime.validation import EXPRESSION_XPATHS, NS, parse_bundle
+from engine.runtime.validation import EXPRESSION_XPATHS, NS, parse_bundle, size_problem
 from engine.studio.studio_workspace import Workspace, digest
 
 MAX_FILE_CHARS = 5_000_000
@@ -121,10 +121,17 @@ def _forbidden(text: str, mode: str) -> list[str]:
 
 
 def forbidden_texts(files: Mapping[str, str]) -> list[Problem]:
-    """Every expression, script and timer of the diagrams among `files` that uses a forbidden construct."""
+    """Every expression, script and timer of the diagrams among `files` that uses a forbidden construct, and
+    every diagram too large to be read for them."""
     problems = []
     for path, text in sorted(files.items()):
         if not path.endswith(".bpmn"):
+            continue
+        # Over the bounds, the file is refused unparsed: parsing it would hold the server a second per
+        # million elements, and a text this size is never checked, so it is never stored either.
+        too_big = size_problem(path, text)
+        if too_big is not None:
+            problems.append(too_big)
             continue
         try:
             tree = etree.fromstring(text.encode("utf-8"), _XML)

@@ -126,6 +126,18 @@ def test_a_forbidden_script_is_refused_at_save_and_nothing_is_stored(deployed: E
     assert draft_of(deployed, "unsafe_demo") is None and draft_of(deployed, LICENCE) is None
 
 
+def test_a_diagram_over_the_size_bound_is_refused_at_save_unparsed(deployed: Engine) -> None:
+    # Too large to be read for forbidden constructs, so it is never stored: an import hidden in it stays out.
+    text = licence(deployed)
+    end = text.index("</bpmn:definitions>")
+    huge = text[:end] + "<!-- __import__('os') -->" + "<x/>" * 600_000 + text[end:]
+    with pytest.raises(ValidationFailed) as refused:
+        save(deployed, LICENCE, {LICENCE_FILE: huge}, "phantich", None)
+    assert [p.message for p in refused.value.problems] == [
+        f"the file has {len(huge):,} characters; the limit is 2,000,000"]
+    assert draft_of(deployed, LICENCE) is None
+
+
 def test_deploy_refuses_a_forbidden_text_even_from_a_stored_draft(deployed: Engine) -> None:
     # A draft stored before the evaluator forbade a construct: the deployment checks again.
     text = licence(deployed).replace('outcome == "issue"', "__import__('os').system('id')", 1)
