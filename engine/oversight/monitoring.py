@@ -106,6 +106,7 @@ def clock_counts(session: Session, t: Thresholds) -> list[ProcedureCounts]:
 class Holder:
     item_id: int
     step: str
+    task_spec: str  # the step's id in the diagram, by which the UI finds its name in another language
     role: str
     assignee: str | None
     assignee_name: str | None
@@ -153,13 +154,14 @@ def at_risk(session: Session, t: Thresholds, *, process_id: str | None = None,
                             r.new_appointment_on)
     if rows:
         items = session.execute(
-            select(WorkItem.id, WorkItem.dossier_id, WorkItem.name, WorkItem.role, WorkItem.assignee,
-                   WorkItem.created_at, User.full_name)
+            select(WorkItem.id, WorkItem.dossier_id, WorkItem.name, WorkItem.task_spec, WorkItem.role,
+                   WorkItem.assignee, WorkItem.created_at, User.full_name)
             .outerjoin(User, User.username == WorkItem.assignee)
             .where(WorkItem.dossier_id.in_(list(rows)), WorkItem.status == WorkItemStatus.OPEN)
             .order_by(WorkItem.id))
         for i in items:
-            rows[i.dossier_id].holders.append(Holder(i.id, i.name, i.role, i.assignee, i.full_name, i.created_at))
+            rows[i.dossier_id].holders.append(Holder(i.id, i.name, i.task_spec, i.role, i.assignee, i.full_name,
+                                                     i.created_at))
     return list(rows.values())
 
 

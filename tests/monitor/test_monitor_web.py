@@ -170,10 +170,14 @@ def test_statistics_table_and_exports(app: Flask, client_for) -> None:
 
 
 def test_the_monitor_speaks_english_when_asked(app: Flask, client_for) -> None:
+    start(app, 1)
+    clock.advance(timedelta(days=1))  # the check is due soon: the dossier is listed with the step it waits at
     client = client_for("giamsat")
-    assert "Hồ sơ sắp đến hạn và quá hạn" in client.get("/supervisor/").get_data(as_text=True)
+    page = client.get("/supervisor/").get_data(as_text=True)
+    assert "Hồ sơ sắp đến hạn và quá hạn" in page and "Kiểm tra hồ sơ —" in page
     client.get("/language/en")
     page = client.get("/supervisor/").get_data(as_text=True)
     assert "Dossiers due soon and overdue" in page and "Workload by role and officer" in page
-    assert "Hồ sơ sắp đến hạn" not in page
+    assert "Check the dossier —" in page  # the step's name-en, not the diagram's Vietnamese name
+    assert "Hồ sơ sắp đến hạn" not in page and "Kiểm tra hồ sơ" not in page
     assert "Dossier handling statistics" in client.get("/supervisor/statistics").get_data(as_text=True)
