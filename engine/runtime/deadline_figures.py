@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import Date, String, and_, case, func, or_, select
+from sqlalchemy import Date, String, and_, case, func, or_, select, union_all
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.runtime.db import Base
@@ -56,17 +56,21 @@ def due(session: Session, subject: str, instants: tuple[datetime, ...],
     """Per group with rows (of the first keys `within`, if given), their number and how many are due at or
     before each instant; `on_the_day(start, end, first keys)` counts the rows of those groups due in
     [start, end], within one UTC day, by group."""
-    f = DeadlineFigure
     days = [at.astimezone(UTC).date() for at in instants]
     months = [d.replace(day=1) for d in days]
+    groups = [DeadlineFigure.group_a.in_(sorted(within))] if within is not None else []
+    # The months and the few days as two ranges of the primary key: SQLite reads an OR of the two as every
+    # figure of the subject (20,000 rows at a million dossiers).
+    f = union_all(
+        select(DeadlineFigure).where(DeadlineFigure.subject == subject, DeadlineFigure.level == "month", *groups),
+        select(DeadlineFigure).where(DeadlineFigure.subject == subject, DeadlineFigure.level == "day",
+                                     DeadlineFigure.bucket >= min(months), DeadlineFigure.bucket < max(days), *groups),
+    ).subquery().c
     sums = [func.sum(case((or_(and_(f.level == "month", f.bucket < m),
                                 and_(f.level == "day", f.bucket >= m, f.bucket < d)), f.count), else_=0))
             for d, m in zip(days, months, strict=True)]
     rows = session.execute(
         select(f.group_a, f.group_b, func.sum(case((f.level == "month", f.count), else_=0)), *sums)
-        .where(f.subject == subject,
-               or_(f.level == "month", and_(f.level == "day", f.bucket >= min(months), f.bucket < max(days))),
-               *([f.group_a.in_(sorted(within))] if within is not None else []))
         .group_by(f.group_a, f.group_b)
     ).all()
     result: dict[Group, Due] = {}
