@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, url_for
 from flask_babel import get_locale
 from sqlalchemy import select
 
@@ -132,10 +133,22 @@ def phase_names(file: DossierFile, procedure_sheet: dict[str, Any]) -> dict[str,
             for name, text in file.phase_labels.items()}
 
 
+# Stands in for the id in a URL built once (id_url): no URL of ours holds this number anywhere else.
+_ID_MARK = 918273645
+
+
+def id_url(endpoint: str, key: str) -> Callable[[int], str]:
+    """url_for(endpoint, **{key: id}) for a page of rows: the URL is built once and each row's id put in the
+    place of a mark (url_for costs ~8 µs; an inbox page of 50 rows asked it 150 times)."""
+    head, tail = url_for(endpoint, **{key: _ID_MARK}).split(str(_ID_MARK))
+    return lambda value: f"{head}{int(value)}{tail}"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(local_datetime=local_datetime, local_date=local_date, money=money, deadline=deadline,
                                  role_label=role_label, label=label, step_name=step_name,
                                  paper_title=paper_title)
+    app.jinja_env.globals["id_url"] = id_url
 
     def unread_alerts() -> int:
         """Counted only where a template asks (the officer's nav), one indexed count."""
