@@ -14,17 +14,18 @@ day, and the rows due on T's day up to T itself, read from the rows (a narrow in
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import Date, String, and_, case, func, or_, select, union_all
+from sqlalchemy import Date, Select, String, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.runtime.db import Base
 
 NO_DEADLINE = date(9999, 12, 31)
 Group = tuple[str, str]
+Window = tuple[datetime, datetime]
 
 
 class DeadlineFigure(Base):
@@ -51,11 +52,11 @@ def day_start(at: datetime) -> datetime:
 
 
 def due(session: Session, subject: str, instants: tuple[datetime, ...],
-        on_the_day: Callable[[datetime, datetime, set[str]], dict[Group, int]], *,
+        on_the_days: Callable[[list[Window], set[str]], list[dict[Group, int]]], *,
         within: set[str] | None = None) -> dict[Group, Due]:
     """Per group with rows (of the first keys `within`, if given), their number and how many are due at or
-    before each instant; `on_the_day(start, end, first keys)` counts the rows of those groups due in
-    [start, end], within one UTC day, by group."""
+    before each instant; `on_the_days(windows, first keys)` counts the rows of those groups due in each
+    [start, end] window, within one UTC day, by group (one statement for all: in_windows(), counted())."""
     days = [at.astimezone(UTC).date() for at in instants]
     months = [d.replace(day=1) for d in days]
     groups = [DeadlineFigure.group_a.in_(sorted(within))] if within is not None else []
@@ -78,14 +79,22 @@ def due(session: Session, subject: str, instants: tuple[datetime, ...],
         if total:
             result[(a, b)] = Due(int(total), tuple(int(n or 0) for n in before))
     firsts = {a for a, _b in result}
-    exact = [on_the_day(day_start(at), at, firsts) if firsts else {} for at in instants]
+    exact = on_the_days([(day_start(at), at) for at in instants], firsts) if firsts else [{} for _ in instants]
     for group, figures in result.items():
         figures.by = tuple(n + counts.get(group, 0) for n, counts in zip(figures.by, exact, strict=True))
     return result
 
 
-def counted(rows: list[tuple[str, str]]) -> dict[Group, int]:
-    counts: dict[Group, int] = defaultdict(int)
-    for group in rows:
-        counts[group] += 1
+def in_windows(query: Callable[[datetime, datetime], Select], spans: list[Window]) -> list[Select]:
+    """`query(start, end)` for each window, its rows ending with the window's number (`window`), to be read
+    UNION ALL in one statement: each window still its own index range (with an OR of the ranges, SQLite
+    would rather read them all)."""
+    return [query(start, end).add_columns(literal(i).label("window")) for i, (start, end) in enumerate(spans)]
+
+
+def counted(rows: Iterable[tuple[str, str, int]], spans: list[Window]) -> list[dict[Group, int]]:
+    """Rows (first key, second key, window) counted by group, per window."""
+    counts: list[dict[Group, int]] = [defaultdict(int) for _ in spans]
+    for a, b, window in rows:
+        counts[window][(a, b)] += 1
     return counts

@@ -14,7 +14,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from engine.legal_time.business_calendar import BusinessCalendar
@@ -138,12 +138,13 @@ def state_counts(
             count(WorkItem.due_at > soon), paused, count(undated))).one()
         total = overdue + due_soon + later + waiting
     else:
-        def on_the_day(start: datetime, end: datetime, _roles: set[str]) -> dict[tuple[str, str], int]:
-            return deadline_figures.counted([(role, assignee or "") for role, assignee in session.execute(
-                _filtered(select(WorkItem.role, WorkItem.assignee), roles, None, None, mine)
-                .where(WorkItem.due_at.between(start, end)))])
+        def on_the_days(spans: list[deadline_figures.Window], _roles: set[str]) -> list[dict[tuple[str, str], int]]:
+            return deadline_figures.counted(session.execute(union_all(*deadline_figures.in_windows(
+                lambda start, end: _filtered(select(WorkItem.role, func.coalesce(WorkItem.assignee, "")), roles,
+                                             None, None, mine).where(WorkItem.due_at.between(start, end)),
+                spans))), spans)
 
-        figures = deadline_figures.due(session, "work_item", (now, soon), on_the_day, within=roles)
+        figures = deadline_figures.due(session, "work_item", (now, soon), on_the_days, within=roles)
         mine_only = [due for (_role, assignee), due in figures.items() if mine is None or assignee == mine]
         total = sum(due.total for due in mine_only)
         overdue = sum(due.by[0] for due in mine_only)
