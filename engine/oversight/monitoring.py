@@ -84,7 +84,7 @@ def clock_counts(session: Session, t: Thresholds) -> list[ProcedureCounts]:
         for row in session.execute(union_all(*(
                 branch for column in (d.due_at, d.total_due_at) for branch in deadline_figures.in_windows(
                     lambda start, end, column=column: select(d.id, d.process_id, d.due_at, d.total_due_at)
-                    .where(*running, column.between(start, end)), spans)))):
+                    .where(*running, column.between(start, end)), len(spans)))), deadline_figures.window_params(spans)):
             found[row.window][row.id] = row
         return deadline_figures.counted(
             [(r.process_id, "", window) for window, (start, end) in enumerate(spans) for r in found[window].values()
@@ -185,7 +185,7 @@ def workload(session: Session, t: Thresholds) -> list[Load]:
         return deadline_figures.counted(session.execute(union_all(*deadline_figures.in_windows(
             lambda start, end: select(w.role, func.coalesce(w.assignee, "")).where(
                 w.status == WorkItemStatus.OPEN, w.role.in_(sorted(roles)), w.due_at.between(start, end)),
-            spans))), spans)
+            len(spans))), deadline_figures.window_params(spans)), spans)
 
     figures = deadline_figures.due(session, "work_item", (t.now, t.soon), on_the_days)
     oldest = _oldest_waiting(session, list(figures))

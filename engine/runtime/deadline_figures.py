@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import cache
 
-from sqlalchemy import Date, Select, String, and_, bindparam, case, func, literal, or_, select, union_all
+from sqlalchemy import BindParameter, Date, Select, String, and_, bindparam, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.runtime.db import Base
@@ -97,11 +97,17 @@ def _figures_query(instants: int, within: bool) -> Select:
             .group_by(u.group_a, u.group_b))
 
 
-def in_windows(query: Callable[[datetime, datetime], Select], spans: list[Window]) -> list[Select]:
-    """`query(start, end)` for each window, its rows ending with the window's number (`window`), to be read
-    UNION ALL in one statement: each window still its own index range (with an OR of the ranges, SQLite
-    would rather read them all)."""
-    return [query(start, end).add_columns(literal(i).label("window")) for i, (start, end) in enumerate(spans)]
+def in_windows(query: Callable[[BindParameter, BindParameter], Select], windows: int) -> list[Select]:
+    """`query(start, end)` for each window, the bounds as parameters (window_params()), its rows ending with the
+    window's number (`window`), to be read UNION ALL in one statement: each window still its own index range
+    (with an OR of the ranges, SQLite would rather read them all)."""
+    return [query(bindparam(f"start_{i}"), bindparam(f"end_{i}")).add_columns(literal(i).label("window"))
+            for i in range(windows)]
+
+
+def window_params(spans: list[Window]) -> dict[str, datetime]:
+    return {f"{bound}_{i}": at for i, span in enumerate(spans)
+            for bound, at in zip(("start", "end"), span, strict=True)}
 
 
 def counted(rows: Iterable[tuple[str, str, int]], spans: list[Window]) -> list[dict[Group, int]]:
