@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -39,13 +40,21 @@ def locale() -> str:
         return "vi"
 
 
-def startable_procedures(db: Session | None = None) -> list[ProcedureFacts]:
-    """The procedures people can start (not the shared parts they call), from their deployed versions; read in
-    `db` when the caller holds a session (a round trip less each way on PostgreSQL than a session of its own)."""
+@contextmanager
+def _reading(db: Session | None) -> Iterator[Session]:
+    """`db` when the caller holds a session (on PostgreSQL a session of its own is two more round trips), else
+    a read session of its own."""
     if db is not None:
-        return published(db)
-    with platform().read_session() as own:
-        return published(own)
+        yield db
+    else:
+        with platform().read_session() as own:
+            yield own
+
+
+def startable_procedures(db: Session | None = None) -> list[ProcedureFacts]:
+    """The procedures people can start (not the shared parts they call), from their deployed versions."""
+    with _reading(db) as session:
+        return published(session)
 
 
 def procedure_labels(names: dict[str, str]) -> dict[str, str]:
@@ -58,28 +67,21 @@ def find_procedure(process_id: str) -> ProcedureFacts | None:
 
 
 def calendar(db: Session | None = None) -> Any:
-    """The business calendar, once per request; read in `db` when the caller holds a session."""
+    """The business calendar, once per request."""
     if "calendar" not in g:
-        if db is not None:
-            g.calendar = load_calendar(db)
-        else:
-            with platform().read_session() as own:
-                g.calendar = load_calendar(own)
+        with _reading(db) as session:
+            g.calendar = load_calendar(session)
     return g.calendar
 
 
 def unread_alerts(db: Session | None = None) -> int:
-    """The signed-in user's unread alerts (the officer's nav), one indexed count, once per request; read in `db`
-    when the caller holds a session."""
+    """The signed-in user's unread alerts (the officer's nav), one indexed count, once per request."""
     user = g.get("user")
     if user is None:
         return 0
     if "unread_alerts" not in g:
-        if db is not None:
-            g.unread_alerts = alerts.unread_count(db, user.username)
-        else:
-            with platform().read_session() as own:
-                g.unread_alerts = alerts.unread_count(own, user.username)
+        with _reading(db) as session:
+            g.unread_alerts = alerts.unread_count(session, user.username)
     return int(g.unread_alerts)
 
 
