@@ -179,7 +179,7 @@ def _pages(app: Flask, engine: Engine) -> dict[str, tuple[float, float]]:
         "dashboard page (target < 150)": _timed_ms(_page(supervisor, "/supervisor/")),
         "statistics page, 1 month": _timed_ms(_page(supervisor, f"/supervisor/statistics?from={month}&to={today}")),
         "statistics, 12 months (< 300)": _timed_ms(_page(supervisor,
-                                                          f"/supervisor/statistics?from={year}&to={today}")),
+                                                         f"/supervisor/statistics?from={year}&to={today}")),
         "scheduler tick": _timed_ms(scheduler.tick),
     }
 
