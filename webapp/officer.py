@@ -10,6 +10,7 @@ from urllib.parse import quote
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from engine.access.absence import acting_for
@@ -56,6 +57,7 @@ from webapp.views import (
     role_label,
     startable_procedures,
     step_name,
+    unread_alerts,
 )
 
 log = logging.getLogger(__name__)
@@ -70,9 +72,9 @@ DOSSIER_CHANGED = ("Hồ sơ vừa được người khác thay đổi trong lú
                    "gửi lại; dữ liệu bạn nhập vẫn còn trong biểu mẫu.")
 
 
-def _procedure_names() -> dict[str, str]:
+def _procedure_names(db: Session | None = None) -> dict[str, str]:
     """The procedures people start (not the shared parts they call), in the reader's language."""
-    return {p.process_id: p.label(locale()) for p in startable_procedures()}
+    return {p.process_id: p.label(locale()) for p in startable_procedures(db)}
 
 
 def _may_see(dossier_id: int) -> bool:
@@ -113,17 +115,20 @@ def inbox() -> str:
     search = (request.args.get("q") or "").strip()[:100] or None
     mine = g.user.username if request.args.get("mine") else None
     hands_over = bool(g.user.roles & HAND_OVER_ROLES)
+    # Everything the page shows is read in one session (on PostgreSQL each session is two more round trips).
     with platform().read_session() as db:
-        page = inbox_page(db, _inbox_roles(), clock.now(), calendar(),
+        page = inbox_page(db, _inbox_roles(), clock.now(), calendar(db),
                           after=Cursor.decode(request.args.get("after")), process_id=process_id,
                           state=state_filter, search=search, mine=mine)
-        counts = state_counts(db, _inbox_roles(), clock.now(), calendar(), process_id=process_id, search=search,
+        counts = state_counts(db, _inbox_roles(), clock.now(), calendar(db), process_id=process_id, search=search,
                               mine=mine)
         officers = [u for u in list_users(db) if u.active and u.roles & ACTING_ROLES] if hands_over else []
         standing_in_for = acting_for(db, g.user.username)
+        procedures = _procedure_names(db)
+        unread_alerts(db)  # the count base.html shows in the nav, kept for the request
     args = {k: v for k, v in request.args.items() if k != "after" and v}
     stateless = {k: v for k, v in args.items() if k != "state"}
-    return render_template("officer/inbox.html", page=page, procedures=_procedure_names(), args=args, counts=counts,
+    return render_template("officer/inbox.html", page=page, procedures=procedures, args=args, counts=counts,
                            stateless=stateless,
                            states=list(ClockFilter), state=state, process_id=process_id, search=search or "",
                            mine=bool(mine), officers=officers, hands_over=hands_over,

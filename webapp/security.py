@@ -17,8 +17,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from engine.access.roles import BY_CODE
-from engine.access.sign_in_session import close_session, open_session, session_user
-from engine.access.user import User
+from engine.access.sign_in_session import close_session, open_session
+from engine.access.user import User, signed_in
 from engine.onestop.tracking import normal_code
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -74,12 +74,12 @@ def _load_user() -> None:
 
     with platform().read_session() as db:
         # The cookie is signed, but only a session the server still holds counts (engine.access.sign_in_session).
-        user = db.get(User, user_id) if session_user(db, session.get("sid")) == user_id else None
-        if user is None or not user.active:
-            session.pop("user_id", None)
-            session.pop("sid", None)
-            return
-        g.user = SignedIn(user.id, user.username, user.full_name, frozenset(user.roles))
+        user = signed_in(db, session.get("sid"), user_id)
+    if user is None:
+        session.pop("user_id", None)
+        session.pop("sid", None)
+        return
+    g.user = SignedIn(user_id, *user)
 
 
 def login_required(view: F) -> F:

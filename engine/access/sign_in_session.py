@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, delete, select
+from sqlalchemy import ForeignKey, Select, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.legal_time.clock import clock
@@ -37,11 +37,11 @@ def open_session(session: Session, user_id: int) -> str:
     return token
 
 
-def session_user(session: Session, token: str | None) -> int | None:
-    """The user whose live session `token` is, else None."""
+def holder(token: str | None) -> Select[tuple[int]] | None:
+    """The query of the user whose live session `token` is; None for what cannot be a token."""
     if not isinstance(token, str) or not token or len(token) > 100:
         return None
-    return session.scalar(select(SignInSession.user_id).where(SignInSession.token_hash == _hash(token)))
+    return select(SignInSession.user_id).where(SignInSession.token_hash == _hash(token))
 
 
 def close_session(session: Session, token: str | None) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from engine.access.roles import BY_CODE
-from engine.access.sign_in_session import close_all_sessions
+from engine.access.sign_in_session import close_all_sessions, holder
 from engine.legal_time.clock import clock
 from engine.runtime import audit
 from engine.runtime.db import Base
@@ -56,6 +56,21 @@ class UserRole(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+
+
+def signed_in(session: Session, token: str | None, user_id: int) -> tuple[str, str, frozenset[str]] | None:
+    """Username, full name and roles of `user_id` when the account is active and `token` is a live session of
+    theirs, else None: one statement, as every page asks it (the session, the user and the roles were three)."""
+    query = holder(token)
+    if query is None:
+        return None
+    rows = session.execute(
+        select(User.username, User.full_name, UserRole.role)
+        .outerjoin(UserRole, UserRole.user_id == User.id)
+        .where(User.id == user_id, User.id == query.scalar_subquery(), User.active.is_(True))).all()
+    if not rows:
+        return None
+    return rows[0].username, rows[0].full_name, frozenset(r.role for r in rows if r.role is not None)
 
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,49}$")

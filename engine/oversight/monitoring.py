@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import Row, func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from engine.access.absence import absences, today
@@ -76,19 +77,20 @@ def clock_counts(session: Session, t: Thresholds) -> list[ProcedureCounts]:
     # A literal, not a parameter: PostgreSQL and SQLite prove the partial index's predicate from it.
     running = (d.status == literal_column(f"'{DossierStatus.RUNNING.value}'"), d.clock_paused.is_(False))
 
-    def on_the_day(start: datetime, end: datetime, _procedures: set[str]) -> dict[tuple[str, str], int]:
+    def on_the_days(spans: list[deadline_figures.Window], _procedures: set[str]) -> list[dict[tuple[str, str], int]]:
         # One range read per deadline column (ix_dossier_due_at, ix_dossier_running_total_due): with both
         # in one OR, SQLite would rather read every running dossier.
-        found = {}
-        for column in (d.due_at, d.total_due_at):
-            for row in session.execute(select(d.id, d.process_id, d.due_at, d.total_due_at)
-                                       .where(*running, column.between(start, end))):
-                found[row.id] = row
-        return deadline_figures.counted([
-            (r.process_id, "") for r in found.values()
-            if start <= min(x for x in (r.due_at, r.total_due_at) if x is not None) <= end])
+        found: list[dict[int, Row[Any]]] = [{} for _ in spans]
+        for row in session.execute(union_all(*(
+                branch for column in (d.due_at, d.total_due_at) for branch in deadline_figures.in_windows(
+                    lambda start, end, column=column: select(d.id, d.process_id, d.due_at, d.total_due_at)
+                    .where(*running, column.between(start, end)), len(spans)))), deadline_figures.window_params(spans)):
+            found[row.window][row.id] = row
+        return deadline_figures.counted(
+            [(r.process_id, "", window) for window, (start, end) in enumerate(spans) for r in found[window].values()
+             if start <= min(x for x in (r.due_at, r.total_due_at) if x is not None) <= end], spans)
 
-    figures = deadline_figures.due(session, "dossier", (t.now, t.soon), on_the_day)
+    figures = deadline_figures.due(session, "dossier", (t.now, t.soon), on_the_days)
     names = procedure_names(session)
     by_procedure: dict[str, ProcedureCounts] = {}
     for (process_id, paused), due in figures.items():
@@ -181,12 +183,13 @@ def workload(session: Session, t: Thresholds) -> list[Load]:
     figures (deadline_figures), and each one's oldest by one seek of ix_work_item_waiting."""
     w = WorkItem.__table__.c
 
-    def on_the_day(start: datetime, end: datetime, roles: set[str]) -> dict[tuple[str, str], int]:
-        return deadline_figures.counted([(role, assignee or "") for role, assignee in session.execute(
-            select(w.role, w.assignee).where(w.status == WorkItemStatus.OPEN, w.role.in_(sorted(roles)),
-                                             w.due_at.between(start, end)))])
+    def on_the_days(spans: list[deadline_figures.Window], roles: set[str]) -> list[dict[tuple[str, str], int]]:
+        return deadline_figures.counted(session.execute(union_all(*deadline_figures.in_windows(
+            lambda start, end: select(w.role, func.coalesce(w.assignee, "")).where(
+                w.status == WorkItemStatus.OPEN, w.role.in_(sorted(roles)), w.due_at.between(start, end)),
+            len(spans))), deadline_figures.window_params(spans)), spans)
 
-    figures = deadline_figures.due(session, "work_item", (t.now, t.soon), on_the_day)
+    figures = deadline_figures.due(session, "work_item", (t.now, t.soon), on_the_days)
     oldest = _oldest_waiting(session, list(figures))
     names = dict(session.execute(select(User.username, User.full_name).where(
         User.username.in_(sorted({b for _a, b in figures if b})))).all()) if figures else {}

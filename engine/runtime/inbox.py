@@ -13,8 +13,20 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    ScalarSelect,
+    Select,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from engine.legal_time.business_calendar import BusinessCalendar
@@ -92,19 +104,60 @@ def _state(due_at: datetime | None, paused: bool, now: datetime, soon: datetime)
     return ClockFilter.DUE_SOON if due_at <= soon else ClockFilter.ON_TRACK
 
 
-def _filtered(query: Select, roles: set[str], process_id: str | None, search: str | None,
-              mine: str | None) -> Select:
-    query = query.where(WorkItem.status == WorkItemStatus.OPEN, WorkItem.role.in_(sorted(roles)))
+# The statements are built once per shape (which filters, which state, which side of the cursor), with
+# parameters (_params): building one cost more than the database took to answer it.
+
+
+def _filtered(query: Select, process_id: bool, search: bool, mine: bool) -> Select:
+    query = query.where(WorkItem.status == WorkItemStatus.OPEN, WorkItem.role.in_(bindparam("roles", expanding=True)))
     if process_id:
-        query = query.where(Dossier.process_id == process_id)
+        query = query.where(Dossier.process_id == bindparam("process_id"))
     if mine:
-        query = query.where(WorkItem.assignee == mine)
+        query = query.where(WorkItem.assignee == bindparam("mine"))
+    if search:
+        query = query.where(or_(Dossier.code == bindparam("term"),
+                                Dossier.code.like(bindparam("term_start"), escape="\\"),
+                                Dossier.title.ilike(bindparam("term_within"), escape="\\")))
+    return query
+
+
+def _params(roles: set[str], process_id: str | None, search: str | None, mine: str | None) -> dict[str, object]:
+    params: dict[str, object] = {"roles": sorted(roles), "process_id": process_id, "mine": mine}
     if search:
         term = search.strip()
         escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(or_(Dossier.code == term, Dossier.code.like(f"{escaped}%", escape="\\"),
-                                Dossier.title.ilike(f"%{escaped}%", escape="\\")))
-    return query
+        params.update(term=term, term_start=f"{escaped}%", term_within=f"%{escaped}%")
+    return params
+
+
+def _count(process_id: bool, search: bool, mine: bool, *where: ColumnElement[bool]) -> ScalarSelect[int]:
+    return _filtered(select(func.count()).select_from(WorkItem).join(Dossier, Dossier.id == WorkItem.dossier_id),
+                     process_id, search, mine).where(*where).scalar_subquery()
+
+
+_UNDATED = WorkItem.due_at.is_(None)
+_PAUSED = (_UNDATED, Dossier.clock_paused.is_(True))
+
+
+@cache
+def _ranges(process_id: bool, search: bool, mine: bool) -> Select:
+    """Overdue, due soon, later, paused and undated items: each dated state a range of due_at."""
+    now, soon = bindparam("now"), bindparam("soon")
+    return select(*(_count(process_id, search, mine, *where) for where in (
+        (WorkItem.due_at <= now,), (WorkItem.due_at > now, WorkItem.due_at <= soon), (WorkItem.due_at > soon,),
+        _PAUSED, (_UNDATED,))))
+
+
+@cache
+def _paused(mine: bool) -> Select:
+    return select(_count(False, False, mine, *_PAUSED))
+
+
+@cache
+def _due_on_the_days(mine: bool, windows: int) -> CompoundSelect:
+    return union_all(*deadline_figures.in_windows(
+        lambda start, end: _filtered(select(WorkItem.role, func.coalesce(WorkItem.assignee, "")), False, False, mine)
+        .where(WorkItem.due_at.between(start, end)), windows))
 
 
 def state_counts(
@@ -122,36 +175,61 @@ def state_counts(
     if not roles:
         return counts
     soon = calendar.due_at(now, DUE_SOON)
-    by_dossier = bool(process_id or search)
-
-    def count(*where: ColumnElement[bool], dossier: bool = False) -> ScalarSelect[int]:
-        query = select(func.count()).select_from(WorkItem)
-        if dossier or by_dossier:
-            query = query.join(Dossier, Dossier.id == WorkItem.dossier_id)
-        return _filtered(query, roles, process_id, search, mine).where(*where).scalar_subquery()
-
-    undated = WorkItem.due_at.is_(None)
-    paused = count(undated, Dossier.clock_paused.is_(True), dossier=True)
-    if by_dossier:
-        overdue, due_soon, later, paused_n, waiting = session.execute(select(
-            count(WorkItem.due_at <= now), count(WorkItem.due_at > now, WorkItem.due_at <= soon),
-            count(WorkItem.due_at > soon), paused, count(undated))).one()
+    params = _params(roles, process_id, search, mine)
+    if process_id or search:
+        overdue, due_soon, later, paused_n, waiting = session.execute(
+            _ranges(bool(process_id), bool(search), bool(mine)), {**params, "now": now, "soon": soon}).one()
         total = overdue + due_soon + later + waiting
     else:
-        def on_the_day(start: datetime, end: datetime, _roles: set[str]) -> dict[tuple[str, str], int]:
-            return deadline_figures.counted([(role, assignee or "") for role, assignee in session.execute(
-                _filtered(select(WorkItem.role, WorkItem.assignee), roles, None, None, mine)
-                .where(WorkItem.due_at.between(start, end)))])
+        def on_the_days(spans: list[deadline_figures.Window], _roles: set[str]) -> list[dict[tuple[str, str], int]]:
+            return deadline_figures.counted(session.execute(
+                _due_on_the_days(bool(mine), len(spans)), {**params, **deadline_figures.window_params(spans)}), spans)
 
-        figures = deadline_figures.due(session, "work_item", (now, soon), on_the_day, within=roles)
+        figures = deadline_figures.due(session, "work_item", (now, soon), on_the_days, within=roles)
         mine_only = [due for (_role, assignee), due in figures.items() if mine is None or assignee == mine]
         total = sum(due.total for due in mine_only)
         overdue = sum(due.by[0] for due in mine_only)
         due_soon = sum(due.by[1] for due in mine_only) - overdue
-        paused_n = session.scalar(select(paused)) or 0
+        paused_n = session.scalar(_paused(bool(mine)), params) or 0
     counts[ClockFilter.OVERDUE], counts[ClockFilter.DUE_SOON], counts[ClockFilter.PAUSED] = overdue, due_soon, paused_n
     counts[ClockFilter.ON_TRACK] = total - overdue - due_soon - paused_n
     return counts
+
+
+def _rows(process_id: bool, search: bool, mine: bool) -> Select:
+    return _filtered(
+        select(WorkItem.id, WorkItem.dossier_id, WorkItem.name, WorkItem.task_spec, WorkItem.role, WorkItem.assignee,
+               WorkItem.due_at, WorkItem.created_at, Dossier.code, Dossier.title, Dossier.process_id,
+               Dossier.clock_paused)
+        .join(Dossier, Dossier.id == WorkItem.dossier_id), process_id, search, mine)
+
+
+@cache
+def _dated(process_id: bool, search: bool, mine: bool, state: ClockFilter | None, after: bool) -> Select:
+    query = _rows(process_id, search, mine).where(WorkItem.due_at.is_not(None))
+    now, soon = bindparam("now"), bindparam("soon")
+    if state is ClockFilter.OVERDUE:
+        query = query.where(WorkItem.due_at <= now)
+    elif state is ClockFilter.DUE_SOON:
+        query = query.where(WorkItem.due_at > now, WorkItem.due_at <= soon)
+    elif state is ClockFilter.ON_TRACK:
+        query = query.where(WorkItem.due_at > soon)
+    if after:
+        query = query.where(or_(WorkItem.due_at > bindparam("after_due"),
+                                and_(WorkItem.due_at == bindparam("after_due"), WorkItem.id > bindparam("after_id"))))
+    return query.order_by(WorkItem.due_at, WorkItem.id).limit(bindparam("limit"))
+
+
+@cache
+def _undated(process_id: bool, search: bool, mine: bool, state: ClockFilter | None, after: bool) -> Select:
+    query = _rows(process_id, search, mine).where(WorkItem.due_at.is_(None))
+    if state is ClockFilter.PAUSED:
+        query = query.where(Dossier.clock_paused.is_(True))
+    elif state is ClockFilter.ON_TRACK:
+        query = query.where(Dossier.clock_paused.is_(False))
+    if after:
+        query = query.where(WorkItem.id > bindparam("after_id"))
+    return query.order_by(WorkItem.id).limit(bindparam("limit"))
 
 
 def inbox_page(
@@ -162,35 +240,15 @@ def inbox_page(
     if not roles:
         return Page([], None)
     soon = calendar.due_at(now, DUE_SOON)
-    base = (
-        select(WorkItem.id, WorkItem.dossier_id, WorkItem.name, WorkItem.task_spec, WorkItem.role, WorkItem.assignee,
-               WorkItem.due_at, WorkItem.created_at, Dossier.code, Dossier.title, Dossier.process_id,
-               Dossier.clock_paused)
-        .join(Dossier, Dossier.id == WorkItem.dossier_id)
-    )
-    base = _filtered(base, roles, process_id, search, mine)
-    dated = base.where(WorkItem.due_at.is_not(None))
-    if state is ClockFilter.OVERDUE:
-        dated = dated.where(WorkItem.due_at <= now)
-    elif state is ClockFilter.DUE_SOON:
-        dated = dated.where(WorkItem.due_at > now, WorkItem.due_at <= soon)
-    elif state is ClockFilter.ON_TRACK:
-        dated = dated.where(WorkItem.due_at > soon)
+    shape = (bool(process_id), bool(search), bool(mine), state)
+    params = {**_params(roles, process_id, search, mine), "now": now, "soon": soon,
+              "after_due": after.due_at if after else None, "after_id": after.item_id if after else None}
     rows: list = []
     if state is not ClockFilter.PAUSED and (after is None or after.due_at is not None):
-        if after is not None:
-            dated = dated.where(or_(WorkItem.due_at > after.due_at,
-                                    and_(WorkItem.due_at == after.due_at, WorkItem.id > after.item_id)))
-        rows = list(session.execute(dated.order_by(WorkItem.due_at, WorkItem.id).limit(limit + 1)))
+        rows = list(session.execute(_dated(*shape, after is not None), {**params, "limit": limit + 1}))
     if len(rows) <= limit and state in (None, ClockFilter.PAUSED, ClockFilter.ON_TRACK):
-        undated = base.where(WorkItem.due_at.is_(None))
-        if state is ClockFilter.PAUSED:
-            undated = undated.where(Dossier.clock_paused.is_(True))
-        elif state is ClockFilter.ON_TRACK:
-            undated = undated.where(Dossier.clock_paused.is_(False))
-        if after is not None and after.due_at is None:
-            undated = undated.where(WorkItem.id > after.item_id)
-        rows += list(session.execute(undated.order_by(WorkItem.id).limit(limit + 1 - len(rows))))
+        rows += list(session.execute(_undated(*shape, after is not None and after.due_at is None),
+                                     {**params, "limit": limit + 1 - len(rows)}))
     page = [
         InboxRow(r.id, r.dossier_id, r.name, r.task_spec, r.role, r.assignee, r.due_at, r.created_at, r.code, r.title,
                  r.process_id, r.clock_paused, _state(r.due_at, r.clock_paused, now, soon))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier
 from engine.runtime.inbox import ClockFilter, Cursor, inbox_page, state_counts
 from engine.runtime.work_item import WorkItem
-from tests.webapp.conftest import MONDAY_9AM, csrf_token
+from tests.webapp.conftest import MONDAY_9AM, csrf_token, post
 
 
 def fill(db, count: int, *, roles=("specialist", "office_head"), undated_every: int = 7) -> None:  # type: ignore[no-untyped-def]
@@ -132,3 +133,19 @@ def test_claim_from_the_inbox_with_htmx_returns_only_the_cell(app, client_for) -
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and body.lstrip().startswith("<td") and "chuyenvien" in body
     assert "<html" not in body
+
+
+def test_each_row_links_its_own_task_file_and_claim(app, client_for) -> None:  # type: ignore[no-untyped-def]
+    # The rows' URLs are built once per page and filled with each row's ids (webapp.views.id_url).
+    fill(app.extensions["motcua"].engine, 3, roles=("specialist",))
+    client = client_for("chuyenvien")
+    with make_session_factory(app.extensions["motcua"].engine)() as session:
+        items = session.execute(select(WorkItem.id, WorkItem.dossier_id).order_by(WorkItem.id)).all()
+    assert post(client, f"/inbox/items/{items[0].id}/claim").status_code == 302
+    page = client.get("/inbox").get_data(as_text=True)
+    for item_id, dossier_id in items:
+        row = re.search(rf'<tr [^>]*data-item="{item_id}".*?</tr>', page, re.S)
+        assert row, item_id
+        action = "release" if item_id == items[0].id else "claim"
+        assert f'href="/tasks/{item_id}"' in row.group(0) and f'href="/dossiers/{dossier_id}"' in row.group(0)
+        assert row.group(0).count(f'"/inbox/items/{item_id}/{action}"') == 2  # the form and its htmx post

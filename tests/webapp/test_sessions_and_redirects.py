@@ -64,6 +64,17 @@ def test_a_forged_cookie_without_a_server_session_is_refused(app: Flask, client_
     assert not signed_in(client)
 
 
+
+def test_a_live_session_counts_only_for_its_own_user(app: Flask, client_for) -> None:  # type: ignore[no-untyped-def]
+    client, boss = client_for("chuyenvien"), client_for("truongphong")
+    with boss.session_transaction() as cookie:
+        boss_id = cookie["user_id"]
+    with client.session_transaction() as cookie:
+        cookie["user_id"] = boss_id  # the cookie names the head of office, the session is the specialist's
+    assert not signed_in(client)
+    assert "Trưởng phòng" in boss.get("/inbox").get_data(as_text=True)  # and the boss is still themselves
+
+
 @pytest.mark.parametrize(("back", "lands"), [
     ("https://evil.example/phish", "/inbox"),
     ("//evil.example/phish", "/inbox"),
