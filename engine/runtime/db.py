@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 from sqlalchemy import DateTime, LargeBinary, MetaData, TypeDecorator, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.sql.base import Executable
 
 DEFAULT_URL = "sqlite:///instance/motcua.sqlite"
 WRITE_OPTION = "motcua_write"
@@ -133,6 +138,57 @@ def _sqlite_begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         conn.exec_driver_sql("BEGIN")
+
+
+@dataclass(frozen=True)
+class _DriverForm:
+    sql: str
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+    positional: bool
+
+
+class Prepared:
+    """A statement of the hot path, compiled once per database and run as the driver's SQL.
+
+    `conn.execute(statement)` looks its compiled form up and builds an execution context on every call: on
+    SQLite that is ~55 µs of the ~75 µs a small INSERT takes, and every command runs several. Here the SQL
+    and the bind processors (UTC datetimes, JSON, packed text) come from SQLAlchemy's own compilation, once;
+    events and error wrapping stay SQLAlchemy's. Every bind must be given, defaults included (a column
+    default is not applied), which the first compilation checks.
+    """
+
+    def __init__(self, statement: Executable, keys: Iterable[str] = ()) -> None:
+        self._statement = statement
+        self._keys = list(keys)
+        self._forms: dict[str, _DriverForm] = {}
+        self._lock = threading.Lock()
+
+    def _form(self, dialect: Dialect) -> _DriverForm:
+        form = self._forms.get(dialect.name)
+        if form is None:
+            compiled = self._statement.compile(dialect=dialect, column_keys=self._keys)  # type: ignore[attr-defined]
+            names = tuple(compiled.positiontup) if dialect.positional else tuple(compiled.binds)
+            unknown = set(names) - set(self._keys)
+            if unknown:
+                raise ValueError(f"a prepared statement needs values for {sorted(unknown)}")
+            processors = tuple(compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
+            form = _DriverForm(compiled.string, names, processors, dialect.positional)
+            with self._lock:
+                self._forms[dialect.name] = form
+        return form
+
+    def execute(self, conn: Connection, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> CursorResult:
+        """Run with one set of parameters, or with many (executemany)."""
+        form = self._form(conn.dialect)
+        if isinstance(params, Mapping):
+            return conn.exec_driver_sql(form.sql, self._bound(form, params))
+        return conn.exec_driver_sql(form.sql, [self._bound(form, p) for p in params])  # type: ignore[arg-type]
+
+    @staticmethod
+    def _bound(form: _DriverForm, params: Mapping[str, Any]) -> Any:
+        values = [params[n] if p is None else p(params[n]) for n, p in zip(form.names, form.processors, strict=True)]
+        return tuple(values) if form.positional else dict(zip(form.names, values, strict=True))
 
 
 def make_session_factory(engine: Engine, *, write: bool = False) -> sessionmaker:
