@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from engine.legal_time.calendar_override import CalendarOverride, Override, OverrideKind
 from engine.legal_time.clock import clock
+from engine.runtime.db import Prepared
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 # The span precomputed for speed; dates outside it are answered from the rules, more slowly.
@@ -264,14 +265,14 @@ def load_calendar(session: Session) -> BusinessCalendar:
     The overrides are read on every call (a few dozen rows) and the built calendar is cached by their
     content, so an edit made by any process or transaction is seen at once, with no version to keep.
     """
-    rows = session.connection().execute(_OVERRIDES)
-    return _calendar_for(tuple(Override(day, OverrideKind(kind), reason) for day, kind, reason in rows))
+    rows = _OVERRIDES.rows(session.connection(), {})
+    return _calendar_for(tuple(Override(r["date"], OverrideKind(r["kind"]), r["reason"]) for r in rows))
 
 
 # Built once (this runs in every command): a Core select on the table, not the mapped class.
-_OVERRIDES = select(
+_OVERRIDES = Prepared(select(
     CalendarOverride.__table__.c.date, CalendarOverride.__table__.c.kind, CalendarOverride.__table__.c.reason
-).order_by(CalendarOverride.__table__.c.date)
+).order_by(CalendarOverride.__table__.c.date))
 
 
 @lru_cache(maxsize=8)
