@@ -95,10 +95,10 @@ def _overdue_moves(changes: Changes, key: tuple[str, str], before: datetime | No
             changes[(*key, local_day(moment), "overdue_from")] += sign
 
 
-def moved(session: Session, before: Standing | None, after: Standing, now: datetime, *,
-          received_at: datetime | None = None, finished: tuple[str, datetime] | None = None) -> None:
-    """Record one command's move of a dossier: `before` is None for a dossier received by this command,
-    `finished` the column it finished in (early, on_time, late, returned) and when."""
+def moved(before: Standing | None, after: Standing, now: datetime, *, received_at: datetime | None = None,
+          finished: tuple[str, datetime] | None = None) -> Changes:
+    """What one command's move of a dossier changes (for `add`): `before` is None for a dossier received by
+    this command, `finished` the column it finished in (early, on_time, late, returned) and when."""
     changes: Changes = defaultdict(int)
     key = (after.process_id, after.channel)
     if received_at is not None:
@@ -106,7 +106,7 @@ def moved(session: Session, before: Standing | None, after: Standing, now: datet
     if finished is not None:
         changes[(*key, local_day(finished[1]), finished[0])] += 1
     _overdue_moves(changes, key, before.overdue_from if before else None, after.overdue_from, now)
-    add(session, changes)
+    return changes
 
 
 def add(session: Session, changes: Changes) -> None:

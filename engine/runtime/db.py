@@ -7,7 +7,8 @@ import os
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -15,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, LargeBinary, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.sql.base import Executable
 
@@ -202,6 +203,23 @@ class Prepared:
     def _bound(form: _DriverForm, params: Mapping[str, Any]) -> Any:
         values = [params[n] if p is None else p(params[n]) for n, p in zip(form.names, form.processors, strict=True)]
         return tuple(values) if form.positional else dict(zip(form.names, values, strict=True))
+
+
+@contextmanager
+def pipelined(conn: Connection) -> Iterator[None]:
+    """On PostgreSQL, the statements run inside go to the server together and are waited on once, at the
+    end (psycopg's pipeline mode), instead of a round trip each; elsewhere they simply run. Only writes whose
+    results nobody reads belong inside (Prepared.execute of INSERT, UPDATE, upserts): rows and rowcounts
+    are not there before the end. An error of any of them is raised by the block, as SQLAlchemy's."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    error = conn.dialect.loaded_dbapi.Error
+    try:
+        with conn.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
+            yield
+    except error as err:
+        raise DBAPIError.instance(None, None, err, error, dialect=conn.dialect) from err
 
 
 def make_session_factory(engine: Engine, *, write: bool = False) -> sessionmaker:

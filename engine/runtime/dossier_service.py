@@ -44,7 +44,7 @@ from engine.onestop.paper_numbers import step_paper_facts
 from engine.onestop.registry import RegistryError, record_result
 from engine.runtime import audit, completion_guard, message_catching, timer_bell
 from engine.runtime.command_budget import CommandBudget
-from engine.runtime.db import Prepared, make_session_factory
+from engine.runtime.db import Prepared, make_session_factory, pipelined
 from engine.runtime.definition import ProcessDefinition, procedure_result
 from engine.runtime.deployment import form_cache, latest_definition, spec_cache
 from engine.runtime.dossier import Dossier, DossierStatus
@@ -336,14 +336,17 @@ class DossierService:
             active = []
             dossier.next_timer_at = None
         self._sync_clock(loaded, active, now)
-        self._move_figures(session, loaded, before, now)
+        figures = self._figures_moved(session, loaded, before, now)
         timer_bell.timer_set(session, min((d for d in (dossier.next_timer_at, dossier.next_milestone_at) if d),
                                           default=None), now)
         # The dossier row first, with its version check: a concurrent writer fails here, cleanly, before
-        # either of them touches the work items of the task they both completed.
+        # either of them touches the work items of the task they both completed, or the figures' rows (which
+        # every command of the procedure adds to: locked last, they are held the shortest).
         self._write_dossier(session, dossier)
         loaded.ready = ready_manual(active)
-        self._sync_work_items(session, loaded, loaded.ready, actor, completed_task, now)
+        with pipelined(session.connection()):
+            self._sync_work_items(session, loaded, loaded.ready, actor, completed_task, now)
+            daily_figures.add(session, figures)
         if catchers:
             message_catching.sync(session, dossier.id, workflow, dossier.code,
                                   dossier.status == DossierStatus.RUNNING, key_of)
@@ -399,8 +402,8 @@ class DossierService:
         return daily_figures.Standing(dossier.process_id, dossier.channel,
                                       daily_figures.overdue_from(dossier.due_at, dossier.total_due_at))
 
-    def _move_figures(self, session: Session, loaded: _Loaded, before: daily_figures.Standing | None,
-                      now: datetime) -> None:
+    def _figures_moved(self, session: Session, loaded: _Loaded, before: daily_figures.Standing | None,
+                       now: datetime) -> daily_figures.Changes:
         """The statistics' figures follow the dossier in the same transaction (engine.onestop.daily_figures)."""
         dossier = loaded.dossier
         finished = None
@@ -412,8 +415,8 @@ class DossierService:
                 legal, dossier.finished_at, loaded.calendar,
                 returned=dossier.status == DossierStatus.CANCELLED or refused)
             finished = (column, dossier.finished_at)
-        daily_figures.moved(session, before, self._standing(dossier), now,
-                            received_at=dossier.created_at if before is None else None, finished=finished)
+        return daily_figures.moved(before, self._standing(dossier), now,
+                                   received_at=dossier.created_at if before is None else None, finished=finished)
 
     @staticmethod
     def _record_result(session: Session, loaded: _Loaded) -> None:

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Date, bindparam, insert, select, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
-from engine.runtime.db import Prepared
+from engine.runtime.db import Prepared, UtcDateTime, pipelined
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier
 
@@ -78,3 +79,21 @@ def test_a_missing_value_is_refused_before_anything_runs(db: Engine) -> None:
     partial = Prepared(insert(_DOSSIER), ("process_id", "definition_id"))
     with db.begin() as conn, pytest.raises(ValueError, match="needs values for"):
         partial.execute(conn, {"process_id": "p", "definition_id": 1})
+
+
+def test_writes_in_a_pipeline_land_together_and_an_error_is_raised_as_sqlalchemys_with_nothing_landed(
+        db: Engine) -> None:
+    add = Prepared(text("INSERT INTO calendar_override (date, kind, reason, created_by, created_at) "
+                        "VALUES (:day, 'day_off', 'Tết', 'test', :at)")
+                   .bindparams(bindparam("day", type_=Date()), bindparam("at", type_=UtcDateTime())), ("day", "at"))
+    at = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    with db.begin() as conn, pipelined(conn):
+        add.execute(conn, [{"day": date(2027, 2, d), "at": at} for d in (5, 6)])
+        add.execute(conn, {"day": date(2027, 2, 7), "at": at})
+    # The failing statement last: its error comes back only when the block ends.
+    with pytest.raises(IntegrityError), db.begin() as conn, pipelined(conn):
+        add.execute(conn, {"day": date(2027, 2, 8), "at": at})
+        add.execute(conn, {"day": date(2027, 2, 5), "at": at})
+    with db.connect() as conn:
+        days = conn.execute(text("SELECT date FROM calendar_override ORDER BY date")).scalars().all()
+    assert [str(d) for d in days] == ["2027-02-05", "2027-02-06", "2027-02-07"]
