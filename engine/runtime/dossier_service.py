@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from engine.access.roles import role_for_lane
 from engine.expressions import ExpressionError, evaluate
 from engine.legal_time import event_dates
-from engine.legal_time.business_calendar import BusinessCalendar, load_calendar
+from engine.legal_time.business_calendar import BusinessCalendar, calendar_of, load_calendar, overrides_json
 from engine.legal_time.clock import clock
 from engine.legal_time.dossier_clock import other_due_at, sync_clock, sync_other_clocks, total_of
 from engine.legal_time.legal_clock import LegalClock
@@ -139,7 +139,8 @@ _DEFINITION = ProcessDefinition.__table__
 _WORK_ITEM = WorkItem.__table__
 _LOAD = Prepared(
     select(*(_DOSSIER.c[f] for f in DossierRecord.__dataclass_fields__ if f != "definition_version"),
-           _DEFINITION.c.version.label("definition_version"), _DEFINITION.c.content_hash)
+           _DEFINITION.c.version.label("definition_version"), _DEFINITION.c.content_hash,
+           overrides_json().label("overrides"))
     .join(_DEFINITION, _DEFINITION.c.id == _DOSSIER.c.definition_id)
     .where(_DOSSIER.c.id == bindparam("p_id")), ("p_id",)
 )
@@ -309,7 +310,7 @@ class DossierService:
         record = DossierRecord(**{k: row[k] for k in DossierRecord.__dataclass_fields__})
         spec, subprocess_specs = spec_cache.get(session, record.definition_id, row["content_hash"])
         workflow = _serializer.state_from_json(record.state, spec, subprocess_specs)
-        calendar = load_calendar(session)
+        calendar = calendar_of(row["overrides"])
         workflow.script_engine = make_script_engine(calendar)
         open_items = {str(t.id) for t in ready_manual(active_tasks(workflow))}
         return _Loaded(record, workflow, calendar, row["content_hash"], open_items,

@@ -9,8 +9,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from engine.legal_time.calendar_override import add_override
 from engine.legal_time.clock import clock
 from engine.runtime.audit import AuditEvent
+from engine.runtime.db import make_session_factory
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import DossierService
@@ -148,6 +150,19 @@ def test_completion_after_deadline_without_scheduler_tick_is_refused(service: Do
         service.complete(dossier_id, appraise.id, {}, actor="chuyenvien")
     # The timer's effect was kept even though the completion was refused.
     assert [t.spec for t in service.ready_tasks(dossier_id)] == ["escalate"]
+
+
+def test_a_calendar_decision_committed_meanwhile_counts_in_the_next_command(service: DossierService) -> None:
+    def due_at(dossier_id: int) -> datetime:
+        with service.read_session() as read:
+            return read.get(Dossier, dossier_id).due_at
+
+    before = due_at(run_to_appraisal(service))
+    with make_session_factory(service.engine, write=True)() as other:
+        add_override(other, date(2026, 3, 10), "day_off", "Quyết định nghỉ bù", "admin")
+        other.commit()
+    # The same steps at the same instants: the appraisal's 25 working days end a working day later.
+    assert due_at(run_to_appraisal(service)) - before == timedelta(days=1)
 
 
 def test_cancelled_dossier_refuses_tasks(service: DossierService, session) -> None:
