@@ -150,6 +150,8 @@ class _DriverForm:
     # What a SELECT returns: its column names and their result processors.
     columns: tuple[str, ...]
     readers: tuple[Callable[[Any], Any] | None, ...]
+    # Binds the statement gives its value itself (a LIMIT, a literal in a condition).
+    fixed: dict[str, Any]
 
 
 class Prepared:
@@ -158,8 +160,8 @@ class Prepared:
     `conn.execute(statement)` looks its compiled form up and builds an execution context on every call: on
     SQLite that is ~55 µs of the ~75 µs a small INSERT takes, and every command runs several. Here the SQL
     and the bind and result processors (UTC datetimes, JSON, packed text) come from SQLAlchemy's own
-    compilation, once; events and error wrapping stay SQLAlchemy's. Every bind must be given, defaults
-    included (a column default is not applied), which the first compilation checks.
+    compilation, once; events and error wrapping stay SQLAlchemy's. Every bind without a value of its own
+    must be given, defaults included (a column default is not applied), which the first compilation checks.
     """
 
     def __init__(self, statement: Executable, keys: Iterable[str] = ()) -> None:
@@ -172,15 +174,17 @@ class Prepared:
         form = self._forms.get(dialect.name)
         if form is None:
             compiled = self._statement.compile(dialect=dialect, column_keys=self._keys)  # type: ignore[attr-defined]
-            names = tuple(compiled.positiontup) if dialect.positional else tuple(compiled.binds)
-            unknown = set(names) - set(self._keys)
+            binds = {name: bind for bind, name in compiled.bind_names.items()}
+            names = tuple(compiled.positiontup) if dialect.positional else tuple(binds)
+            fixed = {n: binds[n].value for n in names if n not in self._keys and binds[n].value is not None}
+            unknown = set(names) - set(self._keys) - set(fixed)
             if unknown:
                 raise ValueError(f"a prepared statement needs values for {sorted(unknown)}")
-            processors = tuple(compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
+            processors = tuple(binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
             selected = list(getattr(self._statement, "selected_columns", ()))
             readers = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in selected)
             form = _DriverForm(compiled.string, names, processors, dialect.positional,
-                               tuple(c.key for c in selected), readers)
+                               tuple(c.key for c in selected), readers, fixed)
             with self._lock:
                 self._forms[dialect.name] = form
         return form
@@ -201,6 +205,8 @@ class Prepared:
 
     @staticmethod
     def _bound(form: _DriverForm, params: Mapping[str, Any]) -> Any:
+        if form.fixed:
+            params = {**form.fixed, **params}
         values = [params[n] if p is None else p(params[n]) for n, p in zip(form.names, form.processors, strict=True)]
         return tuple(values) if form.positional else dict(zip(form.names, values, strict=True))
 

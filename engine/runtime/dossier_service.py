@@ -575,7 +575,7 @@ class DossierService:
         definition = latest_definition(session, process_id)
         if definition is None:
             raise NotFound(f"no deployed procedure '{process_id}'")
-        spec, subprocess_specs = spec_cache.get(session, definition.id, definition.content_hash)
+        spec, subprocess_specs = spec_cache.get(session, definition["id"], definition["content_hash"])
         calendar = load_calendar(session)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=make_script_engine(calendar))
         received_at = received_at or clock.now()
@@ -587,16 +587,16 @@ class DossierService:
         except SpiffWorkflowException as err:
             raise _task_error(err) from err
         record = DossierRecord(
-            id=None, code=code, process_id=process_id, definition_id=definition.id,
-            definition_version=definition.version, title=title, channel=channel, created_by=actor,
+            id=None, code=code, process_id=process_id, definition_id=definition["id"],
+            definition_version=definition["version"], title=title, channel=channel, created_by=actor,
             status=DossierStatus.RUNNING, state="", legal_clock=None, next_timer_at=None, due_at=None,
             total_due_at=None, clock_paused=False, updated_at=clock.now(), finished_at=None, version=0,
             created_at=clock.now(), parent_id=parent_id, received_at=received_at,
         )
-        loaded = _Loaded(record, workflow, calendar, definition.content_hash, completed=completed)
+        loaded = _Loaded(record, workflow, calendar, definition["content_hash"], completed=completed)
         self._save(session, loaded, actor)
         audit.record(session, actor=actor, command="start", dossier_id=record.id,
-                     data={"process_id": process_id, "version": definition.version, "parent_id": parent_id,
+                     data={"process_id": process_id, "version": definition["version"], "parent_id": parent_id,
                            "data": _serializer.jsonable(data)})
         return loaded
 

@@ -97,3 +97,14 @@ def test_writes_in_a_pipeline_land_together_and_an_error_is_raised_as_sqlalchemy
     with db.connect() as conn:
         days = conn.execute(text("SELECT date FROM calendar_override ORDER BY date")).scalars().all()
     assert [str(d) for d in days] == ["2027-02-05", "2027-02-06", "2027-02-07"]
+
+
+def test_values_the_statement_holds_itself_need_not_be_given(db: Engine) -> None:
+    definition_id = _definition(db)
+    newest = Prepared(select(_DOSSIER.c.id).where(_DOSSIER.c.status == "running", _DOSSIER.c.title == bindparam("t"))
+                      .order_by(_DOSSIER.c.id.desc()).limit(1), ("t",))
+    with db.begin() as conn:
+        ids = [_INSERT.execute(conn, {**_values(definition_id), "status": status}).scalar_one()
+               for status in ("running", "running", "completed")]
+        assert newest.rows(conn, {"t": "Bệnh viện Đồng Nai"}) == [{"id": ids[1]}]
+        assert newest.rows(conn, {"t": "another"}) == []
