@@ -196,6 +196,18 @@ class Prepared:
             return conn.exec_driver_sql(form.sql, self._bound(form, params))
         return conn.exec_driver_sql(form.sql, [self._bound(form, p) for p in params])  # type: ignore[arg-type]
 
+    def counted(self, conn: Connection, params: Mapping[str, Any]) -> Callable[[], int]:
+        """Run an UPDATE or DELETE; the returned function gives how many rows it changed. Inside `pipelined`
+        on PostgreSQL it runs on a cursor of the driver's own, whose count is there once the block ends
+        (SQLAlchemy's result reads it at once); errors are then the block's to raise."""
+        form = self._form(conn.dialect)
+        if conn.dialect.name != "postgresql":
+            result = conn.exec_driver_sql(form.sql, self._bound(form, params))
+            return lambda: result.rowcount
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(form.sql, self._bound(form, params))
+        return lambda: cursor.rowcount
+
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Run a SELECT: its rows as {column: value}, the values as `conn.execute` would give them."""
         form = self._form(conn.dialect)

@@ -57,6 +57,7 @@ from engine.runtime.timers import TIMER_CLASSES
 from engine.runtime.work_item import WorkItem, WorkItemStatus
 
 _serializer = WorkflowSerializer()
+_CHANGED_MEANWHILE = "the dossier was changed by someone else meanwhile; reload and try again"
 _FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\Z")
 # A supplement loop adds a level to the task tree per pass; far below the depth where SpiffWorkflow
 # stops finding tasks (DESIGN.md: ~1,000 levels), and far above any lawful number of passes.
@@ -292,8 +293,7 @@ class DossierService:
                 session.rollback()
                 timer_bell.discarded(session)
                 if getattr(err.orig, "sqlstate", None) in ("40001", "40P01"):
-                    raise Conflict("the dossier was changed by someone else meanwhile; reload and try again") \
-                        from err
+                    raise Conflict(_CHANGED_MEANWHILE) from err
                 raise
             except BaseException:
                 session.rollback()
@@ -340,14 +340,29 @@ class DossierService:
         figures = self._figures_moved(session, loaded, before, now)
         timer_bell.timer_set(session, min((d for d in (dossier.next_timer_at, dossier.next_milestone_at) if d),
                                           default=None), now)
-        # The dossier row first, with its version check: a concurrent writer fails here, cleanly, before
-        # either of them touches the work items of the task they both completed, or the figures' rows (which
-        # every command of the procedure adds to: locked last, they are held the shortest).
-        self._write_dossier(session, dossier)
         loaded.ready = ready_manual(active)
-        with pipelined(session.connection()):
-            self._sync_work_items(session, loaded, loaded.ready, actor, completed_task, now)
-            daily_figures.add(session, figures)
+        # The dossier row first, with its version check: a concurrent writer waits on it and then fails the
+        # check, before either of them touches the work items of the task they both completed (rolled back
+        # with the Conflict), or the figures' rows (which every command of the procedure adds to: locked
+        # last, they are held the shortest). One round trip on PostgreSQL, the check read at its end.
+        new = dossier.id is None
+        if new:
+            self._insert_dossier(session, dossier)  # its id is read back at once, before the pipeline
+        updated = None
+        try:
+            with pipelined(session.connection()):
+                updated = None if new else self._update_dossier(session, dossier)
+                self._sync_work_items(session, loaded, loaded.ready, actor, completed_task, now)
+                daily_figures.add(session, figures)
+        except DBAPIError:
+            # The writer that lost the race then also hit the work items the winner wrote; its error is that.
+            if updated is not None and updated() == 0:
+                raise Conflict(_CHANGED_MEANWHILE) from None
+            raise
+        if updated is not None:
+            if updated() != 1:
+                raise Conflict(_CHANGED_MEANWHILE)
+            dossier.version += 1
         if catchers:
             message_catching.sync(session, dossier.id, workflow, dossier.code,
                                   dossier.status == DossierStatus.RUNNING, key_of)
@@ -431,25 +446,25 @@ class DossierService:
             raise InvalidData(str(err)) from err
 
     @staticmethod
-    def _write_dossier(session: Session, dossier: DossierRecord) -> None:
-        """One plain INSERT or UPDATE with the version check (the hot path of every command)."""
-        values = {k: getattr(dossier, k) for k in _WRITTEN}
-        conn = session.connection()
-        if dossier.id is None:
-            dossier.id = _INSERT_DOSSIER.execute(conn, {
-                **values, "code": dossier.code, "process_id": dossier.process_id,
-                "definition_id": dossier.definition_id, "title": dossier.title, "channel": dossier.channel,
-                "summary": {}, "milestones_fired": [], "created_at": dossier.created_at,
-                "created_by": dossier.created_by, "version": 1, "parent_id": dossier.parent_id,
-            }).scalar_one()
-            dossier.version = 1
-            return
-        result = _UPDATE_DOSSIER.execute(conn, {
-            **values, "version": dossier.version + 1, "p_id": dossier.id, "p_version": dossier.version,
+    def _insert_dossier(session: Session, dossier: DossierRecord) -> None:
+        """One plain INSERT (the hot path avoids the ORM)."""
+        dossier.id = _INSERT_DOSSIER.execute(session.connection(), {
+            **{k: getattr(dossier, k) for k in _WRITTEN}, "code": dossier.code, "process_id": dossier.process_id,
+            "definition_id": dossier.definition_id, "title": dossier.title, "channel": dossier.channel,
+            "summary": {}, "milestones_fired": [], "created_at": dossier.created_at,
+            "created_by": dossier.created_by, "version": 1, "parent_id": dossier.parent_id,
+        }).scalar_one()
+        dossier.version = 1
+
+    @staticmethod
+    def _update_dossier(session: Session, dossier: DossierRecord) -> Callable[[], int]:
+        """One plain UPDATE guarded by the version (the hot path of every command); the returned function
+        gives the rows it changed, 0 when someone else changed the dossier meanwhile (inside a pipeline,
+        once the pipeline has ended)."""
+        return _UPDATE_DOSSIER.counted(session.connection(), {
+            **{k: getattr(dossier, k) for k in _WRITTEN}, "version": dossier.version + 1, "p_id": dossier.id,
+            "p_version": dossier.version,
         })
-        if result.rowcount != 1:
-            raise Conflict("the dossier was changed by someone else meanwhile; reload and try again")
-        dossier.version += 1
 
     def _sync_clock(self, loaded: _Loaded, active: list[Task], now: datetime) -> None:
         dossier = loaded.dossier
@@ -648,7 +663,7 @@ class DossierService:
         check_form_data(data)
         loaded = self._load(session, dossier_id)
         if expected_version is not None and loaded.dossier.version != expected_version:
-            raise Conflict("the dossier was changed by someone else meanwhile; reload and try again")
+            raise Conflict(_CHANGED_MEANWHILE)
         if loaded.dossier.status != DossierStatus.RUNNING:
             raise TaskNotReady(f"the dossier is {loaded.dossier.status}; its tasks can no longer be done")
         workflow = loaded.workflow

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import Date, bindparam, insert, select, text
+from sqlalchemy import Date, bindparam, insert, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -108,3 +108,15 @@ def test_values_the_statement_holds_itself_need_not_be_given(db: Engine) -> None
                for status in ("running", "running", "completed")]
         assert newest.rows(conn, {"t": "Bệnh viện Đồng Nai"}) == [{"id": ids[1]}]
         assert newest.rows(conn, {"t": "another"}) == []
+
+
+def test_the_count_of_an_update_in_a_pipeline_is_there_once_the_pipeline_ends(db: Engine) -> None:
+    definition_id = _definition(db)
+    bump = Prepared(update(_DOSSIER).where(_DOSSIER.c.version == bindparam("p_version")), ("version", "p_version"))
+    with db.begin() as conn:
+        for _ in range(3):
+            _INSERT.execute(conn, _values(definition_id))
+        with pipelined(conn):
+            all_three = bump.counted(conn, {"version": 2, "p_version": 1})
+            none = bump.counted(conn, {"version": 3, "p_version": 7})
+        assert (all_three(), none()) == (3, 0)
