@@ -159,6 +159,16 @@ _INSERT_ITEM = Prepared(insert(_WORK_ITEM), ("dossier_id", "task_id", "task_spec
                                              "created_at", "due_at"))
 
 
+@dataclass(frozen=True)
+class _Event:
+    """A command's own line in the audit trail, written with the dossier's rows (in their round trip)."""
+
+    command: str
+    data: Any
+    task_id: str | None = None
+    task_name: str | None = None
+
+
 @dataclass
 class _Loaded:
     dossier: DossierRecord
@@ -316,7 +326,8 @@ class DossierService:
         return _Loaded(record, workflow, calendar, row["content_hash"], open_items,
                        was_running=record.status == DossierStatus.RUNNING)
 
-    def _save(self, session: Session, loaded: _Loaded, actor: str, completed_task: str | None = None) -> None:
+    def _save(self, session: Session, loaded: _Loaded, actor: str, completed_task: str | None = None,
+              event: _Event | None = None) -> None:
         dossier, workflow = loaded.dossier, loaded.workflow
         now = clock.now()
         before = None if dossier.id is None else self._standing(dossier)
@@ -341,6 +352,7 @@ class DossierService:
         timer_bell.timer_set(session, min((d for d in (dossier.next_timer_at, dossier.next_milestone_at) if d),
                                           default=None), now)
         loaded.ready = ready_manual(active)
+        session.flush()  # what the ORM holds goes first: the pipeline takes plain writes only
         # The dossier row first, with its version check: a concurrent writer waits on it and then fails the
         # check, before either of them touches the work items of the task they both completed (rolled back
         # with the Conflict), or the figures' rows (which every command of the procedure adds to: locked
@@ -354,6 +366,9 @@ class DossierService:
                 updated = None if new else self._update_dossier(session, dossier)
                 self._sync_work_items(session, loaded, loaded.ready, actor, completed_task, now)
                 daily_figures.add(session, figures)
+                if event is not None:
+                    audit.record(session, actor=actor, command=event.command, dossier_id=dossier.id,
+                                 task_id=event.task_id, task_name=event.task_name, data=event.data)
         except DBAPIError:
             # The writer that lost the race then also hit the work items the winner wrote; its error is that.
             if updated is not None and updated() == 0:
@@ -609,10 +624,9 @@ class DossierService:
             created_at=clock.now(), parent_id=parent_id, received_at=received_at,
         )
         loaded = _Loaded(record, workflow, calendar, definition["content_hash"], completed=completed)
-        self._save(session, loaded, actor)
-        audit.record(session, actor=actor, command="start", dossier_id=record.id,
-                     data={"process_id": process_id, "version": definition["version"], "parent_id": parent_id,
-                           "data": _serializer.jsonable(data)})
+        self._save(session, loaded, actor, event=_Event("start", {
+            "process_id": process_id, "version": definition["version"], "parent_id": parent_id,
+            "data": _serializer.jsonable(data)}))
         return loaded
 
     def _start_linked(self, session: Session, loaded: _Loaded, actor: str) -> None:
@@ -703,10 +717,8 @@ class DossierService:
             advance(workflow, loaded.completed)
         except SpiffWorkflowException as err:
             raise _task_error(err) from err
-        self._save(session, loaded, actor, completed_task=task_id)
-        audit.record(session, actor=actor, command="complete", dossier_id=dossier_id, task_id=task_id,
-                     task_name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-                     data=_serializer.jsonable(data))
+        self._save(session, loaded, actor, completed_task=task_id, event=_Event(
+            "complete", _serializer.jsonable(data), task_id, task.task_spec.bpmn_name or task.task_spec.bpmn_id))
         session.flush()
         return Completed(self._outcome(loaded), before, data, workflow, loaded.dossier.definition_id,
                          loaded.content_hash)
@@ -745,9 +757,7 @@ class DossierService:
             advance(loaded.workflow, loaded.completed)
         except SpiffWorkflowException as err:
             raise _task_error(err) from err
-        self._save(session, loaded, actor)
-        audit.record(session, actor=actor, command="fire_timers", dossier_id=dossier_id,
-                     data={"due": before.isoformat() if before else None})
+        self._save(session, loaded, actor, event=_Event("fire_timers", {"due": before.isoformat() if before else None}))
         session.flush()
         return self._outcome(loaded)
 
@@ -812,8 +822,7 @@ class DossierService:
             loaded.workflow.cancel()
             loaded.dossier.status = DossierStatus.CANCELLED
             loaded.dossier.finished_at = clock.now()
-            self._save(session, loaded, actor)
-            audit.record(session, actor=actor, command="cancel", dossier_id=dossier_id, data={"reason": reason})
+            self._save(session, loaded, actor, event=_Event("cancel", {"reason": reason}))
             session.flush()
             return self._outcome(loaded)
 
@@ -840,8 +849,7 @@ class DossierService:
             if entry.event == "received":
                 dossier.received_at = at
             dossier.legal_clock = moved.to_dict()
-            self._save(session, loaded, actor)
-            audit.record(session, actor=actor, command="correct_event_date", dossier_id=dossier_id, data=change)
+            self._save(session, loaded, actor, event=_Event("correct_event_date", change))
             session.flush()
             return self._outcome(loaded)
 
