@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import DateTime, LargeBinary, MetaData, TypeDecorator, create_engine, event
-from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.sql.base import Executable
@@ -155,13 +155,14 @@ class _DriverForm:
 
 
 class Prepared:
-    """A statement of the hot path, compiled once per database and run as the driver's SQL.
+    """A statement of the hot path, compiled once per database and run on the driver's cursor.
 
     `conn.execute(statement)` looks its compiled form up and builds an execution context on every call: on
-    SQLite that is ~55 µs of the ~75 µs a small INSERT takes, and every command runs several. Here the SQL
+    SQLite that is ~60 µs of the ~75 µs a small INSERT takes, and every command runs about ten. Here the SQL
     and the bind and result processors (UTC datetimes, JSON, packed text) come from SQLAlchemy's own
-    compilation, once; events and error wrapping stay SQLAlchemy's. Every bind without a value of its own
-    must be given, defaults included (a column default is not applied), which the first compilation checks.
+    compilation, once, and the driver's errors are raised as SQLAlchemy's. Every bind without a value of
+    its own must be given, defaults included (a column default is not applied), which the first
+    compilation checks.
     """
 
     def __init__(self, statement: Executable, keys: Iterable[str] = ()) -> None:
@@ -181,39 +182,54 @@ class Prepared:
             if unknown:
                 raise ValueError(f"a prepared statement needs values for {sorted(unknown)}")
             processors = tuple(binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
-            selected = list(getattr(self._statement, "selected_columns", ()))
-            readers = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in selected)
+            # A SELECT's columns, or an INSERT's RETURNING.
+            returned = list(getattr(self._statement, "exported_columns", ()))
+            readers = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in returned)
             form = _DriverForm(compiled.string, names, processors, dialect.positional,
-                               tuple(c.key for c in selected), readers, fixed)
+                               tuple(c.key for c in returned), readers, fixed)
             with self._lock:
                 self._forms[dialect.name] = form
         return form
 
-    def execute(self, conn: Connection, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> CursorResult:
-        """Run with one set of parameters, or with many (executemany)."""
+    def execute(self, conn: Connection, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> None:
+        """Run a write with one set of parameters, or with many (executemany)."""
         form = self._form(conn.dialect)
         if isinstance(params, Mapping):
-            return conn.exec_driver_sql(form.sql, self._bound(form, params))
-        return conn.exec_driver_sql(form.sql, [self._bound(form, p) for p in params])  # type: ignore[arg-type]
+            self._run(conn, form, self._bound(form, params)).close()
+        else:
+            self._run(conn, form, [self._bound(form, p) for p in params], many=True).close()
 
     def counted(self, conn: Connection, params: Mapping[str, Any]) -> Callable[[], int]:
-        """Run an UPDATE or DELETE; the returned function gives how many rows it changed. Inside `pipelined`
-        on PostgreSQL it runs on a cursor of the driver's own, whose count is there once the block ends
-        (SQLAlchemy's result reads it at once); errors are then the block's to raise."""
-        form = self._form(conn.dialect)
-        if conn.dialect.name != "postgresql":
-            result = conn.exec_driver_sql(form.sql, self._bound(form, params))
-            return lambda: result.rowcount
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(form.sql, self._bound(form, params))
+        """Run an UPDATE or DELETE; the returned function gives how many rows it changed (inside `pipelined`
+        on PostgreSQL, once the block has ended)."""
+        cursor = self._run(conn, form := self._form(conn.dialect), self._bound(form, params))
         return lambda: cursor.rowcount
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Run a SELECT: its rows as {column: value}, the values as `conn.execute` would give them."""
+        """Run a SELECT, or an INSERT … RETURNING: its rows as {column: value}, the values as
+        `conn.execute` would give them."""
         form = self._form(conn.dialect)
-        result = conn.exec_driver_sql(form.sql, self._bound(form, params))
-        return [{c: v if r is None else r(v) for c, r, v in zip(form.columns, form.readers, row, strict=True)}
-                for row in result.all()]
+        cursor = self._run(conn, form, self._bound(form, params))
+        try:
+            return [{c: v if r is None else r(v) for c, r, v in zip(form.columns, form.readers, row, strict=True)}
+                    for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    @staticmethod
+    def _run(conn: Connection, form: _DriverForm, params: Any, many: bool = False) -> Any:
+        if not conn.in_transaction():
+            conn.begin()  # as conn.execute would (autobegin): on SQLite the BEGIN is ours (_sqlite_begin_immediate)
+        error = conn.dialect.loaded_dbapi.Error
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if many:
+                cursor.executemany(form.sql, params)
+            else:
+                cursor.execute(form.sql, params)
+        except error as err:
+            raise DBAPIError.instance(form.sql, params, err, error, dialect=conn.dialect) from err
+        return cursor
 
     @staticmethod
     def _bound(form: _DriverForm, params: Mapping[str, Any]) -> Any:

@@ -463,12 +463,12 @@ class DossierService:
     @staticmethod
     def _insert_dossier(session: Session, dossier: DossierRecord) -> None:
         """One plain INSERT (the hot path avoids the ORM)."""
-        dossier.id = _INSERT_DOSSIER.execute(session.connection(), {
+        dossier.id = _INSERT_DOSSIER.rows(session.connection(), {
             **{k: getattr(dossier, k) for k in _WRITTEN}, "code": dossier.code, "process_id": dossier.process_id,
             "definition_id": dossier.definition_id, "title": dossier.title, "channel": dossier.channel,
             "summary": {}, "milestones_fired": [], "created_at": dossier.created_at,
             "created_by": dossier.created_by, "version": 1, "parent_id": dossier.parent_id,
-        }).scalar_one()
+        })[0]["id"]
         dossier.version = 1
 
     @staticmethod

@@ -44,7 +44,7 @@ def test_a_prepared_insert_stores_what_sqlalchemy_stores_and_reads_it_back_the_s
     definition_id = _definition(db)
     values = _values(definition_id)
     with db.begin() as conn:
-        ours = _INSERT.execute(conn, values).scalar_one()
+        ours = _INSERT.rows(conn, values)[0]["id"]
         theirs = conn.execute(insert(_DOSSIER).returning(_DOSSIER.c.id), values).scalar_one()
     with db.connect() as conn:
         stored = {i: conn.execute(select(*(_DOSSIER.c[c] for c in _COLUMNS)).where(_DOSSIER.c.id == i))
@@ -104,7 +104,7 @@ def test_values_the_statement_holds_itself_need_not_be_given(db: Engine) -> None
     newest = Prepared(select(_DOSSIER.c.id).where(_DOSSIER.c.status == "running", _DOSSIER.c.title == bindparam("t"))
                       .order_by(_DOSSIER.c.id.desc()).limit(1), ("t",))
     with db.begin() as conn:
-        ids = [_INSERT.execute(conn, {**_values(definition_id), "status": status}).scalar_one()
+        ids = [_INSERT.rows(conn, {**_values(definition_id), "status": status})[0]["id"]
                for status in ("running", "running", "completed")]
         assert newest.rows(conn, {"t": "Bệnh viện Đồng Nai"}) == [{"id": ids[1]}]
         assert newest.rows(conn, {"t": "another"}) == []
@@ -120,3 +120,11 @@ def test_the_count_of_an_update_in_a_pipeline_is_there_once_the_pipeline_ends(db
             all_three = bump.counted(conn, {"version": 2, "p_version": 1})
             none = bump.counted(conn, {"version": 3, "p_version": 7})
         assert (all_three(), none()) == (3, 0)
+
+
+def test_a_prepared_write_on_a_fresh_connection_is_in_its_transaction(db: Engine) -> None:
+    definition_id = _definition(db)
+    with db.connect() as conn:
+        _INSERT.execute(conn, _values(definition_id))
+        conn.rollback()
+        assert conn.execute(select(_DOSSIER.c.id)).all() == []
