@@ -27,14 +27,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlalchemy import select
+from sqlalchemy import Text, cast, func, select, text
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from engine.legal_time.calendar_override import CalendarOverride, Override, OverrideKind
 from engine.legal_time.clock import clock
+from engine.runtime.db import Prepared
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 # The span precomputed for speed; dates outside it are answered from the rules, more slowly.
@@ -264,14 +269,40 @@ def load_calendar(session: Session) -> BusinessCalendar:
     The overrides are read on every call (a few dozen rows) and the built calendar is cached by their
     content, so an edit made by any process or transaction is seen at once, with no version to keep.
     """
-    rows = session.connection().execute(_OVERRIDES)
-    return _calendar_for(tuple(Override(day, OverrideKind(kind), reason) for day, kind, reason in rows))
+    return calendar_of(_OVERRIDES.rows(session.connection(), {})[0]["overrides"])
 
 
-# Built once (this runs in every command): a Core select on the table, not the mapped class.
-_OVERRIDES = select(
-    CalendarOverride.__table__.c.date, CalendarOverride.__table__.c.kind, CalendarOverride.__table__.c.reason
-).order_by(CalendarOverride.__table__.c.date)
+class overrides_json(FunctionElement[str]):
+    """Every override now in the database as one JSON text, [[date, kind, reason], …]: a column a
+    command's first query carries (engine.runtime.dossier_service), so that reading the calendar takes no
+    query of its own."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(overrides_json, "sqlite")
+def _overrides_sqlite(element: overrides_json, compiler: SQLCompiler, **kw: Any) -> str:
+    c = CalendarOverride.__table__.c
+    return compiler.process(select(func.json_group_array(func.json_array(c.date, c.kind, c.reason)))
+                            .scalar_subquery(), **kw)
+
+
+@compiles(overrides_json, "postgresql")
+def _overrides_postgresql(element: overrides_json, compiler: SQLCompiler, **kw: Any) -> str:
+    c = CalendarOverride.__table__.c
+    overrides = func.coalesce(func.json_agg(func.json_build_array(c.date, c.kind, c.reason)), text("'[]'::json"))
+    return compiler.process(select(cast(overrides, Text)).scalar_subquery(), **kw)
+
+
+_OVERRIDES = Prepared(select(overrides_json().label("overrides")))
+
+
+@lru_cache(maxsize=8)
+def calendar_of(overrides: str) -> BusinessCalendar:
+    """The calendar of the overrides read with `overrides_json` (the same text: the same calendar)."""
+    days = [Override(date.fromisoformat(d), OverrideKind(kind), reason) for d, kind, reason in json.loads(overrides)]
+    return _calendar_for(tuple(sorted(days, key=lambda o: o.day)))
 
 
 @lru_cache(maxsize=8)

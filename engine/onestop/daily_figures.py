@@ -21,13 +21,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, Index, String, TextClause, bindparam, case, delete, exists, func, or_, select, text
+from sqlalchemy import Date, Index, String, bindparam, case, delete, exists, func, or_, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.legal_time.business_calendar import ZONE, BusinessCalendar
 from engine.legal_time.legal_clock import ClockStatus, LegalClock
 from engine.onestop.vietnamese_text import last_day
-from engine.runtime.db import Base
+from engine.runtime.db import Base, Prepared
 from engine.runtime.dossier import Dossier, DossierStatus
 
 FINISHED = ("early", "on_time", "late", "returned")
@@ -95,10 +95,10 @@ def _overdue_moves(changes: Changes, key: tuple[str, str], before: datetime | No
             changes[(*key, local_day(moment), "overdue_from")] += sign
 
 
-def moved(session: Session, before: Standing | None, after: Standing, now: datetime, *,
-          received_at: datetime | None = None, finished: tuple[str, datetime] | None = None) -> None:
-    """Record one command's move of a dossier: `before` is None for a dossier received by this command,
-    `finished` the column it finished in (early, on_time, late, returned) and when."""
+def moved(before: Standing | None, after: Standing, now: datetime, *, received_at: datetime | None = None,
+          finished: tuple[str, datetime] | None = None) -> Changes:
+    """What one command's move of a dossier changes (for `add`): `before` is None for a dossier received by
+    this command, `finished` the column it finished in (early, on_time, late, returned) and when."""
     changes: Changes = defaultdict(int)
     key = (after.process_id, after.channel)
     if received_at is not None:
@@ -106,7 +106,7 @@ def moved(session: Session, before: Standing | None, after: Standing, now: datet
     if finished is not None:
         changes[(*key, local_day(finished[1]), finished[0])] += 1
     _overdue_moves(changes, key, before.overdue_from if before else None, after.overdue_from, now)
-    add(session, changes)
+    return changes
 
 
 def add(session: Session, changes: Changes) -> None:
@@ -120,16 +120,16 @@ def add(session: Session, changes: Changes) -> None:
         rows = [{"process_id": p, "channel": c, column: d, "measure": m, "count": n}
                 for (p, c, d, m), n in sorted(counts.items()) if n]
         if rows:
-            conn.execute(statement, rows)
+            statement.execute(conn, rows)
 
 
-def _upsert(table: str, column: str) -> TextClause:
+def _upsert(table: str, column: str) -> Prepared:
     # Built once: this runs in nearly every command, and SQLite and PostgreSQL share the ON CONFLICT syntax.
-    return text(
+    return Prepared(text(
         f"INSERT INTO {table} (process_id, channel, {column}, measure, count) "
         f"VALUES (:process_id, :channel, :{column}, :measure, :count) "
         f"ON CONFLICT (process_id, channel, {column}, measure) DO UPDATE SET count = {table}.count + excluded.count"
-    ).bindparams(bindparam(column, type_=Date()))
+    ).bindparams(bindparam(column, type_=Date())), ("process_id", "channel", column, "measure", "count"))
 
 
 _ADD_DAY = _upsert("daily_figure", "day")

@@ -63,7 +63,7 @@ from engine.onestop.vietnamese_text import (
     short_date,
 )
 from engine.runtime import audit
-from engine.runtime.db import Base
+from engine.runtime.db import Base, Prepared
 from engine.runtime.dossier import Dossier
 from engine.runtime.file_store import file_store
 
@@ -539,12 +539,13 @@ def issue_document(
 def refusal_issued(session: Session, dossier_id: int) -> bool:
     """Whether the dossier was refused by a paper (asked when it finishes, in the command's transaction)."""
     session.flush()  # a paper added in this transaction counts
-    return session.connection().execute(_REFUSAL, {"p_dossier": dossier_id}).first() is not None
+    return bool(_REFUSAL.rows(session.connection(), {"p_dossier": dossier_id}))
 
 
-_REFUSAL = (select(Document.__table__.c.id)
-            .where(Document.__table__.c.dossier_id == bindparam("p_dossier"), Document.__table__.c.kind == "refusal")
-            .limit(1))
+_REFUSAL = Prepared(select(Document.__table__.c.id)
+                    .where(Document.__table__.c.dossier_id == bindparam("p_dossier"),
+                           Document.__table__.c.kind == "refusal")
+                    .limit(1), ("p_dossier",))
 
 
 def documents_of(session: Session, dossier_id: int) -> list[Document]:

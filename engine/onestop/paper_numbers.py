@@ -33,10 +33,10 @@ def step_paper_facts(
     check_fee_step(data, known)
     record_fee_step(session, dossier_id, process_id, data, known, actor)
     facts: dict[str, Any] = {}
-    agency = agency or Agency.from_env()
     for kind in documents_for(properties, data, result_kind(session, definition_id, content_hash)):
         spec = KINDS[kind]
         if spec.number_field:
+            agency = agency or Agency.from_env()  # read only by a step that numbers a paper
             facts[spec.number_field] = paper_number(session, spec, agency, clock.now())
     if properties.get("signs"):
         facts["result_signer"] = actor

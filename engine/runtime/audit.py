@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.legal_time.clock import clock
-from engine.runtime.db import Base
+from engine.runtime.db import Base, Prepared
 
 
 class AuditEvent(Base):
@@ -36,8 +36,10 @@ def record(
     task_name: str | None = None,
     data: Any = None,
 ) -> None:
-    # A plain INSERT: events are never updated, so they need no place in the session's identity map.
-    session.execute(_INSERT, {
+    # A plain INSERT: events are never updated, so they need no place in the session's identity map. The
+    # session's pending rows go first (as session.execute would flush them): the event may refer to them.
+    session.flush()
+    _INSERT.execute(session.connection(), {
         "at": clock.now(),
         "actor": actor,
         "command": command,
@@ -48,4 +50,5 @@ def record(
     })
 
 
-_INSERT = insert(AuditEvent.__table__)
+_INSERT = Prepared(insert(AuditEvent.__table__),
+                   ("at", "actor", "command", "dossier_id", "task_id", "task_name", "data"))

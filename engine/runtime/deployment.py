@@ -14,12 +14,13 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from engine.access.roles import role_for_lane
 from engine.legal_time.clock import clock
 from engine.legal_time.event_dates import with_event_field
+from engine.runtime.db import Prepared
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.forms import FormDefinition, load_form
 from engine.runtime.problems import ValidationFailed
@@ -131,15 +132,16 @@ def deploy_folders(session: Session, roots: list[Path], actor: str) -> list[Depl
     return deploy_files(session, files, actor)
 
 
-def latest_definition(session: Session, process_id: str) -> Row[tuple[int, int, str]] | None:
+def latest_definition(session: Session, process_id: str) -> dict[str, Any] | None:
     """The newest version of a process: its id, version and content hash (what starting a dossier needs)."""
-    return session.connection().execute(_LATEST, {"p_id": process_id}).first()
+    rows = _LATEST.rows(session.connection(), {"p_id": process_id})
+    return rows[0] if rows else None
 
 
 # Built once (every start runs it); the columns only, not the definition's catalogue or files.
-_LATEST = (select(ProcessDefinition.id, ProcessDefinition.version, ProcessDefinition.content_hash)
-           .where(ProcessDefinition.process_id == bindparam("p_id"))
-           .order_by(ProcessDefinition.version.desc()).limit(1))
+_LATEST = Prepared(select(ProcessDefinition.id, ProcessDefinition.version, ProcessDefinition.content_hash)
+                   .where(ProcessDefinition.process_id == bindparam("p_id"))
+                   .order_by(ProcessDefinition.version.desc()).limit(1), ("p_id",))
 
 
 class SpecCache:

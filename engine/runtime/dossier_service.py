@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 from engine.access.roles import role_for_lane
 from engine.expressions import ExpressionError, evaluate
 from engine.legal_time import event_dates
-from engine.legal_time.business_calendar import BusinessCalendar, load_calendar
+from engine.legal_time.business_calendar import BusinessCalendar, calendar_of, load_calendar, overrides_json
 from engine.legal_time.clock import clock
 from engine.legal_time.dossier_clock import other_due_at, sync_clock, sync_other_clocks, total_of
 from engine.legal_time.legal_clock import LegalClock
@@ -43,7 +44,7 @@ from engine.onestop.paper_numbers import step_paper_facts
 from engine.onestop.registry import RegistryError, record_result
 from engine.runtime import audit, completion_guard, message_catching, timer_bell
 from engine.runtime.command_budget import CommandBudget
-from engine.runtime.db import make_session_factory
+from engine.runtime.db import Prepared, make_session_factory, pipelined
 from engine.runtime.definition import ProcessDefinition, procedure_result
 from engine.runtime.deployment import form_cache, latest_definition, spec_cache
 from engine.runtime.dossier import Dossier, DossierStatus
@@ -56,6 +57,7 @@ from engine.runtime.timers import TIMER_CLASSES
 from engine.runtime.work_item import WorkItem, WorkItemStatus
 
 _serializer = WorkflowSerializer()
+_CHANGED_MEANWHILE = "the dossier was changed by someone else meanwhile; reload and try again"
 _FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\Z")
 # A supplement loop adds a level to the task tree per pass; far below the depth where SpiffWorkflow
 # stops finding tasks (DESIGN.md: ~1,000 levels), and far above any lawful number of passes.
@@ -85,15 +87,20 @@ class Outcome:
 @dataclass(frozen=True)
 class Completed:
     """What completing a task did: the outcome, the task as it stood, the data it took (validated by its
-    form) and the process data after it, for the papers the step issues."""
+    form) and the workflow after it, whose process data the papers the step issues read."""
 
     outcome: Outcome
     task: ReadyTask | None
     data: dict[str, Any]
-    process_data: dict[str, Any]
+    workflow: BpmnWorkflow | None = field(repr=False)
     definition_id: int
     content_hash: str
     refused: TaskNotReady | None = None
+
+    @cached_property
+    def process_data(self) -> dict[str, Any]:
+        # Read only by a step that issues papers: most steps never walk the tree for it.
+        return latest_data(self.workflow) if self.workflow is not None else {}
 
 
 @dataclass
@@ -131,20 +138,35 @@ _WRITTEN = ("status", "state", "legal_clock", "next_timer_at", "due_at", "total_
 _DOSSIER = Dossier.__table__
 _DEFINITION = ProcessDefinition.__table__
 _WORK_ITEM = WorkItem.__table__
-_LOAD = (
+_LOAD = Prepared(
     select(*(_DOSSIER.c[f] for f in DossierRecord.__dataclass_fields__ if f != "definition_version"),
-           _DEFINITION.c.version.label("definition_version"), _DEFINITION.c.content_hash)
+           _DEFINITION.c.version.label("definition_version"), _DEFINITION.c.content_hash,
+           overrides_json().label("overrides"))
     .join(_DEFINITION, _DEFINITION.c.id == _DOSSIER.c.definition_id)
-    .where(_DOSSIER.c.id == bindparam("p_id"))
+    .where(_DOSSIER.c.id == bindparam("p_id")), ("p_id",)
 )
 # Built once: constructing a statement costs more than running it (measured ~130 µs against ~30 µs).
-_INSERT_DOSSIER = insert(_DOSSIER).returning(_DOSSIER.c.id)
-_UPDATE_DOSSIER = update(_DOSSIER).where(
+_INSERT_DOSSIER = Prepared(insert(_DOSSIER).returning(_DOSSIER.c.id), (
+    *_WRITTEN, "code", "process_id", "definition_id", "title", "channel", "summary", "milestones_fired",
+    "created_at", "created_by", "version", "parent_id"))
+_UPDATE_DOSSIER = Prepared(update(_DOSSIER).where(
     _DOSSIER.c.id == bindparam("p_id"), _DOSSIER.c.version == bindparam("p_version")
-)
-_CLOSE_ITEM = update(_WORK_ITEM).where(_WORK_ITEM.c.task_id == bindparam("p_task"))
-_DUE_ITEM = update(_WORK_ITEM).where(_WORK_ITEM.c.task_id == bindparam("p_task"))
-_INSERT_ITEM = insert(_WORK_ITEM)
+), (*_WRITTEN, "version", "p_id", "p_version"))
+_CLOSE_ITEM = Prepared(update(_WORK_ITEM).where(_WORK_ITEM.c.task_id == bindparam("p_task")),
+                       ("status", "closed_at", "closed_by", "p_task"))
+_DUE_ITEM = Prepared(update(_WORK_ITEM).where(_WORK_ITEM.c.task_id == bindparam("p_task")), ("due_at", "p_task"))
+_INSERT_ITEM = Prepared(insert(_WORK_ITEM), ("dossier_id", "task_id", "task_spec", "name", "role", "form", "status",
+                                             "created_at", "due_at"))
+
+
+@dataclass(frozen=True)
+class _Event:
+    """A command's own line in the audit trail, written with the dossier's rows (in their round trip)."""
+
+    command: str
+    data: Any
+    task_id: str | None = None
+    task_name: str | None = None
 
 
 @dataclass
@@ -161,6 +183,8 @@ class _Loaded:
     event: tuple[event_dates.EventDate, str, datetime] | None = None
     # Whether the dossier was running when loaded: a command that ends it counts it as finished.
     was_running: bool = True
+    # The user tasks ready as saved (its open work items), once saved: the outcome reads them again.
+    ready: list[Task] | None = None
 
 
 def _task_error(err: SpiffWorkflowException) -> ProcessError:
@@ -279,8 +303,7 @@ class DossierService:
                 session.rollback()
                 timer_bell.discarded(session)
                 if getattr(err.orig, "sqlstate", None) in ("40001", "40P01"):
-                    raise Conflict("the dossier was changed by someone else meanwhile; reload and try again") \
-                        from err
+                    raise Conflict(_CHANGED_MEANWHILE) from err
                 raise
             except BaseException:
                 session.rollback()
@@ -290,19 +313,21 @@ class DossierService:
     # -- loading and saving -------------------------------------------------------------------
 
     def _load(self, session: Session, dossier_id: int) -> _Loaded:
-        row = session.connection().execute(_LOAD, {"p_id": dossier_id}).mappings().first()
-        if row is None:
+        rows = _LOAD.rows(session.connection(), {"p_id": dossier_id})
+        if not rows:
             raise NotFound(f"no dossier {dossier_id}")
+        row = rows[0]
         record = DossierRecord(**{k: row[k] for k in DossierRecord.__dataclass_fields__})
         spec, subprocess_specs = spec_cache.get(session, record.definition_id, row["content_hash"])
         workflow = _serializer.state_from_json(record.state, spec, subprocess_specs)
-        calendar = load_calendar(session)
+        calendar = calendar_of(row["overrides"])
         workflow.script_engine = make_script_engine(calendar)
         open_items = {str(t.id) for t in ready_manual(active_tasks(workflow))}
         return _Loaded(record, workflow, calendar, row["content_hash"], open_items,
                        was_running=record.status == DossierStatus.RUNNING)
 
-    def _save(self, session: Session, loaded: _Loaded, actor: str, completed_task: str | None = None) -> None:
+    def _save(self, session: Session, loaded: _Loaded, actor: str, completed_task: str | None = None,
+              event: _Event | None = None) -> None:
         dossier, workflow = loaded.dossier, loaded.workflow
         now = clock.now()
         before = None if dossier.id is None else self._standing(dossier)
@@ -323,13 +348,36 @@ class DossierService:
             active = []
             dossier.next_timer_at = None
         self._sync_clock(loaded, active, now)
-        self._move_figures(session, loaded, before, now)
+        figures = self._figures_moved(session, loaded, before, now)
         timer_bell.timer_set(session, min((d for d in (dossier.next_timer_at, dossier.next_milestone_at) if d),
                                           default=None), now)
-        # The dossier row first, with its version check: a concurrent writer fails here, cleanly, before
-        # either of them touches the work items of the task they both completed.
-        self._write_dossier(session, dossier)
-        self._sync_work_items(session, loaded, ready_manual(active), actor, completed_task, now)
+        loaded.ready = ready_manual(active)
+        session.flush()  # what the ORM holds goes first: the pipeline takes plain writes only
+        # The dossier row first, with its version check: a concurrent writer waits on it and then fails the
+        # check, before either of them touches the work items of the task they both completed (rolled back
+        # with the Conflict), or the figures' rows (which every command of the procedure adds to: locked
+        # last, they are held the shortest). One round trip on PostgreSQL, the check read at its end.
+        new = dossier.id is None
+        if new:
+            self._insert_dossier(session, dossier)  # its id is read back at once, before the pipeline
+        updated = None
+        try:
+            with pipelined(session.connection()):
+                updated = None if new else self._update_dossier(session, dossier)
+                self._sync_work_items(session, loaded, loaded.ready, actor, completed_task, now)
+                daily_figures.add(session, figures)
+                if event is not None:
+                    audit.record(session, actor=actor, command=event.command, dossier_id=dossier.id,
+                                 task_id=event.task_id, task_name=event.task_name, data=event.data)
+        except DBAPIError:
+            # The writer that lost the race then also hit the work items the winner wrote; its error is that.
+            if updated is not None and updated() == 0:
+                raise Conflict(_CHANGED_MEANWHILE) from None
+            raise
+        if updated is not None:
+            if updated() != 1:
+                raise Conflict(_CHANGED_MEANWHILE)
+            dossier.version += 1
         if catchers:
             message_catching.sync(session, dossier.id, workflow, dossier.code,
                                   dossier.status == DossierStatus.RUNNING, key_of)
@@ -385,8 +433,8 @@ class DossierService:
         return daily_figures.Standing(dossier.process_id, dossier.channel,
                                       daily_figures.overdue_from(dossier.due_at, dossier.total_due_at))
 
-    def _move_figures(self, session: Session, loaded: _Loaded, before: daily_figures.Standing | None,
-                      now: datetime) -> None:
+    def _figures_moved(self, session: Session, loaded: _Loaded, before: daily_figures.Standing | None,
+                       now: datetime) -> daily_figures.Changes:
         """The statistics' figures follow the dossier in the same transaction (engine.onestop.daily_figures)."""
         dossier = loaded.dossier
         finished = None
@@ -398,8 +446,8 @@ class DossierService:
                 legal, dossier.finished_at, loaded.calendar,
                 returned=dossier.status == DossierStatus.CANCELLED or refused)
             finished = (column, dossier.finished_at)
-        daily_figures.moved(session, before, self._standing(dossier), now,
-                            received_at=dossier.created_at if before is None else None, finished=finished)
+        return daily_figures.moved(before, self._standing(dossier), now,
+                                   received_at=dossier.created_at if before is None else None, finished=finished)
 
     @staticmethod
     def _record_result(session: Session, loaded: _Loaded) -> None:
@@ -413,25 +461,25 @@ class DossierService:
             raise InvalidData(str(err)) from err
 
     @staticmethod
-    def _write_dossier(session: Session, dossier: DossierRecord) -> None:
-        """One plain INSERT or UPDATE with the version check (the hot path of every command)."""
-        values = {k: getattr(dossier, k) for k in _WRITTEN}
-        conn = session.connection()
-        if dossier.id is None:
-            dossier.id = conn.execute(_INSERT_DOSSIER, {
-                **values, "code": dossier.code, "process_id": dossier.process_id,
-                "definition_id": dossier.definition_id, "title": dossier.title, "channel": dossier.channel,
-                "summary": {}, "created_at": dossier.created_at, "created_by": dossier.created_by, "version": 1,
-                "parent_id": dossier.parent_id,
-            }).scalar_one()
-            dossier.version = 1
-            return
-        result = conn.execute(_UPDATE_DOSSIER, {
-            **values, "version": dossier.version + 1, "p_id": dossier.id, "p_version": dossier.version,
+    def _insert_dossier(session: Session, dossier: DossierRecord) -> None:
+        """One plain INSERT (the hot path avoids the ORM)."""
+        dossier.id = _INSERT_DOSSIER.rows(session.connection(), {
+            **{k: getattr(dossier, k) for k in _WRITTEN}, "code": dossier.code, "process_id": dossier.process_id,
+            "definition_id": dossier.definition_id, "title": dossier.title, "channel": dossier.channel,
+            "summary": {}, "milestones_fired": [], "created_at": dossier.created_at,
+            "created_by": dossier.created_by, "version": 1, "parent_id": dossier.parent_id,
+        })[0]["id"]
+        dossier.version = 1
+
+    @staticmethod
+    def _update_dossier(session: Session, dossier: DossierRecord) -> Callable[[], int]:
+        """One plain UPDATE guarded by the version (the hot path of every command); the returned function
+        gives the rows it changed, 0 when someone else changed the dossier meanwhile (inside a pipeline,
+        once the pipeline has ended)."""
+        return _UPDATE_DOSSIER.counted(session.connection(), {
+            **{k: getattr(dossier, k) for k in _WRITTEN}, "version": dossier.version + 1, "p_id": dossier.id,
+            "p_version": dossier.version,
         })
-        if result.rowcount != 1:
-            raise Conflict("the dossier was changed by someone else meanwhile; reload and try again")
-        dossier.version += 1
 
     def _sync_clock(self, loaded: _Loaded, active: list[Task], now: datetime) -> None:
         dossier = loaded.dossier
@@ -496,22 +544,24 @@ class DossierService:
         ]
         conn = session.connection()
         if closing:
-            conn.execute(_CLOSE_ITEM, closing)
+            _CLOSE_ITEM.execute(conn, closing)
         if still:
-            conn.execute(_DUE_ITEM, [{"p_task": t, "due_at": due} for t in still])
+            _DUE_ITEM.execute(conn, [{"p_task": t, "due_at": due} for t in still])
         new = [_ready_task(ready[t]) for t in ready if t not in still]
         if new:
-            conn.execute(_INSERT_ITEM, [
+            _INSERT_ITEM.execute(conn, [
                 {"dossier_id": dossier.id, "task_id": v.id, "task_spec": v.spec, "name": v.name, "role": v.role,
                  "form": v.form, "status": WorkItemStatus.OPEN, "created_at": now, "due_at": due}
                 for v in new
             ])
 
     def _outcome(self, loaded: _Loaded) -> Outcome:
-        ready = [] if loaded.dossier.status != DossierStatus.RUNNING else [
-            _ready_task(t) for t in ready_manual(active_tasks(loaded.workflow))
-        ]
-        return Outcome(loaded.dossier.id, loaded.dossier.status, loaded.dossier.version, ready)
+        if loaded.dossier.status != DossierStatus.RUNNING:
+            ready = []
+        else:
+            ready = loaded.ready if loaded.ready is not None else ready_manual(active_tasks(loaded.workflow))
+        return Outcome(loaded.dossier.id, loaded.dossier.status, loaded.dossier.version,
+                       [_ready_task(t) for t in ready])
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -555,7 +605,7 @@ class DossierService:
         definition = latest_definition(session, process_id)
         if definition is None:
             raise NotFound(f"no deployed procedure '{process_id}'")
-        spec, subprocess_specs = spec_cache.get(session, definition.id, definition.content_hash)
+        spec, subprocess_specs = spec_cache.get(session, definition["id"], definition["content_hash"])
         calendar = load_calendar(session)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=make_script_engine(calendar))
         received_at = received_at or clock.now()
@@ -567,17 +617,16 @@ class DossierService:
         except SpiffWorkflowException as err:
             raise _task_error(err) from err
         record = DossierRecord(
-            id=None, code=code, process_id=process_id, definition_id=definition.id,
-            definition_version=definition.version, title=title, channel=channel, created_by=actor,
+            id=None, code=code, process_id=process_id, definition_id=definition["id"],
+            definition_version=definition["version"], title=title, channel=channel, created_by=actor,
             status=DossierStatus.RUNNING, state="", legal_clock=None, next_timer_at=None, due_at=None,
             total_due_at=None, clock_paused=False, updated_at=clock.now(), finished_at=None, version=0,
             created_at=clock.now(), parent_id=parent_id, received_at=received_at,
         )
-        loaded = _Loaded(record, workflow, calendar, definition.content_hash, completed=completed)
-        self._save(session, loaded, actor)
-        audit.record(session, actor=actor, command="start", dossier_id=record.id,
-                     data={"process_id": process_id, "version": definition.version, "parent_id": parent_id,
-                           "data": _serializer.jsonable(data)})
+        loaded = _Loaded(record, workflow, calendar, definition["content_hash"], completed=completed)
+        self._save(session, loaded, actor, event=_Event("start", {
+            "process_id": process_id, "version": definition["version"], "parent_id": parent_id,
+            "data": _serializer.jsonable(data)}))
         return loaded
 
     def _start_linked(self, session: Session, loaded: _Loaded, actor: str) -> None:
@@ -628,7 +677,7 @@ class DossierService:
         check_form_data(data)
         loaded = self._load(session, dossier_id)
         if expected_version is not None and loaded.dossier.version != expected_version:
-            raise Conflict("the dossier was changed by someone else meanwhile; reload and try again")
+            raise Conflict(_CHANGED_MEANWHILE)
         if loaded.dossier.status != DossierStatus.RUNNING:
             raise TaskNotReady(f"the dossier is {loaded.dossier.status}; its tasks can no longer be done")
         workflow = loaded.workflow
@@ -645,7 +694,7 @@ class DossierService:
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             self._save(session, loaded, actor="timer")
             session.flush()
-            return Completed(self._outcome(loaded), None, {}, {}, loaded.dossier.definition_id, loaded.content_hash,
+            return Completed(self._outcome(loaded), None, {}, None, loaded.dossier.definition_id, loaded.content_hash,
                              TaskNotReady("this task is no longer waiting: it was completed by someone else or "
                                           "cancelled by a deadline"))
         before = _ready_task(task)
@@ -668,13 +717,10 @@ class DossierService:
             advance(workflow, loaded.completed)
         except SpiffWorkflowException as err:
             raise _task_error(err) from err
-        self._save(session, loaded, actor, completed_task=task_id)
-        audit.record(session, actor=actor, command="complete", dossier_id=dossier_id, task_id=task_id,
-                     task_name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-                     data=_serializer.jsonable(data))
+        self._save(session, loaded, actor, completed_task=task_id, event=_Event(
+            "complete", _serializer.jsonable(data), task_id, task.task_spec.bpmn_name or task.task_spec.bpmn_id))
         session.flush()
-        process_data = latest_data(workflow)
-        return Completed(self._outcome(loaded), before, data, process_data, loaded.dossier.definition_id,
+        return Completed(self._outcome(loaded), before, data, workflow, loaded.dossier.definition_id,
                          loaded.content_hash)
 
     @staticmethod
@@ -711,9 +757,7 @@ class DossierService:
             advance(loaded.workflow, loaded.completed)
         except SpiffWorkflowException as err:
             raise _task_error(err) from err
-        self._save(session, loaded, actor)
-        audit.record(session, actor=actor, command="fire_timers", dossier_id=dossier_id,
-                     data={"due": before.isoformat() if before else None})
+        self._save(session, loaded, actor, event=_Event("fire_timers", {"due": before.isoformat() if before else None}))
         session.flush()
         return self._outcome(loaded)
 
@@ -778,8 +822,7 @@ class DossierService:
             loaded.workflow.cancel()
             loaded.dossier.status = DossierStatus.CANCELLED
             loaded.dossier.finished_at = clock.now()
-            self._save(session, loaded, actor)
-            audit.record(session, actor=actor, command="cancel", dossier_id=dossier_id, data={"reason": reason})
+            self._save(session, loaded, actor, event=_Event("cancel", {"reason": reason}))
             session.flush()
             return self._outcome(loaded)
 
@@ -806,8 +849,7 @@ class DossierService:
             if entry.event == "received":
                 dossier.received_at = at
             dossier.legal_clock = moved.to_dict()
-            self._save(session, loaded, actor)
-            audit.record(session, actor=actor, command="correct_event_date", dossier_id=dossier_id, data=change)
+            self._save(session, loaded, actor, event=_Event("correct_event_date", change))
             session.flush()
             return self._outcome(loaded)
 

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -32,9 +32,11 @@ class _StatelessSpecWorkflowConverter(BpmnWorkflowConverter):
     """Writes a workflow without its specs and restores it onto specs the caller already holds."""
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        dct = super().to_dict(workflow)
-        del dct["spec"]
-        del dct["subprocess_specs"]
+        # BpmnWorkflowConverter.to_dict without its specs: converting them only to drop them took half
+        # the time of every save.
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
     def restore_onto(

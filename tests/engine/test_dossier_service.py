@@ -9,8 +9,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from engine.legal_time.calendar_override import add_override
 from engine.legal_time.clock import clock
 from engine.runtime.audit import AuditEvent
+from engine.runtime.db import make_session_factory
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import DossierService
@@ -116,6 +118,42 @@ def test_two_officers_complete_the_same_task_at_once(service: DossierService, se
     assert service.data(out.dossier_id)["note"] == completions[0].actor
 
 
+def test_the_officer_who_loses_the_race_gets_a_conflict_and_writes_nothing(service: DossierService,
+                                                                            session) -> None:
+    """PostgreSQL: the second writer read the dossier before the first committed, so it runs the same step
+    and waits on the dossier row; then its version check fails (and its work items collide with the
+    winner's, in the same round trip): a Conflict, not a database error."""
+    if service.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writers queue before they read (BEGIN IMMEDIATE): the second finds the task done")
+    out = service.start("licence_demo", {}, actor="a")
+    task = only(out.ready, "receive")
+    outcome: list[BaseException | str] = []
+
+    def second() -> None:
+        try:
+            service.complete(out.dossier_id, task.id, {"devices": ["ct"]}, actor="cv2")
+            outcome.append("ok")
+        except BaseException as err:  # whatever it was, the assertion below shows it
+            outcome.append(err)
+
+    with service.command() as first:
+        service.complete_in(first, out.dossier_id, task.id, {"devices": ["dental"]}, actor="cv1")
+        pid = first.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        racer = threading.Thread(target=second)
+        racer.start()
+        with service.engine.connect() as watch:
+            while racer.is_alive() and not watch.exec_driver_sql(
+                    "SELECT count(*) FROM pg_stat_activity WHERE %(pid)s = ANY(pg_blocking_pids(pid))",
+                    {"pid": pid}).scalar_one():
+                watch.rollback()
+    racer.join()
+    assert len(outcome) == 1 and isinstance(outcome[0], Conflict), outcome
+    assert service.data(out.dossier_id)["devices"] == ["dental"]
+    items = session.scalars(select(WorkItem.task_spec).where(WorkItem.dossier_id == out.dossier_id)
+                            .order_by(WorkItem.id)).all()
+    assert items == ["receive", "check"]
+
+
 def test_timer_cancels_the_task_and_late_completion_is_refused(service: DossierService, session) -> None:
     dossier_id = run_to_appraisal(service)
     appraise = only(service.ready_tasks(dossier_id), "appraise")
@@ -148,6 +186,19 @@ def test_completion_after_deadline_without_scheduler_tick_is_refused(service: Do
         service.complete(dossier_id, appraise.id, {}, actor="chuyenvien")
     # The timer's effect was kept even though the completion was refused.
     assert [t.spec for t in service.ready_tasks(dossier_id)] == ["escalate"]
+
+
+def test_a_calendar_decision_committed_meanwhile_counts_in_the_next_command(service: DossierService) -> None:
+    def due_at(dossier_id: int) -> datetime:
+        with service.read_session() as read:
+            return read.get(Dossier, dossier_id).due_at
+
+    before = due_at(run_to_appraisal(service))
+    with make_session_factory(service.engine, write=True)() as other:
+        add_override(other, date(2026, 3, 10), "day_off", "Quyết định nghỉ bù", "admin")
+        other.commit()
+    # The same steps at the same instants: the appraisal's 25 working days end a working day later.
+    assert due_at(run_to_appraisal(service)) - before == timedelta(days=1)
 
 
 def test_cancelled_dossier_refuses_tasks(service: DossierService, session) -> None:
