@@ -89,6 +89,7 @@ def test_supervisor_dashboard_and_heatmap(app: Flask, base_url: str, page) -> No
     shot(page, "supervisor-apology")
     page.click("#sign button.primary")
     assert "Đã ký và phát hành phiếu xin lỗi số" in page.inner_text(".flash-success")
+    page.wait_for_load_state()  # the flash comes first in the page: under load the rest may still be parsing
     assert page.locator("#already").count() == 1
 
     page.goto(f"{base_url}/supervisor/statistics?from=2026-03-01&to=2026-03-31")
