@@ -143,7 +143,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                     bpmn_root=Path(app.config["BPMN_ROOT"]), smtp=app.config["SMTP"],
                     signing=app.config.get("SIGNING", SigningKey.from_env()))
     # Tests carry out every effect right after the command, in the request, so that what they check is there;
-    # a server leaves the mails (on PostgreSQL an online submission's receipt too) to its outbox process, woken
+    # a server leaves the mails (and an online submission's receipt) to its outbox process, woken
     # by each command's commit (and `motcua worker` takes up the rest).
     commands = Commands.build(engine, office, mail_inline=app.config.get("OUTBOX_INLINE", app.testing))
     if not app.testing:

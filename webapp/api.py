@@ -377,6 +377,7 @@ def _status_view(view: TrackedDossier) -> dict[str, Any]:
         "awaiting_applicant": [{"kind": a.kind, "name": a.name, "since": a.since, "asked": a.asked,
                                 "fee": int(a.fee) if a.fee is not None else None} for a in view.awaited],
         "documents": [_document_ref(view.code, d) for d in view.documents],
+        "documents_coming": [vars(c) for c in view.coming],
     }
 
 
@@ -441,7 +442,8 @@ def submit_dossier() -> tuple[Response, int]:
         status, received_at = dossier.status, dossier.received_at or dossier.created_at
     return current_app.json.response(_schema(s.SubmittedSchema).dump({
         "code": done.code, "secret": done.secret, "status": status, "received_at": received_at,
-        "appointment_on": last_day(appointment) if appointment else None, "receipt": receipt,
+        "appointment_on": last_day(appointment) if appointment else None,
+        "receipt_number": done.receipt.number or "", "receipt": receipt,
         "mail_sent": mailed,
         "work_items": [{"id": w.id, "task": w.task_spec, "name": w.name, "role": w.role} for w in opened],
     })), 201

@@ -6,9 +6,10 @@ done, loads and deserializes the dossier's workflow once, runs the engine, store
 its side effects (papers, mails) to the outbox — all of it commits or none. After the commit the command
 carries out its own papers at once (so that the answer can name them: the desk prints its receipt, an
 officer sees the letter the step issued) and wakes the outbox runner (the server's outbox process) for its
-mails; on PostgreSQL an online submission leaves its receipt to that runner too (the applicant gets the code
-at once, the receipt within seconds, by mail and on the tracking page). SQLite has a single writer, which a
-receipt rendered elsewhere would hold (rendering comes after the paper's number) while the next commands wait.
+mails; an online submission leaves its receipt to that runner too (the applicant gets the code and the
+receipt's number at once, the receipt within seconds, by mail and on the tracking page). Papers are numbered
+in the command's transaction and rendered outside any writer's lock (engine.runtime.outbox), so a receipt
+rendered beside the server does not hold SQLite's single writer from the next commands.
 A worker takes up whatever a crash or a refusing mail server left (engine.runtime.outbox).
 
 Handlers only translate: input into a command's arguments, its result into a page or JSON, its errors
@@ -68,7 +69,7 @@ class Claimed(Conflict):
 
 @dataclass(frozen=True)
 class Paper:
-    """A paper a command asked for: issued (document id and number) or still in the outbox."""
+    """A paper a command asked for: issued (document id and number) or still in the outbox (its number)."""
 
     entry_id: int
     kind: str
@@ -125,15 +126,15 @@ class Commands:
         self.paperwork = paperwork
         self.outbox = runner
         self.mail_inline = mail_inline
-        # An online receipt after the answer, by the outbox runner (see the module's words on SQLite).
-        self.receipt_later = not mail_inline and dossiers.engine.dialect.name != "sqlite"
+        # An online receipt after the answer, by the outbox runner, unless every effect is carried out inline.
+        self.receipt_later = not mail_inline
 
     @classmethod
     def build(cls, engine: Engine, office: Office, *, mail_inline: bool = False) -> Commands:
         dossiers = DossierService(engine)
         paperwork = Paperwork(dossiers, office)
-        return cls(dossiers, paperwork, OutboxRunner(dossiers.write_session, paperwork.effects()),
-                   mail_inline=mail_inline)
+        return cls(dossiers, paperwork, OutboxRunner(dossiers.write_session, paperwork.effects(),
+                                                     dossiers.read_session), mail_inline=mail_inline)
 
     # -- the unit of work -------------------------------------------------------------------------
 
@@ -157,8 +158,9 @@ class Commands:
             return []
         with self.dossiers.read_session() as session:
             rows = session.scalars(select(OutboxEntry).where(OutboxEntry.id.in_(ids)).order_by(OutboxEntry.id))
+            # A paper not made yet has its number already (Paperwork.enqueue).
             return [Paper(r.id, r.payload["kind"], r.status, (r.result or {}).get("document_id"),
-                          (r.result or {}).get("number")) for r in rows]
+                          (r.result or {}).get("number") or r.payload.get("number")) for r in rows]
 
     def _enqueue_papers(self, unit: _Unit, dossier_id: int, kinds: list[str], actor: str,
                         data: Mapping[str, Any], **kwargs: Any) -> None:
