@@ -101,6 +101,15 @@ def limits_from_env(environ: Mapping[str, str], login: tuple[str, str]) -> dict[
     return settings
 
 
+def _read_sessions(engine: Engine) -> sessionmaker:
+    """The pages' and the API's read sessions (they never write: commands do). On PostgreSQL they run outside a
+    transaction: at READ COMMITTED each statement sees the latest commits either way, and each session saves
+    the round trips of its BEGIN and ROLLBACK (a third of a read call's)."""
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return make_session_factory(engine)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
     app.config.from_mapping(
@@ -150,7 +159,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         commands.outbox.start_process(outbox_runner, engine.url.render_as_string(hide_password=False), office)
     app.extensions["motcua"] = Platform(
         engine=engine, commands=commands, dossiers=commands.dossiers, paperwork=commands.paperwork, office=office,
-        read_session=make_session_factory(engine),
+        read_session=_read_sessions(engine),
     )
 
     from webapp import (

@@ -429,7 +429,8 @@ def submit_dossier() -> tuple[Response, int]:
         raise ApiError(422, "invalid", str(err)) from None
     # The answer reads the new dossier's row, not its whole file (steps, events, papers) as tracking does.
     with platform().read_session() as db:
-        dossier = db.get(Dossier, done.dossier_id)
+        dossier = db.get(Dossier, done.dossier_id, options=[load_only(
+            Dossier.status, Dossier.legal_clock, Dossier.total_due_at, Dossier.received_at, Dossier.created_at)])
         started = bool(dossier.legal_clock) and LegalClock.from_dict(dossier.legal_clock).started
         appointment = promised_at(dossier, facts, calendar(), clock_started=started)
         # The receipt is made by the outbox right after this answer (within seconds), unless already done.

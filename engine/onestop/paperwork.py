@@ -291,7 +291,7 @@ class Paperwork:
 
     def enqueue(self, session: Session, dossier_id: int, kinds: list[str], actor: str, *, data: Mapping[str, Any],
                 extra: Mapping[str, Any] | None = None, notify: bool = True,
-                mail_extra: Mapping[str, Any] | None = None) -> list[int]:
+                mail_extra: Mapping[str, Any] | None = None) -> list[outbox.OutboxEntry]:
         """The papers to issue after the caller's transaction commits, filled from `data` as it is now;
         `mail_extra` goes to the mail that carries them (kept until then only: it may hold a secret).
 
@@ -301,7 +301,7 @@ class Paperwork:
             "kind": kind, "actor": actor, "notify": notify, "number": self._number(session, kind, data),
             "data": _serializer.jsonable(dict(data)), "extra": _serializer.jsonable(dict(extra or {})),
             "_mail_extra": dict(mail_extra or {}),
-        }, actor=actor, dossier_id=dossier_id).id for kind in kinds]
+        }, actor=actor, dossier_id=dossier_id) for kind in kinds]
 
     def _number(self, session: Session, kind: str, data: Mapping[str, Any]) -> str:
         spec = KINDS[kind]

@@ -115,7 +115,7 @@ class _Unit:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.dossiers: list[int] = []
-        self.papers: list[int] = []
+        self.papers: list[OutboxEntry] = []
         self.papers_now = True  # False: the outbox runner makes them after the answer, not the caller
 
 
@@ -153,9 +153,12 @@ class Commands:
                 self.outbox.drain(dossier_ids=sorted(set(dossier_ids)), internal_only=not self.mail_inline)
             self.outbox.kick()
 
-    def _papers(self, ids: list[int]) -> list[Paper]:
+    def _papers(self, unit: _Unit) -> list[Paper]:
+        ids = [e.id for e in unit.papers]
         if not ids:
             return []
+        if not unit.papers_now:  # as the command left them: nothing to read back
+            return [Paper(e.id, e.payload["kind"], e.status, None, e.payload["number"]) for e in unit.papers]
         with self.dossiers.read_session() as session:
             rows = session.scalars(select(OutboxEntry).where(OutboxEntry.id.in_(ids)).order_by(OutboxEntry.id))
             # A paper not made yet has its number already (Paperwork.enqueue).
@@ -222,7 +225,7 @@ class Commands:
         if done.refused is not None:
             raise done.refused  # after the commit of the timers that fell due meanwhile
         assert done.task is not None
-        return Done(done.outcome, done.task, self._papers(unit.papers))
+        return Done(done.outcome, done.task, self._papers(unit))
 
     def claim(self, item_id: int, actor: str, roles: set[str]) -> WorkItem:
         with self._unit() as unit:
@@ -281,7 +284,7 @@ class Commands:
                 keep_secret(session, dossier_id, code, secret, clock.now())
                 mail_extra = {"_secret": secret, "track_url": track_url}
             self._enqueue_papers(unit, dossier_id, ["receipt"], actor, data, mail_extra=mail_extra)
-        return Opened(dossier_id, code, started.ready, self._papers(unit.papers)[0], secret)
+        return Opened(dossier_id, code, started.ready, self._papers(unit)[0], secret)
 
     def attach(self, dossier_id: int, uploads: list[Upload], actor: str) -> None:
         """Papers an officer adds to a dossier (scanned later, received by post)."""
