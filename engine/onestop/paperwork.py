@@ -349,8 +349,7 @@ class Paperwork:
         return Drafted(rendered, actor, str(applicant.get("email") or ""), str(applicant.get("name") or ""),
                        dossier.code or str(dossier.id), facts.name["vi"])
 
-    @staticmethod
-    def record(session: Session, drafted: Drafted, *, notify: bool = True,
+    def record(self, session: Session, drafted: Drafted, *, notify: bool = True,
                mail_extra: Mapping[str, Any] | None = None) -> tuple[Document, int | None]:
         """Record a rendered paper and queue the mail that carries it, in the caller's transaction."""
         document = store_document(session, drafted.rendered, drafted.actor)
@@ -367,6 +366,10 @@ class Paperwork:
             "notice": notice, "to": drafted.to, "applicant": drafted.applicant, "code": drafted.code,
             "procedure": drafted.procedure, "document_id": document.id, **(mail_extra or {}),
         }, actor=drafted.actor, dossier_id=dossier_id)
+        if self.office.smtp is None:
+            # Failed at once with the reason an officer reads (and retries from once a server is configured):
+            # no runner takes the write lock twice to find that out.
+            mail.status, mail.last_error = outbox.OutboxStatus.FAILED, NO_SERVER
         return document, mail.id
 
     # -- after the commit: the outbox's effects ------------------------------------------------------

@@ -165,6 +165,7 @@ def test_an_officer_retries_a_failed_mail_and_resends_a_sent_one(make_commands, 
     opened = register(commands)
     [_, mail] = outbox_rows(commands, opened.dossier_id)
     assert (mail.status, mail.last_error) == (OutboxStatus.FAILED, "no SMTP server configured (MOTCUA_SMTP_HOST)")
+    assert mail.attempts == 0  # failed as it was queued: no runner took it up to find that out
     clock.advance(timedelta(days=1))
     assert commands.outbox.drain() == 0  # failed is for a person to retry
 
