@@ -451,16 +451,20 @@ def submit_dossier() -> tuple[Response, int]:
     })), 201
 
 
+# The dossier and its items of the token's roles in one statement (a dossier with none has one row); built once.
+_ITEMS_OF = (select(Dossier.id, WorkItem)
+             .outerjoin(WorkItem, (WorkItem.dossier_id == Dossier.id)
+                        & WorkItem.role.in_(bindparam("roles", expanding=True)))
+             .where(Dossier.code == bindparam("code")).order_by(WorkItem.id))
+
+
 @operation("/dossiers/<code>/work-items", "GET", "The work items of one dossier that the token's roles hold",
            "work items", {200: ("Its work items, oldest first, open and closed", s.DossierWorkItemsSchema)},
            scope="work_items:read")
 def dossier_work_items(code: str) -> Response:
     holder = _require("work_items:read")
-    # The dossier and its items of the token's roles in one statement: a dossier with none has one row.
     with platform().read_session() as db:
-        found = db.execute(select(Dossier.id, WorkItem).outerjoin(WorkItem, (WorkItem.dossier_id == Dossier.id)
-                                                                  & WorkItem.role.in_(sorted(holder.roles)))
-                           .where(Dossier.code == normal_code(code)).order_by(WorkItem.id)).all()
+        found = db.execute(_ITEMS_OF, {"roles": sorted(holder.roles), "code": normal_code(code)}).all()
     if not found or not _may_see(holder, found[0][0]):
         raise ApiError(404, "not_found", NOT_FOUND_DOSSIER)
     rows = [w for _dossier, w in found if w is not None]
