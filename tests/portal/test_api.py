@@ -19,6 +19,7 @@ from engine.runtime.attachment import MAX_BYTES, Attachment
 from engine.runtime.db import make_session_factory
 from engine.runtime.dossier import Dossier
 from engine.runtime.work_item import WorkItem
+from engine.service.outbox_process import outbox_runner
 from tests.portal.conftest import APPLICANT_EMAIL, PDF, PROCESS, UPLOADED, api_documents, licence_form, submission
 from tests.webapp.conftest import Mailbox, csrf_token
 
@@ -122,6 +123,27 @@ def test_a_server_answers_the_submission_before_the_receipt_is_made(
     assert status["documents_coming"] == []
     assert [m["To"] for m in mailbox.messages] == [APPLICANT_EMAIL]
     assert answer["secret"] in mailbox.messages[0].get_body(preferencelist=("plain",)).get_content()
+
+
+def test_the_receipt_follows_from_the_servers_outbox_process_within_seconds(
+        make_app, token_for: Callable[..., str], mailbox: Mailbox) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(OUTBOX_INLINE=False)
+    platform = app.extensions["motcua"]
+    # As `motcua serve` starts it (create_app does not under TESTING): spawned, its own connections.
+    platform.commands.outbox.start_process(outbox_runner, platform.engine.url.render_as_string(hide_password=False),
+                                           platform.office)
+    try:
+        assert platform.commands.outbox.process_ready(60)
+        client = app.test_client()
+        answer = client.post("/api/v1/dossiers", json=submission(), headers=bearer(token_for("congdvc"))).json
+        assert mailbox.arrived.wait(60)  # the receipt's mail, sent once the receipt was made
+    finally:
+        platform.commands.outbox.stop_process()
+    status = client.get(f"/api/v1/dossiers/{answer['code']}", headers={"X-Dossier-Secret": answer["secret"]}).json
+    assert [(d["kind"], d["number"]) for d in status["documents"]] == [("receipt", answer["receipt_number"])]
+    assert status["documents_coming"] == []
+    [pdf] = [p for p in mailbox.messages[0].iter_attachments() if p.get_content_type() == "application/pdf"]
+    assert answer["receipt_number"] in pdf_text(pdf.get_content())
 
 
 def pdf_text(content: bytes) -> str:
