@@ -22,7 +22,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 from flask_limiter import Limiter
 from marshmallow import Schema, ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import load_only
 from werkzeug.exceptions import HTTPException
 
@@ -37,6 +37,7 @@ from engine.onestop.procedure_facts import ProcedureFacts
 from engine.onestop.tracking import TrackedDossier, dossier_by_code, find_dossier, normal_code, promised_at
 from engine.onestop.vietnamese_text import last_day, local
 from engine.runtime.attachment import Upload
+from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import ReadyTask
 from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound, ProcessError, TaskNotReady
@@ -377,6 +378,7 @@ def _status_view(view: TrackedDossier) -> dict[str, Any]:
         "awaiting_applicant": [{"kind": a.kind, "name": a.name, "since": a.since, "asked": a.asked,
                                 "fee": int(a.fee) if a.fee is not None else None} for a in view.awaited],
         "documents": [_document_ref(view.code, d) for d in view.documents],
+        "documents_coming": [vars(c) for c in view.coming],
     }
 
 
@@ -428,7 +430,8 @@ def submit_dossier() -> tuple[Response, int]:
         raise ApiError(422, "invalid", str(err)) from None
     # The answer reads the new dossier's row, not its whole file (steps, events, papers) as tracking does.
     with platform().read_session() as db:
-        dossier = db.get(Dossier, done.dossier_id)
+        dossier = db.get(Dossier, done.dossier_id, options=[load_only(
+            Dossier.status, Dossier.legal_clock, Dossier.total_due_at, Dossier.received_at, Dossier.created_at)])
         started = bool(dossier.legal_clock) and LegalClock.from_dict(dossier.legal_clock).started
         appointment = promised_at(dossier, facts, calendar(), clock_started=started)
         # The receipt is made by the outbox right after this answer (within seconds), unless already done.
@@ -441,10 +444,18 @@ def submit_dossier() -> tuple[Response, int]:
         status, received_at = dossier.status, dossier.received_at or dossier.created_at
     return current_app.json.response(_schema(s.SubmittedSchema).dump({
         "code": done.code, "secret": done.secret, "status": status, "received_at": received_at,
-        "appointment_on": last_day(appointment) if appointment else None, "receipt": receipt,
+        "appointment_on": last_day(appointment) if appointment else None,
+        "receipt_number": done.receipt.number or "", "receipt": receipt,
         "mail_sent": mailed,
         "work_items": [{"id": w.id, "task": w.task_spec, "name": w.name, "role": w.role} for w in opened],
     })), 201
+
+
+# The dossier and its items of the token's roles in one statement (a dossier with none has one row); built once.
+_ITEMS_OF = (select(Dossier.id, WorkItem)
+             .outerjoin(WorkItem, (WorkItem.dossier_id == Dossier.id)
+                        & WorkItem.role.in_(bindparam("roles", expanding=True)))
+             .where(Dossier.code == bindparam("code")).order_by(WorkItem.id))
 
 
 @operation("/dossiers/<code>/work-items", "GET", "The work items of one dossier that the token's roles hold",
@@ -452,11 +463,11 @@ def submit_dossier() -> tuple[Response, int]:
            scope="work_items:read")
 def dossier_work_items(code: str) -> Response:
     holder = _require("work_items:read")
-    dossier_id = _readable_dossier(code, "work_items:read")
     with platform().read_session() as db:
-        rows = db.scalars(select(WorkItem).where(WorkItem.dossier_id == dossier_id,
-                                                 WorkItem.role.in_(sorted(holder.roles)))
-                          .order_by(WorkItem.id)).all()
+        found = db.execute(_ITEMS_OF, {"roles": sorted(holder.roles), "code": normal_code(code)}).all()
+    if not found or not _may_see(holder, found[0][0]):
+        raise ApiError(404, "not_found", NOT_FOUND_DOSSIER)
+    rows = [w for _dossier, w in found if w is not None]
     return current_app.json.response(_schema(s.DossierWorkItemsSchema).dump({
         "dossier_code": normal_code(code),  # found by it (engine.onestop.tracking.dossier_by_code)
         "items": [{"id": w.id, "task": w.task_spec, "name": w.name, "role": w.role, "status": w.status,
@@ -512,14 +523,21 @@ def work_items() -> Response:
     }))
 
 
-def _work_item(holder: TokenHolder, item_id: int) -> tuple[WorkItem, Dossier]:
+# The item, what the answer names of its dossier (not the engine state or the clock: _ready reads those if the
+# task is open) and the version's content hash (task_form's key), in one statement.
+_ITEM = (select(WorkItem, Dossier, ProcessDefinition.content_hash)
+         .join(Dossier, Dossier.id == WorkItem.dossier_id)
+         .join(ProcessDefinition, ProcessDefinition.id == Dossier.definition_id)
+         .options(load_only(Dossier.code, Dossier.process_id, Dossier.version, Dossier.definition_id))
+         .where(WorkItem.id == bindparam("item_id")))
+
+
+def _work_item(holder: TokenHolder, item_id: int) -> tuple[WorkItem, Dossier, str]:
     with platform().read_session() as db:
-        item = db.get(WorkItem, item_id) if item_id <= MAX_ID else None
-        if item is None or item.role not in holder.roles:
-            raise ApiError(404, "not_found", NO_WORK_ITEM)
-        # What the answer names, not the engine state or the clock (read by _ready if the task is open).
-        return item, db.get(Dossier, item.dossier_id, options=[load_only(
-            Dossier.code, Dossier.process_id, Dossier.version, Dossier.definition_id)])
+        row = db.execute(_ITEM, {"item_id": item_id}).first() if item_id <= MAX_ID else None
+    if row is None or row[0].role not in holder.roles:
+        raise ApiError(404, "not_found", NO_WORK_ITEM)
+    return row[0], row[1], row[2]
 
 
 def _ready(item: WorkItem) -> ReadyTask | None:
@@ -535,9 +553,9 @@ def _ready(item: WorkItem) -> ReadyTask | None:
            {200: ("The work item", s.WorkItemDetailSchema)}, scope="work_items:read")
 def work_item(item_id: int) -> Response:
     holder = _require("work_items:read")
-    item, dossier = _work_item(holder, item_id)
+    item, dossier, content_hash = _work_item(holder, item_id)
     task = _ready(item)
-    form, _problem = task_form(dossier, item)
+    form, _problem = task_form(dossier, item, content_hash)
     return current_app.json.response(_schema(s.WorkItemDetailSchema).dump({
         "id": item.id, "dossier_code": dossier.code, "procedure": dossier.process_id, "task": item.task_spec,
         "name": item.name, "role": item.role, "assignee": item.assignee, "status": item.status,

@@ -208,10 +208,11 @@ class SubmittedSchema(Schema):
     status = fields.String(required=True)
     received_at = fields.DateTime(required=True)
     appointment_on = fields.Date(allow_none=True, metadata={"description": "The day the result is promised"})
+    receipt_number = fields.String(required=True, metadata={
+        "description": "The number of the receipt and appointment slip, given at once (it is printed on the slip)"})
     receipt = fields.Nested(DocumentRefSchema, required=True, allow_none=True, metadata={
         "description": "The receipt and appointment slip; null while it is being made, right after this answer "
-                       "(within seconds; on PostgreSQL): then among the dossier's documents (GET "
-                       "/dossiers/{code}) and mailed"})
+                       "(within seconds): then among the dossier's documents (GET /dossiers/{code}) and mailed"})
     mail_sent = fields.Boolean(required=True, metadata={
         "description": "Whether the receipt's mail (with the secret) has gone out already; when false it waits "
                        "in the outbox and is retried until the mail server takes it"})
@@ -310,6 +311,12 @@ class ProcedureRefSchema(Schema):
     name = fields.Nested(LabelSchema, required=True)
 
 
+class ComingSchema(Schema):
+    kind = fields.String(required=True)
+    title = fields.String(required=True)
+    number = fields.String(required=True)
+
+
 class DossierStatusSchema(Schema):
     code = fields.String(required=True)
     procedure = fields.Nested(ProcedureRefSchema, required=True)
@@ -326,6 +333,9 @@ class DossierStatusSchema(Schema):
     under_way = fields.List(fields.Nested(StepSchema), required=True)
     awaiting_applicant = fields.List(fields.Nested(AwaitedSchema), required=True)
     documents = fields.List(fields.Nested(DocumentRefSchema), required=True)
+    documents_coming = fields.List(fields.Nested(ComingSchema), required=True, metadata={
+        "description": "Papers numbered and being made (within seconds of the command that issued them): they "
+                       "join `documents` then"})
 
 
 class WorkItemSchema(Schema):

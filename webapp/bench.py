@@ -58,7 +58,7 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 @contextmanager
 def _server(app: Flask) -> Iterator[int]:
     """The app served by waitress (8 threads) on a free port, as `motcua serve` runs it: the outbox process the
-    app started makes the mails (on PostgreSQL the receipts too) beside it; the bench's client runs in this
+    app started makes the receipts and the mails beside it; the bench's client runs in this
     process."""
     from waitress.server import create_server
 
@@ -228,7 +228,7 @@ def _report(label: str, url: Callable[[str], str], dossiers: int, rounds: int, t
         rate, timings = http_sequence(url("http"), http_n)
         click.echo(f"{label}: HTTP four calls {rate:6.1f} instances/s against the floor {floor:6.1f} of the same "
                    f"diagram: ratio {rate / floor:.2f} (target >= 0.5); server: waitress, 8 threads, and its "
-                   f"outbox process (the mails; on PostgreSQL the receipts), as `motcua serve`")
+                   f"outbox process (the receipts and the mails), as `motcua serve`")
         for call, values in timings.items():
             click.echo(f"{label}:   {call:26s} p50 {measure.percentile(values, 0.5):6.1f} ms"
                        f"  p95 {measure.percentile(values, 0.95):6.1f} ms")

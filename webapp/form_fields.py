@@ -136,14 +136,16 @@ def form_for(process_id: str, name: str | None) -> tuple[FormDefinition | None, 
 _DEPLOYED_FORMS: dict[str, tuple[str, ...]] = {}
 
 
-def task_form(dossier: Dossier, item: WorkItem) -> tuple[FormDefinition | None, str | None]:
-    """The form of a work item as deployed with the dossier's version (the one the engine validates with);
-    the diagrams folder only when that version carries no forms."""
+def task_form(dossier: Dossier, item: WorkItem,
+              content_hash: str | None = None) -> tuple[FormDefinition | None, str | None]:
+    """The form of a work item as deployed with the dossier's version (the one the engine validates with; its
+    `content_hash` when the caller read it already); the diagrams folder only when that version carries no
+    forms."""
     if not item.form:
         return None, None
     with platform().read_session() as db:
-        content_hash = db.scalar(select(ProcessDefinition.content_hash)
-                                 .where(ProcessDefinition.id == dossier.definition_id))
+        content_hash = content_hash or db.scalar(select(ProcessDefinition.content_hash)
+                                                 .where(ProcessDefinition.id == dossier.definition_id))
         forms = _DEPLOYED_FORMS.get(content_hash)
         if forms is None:
             catalogue = db.scalar(select(ProcessDefinition.catalogue)

@@ -490,12 +490,28 @@ def paper_number(session: Session, kind: Kind, agency: Agency, at: datetime) -> 
         f"{sequence:02d}/{kind.symbol}-{agency.short}"
 
 
-def issue_document(
-    session: Session, dossier_id: int, kind: str, actor: str, *, data: Mapping[str, Any],
-    agency: Agency, extra: Mapping[str, Any] | None = None, signing: SigningKey | None = None,
+@dataclass(frozen=True)
+class Rendered:
+    """A paper rendered and in the file store, not yet recorded (store_document records it)."""
+
+    dossier_id: int
+    kind: str
+    number: str
+    issued_at: datetime
+    filename: str
+    size: int
+    sha256: str
+    extra: dict[str, Any]
+
+
+def render_document(
+    session: Session, dossier_id: int, kind: str, *, data: Mapping[str, Any], agency: Agency,
+    number: str = "", extra: Mapping[str, Any] | None = None, signing: SigningKey | None = None,
     verify_url: Callable[[str], str] | None = None,
-) -> Document:
-    """Number, render and store one paper of the dossier, with its audit event; the caller commits.
+) -> Rendered:
+    """Render one paper of the dossier into the file store. It writes nothing to the database when its number
+    is known (`number`, or the step's `number_field` in `data`): then `session` may be a read session, and a
+    runner renders outside SQLite's write lock; otherwise it takes the number in the caller's transaction.
 
     A result paper carries the QR code of its public verification page (`verify_url` of its number) and is
     signed with the agency's certificate (`signing`) when one is configured."""
@@ -507,7 +523,7 @@ def issue_document(
         raise ValueError(f"no dossier {dossier_id}")
     now = clock.now()
     # A paper whose number the step took (see paper_number) prints that number; others take theirs now.
-    number = str(data.get(spec.number_field) or "") if spec.number_field else ""
+    number = number or (str(data.get(spec.number_field) or "") if spec.number_field else "")
     number = number or paper_number(session, spec, agency, now)
     extra = dict(extra or {})
     if spec.result and verify_url is not None:
@@ -519,21 +535,41 @@ def issue_document(
         content = sign_pdf(content, signing, reason=f"{spec.title} số {number}", location=agency.place,
                            name=agency.name_in_text)
     extra["signed"] = signed
+    filename = f"{kind}-{(dossier.code or str(dossier_id)).replace('.', '_')}-{number.split('/')[0]}.pdf"
+    return Rendered(dossier_id, kind, number, now, filename, len(content), file_store().put(content),
+                    _jsonable({"extra": extra}))
+
+
+def store_document(session: Session, rendered: Rendered, actor: str) -> Document:
+    """Record a rendered paper with its audit event, in the caller's transaction; the caller commits."""
+    dossier_id, kind = rendered.dossier_id, rendered.kind
     document = Document(
-        dossier_id=dossier_id, kind=kind, number=number, title=spec.title, created_at=now, created_by=actor,
-        filename=f"{kind}-{(dossier.code or str(dossier_id)).replace('.', '_')}-{number.split('/')[0]}.pdf",
-        size=len(content), facts=_jsonable({"extra": extra}), sha256=file_store().put(content),
+        dossier_id=dossier_id, kind=kind, number=rendered.number, title=KINDS[kind].title,
+        created_at=rendered.issued_at, created_by=actor, filename=rendered.filename, size=rendered.size,
+        facts=rendered.extra, sha256=rendered.sha256,
     )
-    if kind == "refusal" and dossier.finished_at is not None and not refusal_issued(session, dossier_id):
-        # Refused after the process ended: the statistics count it as returned, not resolved.
-        legal = LegalClock.from_dict(dossier.legal_clock) if dossier.legal_clock else None
-        daily_figures.refused_after_finish(session, dossier.process_id, dossier.channel, legal,
-                                           dossier.finished_at, load_calendar(session))
+    if kind == "refusal":
+        dossier = session.get(Dossier, dossier_id)
+        if dossier is not None and dossier.finished_at is not None and not refusal_issued(session, dossier_id):
+            # Refused after the process ended: the statistics count it as returned, not resolved.
+            legal = LegalClock.from_dict(dossier.legal_clock) if dossier.legal_clock else None
+            daily_figures.refused_after_finish(session, dossier.process_id, dossier.channel, legal,
+                                               dossier.finished_at, load_calendar(session))
     session.add(document)
     session.flush()
     audit.record(session, actor=actor, command="document", dossier_id=dossier_id,
-                 data={"document_id": document.id, "kind": kind, "number": number})
+                 data={"document_id": document.id, "kind": kind, "number": rendered.number})
     return document
+
+
+def issue_document(
+    session: Session, dossier_id: int, kind: str, actor: str, *, data: Mapping[str, Any],
+    agency: Agency, extra: Mapping[str, Any] | None = None, signing: SigningKey | None = None,
+    verify_url: Callable[[str], str] | None = None,
+) -> Document:
+    """Number, render and store one paper of the dossier, with its audit event; the caller commits."""
+    return store_document(session, render_document(session, dossier_id, kind, data=data, agency=agency,
+                                                   extra=extra, signing=signing, verify_url=verify_url), actor)
 
 
 def refusal_issued(session: Session, dossier_id: int) -> bool:

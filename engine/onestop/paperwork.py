@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 
 from engine.access.user import find_user
 from engine.legal_time.business_calendar import Duration, Unit, load_calendar
-from engine.onestop.documents import KINDS, Agency, Document, issue_document
+from engine.legal_time.clock import clock
+from engine.onestop.documents import KINDS, Agency, Document, Rendered, paper_number, render_document, store_document
 from engine.onestop.dossier_code import agency_code_from_env
 from engine.onestop.notifications import Attachment as MailAttachment
 from engine.onestop.notifications import SmtpSettings, compose, mail_domain, notice_kind, send
@@ -72,6 +73,18 @@ class Office:
         """As the web app configures it: the MOTCUA_AGENCY_* and MOTCUA_SMTP_* variables (a worker's)."""
         return cls(agency=Agency.from_env(), agency_code=agency_code_from_env(), bpmn_root=bpmn_root,
                    smtp=SmtpSettings.from_env(), signing=SigningKey.from_env())
+
+
+@dataclass(frozen=True)
+class Drafted:
+    """A paper rendered by Paperwork.render, with what the mail that carries it needs."""
+
+    rendered: Rendered
+    actor: str
+    to: str  # the applicant's e-mail address, "" when none was given
+    applicant: str
+    code: str
+    procedure: str
 
 
 @dataclass(frozen=True)
@@ -276,16 +289,24 @@ class Paperwork:
 
     # -- in the command's transaction ----------------------------------------------------------------
 
-    @staticmethod
-    def enqueue(session: Session, dossier_id: int, kinds: list[str], actor: str, *, data: Mapping[str, Any],
+    def enqueue(self, session: Session, dossier_id: int, kinds: list[str], actor: str, *, data: Mapping[str, Any],
                 extra: Mapping[str, Any] | None = None, notify: bool = True,
-                mail_extra: Mapping[str, Any] | None = None) -> list[int]:
+                mail_extra: Mapping[str, Any] | None = None) -> list[outbox.OutboxEntry]:
         """The papers to issue after the caller's transaction commits, filled from `data` as it is now;
-        `mail_extra` goes to the mail that carries them (kept until then only: it may hold a secret)."""
+        `mail_extra` goes to the mail that carries them (kept until then only: it may hold a secret).
+
+        Each paper's number is taken here, in the command's transaction: the answer names it at once, and the
+        runner renders the paper without writing (outside SQLite's write lock), then records it."""
         return [outbox.enqueue(session, PAPER, {
-            "kind": kind, "actor": actor, "notify": notify, "data": _serializer.jsonable(dict(data)),
-            "extra": _serializer.jsonable(dict(extra or {})), "_mail_extra": dict(mail_extra or {}),
-        }, actor=actor, dossier_id=dossier_id).id for kind in kinds]
+            "kind": kind, "actor": actor, "notify": notify, "number": self._number(session, kind, data),
+            "data": _serializer.jsonable(dict(data)), "extra": _serializer.jsonable(dict(extra or {})),
+            "_mail_extra": dict(mail_extra or {}),
+        }, actor=actor, dossier_id=dossier_id) for kind in kinds]
+
+    def _number(self, session: Session, kind: str, data: Mapping[str, Any]) -> str:
+        spec = KINDS[kind]
+        taken = str(data.get(spec.number_field) or "") if spec.number_field else ""
+        return taken or paper_number(session, spec, self.office.agency, clock.now())
 
     def issue_in(
         self, session: Session, dossier_id: int, kind: str, actor: str, *, data: Mapping[str, Any],
@@ -293,6 +314,13 @@ class Paperwork:
     ) -> tuple[Document, int | None]:
         """Render and store one paper in the caller's transaction, and queue the mail that carries it (its
         outbox id, None when the kind is not mailed or the applicant gave no address)."""
+        return self.record(session, self.render(session, dossier_id, kind, actor, data=data, extra=extra),
+                           notify=notify, mail_extra=mail_extra)
+
+    def render(self, session: Session, dossier_id: int, kind: str, actor: str, *, data: Mapping[str, Any],
+               extra: Mapping[str, Any] | None = None, number: str = "") -> Drafted:
+        """One paper rendered into the file store; it writes to the database only to take a number it has not
+        (see render_document)."""
         dossier = session.get(Dossier, dossier_id)
         if dossier is None:
             raise ValueError(f"no dossier {dossier_id}")
@@ -314,37 +342,58 @@ class Paperwork:
         context = paper_context(dossier, facts, data, attachments, user.full_name if user else actor,
                                 appointment(dossier, facts, load_calendar(session)), extra)
         # Papers print words, never codes: "Hạng III: nghiên cứu viên, kỹ sư", not "III".
-        document = issue_document(session, dossier_id, kind, actor, data=in_words([dict(data)], words)[0],
-                                  agency=self.office.agency, extra=context, signing=self.office.signing,
-                                  verify_url=verification_url)
-        notice = notice_kind(kind, KINDS[kind].result)
-        to = str(context["applicant"].get("email") or "")
+        rendered = render_document(session, dossier_id, kind, data=in_words([dict(data)], words)[0],
+                                   agency=self.office.agency, number=number, extra=context,
+                                   signing=self.office.signing, verify_url=verification_url)
+        applicant = context["applicant"]
+        return Drafted(rendered, actor, str(applicant.get("email") or ""), str(applicant.get("name") or ""),
+                       dossier.code or str(dossier.id), facts.name["vi"])
+
+    def record(self, session: Session, drafted: Drafted, *, notify: bool = True,
+               mail_extra: Mapping[str, Any] | None = None) -> tuple[Document, int | None]:
+        """Record a rendered paper and queue the mail that carries it, in the caller's transaction."""
+        document = store_document(session, drafted.rendered, drafted.actor)
+        dossier_id = document.dossier_id
+        notice = notice_kind(document.kind, KINDS[document.kind].result)
         if not notify or notice is None:
             return document, None
-        if not to:
+        if not drafted.to:
             audit.record(session, actor="notifier", command="notify", dossier_id=dossier_id,
                          data={"to": "", "kind": notice, "message_id": None,
                                "error": "the applicant gave no e-mail address"})
             return document, None
         mail = outbox.enqueue(session, MAIL, {
-            "notice": notice, "to": to, "applicant": str(context["applicant"].get("name") or ""),
-            "code": dossier.code or str(dossier.id), "procedure": facts.name["vi"], "document_id": document.id,
-            **(mail_extra or {}),
-        }, actor=actor, dossier_id=dossier_id)
+            "notice": notice, "to": drafted.to, "applicant": drafted.applicant, "code": drafted.code,
+            "procedure": drafted.procedure, "document_id": document.id, **(mail_extra or {}),
+        }, actor=drafted.actor, dossier_id=dossier_id)
+        if self.office.smtp is None:
+            # Failed at once with the reason an officer reads (and retries from once a server is configured):
+            # no runner takes the write lock twice to find that out.
+            mail.status, mail.last_error = outbox.OutboxStatus.FAILED, NO_SERVER
         return document, mail.id
 
     # -- after the commit: the outbox's effects ------------------------------------------------------
 
     def effects(self) -> list[outbox.Effect]:
-        return [outbox.Effect(PAPER, self._run_paper), outbox.Effect(MAIL, self._run_mail, external=True)]
+        return [outbox.Effect(PAPER, self._record_paper, prepare=self._render_paper),
+                outbox.Effect(MAIL, self._run_mail, external=True)]
 
-    def _run_paper(self, session: Session, entry: outbox.OutboxEntry) -> dict[str, Any]:
+    def _render_paper(self, session: Session, entry: outbox.OutboxEntry) -> Drafted | None:
+        if "number" not in entry.payload:
+            return None  # queued before enqueue took the numbers: rendered with its number when recorded
+        return self._draft(session, entry)
+
+    def _draft(self, session: Session, entry: outbox.OutboxEntry) -> Drafted:
         payload = entry.payload
         registry = _serializer.registry
-        document, mail = self.issue_in(
-            session, entry.dossier_id, payload["kind"], payload["actor"], data=registry.restore(payload["data"]),
-            extra=registry.restore(payload.get("extra") or {}), notify=payload.get("notify", True),
-            mail_extra=payload.get("_mail_extra"))
+        return self.render(session, entry.dossier_id, payload["kind"], payload["actor"],
+                           data=registry.restore(payload["data"]), extra=registry.restore(payload.get("extra") or {}),
+                           number=payload.get("number", ""))
+
+    def _record_paper(self, session: Session, entry: outbox.OutboxEntry, drafted: Drafted | None) -> dict[str, Any]:
+        payload = entry.payload
+        document, mail = self.record(session, drafted or self._draft(session, entry),
+                                     notify=payload.get("notify", True), mail_extra=payload.get("_mail_extra"))
         return {"document_id": document.id, "number": document.number, "mail": mail}
 
     def _run_mail(self, session: Session, entry: outbox.OutboxEntry) -> dict[str, Any]:

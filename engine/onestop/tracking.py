@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,11 +26,13 @@ from engine.legal_time.business_calendar import BusinessCalendar
 from engine.legal_time.legal_clock import ClockState
 from engine.onestop.documents import KINDS, Document
 from engine.onestop.dossier_file import load_dossier_file
+from engine.onestop.paperwork import PAPER
 from engine.onestop.procedure_facts import ProcedureFacts, facts_from_mapping
 from engine.runtime.db import Base
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import ReadyTask
+from engine.runtime.outbox import OutboxEntry, OutboxStatus
 from engine.runtime.work_item import WorkItemStatus
 
 # No 0/O, 1/I/L: the secret is read from an e-mail and typed by hand.
@@ -111,6 +113,24 @@ class Awaited:
 
 
 @dataclass(frozen=True)
+class Coming:
+    """A paper the dossier will have within seconds: its title and the number it was given."""
+
+    kind: str
+    title: str
+    number: str
+
+
+def coming_papers(session: Session, dossier_id: int) -> list[Coming]:
+    """The papers of the dossier still waiting in the outbox (engine.onestop.paperwork.enqueue)."""
+    payloads = session.scalars(select(OutboxEntry.payload).where(
+        OutboxEntry.dossier_id == dossier_id, OutboxEntry.kind == PAPER,
+        OutboxEntry.status.in_((OutboxStatus.PENDING, OutboxStatus.RUNNING))).order_by(OutboxEntry.id))
+    return [Coming(p["kind"], KINDS[p["kind"]].title, str(p.get("number") or "")) for p in payloads
+            if p.get("kind") in KINDS]
+
+
+@dataclass(frozen=True)
 class TrackedDossier:
     dossier_id: int
     code: str
@@ -129,6 +149,8 @@ class TrackedDossier:
     awaited: list[Awaited]
     documents: list[Document]
     fee_proof_sent: bool
+    # Papers numbered but not made yet (the outbox makes them right after the command, within seconds).
+    coming: list[Coming] = field(default_factory=list)
 
     @property
     def results(self) -> list[Document]:
@@ -204,4 +226,5 @@ def track(
         under_way=[Step(i.name, i.role, None, i.task_id in {a.task_id for a in awaited})
                    for i in file.work_items if i.status == WorkItemStatus.OPEN],
         awaited=awaited, documents=file.documents, fee_proof_sent=proof_sent,
+        coming=coming_papers(session, dossier.id),
     )

@@ -5,9 +5,13 @@ A command that should render a paper or mail the applicant writes an `outbox` ro
 both land or neither does. A runner (the worker, the embedded scheduler's thread, or the web process right
 after its commit) then carries each row out exactly once:
 
-- an effect on the database only (render and store a paper) runs in one transaction with the row: the row
-  is claimed by a conditional UPDATE (pending → running), the effect runs, the row is marked done, and all
-  of it commits together; a process killed anywhere in between leaves the row pending and nothing half-done;
+- an effect on the database only runs in one transaction with the row: the row is claimed by a conditional
+  UPDATE (pending → running), the effect runs, the row is marked done, and all of it commits together; a
+  process killed anywhere in between leaves the row pending and nothing half-done. A paper is rendered
+  before that transaction, not inside it (SQLite's single writer would wait for the rendering): the row is
+  claimed with a lease first, as below, and what was rendered is recorded with the row marked done only
+  while the claim is still this runner's; a process killed while rendering leaves a claimed row whose lease
+  runs out and which is rendered again;
 - an effect outside (an SMTP conversation) cannot share a transaction: the row is claimed and committed
   first with a lease, the mail carries a Message-ID made from the row's id, and the row is marked done
   after the server's answer. A process killed during the conversation leaves a claimed row whose lease
@@ -89,11 +93,17 @@ class EffectRefused(Exception):
 @dataclass(frozen=True)
 class Effect:
     """How to carry out one kind of row. `run` gets the runner's session (for an internal effect, the one
-    the row is marked done in) and the row; it returns what to keep as the row's result."""
+    the row is marked done in) and the row; it returns what to keep as the row's result.
+
+    An internal effect with a `prepare` step (rendering a paper) does its slow part without holding a
+    writer's lock: the row is claimed with a lease and committed, `prepare` reads in a read session, and
+    `run(session, entry, prepared)` writes what it made in one transaction with the row marked done — only
+    while the claim is still this runner's, so that it happens once even if the lease ran out meanwhile."""
 
     kind: str
-    run: Callable[[Session, OutboxEntry], dict[str, Any] | None]
+    run: Callable[..., dict[str, Any] | None]
     external: bool = False
+    prepare: Callable[[Session, OutboxEntry], Any] | None = None
 
 
 def enqueue(session: Session, kind: str, payload: dict[str, Any], *, actor: str,
@@ -137,8 +147,10 @@ def _claimable(now: datetime) -> Any:
 class OutboxRunner:
     """Carries out due outbox rows with the effects registered by kind."""
 
-    def __init__(self, write_session: sessionmaker, effects: Iterable[Effect]) -> None:
+    def __init__(self, write_session: sessionmaker, effects: Iterable[Effect],
+                 read_session: sessionmaker | None = None) -> None:
         self.write_session = write_session
+        self.read_session = read_session or write_session
         self.effects = {e.kind: e for e in effects}
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -176,11 +188,16 @@ class OutboxRunner:
                 session.commit()
                 return False
             effect = self.effects[entry.kind]
-            if effect.external:
-                session.commit()  # the claim, before the conversation with the outside
-            entry_id, payload = entry.id, dict(entry.payload)
+            if effect.external or effect.prepare is not None:
+                session.commit()  # the claim, before the conversation with the outside or the slow part
+            entry_id, payload, attempts = entry.id, dict(entry.payload), entry.attempts
             try:
-                result = effect.run(session, entry)
+                if effect.prepare is None:
+                    result = effect.run(session, entry)
+                else:
+                    with self.read_session() as reading:
+                        prepared = effect.prepare(reading, entry)
+                    result = effect.run(session, entry, prepared)
             except EffectRefused as err:
                 session.rollback()
                 self._refused(entry_id, str(err), final=err.final)
@@ -192,9 +209,18 @@ class OutboxRunner:
                 return True
             # Keys starting with "_" (e.g. the applicant's tracking secret a receipt mail carries) are kept
             # only until the effect is done.
-            session.execute(update(_ENTRY).where(_ENTRY.c.id == entry_id).values(
+            mine = [_ENTRY.c.id == entry_id]
+            if effect.prepare is not None:
+                # Still this runner's claim (a claim counts an attempt): else another runner took the row over.
+                mine += [_ENTRY.c.status == OutboxStatus.RUNNING, _ENTRY.c.attempts == attempts]
+            marked = session.execute(update(_ENTRY).where(*mine).values(
                 status=OutboxStatus.DONE, done_at=clock.now(), claimed_until=None, last_error=None,
-                result=result or {}, payload={k: v for k, v in payload.items() if not k.startswith("_")}))
+                result=result or {}, payload={k: v for k, v in payload.items() if not k.startswith("_")})).rowcount
+            if not marked:
+                session.rollback()
+                log.warning("outbox row %s (%s) was taken over by another runner; its work here is undone",
+                            entry_id, effect.kind)
+                return True
             session.commit()
         return True
 

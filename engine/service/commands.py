@@ -6,9 +6,10 @@ done, loads and deserializes the dossier's workflow once, runs the engine, store
 its side effects (papers, mails) to the outbox — all of it commits or none. After the commit the command
 carries out its own papers at once (so that the answer can name them: the desk prints its receipt, an
 officer sees the letter the step issued) and wakes the outbox runner (the server's outbox process) for its
-mails; on PostgreSQL an online submission leaves its receipt to that runner too (the applicant gets the code
-at once, the receipt within seconds, by mail and on the tracking page). SQLite has a single writer, which a
-receipt rendered elsewhere would hold (rendering comes after the paper's number) while the next commands wait.
+mails; an online submission leaves its receipt to that runner too (the applicant gets the code and the
+receipt's number at once, the receipt within seconds, by mail and on the tracking page). Papers are numbered
+in the command's transaction and rendered outside any writer's lock (engine.runtime.outbox), so a receipt
+rendered beside the server does not hold SQLite's single writer from the next commands.
 A worker takes up whatever a crash or a refusing mail server left (engine.runtime.outbox).
 
 Handlers only translate: input into a command's arguments, its result into a page or JSON, its errors
@@ -68,7 +69,7 @@ class Claimed(Conflict):
 
 @dataclass(frozen=True)
 class Paper:
-    """A paper a command asked for: issued (document id and number) or still in the outbox."""
+    """A paper a command asked for: issued (document id and number) or still in the outbox (its number)."""
 
     entry_id: int
     kind: str
@@ -114,7 +115,7 @@ class _Unit:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.dossiers: list[int] = []
-        self.papers: list[int] = []
+        self.papers: list[OutboxEntry] = []
         self.papers_now = True  # False: the outbox runner makes them after the answer, not the caller
 
 
@@ -125,15 +126,15 @@ class Commands:
         self.paperwork = paperwork
         self.outbox = runner
         self.mail_inline = mail_inline
-        # An online receipt after the answer, by the outbox runner (see the module's words on SQLite).
-        self.receipt_later = not mail_inline and dossiers.engine.dialect.name != "sqlite"
+        # An online receipt after the answer, by the outbox runner, unless every effect is carried out inline.
+        self.receipt_later = not mail_inline
 
     @classmethod
     def build(cls, engine: Engine, office: Office, *, mail_inline: bool = False) -> Commands:
         dossiers = DossierService(engine)
         paperwork = Paperwork(dossiers, office)
-        return cls(dossiers, paperwork, OutboxRunner(dossiers.write_session, paperwork.effects()),
-                   mail_inline=mail_inline)
+        return cls(dossiers, paperwork, OutboxRunner(dossiers.write_session, paperwork.effects(),
+                                                     dossiers.read_session), mail_inline=mail_inline)
 
     # -- the unit of work -------------------------------------------------------------------------
 
@@ -152,13 +153,17 @@ class Commands:
                 self.outbox.drain(dossier_ids=sorted(set(dossier_ids)), internal_only=not self.mail_inline)
             self.outbox.kick()
 
-    def _papers(self, ids: list[int]) -> list[Paper]:
+    def _papers(self, unit: _Unit) -> list[Paper]:
+        ids = [e.id for e in unit.papers]
         if not ids:
             return []
+        if not unit.papers_now:  # as the command left them: nothing to read back
+            return [Paper(e.id, e.payload["kind"], e.status, None, e.payload["number"]) for e in unit.papers]
         with self.dossiers.read_session() as session:
             rows = session.scalars(select(OutboxEntry).where(OutboxEntry.id.in_(ids)).order_by(OutboxEntry.id))
+            # A paper not made yet has its number already (Paperwork.enqueue).
             return [Paper(r.id, r.payload["kind"], r.status, (r.result or {}).get("document_id"),
-                          (r.result or {}).get("number")) for r in rows]
+                          (r.result or {}).get("number") or r.payload.get("number")) for r in rows]
 
     def _enqueue_papers(self, unit: _Unit, dossier_id: int, kinds: list[str], actor: str,
                         data: Mapping[str, Any], **kwargs: Any) -> None:
@@ -220,7 +225,7 @@ class Commands:
         if done.refused is not None:
             raise done.refused  # after the commit of the timers that fell due meanwhile
         assert done.task is not None
-        return Done(done.outcome, done.task, self._papers(unit.papers))
+        return Done(done.outcome, done.task, self._papers(unit))
 
     def claim(self, item_id: int, actor: str, roles: set[str]) -> WorkItem:
         with self._unit() as unit:
@@ -279,7 +284,7 @@ class Commands:
                 keep_secret(session, dossier_id, code, secret, clock.now())
                 mail_extra = {"_secret": secret, "track_url": track_url}
             self._enqueue_papers(unit, dossier_id, ["receipt"], actor, data, mail_extra=mail_extra)
-        return Opened(dossier_id, code, started.ready, self._papers(unit.papers)[0], secret)
+        return Opened(dossier_id, code, started.ready, self._papers(unit)[0], secret)
 
     def attach(self, dossier_id: int, uploads: list[Upload], actor: str) -> None:
         """Papers an officer adds to a dossier (scanned later, received by post)."""

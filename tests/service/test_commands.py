@@ -9,6 +9,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from engine.legal_time.clock import clock
 from engine.onestop.documents import Document
 from engine.runtime.audit import AuditEvent
 from engine.runtime.db import make_session_factory
-from engine.runtime.outbox import OutboxEntry, OutboxStatus, backoff
+from engine.runtime.outbox import LEASE, OutboxEntry, OutboxStatus, backoff
 from engine.runtime.problems import ValidationFailed
 from engine.runtime.validation import read_folder
 from engine.runtime.work_item import WorkItem
@@ -128,12 +129,43 @@ def test_a_refused_mail_is_retried_with_backoff_until_the_server_takes_it(make_c
     assert commands.outbox.drain() == 0  # done stays done
 
 
+def test_a_paper_rendered_by_a_runner_whose_claim_ran_out_is_recorded_once(make_commands, smtp,
+                                                                            monkeypatch) -> None:
+    settings, _mailbox = smtp
+    commands = make_commands(settings, mail_inline=False)
+    with monkeypatch.context() as later:
+        later.setattr(commands.outbox, "drain", lambda *args, **kwargs: 0)  # the receipt waits in the outbox
+        opened = register(commands)
+    [paper] = outbox_rows(commands, opened.dossier_id)
+    assert (paper.status, paper.payload["number"]) == (OutboxStatus.PENDING, "01/TNHS-SKHCN")
+    other = make_commands(settings, mail_inline=False)
+    effect = commands.outbox.effects["paper"]
+    assert effect.prepare is not None
+
+    def slow(session: Session, entry: OutboxEntry) -> object:
+        drafted = effect.prepare(session, entry)  # type: ignore[misc]
+        # Rendered without a writer's lock: the lease runs out meanwhile and another runner does the row.
+        clock.advance(LEASE)
+        assert other.outbox.run_next(internal_only=True)
+        return drafted
+
+    monkeypatch.setitem(commands.outbox.effects, "paper", replace(effect, prepare=slow))
+    assert commands.outbox.run_next(internal_only=True)
+    with commands.dossiers.read_session() as session:
+        receipts = session.scalars(select(Document).where(Document.dossier_id == opened.dossier_id)).all()
+    assert [(d.kind, d.number) for d in receipts] == [("receipt", "01/TNHS-SKHCN")]
+    [paper, mail] = outbox_rows(commands, opened.dossier_id)
+    assert (paper.status, paper.attempts, paper.result["document_id"]) == (OutboxStatus.DONE, 2, receipts[0].id)
+    assert (mail.kind, mail.status) == ("mail", OutboxStatus.PENDING)  # one mail: the undone run queued none
+
+
 def test_an_officer_retries_a_failed_mail_and_resends_a_sent_one(make_commands, smtp) -> None:
     settings, mailbox = smtp
     commands = make_commands(None)  # no server configured: the mail fails at once, with its reason
     opened = register(commands)
     [_, mail] = outbox_rows(commands, opened.dossier_id)
     assert (mail.status, mail.last_error) == (OutboxStatus.FAILED, "no SMTP server configured (MOTCUA_SMTP_HOST)")
+    assert mail.attempts == 0  # failed as it was queued: no runner took it up to find that out
     clock.advance(timedelta(days=1))
     assert commands.outbox.drain() == 0  # failed is for a person to retry
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -12,6 +14,7 @@ from engine.runtime.db import make_session_factory
 from engine.runtime.work_item import WorkItem
 from tests.webapp.conftest import csrf_token, sign_in
 from tests.webapp.test_inbox import fill
+from webapp.security import MemoryCounts
 
 COOKIE = "motcua_session"
 
@@ -128,3 +131,16 @@ def test_limits_key_on_the_client_behind_a_configured_proxy(db, demo_hash) -> No
     direct = create_app(config)
     assert login_attempts(direct, "203.0.113.7", 2) == [401, 401]
     assert login_attempts(direct, "198.51.100.9", 1) == [429]
+
+
+def test_rate_limit_counts_start_no_thread_per_hit_and_sweep_what_expired(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    storage = app.extensions["motcua_limiter"].storage
+    assert isinstance(storage, MemoryCounts)  # the default (MOTCUA_RATELIMIT_STORAGE unset)
+    storage.timer.join()  # the one timer its constructor starts
+    started: list[threading.Timer] = []
+    monkeypatch.setattr(threading.Timer, "start", lambda timer: started.append(timer))
+    assert [storage.incr("submit|a", 3600) for _ in range(3)] == [1, 2, 3]
+    storage.expirations["login|gone"], storage.storage["login|gone"] = 0.0, 4  # a count nobody asks again
+    storage._next_sweep = 0.0  # a minute has passed
+    assert storage.incr("submit|b", 3600) == 1
+    assert started == [] and "login|gone" not in storage.storage and storage.get("submit|a") == 3
