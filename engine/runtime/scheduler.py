@@ -219,6 +219,8 @@ class TimerScheduler:
         while not self._stop.is_set():
             self._safe_tick()
             self._wake.clear()
+            if self._stop.is_set():  # shut down during the tick: its wake-up was just cleared
+                break
             bell.sleep_until(self._wake, None)  # a command committing from now on wakes us
             try:
                 due = self.next_due()

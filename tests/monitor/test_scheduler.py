@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -107,3 +108,23 @@ def test_an_engine_failure_becomes_an_incident_and_releases_the_claim(service: D
     assert "timer's script failed" in dossier.incident
     assert dossier.next_timer_at is None and dossier.timer_claimed_by is None
     assert commands(session, "incident") == Counter([dossier_id])
+
+
+def test_a_shutdown_during_a_tick_ends_the_scheduler_when_the_tick_ends(service: DossierService) -> None:
+    # As Ctrl+C reaches a worker while it fires timers: it must stop then, not after its next sleep.
+    class Busy(TimerScheduler):
+        ticks = 0
+
+        def tick(self):  # type: ignore[no-untyped-def]
+            self.ticks += 1
+            ticking.set()
+            self._stop.wait(30)  # the tick is still running when shutdown is asked
+            return super().tick()
+
+    ticking = threading.Event()
+    scheduler = Busy(service.engine, interval=300, smtp=None)
+    scheduler.start()
+    assert ticking.wait(30)
+    scheduler.shutdown()
+    assert not any(thread.is_alive() for thread in scheduler._threads)
+    assert scheduler.ticks == 1
