@@ -490,6 +490,12 @@ def paper_number(session: Session, kind: Kind, agency: Agency, at: datetime) -> 
         f"{sequence:02d}/{kind.symbol}-{agency.short}"
 
 
+def number_for(session: Session, kind: Kind, data: Mapping[str, Any], agency: Agency, at: datetime) -> str:
+    """The number a paper prints: the one its step took (see paper_number), else the next of its book."""
+    taken = str(data.get(kind.number_field) or "") if kind.number_field else ""
+    return taken or paper_number(session, kind, agency, at)
+
+
 @dataclass(frozen=True)
 class Rendered:
     """A paper rendered and in the file store, not yet recorded (store_document records it)."""
@@ -522,9 +528,7 @@ def render_document(
     if dossier is None:
         raise ValueError(f"no dossier {dossier_id}")
     now = clock.now()
-    # A paper whose number the step took (see paper_number) prints that number; others take theirs now.
-    number = number or (str(data.get(spec.number_field) or "") if spec.number_field else "")
-    number = number or paper_number(session, spec, agency, now)
+    number = number or number_for(session, spec, data, agency, now)
     extra = dict(extra or {})
     if spec.result and verify_url is not None:
         extra["verify_url"] = verify_url(number)

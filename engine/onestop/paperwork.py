@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from engine.access.user import find_user
 from engine.legal_time.business_calendar import Duration, Unit, load_calendar
 from engine.legal_time.clock import clock
-from engine.onestop.documents import KINDS, Agency, Document, Rendered, paper_number, render_document, store_document
+from engine.onestop.documents import KINDS, Agency, Document, Rendered, number_for, render_document, store_document
 from engine.onestop.dossier_code import agency_code_from_env
 from engine.onestop.notifications import Attachment as MailAttachment
 from engine.onestop.notifications import SmtpSettings, compose, mail_domain, notice_kind, send
@@ -298,15 +298,12 @@ class Paperwork:
         Each paper's number is taken here, in the command's transaction: the answer names it at once, and the
         runner renders the paper without writing (outside SQLite's write lock), then records it."""
         return [outbox.enqueue(session, PAPER, {
-            "kind": kind, "actor": actor, "notify": notify, "number": self._number(session, kind, data),
+            "kind": kind, "actor": actor, "notify": notify,
+            "number": number_for(session, KINDS[kind], data, self.office.agency, clock.now()),
             "data": _serializer.jsonable(dict(data)), "extra": _serializer.jsonable(dict(extra or {})),
             "_mail_extra": dict(mail_extra or {}),
         }, actor=actor, dossier_id=dossier_id) for kind in kinds]
 
-    def _number(self, session: Session, kind: str, data: Mapping[str, Any]) -> str:
-        spec = KINDS[kind]
-        taken = str(data.get(spec.number_field) or "") if spec.number_field else ""
-        return taken or paper_number(session, spec, self.office.agency, clock.now())
 
     def issue_in(
         self, session: Session, dossier_id: int, kind: str, actor: str, *, data: Mapping[str, Any],
