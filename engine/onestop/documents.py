@@ -512,12 +512,13 @@ class Rendered:
 
 def render_document(
     session: Session, dossier_id: int, kind: str, *, data: Mapping[str, Any], agency: Agency,
-    number: str = "", extra: Mapping[str, Any] | None = None, signing: SigningKey | None = None,
-    verify_url: Callable[[str], str] | None = None,
+    number: str = "", issued_at: datetime | None = None, extra: Mapping[str, Any] | None = None,
+    signing: SigningKey | None = None, verify_url: Callable[[str], str] | None = None,
 ) -> Rendered:
-    """Render one paper of the dossier into the file store. It writes nothing to the database when its number
-    is known (`number`, or the step's `number_field` in `data`): then `session` may be a read session, and a
-    runner renders outside SQLite's write lock; otherwise it takes the number in the caller's transaction.
+    """Render one paper of the dossier into the file store, dated `issued_at` (default now). It writes nothing
+    to the database when its number is known (`number`, or the step's `number_field` in `data`): then
+    `session` may be a read session, and a runner renders outside SQLite's write lock; otherwise it takes the
+    number in the caller's transaction.
 
     A result paper carries the QR code of its public verification page (`verify_url` of its number) and is
     signed with the agency's certificate (`signing`) when one is configured."""
@@ -527,7 +528,7 @@ def render_document(
     dossier = session.get(Dossier, dossier_id)
     if dossier is None:
         raise ValueError(f"no dossier {dossier_id}")
-    now = clock.now()
+    now = issued_at or clock.now()
     number = number or number_for(session, spec, data, agency, now)
     extra = dict(extra or {})
     if spec.result and verify_url is not None:

@@ -297,9 +297,12 @@ class Paperwork:
 
         Each paper's number is taken here, in the command's transaction: the answer names it at once, and the
         runner renders the paper without writing (outside SQLite's write lock), then records it."""
+        now = clock.now()
+        # Dated when numbered, not when drawn: a paper rendered after midnight of 31 December keeps the date and
+        # the year of the book its number came from.
         return [outbox.enqueue(session, PAPER, {
-            "kind": kind, "actor": actor, "notify": notify,
-            "number": number_for(session, KINDS[kind], data, self.office.agency, clock.now()),
+            "kind": kind, "actor": actor, "notify": notify, "issued_at": now.isoformat(),
+            "number": number_for(session, KINDS[kind], data, self.office.agency, now),
             "data": _serializer.jsonable(dict(data)), "extra": _serializer.jsonable(dict(extra or {})),
             "_mail_extra": dict(mail_extra or {}),
         }, actor=actor, dossier_id=dossier_id) for kind in kinds]
@@ -315,9 +318,10 @@ class Paperwork:
                            notify=notify, mail_extra=mail_extra)
 
     def render(self, session: Session, dossier_id: int, kind: str, actor: str, *, data: Mapping[str, Any],
-               extra: Mapping[str, Any] | None = None, number: str = "") -> Drafted:
+               extra: Mapping[str, Any] | None = None, number: str = "", issued_at: datetime | None = None,
+               ) -> Drafted:
         """One paper rendered into the file store; it writes to the database only to take a number it has not
-        (see render_document)."""
+        (see render_document). `issued_at`: when its number was taken, if before now."""
         dossier = session.get(Dossier, dossier_id)
         if dossier is None:
             raise ValueError(f"no dossier {dossier_id}")
@@ -340,7 +344,7 @@ class Paperwork:
                                 appointment(dossier, facts, load_calendar(session)), extra)
         # Papers print words, never codes: "Hạng III: nghiên cứu viên, kỹ sư", not "III".
         rendered = render_document(session, dossier_id, kind, data=in_words([dict(data)], words)[0],
-                                   agency=self.office.agency, number=number, extra=context,
+                                   agency=self.office.agency, number=number, issued_at=issued_at, extra=context,
                                    signing=self.office.signing, verify_url=verification_url)
         applicant = context["applicant"]
         return Drafted(rendered, actor, str(applicant.get("email") or ""), str(applicant.get("name") or ""),
@@ -385,7 +389,8 @@ class Paperwork:
         registry = _serializer.registry
         return self.render(session, entry.dossier_id, payload["kind"], payload["actor"],
                            data=registry.restore(payload["data"]), extra=registry.restore(payload.get("extra") or {}),
-                           number=payload.get("number", ""))
+                           number=payload.get("number", ""),
+                           issued_at=datetime.fromisoformat(payload["issued_at"]) if "issued_at" in payload else None)
 
     def _record_paper(self, session: Session, entry: outbox.OutboxEntry, drafted: Drafted | None) -> dict[str, Any]:
         payload = entry.payload

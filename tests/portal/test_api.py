@@ -6,6 +6,7 @@ import base64
 import io
 import re
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -15,6 +16,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from engine.access.api_token import ApiToken
+from engine.legal_time.business_calendar import ZONE
+from engine.legal_time.clock import clock
 from engine.runtime.attachment import MAX_BYTES, Attachment
 from engine.runtime.db import make_session_factory
 from engine.runtime.dossier import Dossier
@@ -123,6 +126,25 @@ def test_a_server_answers_the_submission_before_the_receipt_is_made(
     assert status["documents_coming"] == []
     assert [m["To"] for m in mailbox.messages] == [APPLICANT_EMAIL]
     assert answer["secret"] in mailbox.messages[0].get_body(preferencelist=("plain",)).get_content()
+
+
+def test_a_receipt_drawn_a_day_late_is_dated_when_it_was_numbered(
+        make_app, token_for: Callable[..., str], mailbox: Mailbox) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(OUTBOX_INLINE=False)
+    client = app.test_client()
+    answer = client.post("/api/v1/dossiers", json=submission(), headers=bearer(token_for("congdvc"))).json
+    numbered = clock.now()
+    clock.advance(timedelta(days=1))  # the runner draws it the next day (a crash, a lease that ran out)
+    assert app.extensions["motcua"].commands.outbox.drain() == 2
+    applicant = {"X-Dossier-Secret": answer["secret"]}
+    [receipt] = client.get(f"/api/v1/dossiers/{answer['code']}", headers=applicant).json["documents"]
+    assert receipt["number"] == answer["receipt_number"]
+    assert datetime.fromisoformat(receipt["issued_at"]) == numbered
+    day = numbered.astimezone(ZONE)
+    text = pdf_text(client.get(receipt["url"], headers=applicant).get_data())
+    assert f"ngày {day:%d} tháng {day:%m} năm {day:%Y}" in text, text
+    later = day + timedelta(days=1)
+    assert f"ngày {later:%d} tháng {later:%m} năm {later:%Y}" not in text
 
 
 def test_the_receipt_follows_from_the_servers_outbox_process_within_seconds(
