@@ -39,7 +39,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from engine.legal_time.calendar_override import CalendarOverride, Override, OverrideKind
 from engine.legal_time.clock import clock
-from engine.runtime.db import Prepared
+from engine.runtime.db import Prepared, connection
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 # The span precomputed for speed; dates outside it are answered from the rules, more slowly.
@@ -269,7 +269,7 @@ def load_calendar(session: Session) -> BusinessCalendar:
     The overrides are read on every call (a few dozen rows) and the built calendar is cached by their
     content, so an edit made by any process or transaction is seen at once, with no version to keep.
     """
-    return calendar_of(_OVERRIDES.rows(session.connection(), {})[0]["overrides"])
+    return calendar_of(_OVERRIDES.rows(connection(session), {})[0]["overrides"])
 
 
 class overrides_json(FunctionElement[str]):

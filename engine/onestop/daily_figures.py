@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from engine.legal_time.business_calendar import ZONE, BusinessCalendar
 from engine.legal_time.legal_clock import ClockStatus, LegalClock
 from engine.onestop.vietnamese_text import last_day
-from engine.runtime.db import Base, Prepared
+from engine.runtime.db import Base, Prepared, connection
 from engine.runtime.dossier import Dossier, DossierStatus
 
 FINISHED = ("early", "on_time", "late", "returned")
@@ -115,7 +115,7 @@ def add(session: Session, changes: Changes) -> None:
     months: Changes = defaultdict(int)
     for (p, c, d, m), n in changes.items():
         months[(p, c, d.replace(day=1), m)] += n
-    conn = session.connection()
+    conn = connection(session)
     for statement, column, counts in ((_ADD_DAY, "day", changes), (_ADD_MONTH, "month", months)):
         rows = [{"process_id": p, "channel": c, column: d, "measure": m, "count": n}
                 for (p, c, d, m), n in sorted(counts.items()) if n]

@@ -63,7 +63,7 @@ from engine.onestop.vietnamese_text import (
     short_date,
 )
 from engine.runtime import audit
-from engine.runtime.db import Base, Prepared
+from engine.runtime.db import Base, Prepared, connection
 from engine.runtime.dossier import Dossier
 from engine.runtime.file_store import file_store
 
@@ -580,7 +580,7 @@ def issue_document(
 def refusal_issued(session: Session, dossier_id: int) -> bool:
     """Whether the dossier was refused by a paper (asked when it finishes, in the command's transaction)."""
     session.flush()  # a paper added in this transaction counts
-    return bool(_REFUSAL.rows(session.connection(), {"p_dossier": dossier_id}))
+    return bool(_REFUSAL.rows(connection(session), {"p_dossier": dossier_id}))
 
 
 _REFUSAL = Prepared(select(Document.__table__.c.id)

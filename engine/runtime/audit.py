@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.legal_time.clock import clock
-from engine.runtime.db import Base, Prepared
+from engine.runtime.db import Base, Prepared, connection
 
 
 class AuditEvent(Base):
@@ -39,7 +39,7 @@ def record(
     # A plain INSERT: events are never updated, so they need no place in the session's identity map. The
     # session's pending rows go first (as session.execute would flush them): the event may refer to them.
     session.flush()
-    _INSERT.execute(session.connection(), {
+    _INSERT.execute(connection(session), {
         "at": clock.now(),
         "actor": actor,
         "command": command,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from engine.access.roles import role_for_lane
 from engine.legal_time.clock import clock
 from engine.legal_time.event_dates import with_event_field
-from engine.runtime.db import Prepared
+from engine.runtime.db import Prepared, connection
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.forms import FormDefinition, load_form
 from engine.runtime.problems import ValidationFailed
@@ -134,7 +134,7 @@ def deploy_folders(session: Session, roots: list[Path], actor: str) -> list[Depl
 
 def latest_definition(session: Session, process_id: str) -> dict[str, Any] | None:
     """The newest version of a process: its id, version and content hash (what starting a dossier needs)."""
-    rows = _LATEST.rows(session.connection(), {"p_id": process_id})
+    rows = _LATEST.rows(connection(session), {"p_id": process_id})
     return rows[0] if rows else None
 
 

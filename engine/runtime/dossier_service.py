@@ -44,7 +44,7 @@ from engine.onestop.paper_numbers import step_paper_facts
 from engine.onestop.registry import RegistryError, record_result
 from engine.runtime import audit, completion_guard, message_catching, timer_bell
 from engine.runtime.command_budget import CommandBudget
-from engine.runtime.db import Prepared, make_session_factory, pipelined
+from engine.runtime.db import Prepared, connection, make_session_factory, pipelined
 from engine.runtime.definition import ProcessDefinition, procedure_result
 from engine.runtime.deployment import form_cache, latest_definition, spec_cache
 from engine.runtime.dossier import Dossier, DossierStatus
@@ -313,7 +313,7 @@ class DossierService:
     # -- loading and saving -------------------------------------------------------------------
 
     def _load(self, session: Session, dossier_id: int) -> _Loaded:
-        rows = _LOAD.rows(session.connection(), {"p_id": dossier_id})
+        rows = _LOAD.rows(connection(session), {"p_id": dossier_id})
         if not rows:
             raise NotFound(f"no dossier {dossier_id}")
         row = rows[0]
@@ -362,7 +362,7 @@ class DossierService:
             self._insert_dossier(session, dossier)  # its id is read back at once, before the pipeline
         updated = None
         try:
-            with pipelined(session.connection()):
+            with pipelined(connection(session)):
                 updated = None if new else self._update_dossier(session, dossier)
                 self._sync_work_items(session, loaded, loaded.ready, actor, completed_task, now)
                 daily_figures.add(session, figures)
@@ -463,7 +463,7 @@ class DossierService:
     @staticmethod
     def _insert_dossier(session: Session, dossier: DossierRecord) -> None:
         """One plain INSERT (the hot path avoids the ORM)."""
-        dossier.id = _INSERT_DOSSIER.rows(session.connection(), {
+        dossier.id = _INSERT_DOSSIER.rows(connection(session), {
             **{k: getattr(dossier, k) for k in _WRITTEN}, "code": dossier.code, "process_id": dossier.process_id,
             "definition_id": dossier.definition_id, "title": dossier.title, "channel": dossier.channel,
             "summary": {}, "milestones_fired": [], "created_at": dossier.created_at,
@@ -476,7 +476,7 @@ class DossierService:
         """One plain UPDATE guarded by the version (the hot path of every command); the returned function
         gives the rows it changed, 0 when someone else changed the dossier meanwhile (inside a pipeline,
         once the pipeline has ended)."""
-        return _UPDATE_DOSSIER.counted(session.connection(), {
+        return _UPDATE_DOSSIER.counted(connection(session), {
             **{k: getattr(dossier, k) for k in _WRITTEN}, "version": dossier.version + 1, "p_id": dossier.id,
             "p_version": dossier.version,
         })
@@ -542,7 +542,7 @@ class DossierService:
              "closed_by": actor if t == completed_task else None}
             for t in gone
         ]
-        conn = session.connection()
+        conn = connection(session)
         if closing:
             _CLOSE_ITEM.execute(conn, closing)
         if still:
