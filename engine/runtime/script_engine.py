@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -15,7 +16,14 @@ from engine.runtime.horizon import check_days, check_seconds, check_span
 
 
 def platform_functions(calendar: BusinessCalendar) -> dict[str, Callable[..., Any]]:
-    """Functions a diagram may call. Timers use them so that every deadline follows the same calendar."""
+    """Functions a diagram may call. Timers use them so that every deadline follows the same calendar.
+
+    A copy each time: a script engine's globals are its own."""
+    return dict(_functions_of(calendar))
+
+
+@lru_cache(maxsize=16)  # calendars are shared per set of overrides (business_calendar.calendar_of)
+def _functions_of(calendar: BusinessCalendar) -> dict[str, Callable[..., Any]]:
     from engine.legal_time.business_calendar import Duration, Unit, add_months, end_of_day
 
     # Each range is checked against the horizon (engine.runtime.horizon) before any day is counted.

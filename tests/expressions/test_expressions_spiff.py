@@ -169,3 +169,15 @@ def test_errors_from_the_environment_are_expression_errors() -> None:
     environment = SafeEnvironment({})
     with pytest.raises(ExpressionError, match="line 2: division by zero"):
         environment.execute("a = 1\nb = a / 0", {})
+
+
+def test_each_script_engine_gets_its_own_platform_functions() -> None:
+    """The functions are made once per calendar; a script engine that changed its globals changes no other's."""
+    from engine.legal_time.business_calendar import BusinessCalendar
+    from engine.runtime.script_engine import platform_functions
+
+    calendar = BusinessCalendar()
+    first, second = platform_functions(calendar), platform_functions(calendar)
+    first["due_in_working_days"] = _due_in_working_days
+    assert second["due_in_working_days"] is not _due_in_working_days
+    assert platform_functions(calendar)["due_in_working_days"] is not _due_in_working_days
