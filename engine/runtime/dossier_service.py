@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -149,9 +149,16 @@ _LOAD = Prepared(
 _INSERT_DOSSIER = Prepared(insert(_DOSSIER).returning(_DOSSIER.c.id), (
     *_WRITTEN, "code", "process_id", "definition_id", "title", "channel", "summary", "milestones_fired",
     "created_at", "created_by", "version", "parent_id"))
-_UPDATE_DOSSIER = Prepared(update(_DOSSIER).where(
-    _DOSSIER.c.id == bindparam("p_id"), _DOSSIER.c.version == bindparam("p_version")
-), (*_WRITTEN, "version", "p_id", "p_version"))
+
+
+@lru_cache(maxsize=256)
+def _update_dossier_of(columns: tuple[str, ...]) -> Prepared:
+    """The UPDATE of these columns, guarded by the version. Only the columns a command changed are set: an
+    index is rewritten for every column in the SET list, changed or not (SQLite), and PostgreSQL can keep the
+    new row version beside the old one (a HOT update) only when no indexed column is set to a new value."""
+    return Prepared(update(_DOSSIER).where(
+        _DOSSIER.c.id == bindparam("p_id"), _DOSSIER.c.version == bindparam("p_version")
+    ), (*columns, "version", "p_id", "p_version"))
 _CLOSE_ITEM = Prepared(update(_WORK_ITEM).where(_WORK_ITEM.c.task_id == bindparam("p_task")),
                        ("status", "closed_at", "closed_by", "p_task"))
 _DUE_ITEM = Prepared(update(_WORK_ITEM).where(_WORK_ITEM.c.task_id == bindparam("p_task")), ("due_at", "p_task"))
@@ -185,6 +192,8 @@ class _Loaded:
     was_running: bool = True
     # The user tasks ready as saved (its open work items), once saved: the outcome reads them again.
     ready: list[Task] | None = None
+    # The written columns as loaded: a save sets only those that changed.
+    stored: dict[str, Any] = field(default_factory=dict)
 
 
 def _task_error(err: SpiffWorkflowException) -> ProcessError:
@@ -324,7 +333,7 @@ class DossierService:
         workflow.script_engine = make_script_engine(calendar)
         open_items = {str(t.id) for t in ready_manual(active_tasks(workflow))}
         return _Loaded(record, workflow, calendar, row["content_hash"], open_items,
-                       was_running=record.status == DossierStatus.RUNNING)
+                       was_running=record.status == DossierStatus.RUNNING, stored={k: row[k] for k in _WRITTEN})
 
     def _save(self, session: Session, loaded: _Loaded, actor: str, completed_task: str | None = None,
               event: _Event | None = None) -> None:
@@ -363,7 +372,7 @@ class DossierService:
         updated = None
         try:
             with pipelined(connection(session)):
-                updated = None if new else self._update_dossier(session, dossier)
+                updated = None if new else self._update_dossier(session, dossier, loaded.stored)
                 self._sync_work_items(session, loaded, loaded.ready, actor, completed_task, now)
                 daily_figures.add(session, figures)
                 if event is not None:
@@ -472,12 +481,14 @@ class DossierService:
         dossier.version = 1
 
     @staticmethod
-    def _update_dossier(session: Session, dossier: DossierRecord) -> Callable[[], int]:
+    def _update_dossier(session: Session, dossier: DossierRecord, stored: dict[str, Any]) -> Callable[[], int]:
         """One plain UPDATE guarded by the version (the hot path of every command); the returned function
         gives the rows it changed, 0 when someone else changed the dossier meanwhile (inside a pipeline,
         once the pipeline has ended)."""
-        return _UPDATE_DOSSIER.counted(connection(session), {
-            **{k: getattr(dossier, k) for k in _WRITTEN}, "version": dossier.version + 1, "p_id": dossier.id,
+        values = {k: getattr(dossier, k) for k in _WRITTEN}
+        changed = tuple(k for k in _WRITTEN if k not in stored or values[k] != stored[k])
+        return _update_dossier_of(changed).counted(connection(session), {
+            **{k: values[k] for k in changed}, "version": dossier.version + 1, "p_id": dossier.id,
             "p_version": dossier.version,
         })
 
