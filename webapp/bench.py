@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import http.client
 import json
+import multiprocessing
 import re
 import resource
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -87,8 +89,39 @@ def _call(conn: http.client.HTTPConnection, method: str, path: str, token: str,
     return json.loads(content)
 
 
+SUBMISSION = {"procedure": HTTP_PROCESS, "form": {}, "documents": [],
+              "applicant": {"applicant_name": "Công ty TNHH Ánh Dương", "applicant_phone": "0251 3822 123",
+                            "applicant_email": "bench@example.vn", "delivery": "email"}}
+
+
+def _drive(port: int, token: str, n: int) -> tuple[float, dict[str, list[float]]]:
+    """The client: `n` instances, the four calls one after the other on one keep-alive connection."""
+    timings: dict[str, list[float]] = {call: [] for call in CALLS}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    started = time.perf_counter()
+    for _ in range(n):
+        marks = [time.perf_counter()]
+        code = _call(conn, "POST", "/api/v1/dossiers", token, SUBMISSION)["code"]
+        marks.append(time.perf_counter())
+        item = _call(conn, "GET", f"/api/v1/dossiers/{code}/work-items", token)["items"][0]["id"]
+        marks.append(time.perf_counter())
+        version = _call(conn, "GET", f"/api/v1/work-items/{item}", token)["version"]
+        marks.append(time.perf_counter())
+        done = _call(conn, "POST", f"/api/v1/work-items/{item}/complete", token, {"data": {}, "version": version})
+        marks.append(time.perf_counter())
+        if done["status"] != "completed":
+            raise click.ClickException(f"the bench dossier did not complete: {done}")
+        for call, begin, end in zip(CALLS, marks, marks[1:], strict=False):
+            timings[call].append((end - begin) * 1000)
+    rate = n / (time.perf_counter() - started)
+    conn.close()
+    return rate, timings
+
+
 def http_sequence(url: str, n: int) -> tuple[float, dict[str, list[float]]]:
-    """Instances per second of the four calls done one after the other, and each call's timings (ms)."""
+    """Instances per second of the four calls done one after the other, and each call's timings (ms). The
+    client runs in a process of its own, as clients do: in the server's process it would take turns with the
+    server's threads for the interpreter lock."""
     engine = make_engine(url)
     upgrade(engine)
     with make_session_factory(engine, write=True)() as session:
@@ -102,30 +135,9 @@ def http_sequence(url: str, n: int) -> tuple[float, dict[str, list[float]]]:
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "SMTP": None, "BPMN_ROOT": str(HTTP_ROOT),
                       "API_SUBMIT_LIMIT": "1000000 per hour"})
-    timings: dict[str, list[float]] = {call: [] for call in CALLS}
-    submission = {"procedure": HTTP_PROCESS, "form": {}, "documents": [],
-                  "applicant": {"applicant_name": "Công ty TNHH Ánh Dương", "applicant_phone": "0251 3822 123",
-                                "applicant_email": "bench@example.vn", "delivery": "email"}}
-    with _server(app) as port:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        started = time.perf_counter()
-        for _ in range(n):
-            marks = [time.perf_counter()]
-            code = _call(conn, "POST", "/api/v1/dossiers", token, submission)["code"]
-            marks.append(time.perf_counter())
-            item = _call(conn, "GET", f"/api/v1/dossiers/{code}/work-items", token)["items"][0]["id"]
-            marks.append(time.perf_counter())
-            version = _call(conn, "GET", f"/api/v1/work-items/{item}", token)["version"]
-            marks.append(time.perf_counter())
-            done = _call(conn, "POST", f"/api/v1/work-items/{item}/complete", token,
-                         {"data": {}, "version": version})
-            marks.append(time.perf_counter())
-            if done["status"] != "completed":
-                raise click.ClickException(f"the bench dossier did not complete: {done}")
-            for call, begin, end in zip(CALLS, marks, marks[1:], strict=False):
-                timings[call].append((end - begin) * 1000)
-        rate = n / (time.perf_counter() - started)
-        conn.close()
+    with (_server(app) as port,
+          ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as client):
+        rate, timings = client.submit(_drive, port, token, n).result()
     app.extensions["motcua"].engine.dispose()
     return rate, timings
 
@@ -224,11 +236,14 @@ def _report(label: str, url: Callable[[str], str], dossiers: int, rounds: int, t
     finally:
         clock.reset()
     if http_n:
-        floor = _http_floor(http_n)
-        rate, timings = http_sequence(url("http"), http_n)
-        click.echo(f"{label}: HTTP four calls {rate:6.1f} instances/s against the floor {floor:6.1f} of the same "
-                   f"diagram: ratio {rate / floor:.2f} (target >= 0.5); server: waitress, 8 threads, and its "
-                   f"outbox process (the receipts and the mails), as `motcua serve`")
+        same = _http_floor(http_n)
+        over_http, timings = http_sequence(url("http"), http_n)
+        # The issue states the target against the in-process floor above (~144/s when it was written: 0.5x of it
+        # is 15x the peer's 4.44/s); the floor of the HTTP diagram itself, a smaller one, is printed beside it.
+        click.echo(f"{label}: HTTP four calls {over_http:6.1f} instances/s: ratio {over_http / floor:.2f} to the "
+                   f"in-process floor above (target >= 0.5), {over_http / same:.2f} to the floor of the same "
+                   f"diagram ({same:.1f}/s); server: waitress, 8 threads, and its outbox process (the receipts "
+                   f"and the mails), as `motcua serve`; the client in a process of its own")
         for call, values in timings.items():
             click.echo(f"{label}:   {call:26s} p50 {measure.percentile(values, 0.5):6.1f} ms"
                        f"  p95 {measure.percentile(values, 0.95):6.1f} ms")
