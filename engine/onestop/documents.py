@@ -45,7 +45,7 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from sqlalchemy import JSON, ForeignKey, Index, String, bindparam, select
+from sqlalchemy import ForeignKey, Index, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.legal_time.business_calendar import load_calendar
@@ -64,7 +64,7 @@ from engine.onestop.vietnamese_text import (
     short_date,
 )
 from engine.runtime import audit
-from engine.runtime.db import Base, Prepared
+from engine.runtime.db import Base, PackedJSON, Prepared
 from engine.runtime.dossier import Dossier
 from engine.runtime.file_store import file_store
 
@@ -143,7 +143,7 @@ class Document(Base):
     filename: Mapped[str] = mapped_column(String(200))
     size: Mapped[int]
     # What the paper was filled with, so that it can be explained later without parsing the PDF.
-    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    facts: Mapped[dict[str, Any]] = mapped_column(PackedJSON, default=dict)
     # The PDF is in the file store (engine.runtime.file_store) under this hash.
     sha256: Mapped[str] = mapped_column(String(64))
 

@@ -53,6 +53,11 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+# JSON columns keep Vietnamese letters as UTF-8 (2–3 bytes) rather than as \uXXXX escapes (6 bytes each),
+# without the spaces after separators.
+_json = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+
+
 class PackedText(TypeDecorator[str]):
     """Text kept zlib-compressed, for large values nothing queries inside (a dossier's engine state: ~5 KB of
     JSON, mostly repeated keys, packs to ~1 KB). Readers and writers see the text."""
@@ -67,6 +72,21 @@ class PackedText(TypeDecorator[str]):
         return None if value is None else zlib.decompress(value).decode("utf-8")
 
 
+class PackedJSON(TypeDecorator[Any]):
+    """JSON kept zlib-compressed, for documents read whole and never queried inside (a dossier's legal clock,
+    what a paper was filled with): their repeated keys, timestamps and labels pack to less than half, where
+    neither database compresses values this small. Readers and writers see the JSON value."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: object) -> bytes | None:
+        return None if value is None else zlib.compress(_json(value).encode("utf-8"), 6)
+
+    def process_result_value(self, value: bytes | None, dialect: object) -> Any:
+        return None if value is None else json.loads(zlib.decompress(value))
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UtcDateTime}
@@ -74,11 +94,6 @@ class Base(DeclarativeBase):
 
 def database_url() -> str:
     return os.environ.get("DATABASE_URL", DEFAULT_URL)
-
-
-# JSON columns keep Vietnamese letters as UTF-8 (2–3 bytes) rather than as \uXXXX escapes (6 bytes each),
-# without the spaces after separators.
-_json = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 
 
 def make_engine(url: str | None = None, **kwargs: object) -> Engine:

@@ -1,5 +1,5 @@
-"""A dossier's engine state is stored zlib-compressed; migration 0010 packs the existing rows and unpacks them
-on downgrade, on both databases."""
+"""A dossier's engine state, its legal clock and the facts of its papers are stored zlib-compressed; migrations
+0010 and 0012 pack the existing rows and unpack them on downgrade, on both databases."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from alembic import command
 from sqlalchemy import select, text
 
+from engine.onestop.documents import Document
 from engine.runtime.db import make_engine
 from engine.runtime.dossier import Dossier
 from engine.runtime.schema import alembic_config
@@ -84,3 +85,57 @@ def test_the_migration_packs_existing_states_and_unpacks_them_on_downgrade(empty
 
     _migrate(url, command.downgrade, "0009")
     assert _stored_state(url) == STATE
+
+
+CLOCK = {"total": None, "events": [{"event": "start", "at": "2026-03-02T02:00:00.123456+00:00", "phase": "check",
+                                   "duration": "5:working-days"}], "dates": [], "corrections": [], "others": {}}
+FACTS = {"extra": {"applicant": {"name": "Bệnh viện Đa khoa Đồng Nai"}, "officer": "Nguyễn Thị Tiếp Nhận",
+                   "checklist": [{"label": f"Thành phần hồ sơ số {i}", "form": "Bản chính"} for i in range(7)]}}
+
+
+def _stored(url: str, sql: str) -> list[object]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        stored = list(conn.execute(text(sql)).scalars())
+    engine.dispose()
+    return stored
+
+
+def test_the_migration_packs_legal_clocks_and_paper_facts_and_unpacks_them_on_downgrade(empty_database: str) -> None:
+    url = empty_database
+    _migrate(url, command.upgrade, "0011_scale")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO process_definition (id, process_id, name, version, content_hash, spec_json, "
+                          "files, catalogue, deployed_at, deployed_by) VALUES (1, 'p', 'P', 1, 'h', '{}', '{}', '{}', "
+                          "CURRENT_TIMESTAMP, 't')"))
+        for dossier_id, clock in ((1, json.dumps(CLOCK, ensure_ascii=False)), (2, None)):
+            conn.execute(text("INSERT INTO dossier (id, process_id, definition_id, status, title, channel, state, "
+                              "summary, legal_clock, clock_paused, milestones_fired, created_at, created_by, "
+                              "updated_at, version) VALUES (:id, 'p', 1, 'completed', '', 'desk', :state, '{}', "
+                              ":clock, false, '[]', CURRENT_TIMESTAMP, 't', CURRENT_TIMESTAMP, 1)"),
+                         {"id": dossier_id, "state": zlib.compress(b"{}"), "clock": clock})
+        conn.execute(text("INSERT INTO document (id, dossier_id, kind, number, title, created_at, created_by, "
+                          "filename, size, facts, sha256) VALUES (1, 1, 'receipt', '01/TNHS', 'Giấy', "
+                          "CURRENT_TIMESTAMP, 't', 'r.pdf', 1, :facts, 'h')"),
+                     {"facts": json.dumps(FACTS, ensure_ascii=False)})
+    engine.dispose()
+
+    _migrate(url, command.upgrade, "head")
+    clock, no_clock = _stored(url, "SELECT legal_clock FROM dossier ORDER BY id")
+    [facts] = _stored(url, "SELECT facts FROM document")
+    assert isinstance(clock, bytes) and json.loads(zlib.decompress(clock)) == CLOCK and no_clock is None
+    assert isinstance(facts, bytes) and json.loads(zlib.decompress(facts)) == FACTS
+    assert len(facts) < len(json.dumps(FACTS, ensure_ascii=False).encode("utf-8")) / 2
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert list(conn.scalars(select(Dossier.legal_clock).order_by(Dossier.id))) == [CLOCK, None]
+        assert conn.scalar(select(Document.facts)) == FACTS
+    engine.dispose()
+
+    _migrate(url, command.downgrade, "0011_scale")
+    clock, no_clock = _stored(url, "SELECT legal_clock FROM dossier ORDER BY id")
+    [facts] = _stored(url, "SELECT facts FROM document")
+    # JSON again: text on SQLite, json on PostgreSQL (which the driver reads as the value).
+    assert [json.loads(v) if isinstance(v, str) else v for v in (clock, facts)] == [CLOCK, FACTS]
+    assert no_clock is None
