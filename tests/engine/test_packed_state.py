@@ -1,5 +1,6 @@
-"""A dossier's engine state, its legal clock and the facts of its papers are stored zlib-compressed; migrations
-0010 and 0012 pack the existing rows and unpack them on downgrade, on both databases."""
+"""What a dossier keeps, kept small, on both databases: its engine state, its legal clock and the facts of its
+papers are stored zlib-compressed (migrations 0010 and 0012 pack the existing rows and unpack them on
+downgrade), and the inbox's indexes of work items hold only the open ones (migration 0013)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from engine.onestop.documents import Document
 from engine.runtime.db import make_engine
 from engine.runtime.dossier import Dossier
 from engine.runtime.schema import alembic_config
+from engine.runtime.work_item import IS_OPEN, WorkItem
 from tests.conftest import PG_URL, _postgres_available
 
 # Shaped like SpiffWorkflow's state: the same keys over and over, task ids, Vietnamese data.
@@ -139,3 +141,47 @@ def test_the_migration_packs_legal_clocks_and_paper_facts_and_unpacks_them_on_do
     # JSON again: text on SQLite, json on PostgreSQL (which the driver reads as the value).
     assert [json.loads(v) if isinstance(v, str) else v for v in (clock, facts)] == [CLOCK, FACTS]
     assert no_clock is None
+
+
+def _index_definitions(url: str) -> dict[str, str]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        sql = ("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'work_item' AND type = 'index'"
+               if engine.dialect.name == "sqlite" else
+               "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'work_item'")
+        found = {name: " ".join(str(definition).split()) for name, definition in conn.execute(text(sql))}
+    engine.dispose()
+    return {name: found[name] for name in ("ix_work_item_inbox", "ix_work_item_assignee", "ix_work_item_waiting")}
+
+
+def test_the_inbox_indexes_hold_only_open_items_after_the_migration(empty_database: str) -> None:
+    url = empty_database
+    _migrate(url, command.upgrade, "0012_packed_json")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO process_definition (id, process_id, name, version, content_hash, spec_json, "
+                          "files, catalogue, deployed_at, deployed_by) VALUES (1, 'p', 'P', 1, 'h', '{}', '{}', '{}', "
+                          "CURRENT_TIMESTAMP, 't')"))
+        conn.execute(text("INSERT INTO dossier (id, process_id, definition_id, status, title, channel, state, summary, "
+                          "clock_paused, milestones_fired, created_at, created_by, updated_at, version) VALUES "
+                          "(1, 'p', 1, 'running', '', 'desk', :state, '{}', false, '[]', CURRENT_TIMESTAMP, 't', "
+                          "CURRENT_TIMESTAMP, 1)"), {"state": zlib.compress(b"{}")})
+        for item_id, status in ((1, "completed"), (2, "open")):
+            conn.execute(text("INSERT INTO work_item (id, dossier_id, task_id, task_spec, name, role, status, "
+                              "created_at) VALUES (:id, 1, :task, 't', 'T', 'specialist', :status, CURRENT_TIMESTAMP)"),
+                         {"id": item_id, "task": f"task-{item_id}", "status": status})
+    engine.dispose()
+    assert not any("WHERE" in d for d in _index_definitions(url).values())
+
+    _migrate(url, command.upgrade, "head")
+    definitions = _index_definitions(url)
+    assert all("WHERE" in d and "status" in d.split("WHERE")[1] and "'open'" in d for d in definitions.values())
+    assert all("status" not in d.split("WHERE")[0] for d in definitions.values())
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        inbox = select(WorkItem.id).where(IS_OPEN, WorkItem.role == "specialist").order_by(WorkItem.due_at)
+        assert list(conn.scalars(inbox)) == [2]
+    engine.dispose()
+
+    _migrate(url, command.downgrade, "0012_packed_json")
+    assert not any("WHERE" in d for d in _index_definitions(url).values())
