@@ -15,7 +15,7 @@ from alembic import command
 from sqlalchemy import select, text
 
 from engine.onestop.documents import Document
-from engine.runtime.db import make_engine
+from engine.runtime.db import PackedJSON, PackedText, make_engine
 from engine.runtime.dossier import Dossier
 from engine.runtime.schema import alembic_config
 from engine.runtime.work_item import IS_OPEN, WorkItem
@@ -185,3 +185,15 @@ def test_the_inbox_indexes_hold_only_open_items_after_the_migration(empty_databa
 
     _migrate(url, command.downgrade, "0012_packed_json")
     assert not any("WHERE" in d for d in _index_definitions(url).values())
+
+
+@pytest.mark.parametrize("size", [0, 1, 511, 512, 1024, 5_000, 40_000, 200_000])
+def test_packed_values_read_back_whatever_their_size(size: int) -> None:
+    # The window is sized to each value (engine.runtime.db._pack): both ends of the range and its steps.
+    value = ("Thẩm định hồ sơ tiếp nhận " * (size // 20 + 1))[:size]
+    packed = PackedText().process_bind_param(value, None)
+    assert packed is not None and len(packed) <= len(zlib.compress(value.encode("utf-8"), 6)) * 1.03 + 1
+    assert zlib.decompress(packed).decode("utf-8") == value
+    assert PackedText().process_result_value(packed, None) == value
+    facts = {"extra": {"checklist": [value]}}
+    assert PackedJSON().process_result_value(PackedJSON().process_bind_param(facts, None), None) == facts
