@@ -46,7 +46,7 @@ from engine.runtime.schema import upgrade
 from engine.runtime.script_engine import platform_functions
 from engine.runtime.serialization import serializer_config
 from engine.runtime.validation import parse_bundle
-from engine.runtime.work_item import WorkItem
+from engine.runtime.work_item import IS_OPEN, WorkItem
 
 DIAGRAM = Path(__file__).resolve().parents[2] / "bench" / "licence_bench.bpmn"
 PROCESS = "licence_demo"
@@ -146,7 +146,7 @@ def inbox(url: str, items: int) -> tuple[float, int]:
         if engine.dialect.name == "postgresql":
             conn.execute(text("ANALYZE work_item"))
     query = (select(WorkItem.id, WorkItem.dossier_id, WorkItem.name, WorkItem.due_at)
-             .where(WorkItem.status == "open", WorkItem.role.in_(["specialist"]))
+             .where(IS_OPEN, WorkItem.role.in_(["specialist"]))
              .order_by(WorkItem.due_at, WorkItem.id).limit(50))
     timings = []
     with engine.connect() as conn:

@@ -30,6 +30,7 @@ from typing import Any
 
 import pikepdf
 from fontTools import subset, ttLib
+from fontTools.ttLib import scaleUpem
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 from reportlab import rl_config
@@ -44,7 +45,7 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from sqlalchemy import JSON, ForeignKey, Index, String, bindparam, select
+from sqlalchemy import ForeignKey, Index, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.legal_time.business_calendar import load_calendar
@@ -63,7 +64,7 @@ from engine.onestop.vietnamese_text import (
     short_date,
 )
 from engine.runtime import audit
-from engine.runtime.db import Base, Prepared, connection
+from engine.runtime.db import Base, PackedJSON, Prepared, connection
 from engine.runtime.dossier import Dossier
 from engine.runtime.file_store import file_store
 
@@ -142,7 +143,7 @@ class Document(Base):
     filename: Mapped[str] = mapped_column(String(200))
     size: Mapped[int]
     # What the paper was filled with, so that it can be explained later without parsing the PDF.
-    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    facts: Mapped[dict[str, Any]] = mapped_column(PackedJSON, default=dict)
     # The PDF is in the file store (engine.runtime.file_store) under this hash.
     sha256: Mapped[str] = mapped_column(String(64))
 
@@ -188,7 +189,9 @@ def _slim(path: str) -> bytes:
 
     reportlab already embeds only the glyphs a paper uses, but DejaVu's glyphs carry TrueType hinting
     programs and the subset keeps the full name table: five faces came to ~75 KB per receipt. Screens and
-    printers of today do not need the hinting; without it a receipt stays well under 30 KB.
+    printers of today do not need the hinting; without it a receipt stays well under 30 KB. DejaVu draws
+    on 2048 units per em; scaled to PostScript's 1000 most outline deltas fit in one byte, and the subsets
+    of a receipt are ~1.4 KB smaller (a unit is then 0.004 mm at 12 pt, far below any printer's dot).
     """
     options = subset.Options()
     options.hinting = False
@@ -199,6 +202,7 @@ def _slim(path: str) -> bytes:
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=_PRINTED)
     subsetter.subset(font)
+    scaleUpem.scale_upem(font, 1000)
     slim = io.BytesIO()
     font.save(slim)
     return slim.getvalue()

@@ -28,7 +28,7 @@ from engine.runtime import deadline_figures
 from engine.runtime.definition import ProcessDefinition, diagram_xml
 from engine.runtime.dossier import Dossier, DossierStatus
 from engine.runtime.inbox import ClockFilter
-from engine.runtime.work_item import WorkItem, WorkItemStatus
+from engine.runtime.work_item import IS_OPEN, WorkItem, WorkItemStatus
 
 AT_RISK_LIMIT = 200
 
@@ -186,7 +186,7 @@ def workload(session: Session, t: Thresholds) -> list[Load]:
     def on_the_days(spans: list[deadline_figures.Window], roles: set[str]) -> list[dict[tuple[str, str], int]]:
         return deadline_figures.counted(session.execute(union_all(*deadline_figures.in_windows(
             lambda start, end: select(w.role, func.coalesce(w.assignee, "")).where(
-                w.status == WorkItemStatus.OPEN, w.role.in_(sorted(roles)), w.due_at.between(start, end)),
+                IS_OPEN, w.role.in_(sorted(roles)), w.due_at.between(start, end)),
             len(spans))), deadline_figures.window_params(spans)), spans)
 
     figures = deadline_figures.due(session, "work_item", (t.now, t.soon), on_the_days)
@@ -208,7 +208,7 @@ def _oldest_waiting(session: Session, groups: list[tuple[str, str]]) -> dict[tup
     oldest = []
     for role, assignee in groups:
         held = w.assignee.is_(None) if not assignee else w.assignee == assignee
-        oldest.append(select(func.min(w.created_at)).where(w.status == WorkItemStatus.OPEN, w.role == role, held)
+        oldest.append(select(func.min(w.created_at)).where(IS_OPEN, w.role == role, held)
                       .scalar_subquery())
     found = session.execute(select(*oldest)).one()
     return dict(zip(groups, found, strict=True))
@@ -280,7 +280,7 @@ def heatmap(session: Session, process_id: str, now: datetime) -> Heatmap | None:
     rows = session.execute(
         select(WorkItem.task_spec, func.count(), func.avg(epoch), func.min(WorkItem.created_at))
         .join(Dossier, Dossier.id == WorkItem.dossier_id)
-        .where(WorkItem.status == WorkItemStatus.OPEN, Dossier.process_id == process_id)
+        .where(IS_OPEN, Dossier.process_id == process_id)
         .group_by(WorkItem.task_spec)
     ).all()
     catalogue = definition.catalogue or {}

@@ -16,7 +16,7 @@ from engine.oversight import alerts
 from engine.runtime import audit
 from engine.runtime.dossier import Dossier
 from engine.runtime.errors import InvalidData, NotFound
-from engine.runtime.work_item import WorkItem, WorkItemStatus
+from engine.runtime.work_item import IS_OPEN, WorkItem, WorkItemStatus
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def reassign_queue(session: Session, from_username: str, to_username: str, actor
     to = _officer(session, to_username)
     if to.username == from_username:
         raise InvalidData("choose another officer", fields={"to": "same"})
-    items = session.scalars(select(WorkItem).where(WorkItem.status == WorkItemStatus.OPEN,
+    items = session.scalars(select(WorkItem).where(IS_OPEN,
                                                    WorkItem.assignee == from_username).order_by(WorkItem.id)).all()
     movable = [i for i in items if i.role in to.roles]
     for item in movable:

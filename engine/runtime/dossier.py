@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engine.runtime.db import Base, PackedText
+from engine.runtime.db import Base, PackedJSON, PackedText
 from engine.runtime.definition import ProcessDefinition
 
 
@@ -54,8 +54,9 @@ class Dossier(Base):
     # A small copy of the process data for lists and search; the engine state is the truth.
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     next_timer_at: Mapped[datetime | None]
-    # The legal clock (engine.legal_time.legal_clock, as its event log) and what supervisors query of it.
-    legal_clock: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The legal clock (engine.legal_time.legal_clock, as its event log, packed: only read whole) and what
+    # supervisors query of it.
+    legal_clock: Mapped[dict[str, Any] | None] = mapped_column(PackedJSON)
     due_at: Mapped[datetime | None] = mapped_column(index=True)
     total_due_at: Mapped[datetime | None]
     clock_paused: Mapped[bool] = mapped_column(default=False)

@@ -1,6 +1,6 @@
 """An officer's inbox: the open work items of their roles, most urgent legal deadline first.
 
-Seek paging on (due_at, id) over the index ix_work_item_inbox (status, role, due_at, id): each page is one
+Seek paging on (due_at, id) over the index ix_work_item_inbox (role, due_at, id of the open items): each page is one
 indexed range read however deep the officer pages, never an OFFSET scan. Items without a due date (the
 clock is paused, or the procedure has none) come after the dated ones, paged by id; SQLite and
 PostgreSQL order NULLs differently, so the two segments are read as two ranges rather than one sort.
@@ -33,7 +33,7 @@ from engine.legal_time.business_calendar import BusinessCalendar
 from engine.legal_time.legal_clock import DUE_SOON
 from engine.runtime import deadline_figures
 from engine.runtime.dossier import Dossier
-from engine.runtime.work_item import WorkItem, WorkItemStatus
+from engine.runtime.work_item import IS_OPEN, WorkItem
 
 PAGE_SIZE = 50
 
@@ -109,7 +109,7 @@ def _state(due_at: datetime | None, paused: bool, now: datetime, soon: datetime)
 
 
 def _filtered(query: Select, process_id: bool, search: bool, mine: bool) -> Select:
-    query = query.where(WorkItem.status == WorkItemStatus.OPEN, WorkItem.role.in_(bindparam("roles", expanding=True)))
+    query = query.where(IS_OPEN, WorkItem.role.in_(bindparam("roles", expanding=True)))
     if process_id:
         query = query.where(Dossier.process_id == bindparam("process_id"))
     if mine:

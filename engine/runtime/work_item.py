@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.runtime.db import Base
@@ -17,13 +17,18 @@ class WorkItemStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+# The inbox, the workload and the reassignments read open items, few among all those kept: their indexes
+# hold only the open ones (the closed items of finished dossiers took ~0.5 KB per dossier in them).
+_OPEN_ONLY = {"sqlite_where": text("status = 'open'"), "postgresql_where": text("status = 'open'")}
+
+
 class WorkItem(Base):
     __tablename__ = "work_item"
     __table_args__ = (
-        Index("ix_work_item_inbox", "status", "role", "due_at", "id"),
-        Index("ix_work_item_assignee", "status", "assignee", "due_at"),
+        Index("ix_work_item_inbox", "role", "due_at", "id", **_OPEN_ONLY),
+        Index("ix_work_item_assignee", "assignee", "due_at", **_OPEN_ONLY),
         # Each officer's oldest waiting item, one index seek per officer (engine.oversight.monitoring.workload).
-        Index("ix_work_item_waiting", "status", "role", "assignee", "created_at"),
+        Index("ix_work_item_waiting", "role", "assignee", "created_at", **_OPEN_ONLY),
         Index("ix_work_item_dossier", "dossier_id", "status"),
     )
 
@@ -40,3 +45,8 @@ class WorkItem(Base):
     due_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+# The condition of a query on the open items: a literal, not a parameter, as PostgreSQL proves a partial
+# index's predicate only from a literal (a prepared statement's generic plan knows no parameter's value).
+IS_OPEN = WorkItem.status == literal_column(f"'{WorkItemStatus.OPEN.value}'")

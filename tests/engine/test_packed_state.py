@@ -1,5 +1,6 @@
-"""A dossier's engine state is stored zlib-compressed; migration 0010 packs the existing rows and unpacks them
-on downgrade, on both databases."""
+"""What a dossier keeps, kept small, on both databases: its engine state, its legal clock and the facts of its
+papers are stored zlib-compressed (migrations 0010 and 0012 pack the existing rows and unpack them on
+downgrade), and the inbox's indexes of work items hold only the open ones (migration 0013)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ import pytest
 from alembic import command
 from sqlalchemy import select, text
 
-from engine.runtime.db import make_engine
+from engine.onestop.documents import Document
+from engine.runtime.db import PackedJSON, PackedText, make_engine
 from engine.runtime.dossier import Dossier
 from engine.runtime.schema import alembic_config
+from engine.runtime.work_item import IS_OPEN, WorkItem
 from tests.conftest import PG_URL, _postgres_available
 
 # Shaped like SpiffWorkflow's state: the same keys over and over, task ids, Vietnamese data.
@@ -84,3 +87,113 @@ def test_the_migration_packs_existing_states_and_unpacks_them_on_downgrade(empty
 
     _migrate(url, command.downgrade, "0009")
     assert _stored_state(url) == STATE
+
+
+CLOCK = {"total": None, "events": [{"event": "start", "at": "2026-03-02T02:00:00.123456+00:00", "phase": "check",
+                                   "duration": "5:working-days"}], "dates": [], "corrections": [], "others": {}}
+FACTS = {"extra": {"applicant": {"name": "Bệnh viện Đa khoa Đồng Nai"}, "officer": "Nguyễn Thị Tiếp Nhận",
+                   "checklist": [{"label": f"Thành phần hồ sơ số {i}", "form": "Bản chính"} for i in range(7)]}}
+
+
+def _stored(url: str, sql: str) -> list[object]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        stored = list(conn.execute(text(sql)).scalars())
+    engine.dispose()
+    return stored
+
+
+def test_the_migration_packs_legal_clocks_and_paper_facts_and_unpacks_them_on_downgrade(empty_database: str) -> None:
+    url = empty_database
+    _migrate(url, command.upgrade, "0011_scale")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO process_definition (id, process_id, name, version, content_hash, spec_json, "
+                          "files, catalogue, deployed_at, deployed_by) VALUES (1, 'p', 'P', 1, 'h', '{}', '{}', '{}', "
+                          "CURRENT_TIMESTAMP, 't')"))
+        for dossier_id, clock in ((1, json.dumps(CLOCK, ensure_ascii=False)), (2, None)):
+            conn.execute(text("INSERT INTO dossier (id, process_id, definition_id, status, title, channel, state, "
+                              "summary, legal_clock, clock_paused, milestones_fired, created_at, created_by, "
+                              "updated_at, version) VALUES (:id, 'p', 1, 'completed', '', 'desk', :state, '{}', "
+                              ":clock, false, '[]', CURRENT_TIMESTAMP, 't', CURRENT_TIMESTAMP, 1)"),
+                         {"id": dossier_id, "state": zlib.compress(b"{}"), "clock": clock})
+        conn.execute(text("INSERT INTO document (id, dossier_id, kind, number, title, created_at, created_by, "
+                          "filename, size, facts, sha256) VALUES (1, 1, 'receipt', '01/TNHS', 'Giấy', "
+                          "CURRENT_TIMESTAMP, 't', 'r.pdf', 1, :facts, 'h')"),
+                     {"facts": json.dumps(FACTS, ensure_ascii=False)})
+    engine.dispose()
+
+    _migrate(url, command.upgrade, "head")
+    clock, no_clock = _stored(url, "SELECT legal_clock FROM dossier ORDER BY id")
+    [facts] = _stored(url, "SELECT facts FROM document")
+    assert isinstance(clock, bytes) and json.loads(zlib.decompress(clock)) == CLOCK and no_clock is None
+    assert isinstance(facts, bytes) and json.loads(zlib.decompress(facts)) == FACTS
+    assert len(facts) < len(json.dumps(FACTS, ensure_ascii=False).encode("utf-8")) / 2
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert list(conn.scalars(select(Dossier.legal_clock).order_by(Dossier.id))) == [CLOCK, None]
+        assert conn.scalar(select(Document.facts)) == FACTS
+    engine.dispose()
+
+    _migrate(url, command.downgrade, "0011_scale")
+    clock, no_clock = _stored(url, "SELECT legal_clock FROM dossier ORDER BY id")
+    [facts] = _stored(url, "SELECT facts FROM document")
+    # JSON again: text on SQLite, json on PostgreSQL (which the driver reads as the value).
+    assert [json.loads(v) if isinstance(v, str) else v for v in (clock, facts)] == [CLOCK, FACTS]
+    assert no_clock is None
+
+
+def _index_definitions(url: str) -> dict[str, str]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        sql = ("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'work_item' AND type = 'index'"
+               if engine.dialect.name == "sqlite" else
+               "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'work_item'")
+        found = {name: " ".join(str(definition).split()) for name, definition in conn.execute(text(sql))}
+    engine.dispose()
+    return {name: found[name] for name in ("ix_work_item_inbox", "ix_work_item_assignee", "ix_work_item_waiting")}
+
+
+def test_the_inbox_indexes_hold_only_open_items_after_the_migration(empty_database: str) -> None:
+    url = empty_database
+    _migrate(url, command.upgrade, "0012_packed_json")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO process_definition (id, process_id, name, version, content_hash, spec_json, "
+                          "files, catalogue, deployed_at, deployed_by) VALUES (1, 'p', 'P', 1, 'h', '{}', '{}', '{}', "
+                          "CURRENT_TIMESTAMP, 't')"))
+        conn.execute(text("INSERT INTO dossier (id, process_id, definition_id, status, title, channel, state, summary, "
+                          "clock_paused, milestones_fired, created_at, created_by, updated_at, version) VALUES "
+                          "(1, 'p', 1, 'running', '', 'desk', :state, '{}', false, '[]', CURRENT_TIMESTAMP, 't', "
+                          "CURRENT_TIMESTAMP, 1)"), {"state": zlib.compress(b"{}")})
+        for item_id, status in ((1, "completed"), (2, "open")):
+            conn.execute(text("INSERT INTO work_item (id, dossier_id, task_id, task_spec, name, role, status, "
+                              "created_at) VALUES (:id, 1, :task, 't', 'T', 'specialist', :status, CURRENT_TIMESTAMP)"),
+                         {"id": item_id, "task": f"task-{item_id}", "status": status})
+    engine.dispose()
+    assert not any("WHERE" in d for d in _index_definitions(url).values())
+
+    _migrate(url, command.upgrade, "head")
+    definitions = _index_definitions(url)
+    assert all("WHERE" in d and "status" in d.split("WHERE")[1] and "'open'" in d for d in definitions.values())
+    assert all("status" not in d.split("WHERE")[0] for d in definitions.values())
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        inbox = select(WorkItem.id).where(IS_OPEN, WorkItem.role == "specialist").order_by(WorkItem.due_at)
+        assert list(conn.scalars(inbox)) == [2]
+    engine.dispose()
+
+    _migrate(url, command.downgrade, "0012_packed_json")
+    assert not any("WHERE" in d for d in _index_definitions(url).values())
+
+
+@pytest.mark.parametrize("size", [0, 1, 511, 512, 1024, 5_000, 40_000, 200_000])
+def test_packed_values_read_back_whatever_their_size(size: int) -> None:
+    # The window is sized to each value (engine.runtime.db._pack): both ends of the range and its steps.
+    value = ("Thẩm định hồ sơ tiếp nhận " * (size // 20 + 1))[:size]
+    packed = PackedText().process_bind_param(value, None)
+    assert packed is not None and len(packed) <= len(zlib.compress(value.encode("utf-8"), 6)) * 1.03 + 1
+    assert zlib.decompress(packed).decode("utf-8") == value
+    assert PackedText().process_result_value(packed, None) == value
+    facts = {"extra": {"checklist": [value]}}
+    assert PackedJSON().process_result_value(PackedJSON().process_bind_param(facts, None), None) == facts
