@@ -17,6 +17,7 @@ from flask_limiter import Limiter
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
+from engine.access.signatory import PORTAL_ACTOR
 from engine.legal_time.clock import clock
 from engine.onestop import tracking
 from engine.onestop.documents import document
@@ -32,7 +33,7 @@ from webapp.security import limit_tracking
 from webapp.views import calendar, find_procedure, platform, startable_procedures
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
-ACTOR = "portal"
+ACTOR = PORTAL_ACTOR
 FORM_PREFIX = "form-"
 OTHER = "other"
 REMEMBERED = 20  # dossiers one browser session may hold open

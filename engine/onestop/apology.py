@@ -16,7 +16,7 @@ from sqlalchemy import ForeignKey, String, Text, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from engine.access.user import find_user
+from engine.access.signatory import signatory
 from engine.legal_time.business_calendar import ZONE, BusinessCalendar, Duration, Unit, load_calendar
 from engine.legal_time.clock import clock
 from engine.onestop.documents import KINDS, Paper, dossier_facts, render_text
@@ -82,11 +82,10 @@ def prepare(paperwork: Paperwork, dossier_id: int, actor: str, *, reason: str = 
         facts = paperwork.facts(session, dossier)
         promised = appointment(dossier, facts, calendar)
         new_day = new_day or proposed_date(promised, calendar, now)
-        user = find_user(session, actor)
-        attachments = list(session.scalars(select(Attachment).where(Attachment.dossier_id == dossier_id)))
-        context = paper_context(dossier, facts, data, attachments, user.full_name if user else actor, promised,
-                                {"reason": reason or "…", "new_appointment_at": _at(new_day)})
         agency = paperwork.office.agency
+        attachments = list(session.scalars(select(Attachment).where(Attachment.dossier_id == dossier_id)))
+        context = paper_context(dossier, facts, data, attachments, signatory(session, actor, agency.portal_name),
+                                promised, {"reason": reason or "…", "new_appointment_at": _at(new_day)})
         paper = Paper(KINDS["apology"], f"…/{KINDS['apology'].symbol}-{agency.short}", now, agency,
                       dossier_facts(dossier), data, context)
         return Draft(dossier_id, promised, new_day, reason, render_text(paper),

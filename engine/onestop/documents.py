@@ -121,6 +121,9 @@ class Agency:
     # The account fees are paid into (number, holder, bank or treasury); the seed names none, so it is set
     # by MOTCUA_AGENCY_FEE_ACCOUNT and the notice prints it only when set.
     fee_account: str = ""
+    # Where applicants file online, as the seed names it (step 2 of every procedure): the receiver its papers
+    # name for a dossier filed there.
+    portal_name: str = "Cổng Dịch vụ công trực tuyến tỉnh Đồng Nai"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Agency:

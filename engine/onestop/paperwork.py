@@ -27,6 +27,7 @@ from urllib.parse import quote
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.access.signatory import signatory
 from engine.access.user import find_user
 from engine.legal_time.business_calendar import Duration, Unit, load_calendar
 from engine.legal_time.clock import clock
@@ -326,7 +327,6 @@ class Paperwork:
         if dossier is None:
             raise ValueError(f"no dossier {dossier_id}")
         facts = self.facts(session, dossier)
-        user = find_user(session, actor)
         attachments = list(session.scalars(select(Attachment).where(Attachment.dossier_id == dossier_id)))
         words = option_words(self.office.bpmn_root)
         extra = dict(extra or {})
@@ -340,7 +340,8 @@ class Paperwork:
             result = preview_result(session, dossier, dict(data), entry if isinstance(entry, str) else "") or {}
             devices = result.get("devices") or _rows(data.get("devices"), ("name", "purpose", "serial"))
             extra.setdefault("result", {**in_words([result], words)[0], "devices": in_words(devices, words)})
-        context = paper_context(dossier, facts, data, attachments, user.full_name if user else actor,
+        context = paper_context(dossier, facts, data, attachments,
+                                signatory(session, actor, self.office.agency.portal_name),
                                 appointment(dossier, facts, load_calendar(session)), extra)
         # Papers print words, never codes: "Hạng III: nghiên cứu viên, kỹ sư", not "III".
         rendered = render_document(session, dossier_id, kind, data=in_words([dict(data)], words)[0],

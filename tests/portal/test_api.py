@@ -469,3 +469,15 @@ def test_token_command_creates_lists_and_revokes(app: Flask, monkeypatch) -> Non
     assert refused.exit_code == 1 and "give no API scope" in refused.output
     refused = runner.invoke(cli, ["token", "create", "x", "--user", "congdvc", "--scope", "work_items:read"])
     assert refused.exit_code == 1 and "do not allow" in refused.output
+
+
+def test_a_receipt_filed_through_the_api_names_the_tokens_user_as_receiver(
+        app: Flask, token_for: Callable[..., str]) -> None:
+    """The token acts as its user, who answers for what it files: the receipt names that user, not the token."""
+    client = app.test_client()
+    answer = client.post("/api/v1/dossiers", json=submission(), headers=bearer(token_for("congdvc"))).json
+    applicant = {"X-Dossier-Secret": answer["secret"]}
+    [receipt] = client.get(f"/api/v1/dossiers/{answer['code']}", headers=applicant).json["documents"]
+    text = pdf_text(client.get(receipt["url"], headers=applicant).get_data())
+    assert "NGƯỜI TIẾP NHẬN HỒ SƠ (Ký, ghi rõ họ tên) Cổng Dịch vụ công tỉnh" in text, text  # congdvc's full name
+    assert "api:" not in text and "test congdvc" not in text

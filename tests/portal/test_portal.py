@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from engine.legal_time.business_calendar import load_calendar
@@ -217,3 +218,16 @@ def test_online_and_post_dossiers_share_the_desks_inbox_with_their_channel(app: 
         channels = dict(session.execute(select(Dossier.code, Dossier.channel)).all())
     assert {row.code for row in page.rows} == {code, posted.code}
     assert channels == {code: "online", posted.code: "post"}
+
+
+def test_a_receipt_of_a_dossier_filed_on_the_portal_names_the_portal_as_receiver(app: Flask) -> None:
+    """No officer received it: the receipt names the portal as the seed does (step 2), never an account's id."""
+    client = app.test_client()
+    code, _secret = submitted(client)
+    page = client.get(f"/portal/dossiers/{code}").get_data(as_text=True)
+    link = re.search(rf'href="(/portal/dossiers/{re.escape(code)}/documents/\d+)"', page)
+    assert link is not None, page
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(client.get(link.group(1)).data)).pages)
+                    .split())
+    assert "NGƯỜI TIẾP NHẬN HỒ SƠ (Ký, ghi rõ họ tên) Cổng Dịch vụ công trực tuyến tỉnh Đồng Nai" in text, text
+    assert "portal" not in text
