@@ -406,6 +406,15 @@ def procedure(process_id: str) -> Response:
 # -- dossiers -----------------------------------------------------------------------------------------------
 
 
+# The answer reads the new dossier's row, not its whole file (steps, events, papers) as tracking does, with its
+# open work items, in one statement (a dossier with none has one row); built once.
+_SUBMITTED = (select(Dossier, WorkItem.id, WorkItem.task_spec, WorkItem.name, WorkItem.role)
+              .outerjoin(WorkItem, (WorkItem.dossier_id == Dossier.id) & (WorkItem.status == WorkItemStatus.OPEN))
+              .options(load_only(Dossier.status, Dossier.legal_clock, Dossier.total_due_at, Dossier.received_at,
+                                 Dossier.created_at))
+              .where(Dossier.id == bindparam("dossier_id")).order_by(WorkItem.id))
+
+
 @operation("/dossiers", "POST", "Submit a dossier online (documents as base64)", "dossiers",
            {201: ("Received: the code, the tracking secret and the receipt", s.SubmittedSchema)},
            body=s.SubmissionSchema, scope="dossiers:submit")
@@ -428,26 +437,23 @@ def submit_dossier() -> tuple[Response, int]:
         raise ApiError(422, "invalid", str(err), err.fields) from None
     except CommandError as err:
         raise ApiError(422, "invalid", str(err)) from None
-    # The answer reads the new dossier's row, not its whole file (steps, events, papers) as tracking does.
     with platform().read_session() as db:
-        dossier = db.get(Dossier, done.dossier_id, options=[load_only(
-            Dossier.status, Dossier.legal_clock, Dossier.total_due_at, Dossier.received_at, Dossier.created_at)])
+        found = db.execute(_SUBMITTED, {"dossier_id": done.dossier_id}).all()
+        dossier = found[0][0]
+        opened = [w for _dossier, *w in found if w[0] is not None]
         started = bool(dossier.legal_clock) and LegalClock.from_dict(dossier.legal_clock).started
-        appointment = promised_at(dossier, facts, calendar(), clock_started=started)
+        appointment = promised_at(dossier, facts, calendar(db), clock_started=started)
         # The receipt is made by the outbox right after this answer (within seconds), unless already done.
         issued = db.get(Document, done.receipt.document_id) if done.receipt.document_id is not None else None
         receipt = _document_ref(done.code, issued) if issued is not None else None
         mailed = issued is not None and mail_status(db, done.receipt) == OutboxStatus.DONE
-        opened = db.scalars(select(WorkItem).where(WorkItem.dossier_id == done.dossier_id,
-                                                   WorkItem.status == WorkItemStatus.OPEN)
-                            .order_by(WorkItem.id)).all()
         status, received_at = dossier.status, dossier.received_at or dossier.created_at
     return current_app.json.response(_schema(s.SubmittedSchema).dump({
         "code": done.code, "secret": done.secret, "status": status, "received_at": received_at,
         "appointment_on": last_day(appointment) if appointment else None,
         "receipt_number": done.receipt.number or "", "receipt": receipt,
         "mail_sent": mailed,
-        "work_items": [{"id": w.id, "task": w.task_spec, "name": w.name, "role": w.role} for w in opened],
+        "work_items": [{"id": id_, "task": task, "name": name, "role": role} for id_, task, name, role in opened],
     })), 201
 
 
@@ -588,11 +594,13 @@ def complete_work_item(item_id: int) -> Response:
         raise ApiError(422, "invalid", str(err), err.fields) from None
     except ProcessError as err:
         raise ApiError(422, "invalid", str(err)) from None
+    code = done.code or ""
     # The papers the step issued, as in the officers' workspace (they are mailed to the applicant).
-    with p.read_session() as db:
-        code = db.scalar(select(Dossier.code).where(Dossier.id == done.outcome.dossier_id)) or ""
-        refs = [_document_ref(code, db.get(Document, paper.document_id)) for paper in done.papers
-                if paper.document_id is not None]
+    issued = [paper.document_id for paper in done.papers if paper.document_id is not None]
+    refs: list[dict[str, Any]] = []
+    if issued:
+        with p.read_session() as db:
+            refs = [_document_ref(code, db.get(Document, document_id)) for document_id in issued]
     return current_app.json.response(_schema(s.CompletedSchema).dump({
         "dossier_code": code, "status": done.outcome.status, "version": done.outcome.version,
         "next": [{"name": t.name, "role": t.role} for t in done.outcome.ready], "documents": refs,
