@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -23,7 +24,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 from flask_limiter import Limiter
 from marshmallow import Schema, ValidationError
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import load_only
+from sqlalchemy.orm import Session, load_only
 from werkzeug.exceptions import HTTPException
 
 from engine.access.api_token import TokenHolder, authenticate
@@ -207,6 +208,24 @@ def openapi() -> Response:
 # -- callers ------------------------------------------------------------------------------------------------
 
 
+@contextmanager
+def _reads() -> Iterator[Session]:
+    """The request's read session: the token's lookup and the handler's reads share it (each session is a
+    connection taken from the pool and given back, and on SQLite a BEGIN and a ROLLBACK)."""
+    if "api_reads" not in g:
+        g.api_reads = platform().read_session()
+    yield g.api_reads
+
+
+@bp.teardown_request
+def _end_reads(_error: BaseException | None = None) -> None:
+    """At the end of the request, and before a command: on SQLite a read transaction keeps the snapshot of
+    its first read, so what is read after the command must be read in a new one."""
+    reads = g.pop("api_reads", None)
+    if reads is not None:
+        reads.close()
+
+
 def _holder() -> TokenHolder | None:
     """Who the bearer token acts as; None without an Authorization header, 401 for a bad or revoked token."""
     if "token_holder" in g:
@@ -216,7 +235,7 @@ def _holder() -> TokenHolder | None:
     if header is not None:
         scheme, _, token = header.partition(" ")
         if scheme.casefold() == "bearer" and token.strip():
-            with platform().read_session() as db:
+            with _reads() as db:
                 holder = authenticate(db, token.strip())
         if holder is None:
             raise ApiError(401, "unauthorised", "Mã truy cập không hợp lệ hoặc đã bị thu hồi")
@@ -236,7 +255,7 @@ def _require(scope: str) -> TokenHolder:
 def _may_see(holder: TokenHolder, dossier_id: int) -> bool:
     if holder.roles & SEE_ALL_DOSSIERS:
         return True
-    with platform().read_session() as db:
+    with _reads() as db:
         return bool(roles_on_dossier(db, dossier_id) & holder.roles)
 
 
@@ -245,7 +264,7 @@ def _readable_dossier(code: str, scope: str) -> int:
     holder = _holder()
     if holder is not None and scope not in holder.scopes:
         raise ApiError(403, "forbidden", f"Mã truy cập không có quyền “{scope}”")
-    with platform().read_session() as db:
+    with _reads() as db:
         if holder is not None:
             found = dossier_by_code(db, code)
             dossier_id = found if found is not None and _may_see(holder, found) else None
@@ -325,7 +344,7 @@ def _document_ref(code: str, row: Document) -> dict[str, Any]:
 def _clocks_view(dossier_id: int) -> dict[str, Any] | None:
     """Each clock (the total and the phases) with its start, due day, pauses and the effective dates it counted
     from (engine.legal_time.event_dates): the dates an inspector checks."""
-    with platform().read_session() as db:
+    with _reads() as db:
         data = db.scalar(select(Dossier.legal_clock).where(Dossier.id == dossier_id))
     if not data:
         return None
@@ -430,6 +449,7 @@ def submit_dossier() -> tuple[Response, int]:
     uploads = tuple(Upload(f"documents.{i}", d["item"], d["filename"], d["content"])
                     for i, d in enumerate(body["documents"]))
     submission = Submission(facts.process_id, body["applicant"], body["form"], form, uploads, body["received_at"])
+    _end_reads()
     try:
         done = platform().commands.submit_online(submission, facts, f"api:{holder.name}",
                                                  url_for("portal.track", _external=True))
@@ -437,7 +457,7 @@ def submit_dossier() -> tuple[Response, int]:
         raise ApiError(422, "invalid", str(err), err.fields) from None
     except CommandError as err:
         raise ApiError(422, "invalid", str(err)) from None
-    with platform().read_session() as db:
+    with _reads() as db:
         found = db.execute(_SUBMITTED, {"dossier_id": done.dossier_id}).all()
         dossier = found[0][0]
         opened = [w for _dossier, *w in found if w[0] is not None]
@@ -469,7 +489,7 @@ _ITEMS_OF = (select(Dossier.id, WorkItem)
            scope="work_items:read")
 def dossier_work_items(code: str) -> Response:
     holder = _require("work_items:read")
-    with platform().read_session() as db:
+    with _reads() as db:
         found = db.execute(_ITEMS_OF, {"roles": sorted(holder.roles), "code": normal_code(code)}).all()
     if not found or not _may_see(holder, found[0][0]):
         raise ApiError(404, "not_found", NOT_FOUND_DOSSIER)
@@ -494,7 +514,7 @@ def dossier_status(code: str) -> Response:
            "dossiers", {200: ("The PDF", PDF)}, scope="documents:read", secret=True)
 def dossier_document(code: str, document_id: int) -> Response:
     dossier_id = _readable_dossier(code, "documents:read")
-    with platform().read_session() as db:
+    with _reads() as db:
         row = document(db, dossier_id, document_id) if document_id <= MAX_ID else None
         if row is None:
             raise ApiError(404, "not_found", "Hồ sơ không có văn bản này")
@@ -516,7 +536,7 @@ def work_items() -> Response:
     after = Cursor.decode(query.get("after"))
     if query.get("after") and after is None:
         raise ApiError(422, "invalid", "Dữ liệu chưa hợp lệ", {"after": "Không phải giá trị `next` của trang trước"})
-    with platform().read_session() as db:
+    with _reads() as db:
         page = inbox_page(db, set(holder.roles & ACTING_ROLES), clock.now(), calendar(), after=after,
                           process_id=query.get("procedure"),
                           state=ClockFilter(query["state"]) if query.get("state") else None,
@@ -539,7 +559,7 @@ _ITEM = (select(WorkItem, Dossier, ProcessDefinition.content_hash)
 
 
 def _work_item(holder: TokenHolder, item_id: int) -> tuple[WorkItem, Dossier, str]:
-    with platform().read_session() as db:
+    with _reads() as db:
         row = db.execute(_ITEM, {"item_id": item_id}).first() if item_id <= MAX_ID else None
     if row is None or row[0].role not in holder.roles:
         raise ApiError(404, "not_found", NO_WORK_ITEM)
@@ -579,6 +599,7 @@ def complete_work_item(item_id: int) -> Response:
     if item_id > MAX_ID:
         raise ApiError(404, "not_found", NO_WORK_ITEM)
     p = platform()
+    _end_reads()
     try:
         done = p.commands.complete_work_item(item_id, body["data"], holder.username, holder.roles,
                                              expected_version=body["version"])
@@ -599,7 +620,7 @@ def complete_work_item(item_id: int) -> Response:
     issued = [paper.document_id for paper in done.papers if paper.document_id is not None]
     refs: list[dict[str, Any]] = []
     if issued:
-        with p.read_session() as db:
+        with _reads() as db:
             refs = [_document_ref(code, db.get(Document, document_id)) for document_id in issued]
     return current_app.json.response(_schema(s.CompletedSchema).dump({
         "dossier_code": code, "status": done.outcome.status, "version": done.outcome.version,
@@ -617,6 +638,7 @@ def complete_work_item(item_id: int) -> Response:
 def send_message() -> tuple[Response, int]:
     holder = _require("messages:send")
     body = _load(s.MessageSchema, _json_body())
+    _end_reads()
     try:
         delivery = platform().commands.deliver_message(
             body["name"], body["correlation_key"], body["payload"], f"api:{holder.name}", body["message_id"])
