@@ -127,6 +127,9 @@ _ITEM_CHECK = Prepared(
     select(WorkItem.role, WorkItem.status, WorkItem.assignee, WorkItem.dossier_id, WorkItem.task_id, Dossier.code)
     .join(Dossier, Dossier.id == WorkItem.dossier_id).where(WorkItem.id == bindparam("p_id")), ("p_id",))
 
+# Who holds the item, read again under the write lock.
+_ASSIGNEE = Prepared(select(WorkItem.assignee).where(WorkItem.id == bindparam("p_id")), ("p_id",))
+
 
 class _Unit:
     """The state of one unit of work: its session and the dossiers whose outbox rows it wrote."""
@@ -231,7 +234,8 @@ class Commands:
             session = unit.session
             if item_id is not None:
                 # Read again under the write lock: the claim may have moved since the check above.
-                assignee = session.scalar(select(WorkItem.assignee).where(WorkItem.id == item_id))
+                found = _ASSIGNEE.rows(session.connection(), {"p_id": item_id})
+                assignee = found[0]["assignee"] if found else None
                 if not assignment.may_act_for(session, actor, assignee):
                     raise Claimed(assignee or "")
             done = self.dossiers.complete_in(session, dossier_id, task_id, data, actor,
