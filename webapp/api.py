@@ -440,7 +440,8 @@ _SUBMITTED = (select(Dossier, WorkItem.id, WorkItem.task_spec, WorkItem.name, Wo
 def submit_dossier() -> tuple[Response, int]:
     holder = _require("dossiers:submit")
     body = _load(s.SubmissionSchema, _json_body())
-    facts = find_procedure(body["procedure"])
+    with _reads() as db:
+        facts = find_procedure(body["procedure"], db)
     if facts is None:
         raise ApiError(422, "invalid", "Không có thủ tục này", {"procedure": "Không có thủ tục này"})
     form, problem = form_for(facts.process_id, facts.application_form)
@@ -462,7 +463,7 @@ def submit_dossier() -> tuple[Response, int]:
         dossier = found[0][0]
         opened = [w for _dossier, *w in found if w[0] is not None]
         started = bool(dossier.legal_clock) and LegalClock.from_dict(dossier.legal_clock).started
-        appointment = promised_at(dossier, facts, calendar(db), clock_started=started)
+        appointment = promised_at(dossier, facts, lambda: calendar(db), clock_started=started)
         # The receipt is made by the outbox right after this answer (within seconds), unless already done.
         issued = db.get(Document, done.receipt.document_id) if done.receipt.document_id is not None else None
         receipt = _document_ref(done.code, issued) if issued is not None else None

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -183,13 +184,14 @@ def _asked(facts: ProcedureFacts, data: dict[str, Any]) -> list[str]:
     return lines
 
 
-def promised_at(dossier: Dossier, facts: ProcedureFacts, calendar: BusinessCalendar, *,
+def promised_at(dossier: Dossier, facts: ProcedureFacts, calendar: Callable[[], BusinessCalendar], *,
                 clock_started: bool) -> datetime | None:
     """The day the result is promised: the legal clock's total, or before the clock starts the procedure's total
-    counted from receipt (e.g. TT 2 d) "kể từ ngày tiếp nhận hồ sơ")."""
+    counted from receipt (e.g. TT 2 d) "kể từ ngày tiếp nhận hồ sơ"). The calendar is asked for only then (it
+    may be a query)."""
     if dossier.total_due_at is not None or clock_started or facts.total is None:
         return dossier.total_due_at
-    return calendar.due_at(dossier.received_at or dossier.created_at, facts.total)
+    return calendar().due_at(dossier.received_at or dossier.created_at, facts.total)
 
 
 def track(
@@ -218,7 +220,7 @@ def track(
             task.data.get("fee_notified", task.data.get("fee_amount")) if kind == "fee" else None,
         ))
     received_at = dossier.received_at or dossier.created_at
-    appointment_at = promised_at(dossier, facts, calendar, clock_started=file.clock is not None)
+    appointment_at = promised_at(dossier, facts, lambda: calendar, clock_started=file.clock is not None)
     fee_since = next((a.since for a in awaited if a.kind == "fee"), None)
     proof_sent = fee_since is not None and any(
         a.item == FEE_PROOF_ITEM and a.uploaded_at >= fee_since for a in file.attachments)
