@@ -38,6 +38,7 @@ from engine.onestop.procedure_facts import ProcedureFacts
 from engine.onestop.tracking import TrackedDossier, dossier_by_code, find_dossier, normal_code, promised_at
 from engine.onestop.vietnamese_text import last_day, local
 from engine.runtime.attachment import Upload
+from engine.runtime.db import Prepared
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import ReadyTask
@@ -478,11 +479,13 @@ def submit_dossier() -> tuple[Response, int]:
     })), 201
 
 
-# The dossier and its items of the token's roles in one statement (a dossier with none has one row); built once.
-_ITEMS_OF = (select(Dossier.id, WorkItem)
-             .outerjoin(WorkItem, (WorkItem.dossier_id == Dossier.id)
-                        & WorkItem.role.in_(bindparam("roles", expanding=True)))
-             .where(Dossier.code == bindparam("code")).order_by(WorkItem.id))
+# The dossier and its items in one statement (a dossier with none has one row), compiled once and run on the
+# driver's cursor (every caller of the API's work-item calls runs it); the token's roles pick the items.
+_ITEMS_OF = Prepared(select(Dossier.id.label("dossier"), WorkItem.id, WorkItem.task_spec, WorkItem.name,
+                            WorkItem.role, WorkItem.status, WorkItem.assignee, WorkItem.created_at,
+                            WorkItem.due_at, WorkItem.closed_at)
+                     .outerjoin(WorkItem, WorkItem.dossier_id == Dossier.id)
+                     .where(Dossier.code == bindparam("code")).order_by(WorkItem.id), ("code",))
 
 
 @operation("/dossiers/<code>/work-items", "GET", "The work items of one dossier that the token's roles hold",
@@ -491,15 +494,15 @@ _ITEMS_OF = (select(Dossier.id, WorkItem)
 def dossier_work_items(code: str) -> Response:
     holder = _require("work_items:read")
     with _reads() as db:
-        found = db.execute(_ITEMS_OF, {"roles": sorted(holder.roles), "code": normal_code(code)}).all()
-    if not found or not _may_see(holder, found[0][0]):
+        found = _ITEMS_OF.rows(db.connection(), {"code": normal_code(code)})
+    if not found or not _may_see(holder, found[0]["dossier"]):
         raise ApiError(404, "not_found", NOT_FOUND_DOSSIER)
-    rows = [w for _dossier, w in found if w is not None]
+    rows = [w for w in found if w["id"] is not None and w["role"] in holder.roles]
     return current_app.json.response(_schema(s.DossierWorkItemsSchema).dump({
         "dossier_code": normal_code(code),  # found by it (engine.onestop.tracking.dossier_by_code)
-        "items": [{"id": w.id, "task": w.task_spec, "name": w.name, "role": w.role, "status": w.status,
-                   "assignee": w.assignee, "created_at": w.created_at, "due_at": w.due_at,
-                   "closed_at": w.closed_at} for w in rows],
+        "items": [{"id": w["id"], "task": w["task_spec"], "name": w["name"], "role": w["role"],
+                   "status": w["status"], "assignee": w["assignee"], "created_at": w["created_at"],
+                   "due_at": w["due_at"], "closed_at": w["closed_at"]} for w in rows],
     }))
 
 

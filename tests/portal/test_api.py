@@ -368,6 +368,10 @@ def test_officers_list_and_complete_their_work_items(app: Flask, token_for: Call
     assert again.status_code == 409 and again.json["error"] == "not_ready"
 
     specialist = bearer(token_for("chuyenvien"))
+    # The dossier's items as each token sees them: those of its own roles only.
+    for token, seen in ((desk, [("reception", "completed")]), (specialist, [("specialist", "open")])):
+        listed = client.get(f"/api/v1/dossiers/{code}/work-items", headers=token).json["items"]
+        assert [(i["role"], i["status"]) for i in listed] == seen
     check = client.get("/api/v1/work-items?state=on_track", headers=specialist).json["items"][0]
     assert check["due_at"] and check["clock_state"] == "on_track"
     # Another role's item does not exist for this token.
