@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 from urllib.parse import quote
@@ -426,13 +427,25 @@ def procedure(process_id: str) -> Response:
 # -- dossiers -----------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Received:
+    """The columns of a new dossier the submission's answer reads."""
+
+    status: str
+    legal_clock: dict[str, Any] | None
+    total_due_at: datetime | None
+    received_at: datetime | None
+    created_at: datetime
+
+
 # The answer reads the new dossier's row, not its whole file (steps, events, papers) as tracking does, with its
-# open work items, in one statement (a dossier with none has one row); built once.
-_SUBMITTED = (select(Dossier, WorkItem.id, WorkItem.task_spec, WorkItem.name, WorkItem.role)
-              .outerjoin(WorkItem, (WorkItem.dossier_id == Dossier.id) & (WorkItem.status == WorkItemStatus.OPEN))
-              .options(load_only(Dossier.status, Dossier.legal_clock, Dossier.total_due_at, Dossier.received_at,
-                                 Dossier.created_at))
-              .where(Dossier.id == bindparam("dossier_id")).order_by(WorkItem.id))
+# open work items, in one statement (a dossier with none has one row), compiled once and run on the driver's
+# cursor.
+_SUBMITTED = Prepared(select(*(Dossier.__table__.c[f] for f in _Received.__dataclass_fields__), WorkItem.id,
+                             WorkItem.task_spec, WorkItem.name, WorkItem.role)
+                      .outerjoin(WorkItem, (WorkItem.dossier_id == Dossier.id)
+                                 & (WorkItem.status == WorkItemStatus.OPEN))
+                      .where(Dossier.id == bindparam("dossier_id")).order_by(WorkItem.id), ("dossier_id",))
 
 
 @operation("/dossiers", "POST", "Submit a dossier online (documents as base64)", "dossiers",
@@ -460,9 +473,9 @@ def submit_dossier() -> tuple[Response, int]:
     except CommandError as err:
         raise ApiError(422, "invalid", str(err)) from None
     with _reads() as db:
-        found = db.execute(_SUBMITTED, {"dossier_id": done.dossier_id}).all()
-        dossier = found[0][0]
-        opened = [w for _dossier, *w in found if w[0] is not None]
+        found = _SUBMITTED.rows(db.connection(), {"dossier_id": done.dossier_id})
+        dossier = _Received(**{k: found[0][k] for k in _Received.__dataclass_fields__})
+        opened = [(w["id"], w["task_spec"], w["name"], w["role"]) for w in found if w["id"] is not None]
         started = bool(dossier.legal_clock) and LegalClock.from_dict(dossier.legal_clock).started
         appointment = promised_at(dossier, facts, lambda: calendar(db), clock_started=started)
         # The receipt is made by the outbox right after this answer (within seconds), unless already done.

@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ForeignKey, String, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -184,7 +184,20 @@ def _asked(facts: ProcedureFacts, data: dict[str, Any]) -> list[str]:
     return lines
 
 
-def promised_at(dossier: Dossier, facts: ProcedureFacts, calendar: Callable[[], BusinessCalendar], *,
+class Appointed(Protocol):
+    """What the appointment needs of a dossier (the ORM row, or the columns a caller read)."""
+
+    @property
+    def total_due_at(self) -> datetime | None: ...
+
+    @property
+    def received_at(self) -> datetime | None: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+
+def promised_at(dossier: Appointed, facts: ProcedureFacts, calendar: Callable[[], BusinessCalendar], *,
                 clock_started: bool) -> datetime | None:
     """The day the result is promised: the legal clock's total, or before the clock starts the procedure's total
     counted from receipt (e.g. TT 2 d) "kể từ ngày tiếp nhận hồ sơ"). The calendar is asked for only then (it
