@@ -364,6 +364,7 @@ def test_officers_list_and_complete_their_work_items(app: Flask, token_for: Call
                        json={"data": data, "version": detail["version"]}, headers=desk)
     assert done.status_code == 200, done.json
     assert done.json["next"] == [{"name": "Kiểm tra tính đầy đủ, hợp lệ", "role": "specialist"}]
+    assert done.json["dossier_code"] == code
     again = client.post(f"/api/v1/work-items/{item['id']}/complete", json={"data": data}, headers=desk)
     assert again.status_code == 409 and again.json["error"] == "not_ready"
 
