@@ -221,8 +221,9 @@ def _reads() -> Iterator[Session]:
 
 @bp.teardown_request
 def _end_reads(_error: BaseException | None = None) -> None:
-    """At the end of the request, and before a command: on SQLite a read transaction keeps the snapshot of
-    its first read, so what is read after the command must be read in a new one."""
+    """At the end of the request, before a command (on SQLite a read transaction keeps the snapshot of its first
+    read, so what is read after the command must be read in a new one), and before what reads in sessions of its
+    own (a request holds one pooled connection at a time, as before)."""
     reads = g.pop("api_reads", None)
     if reads is not None:
         reads.close()
@@ -348,9 +349,9 @@ def _clocks_view(dossier_id: int) -> dict[str, Any] | None:
     from (engine.legal_time.event_dates): the dates an inspector checks."""
     with _reads() as db:
         data = db.scalar(select(Dossier.legal_clock).where(Dossier.id == dossier_id))
-    if not data:
-        return None
-    report = clock_report(LegalClock.from_dict(data), calendar())
+        if not data:
+            return None
+        report = clock_report(LegalClock.from_dict(data), calendar(db))
 
     def counted(date_id: int | None) -> dict[str, Any] | None:
         entry = next((d for d in report.dates if d.id == date_id), None)
@@ -523,7 +524,9 @@ def dossier_work_items(code: str) -> Response:
            {200: ("The dossier as its applicant sees it", s.DossierStatusSchema)}, scope="dossiers:read",
            secret=True)
 def dossier_status(code: str) -> Response:
-    view = applicant_view(_readable_dossier(code, "dossiers:read"))
+    dossier_id = _readable_dossier(code, "dossiers:read")
+    _end_reads()  # the applicant's view reads in sessions of its own
+    view = applicant_view(dossier_id)
     return current_app.json.response(_schema(s.DossierStatusSchema).dump(_status_view(view)))
 
 
@@ -554,7 +557,7 @@ def work_items() -> Response:
     if query.get("after") and after is None:
         raise ApiError(422, "invalid", "Dữ liệu chưa hợp lệ", {"after": "Không phải giá trị `next` của trang trước"})
     with _reads() as db:
-        page = inbox_page(db, set(holder.roles & ACTING_ROLES), clock.now(), calendar(), after=after,
+        page = inbox_page(db, set(holder.roles & ACTING_ROLES), clock.now(), calendar(db), after=after,
                           process_id=query.get("procedure"),
                           state=ClockFilter(query["state"]) if query.get("state") else None,
                           mine=holder.username if query.get("mine") else None, limit=query["limit"])
@@ -597,6 +600,7 @@ def _ready(item: WorkItem) -> ReadyTask | None:
 def work_item(item_id: int) -> Response:
     holder = _require("work_items:read")
     item, dossier, content_hash = _work_item(holder, item_id)
+    _end_reads()  # the ready tasks are read in a session of their own
     task = _ready(item)
     form, _problem = task_form(dossier, item, content_hash)
     return current_app.json.response(_schema(s.WorkItemDetailSchema).dump({
