@@ -494,7 +494,7 @@ def submit_dossier() -> tuple[Response, int]:
 
 
 # The dossier and its items in one statement (a dossier with none has one row), compiled once and run on the
-# driver's cursor (every caller of the API's work-item calls runs it); the token's roles pick the items.
+# driver's cursor (an integration asks at every dossier it handles); the token's roles pick the items.
 _ITEMS_OF = Prepared(select(Dossier.id.label("dossier"), WorkItem.id, WorkItem.task_spec, WorkItem.name,
                             WorkItem.role, WorkItem.status, WorkItem.assignee, WorkItem.created_at,
                             WorkItem.due_at, WorkItem.closed_at)
