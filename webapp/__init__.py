@@ -26,7 +26,7 @@ from engine.onestop.notifications import SmtpSettings
 from engine.onestop.paperwork import Office, Paperwork
 from engine.onestop.signing import SigningKey
 from engine.runtime import bounded_json
-from engine.runtime.db import make_engine, make_session_factory
+from engine.runtime.db import make_engine
 from engine.runtime.dossier_service import DossierService
 from engine.service.commands import Commands
 from engine.service.outbox_process import outbox_runner
@@ -101,15 +101,6 @@ def limits_from_env(environ: Mapping[str, str], login: tuple[str, str]) -> dict[
     return settings
 
 
-def _read_sessions(engine: Engine) -> sessionmaker:
-    """The pages' and the API's read sessions (they never write: commands do). On PostgreSQL they run outside a
-    transaction: at READ COMMITTED each statement sees the latest commits either way, and each session saves
-    the round trips of its BEGIN and ROLLBACK (a third of a read call's)."""
-    if engine.dialect.name == "postgresql":
-        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return make_session_factory(engine)
-
-
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
     app.config.from_mapping(
@@ -159,7 +150,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         commands.outbox.start_process(outbox_runner, engine.url.render_as_string(hide_password=False), office)
     app.extensions["motcua"] = Platform(
         engine=engine, commands=commands, dossiers=commands.dossiers, paperwork=commands.paperwork, office=office,
-        read_session=_read_sessions(engine),
+        read_session=commands.read_session,
     )
 
     from webapp import (

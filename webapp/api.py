@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 from urllib.parse import quote
@@ -23,7 +25,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 from flask_limiter import Limiter
 from marshmallow import Schema, ValidationError
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import load_only
+from sqlalchemy.orm import Session, load_only
 from werkzeug.exceptions import HTTPException
 
 from engine.access.api_token import TokenHolder, authenticate
@@ -37,6 +39,7 @@ from engine.onestop.procedure_facts import ProcedureFacts
 from engine.onestop.tracking import TrackedDossier, dossier_by_code, find_dossier, normal_code, promised_at
 from engine.onestop.vietnamese_text import last_day, local
 from engine.runtime.attachment import Upload
+from engine.runtime.db import Prepared
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import ReadyTask
@@ -207,6 +210,25 @@ def openapi() -> Response:
 # -- callers ------------------------------------------------------------------------------------------------
 
 
+@contextmanager
+def _reads() -> Iterator[Session]:
+    """The request's read session: the token's lookup and the handler's reads share it (each session is a
+    connection taken from the pool and given back, and on SQLite a BEGIN and a ROLLBACK)."""
+    if "api_reads" not in g:
+        g.api_reads = platform().read_session()
+    yield g.api_reads
+
+
+@bp.teardown_request
+def _end_reads(_error: BaseException | None = None) -> None:
+    """At the end of the request, before a command (on SQLite a read transaction keeps the snapshot of its first
+    read, so what is read after the command must be read in a new one), and before what reads in sessions of its
+    own (a request holds one pooled connection at a time, as before)."""
+    reads = g.pop("api_reads", None)
+    if reads is not None:
+        reads.close()
+
+
 def _holder() -> TokenHolder | None:
     """Who the bearer token acts as; None without an Authorization header, 401 for a bad or revoked token."""
     if "token_holder" in g:
@@ -216,7 +238,7 @@ def _holder() -> TokenHolder | None:
     if header is not None:
         scheme, _, token = header.partition(" ")
         if scheme.casefold() == "bearer" and token.strip():
-            with platform().read_session() as db:
+            with _reads() as db:
                 holder = authenticate(db, token.strip())
         if holder is None:
             raise ApiError(401, "unauthorised", "Mã truy cập không hợp lệ hoặc đã bị thu hồi")
@@ -236,7 +258,7 @@ def _require(scope: str) -> TokenHolder:
 def _may_see(holder: TokenHolder, dossier_id: int) -> bool:
     if holder.roles & SEE_ALL_DOSSIERS:
         return True
-    with platform().read_session() as db:
+    with _reads() as db:
         return bool(roles_on_dossier(db, dossier_id) & holder.roles)
 
 
@@ -245,7 +267,7 @@ def _readable_dossier(code: str, scope: str) -> int:
     holder = _holder()
     if holder is not None and scope not in holder.scopes:
         raise ApiError(403, "forbidden", f"Mã truy cập không có quyền “{scope}”")
-    with platform().read_session() as db:
+    with _reads() as db:
         if holder is not None:
             found = dossier_by_code(db, code)
             dossier_id = found if found is not None and _may_see(holder, found) else None
@@ -325,11 +347,11 @@ def _document_ref(code: str, row: Document) -> dict[str, Any]:
 def _clocks_view(dossier_id: int) -> dict[str, Any] | None:
     """Each clock (the total and the phases) with its start, due day, pauses and the effective dates it counted
     from (engine.legal_time.event_dates): the dates an inspector checks."""
-    with platform().read_session() as db:
+    with _reads() as db:
         data = db.scalar(select(Dossier.legal_clock).where(Dossier.id == dossier_id))
-    if not data:
-        return None
-    report = clock_report(LegalClock.from_dict(data), calendar())
+        if not data:
+            return None
+        report = clock_report(LegalClock.from_dict(data), calendar(db))
 
     def counted(date_id: int | None) -> dict[str, Any] | None:
         entry = next((d for d in report.dates if d.id == date_id), None)
@@ -406,13 +428,35 @@ def procedure(process_id: str) -> Response:
 # -- dossiers -----------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Received:
+    """The columns of a new dossier the submission's answer reads."""
+
+    status: str
+    legal_clock: dict[str, Any] | None
+    total_due_at: datetime | None
+    received_at: datetime | None
+    created_at: datetime
+
+
+# The answer reads the new dossier's row, not its whole file (steps, events, papers) as tracking does, with its
+# open work items, in one statement (a dossier with none has one row), compiled once and run on the driver's
+# cursor.
+_SUBMITTED = Prepared(select(*(Dossier.__table__.c[f] for f in _Received.__dataclass_fields__), WorkItem.id,
+                             WorkItem.task_spec, WorkItem.name, WorkItem.role)
+                      .outerjoin(WorkItem, (WorkItem.dossier_id == Dossier.id)
+                                 & (WorkItem.status == WorkItemStatus.OPEN))
+                      .where(Dossier.id == bindparam("dossier_id")).order_by(WorkItem.id), ("dossier_id",))
+
+
 @operation("/dossiers", "POST", "Submit a dossier online (documents as base64)", "dossiers",
            {201: ("Received: the code, the tracking secret and the receipt", s.SubmittedSchema)},
            body=s.SubmissionSchema, scope="dossiers:submit")
 def submit_dossier() -> tuple[Response, int]:
     holder = _require("dossiers:submit")
     body = _load(s.SubmissionSchema, _json_body())
-    facts = find_procedure(body["procedure"])
+    with _reads() as db:
+        facts = find_procedure(body["procedure"], db)
     if facts is None:
         raise ApiError(422, "invalid", "Không có thủ tục này", {"procedure": "Không có thủ tục này"})
     form, problem = form_for(facts.process_id, facts.application_form)
@@ -421,6 +465,7 @@ def submit_dossier() -> tuple[Response, int]:
     uploads = tuple(Upload(f"documents.{i}", d["item"], d["filename"], d["content"])
                     for i, d in enumerate(body["documents"]))
     submission = Submission(facts.process_id, body["applicant"], body["form"], form, uploads, body["received_at"])
+    _end_reads()
     try:
         done = platform().commands.submit_online(submission, facts, f"api:{holder.name}",
                                                  url_for("portal.track", _external=True))
@@ -428,34 +473,33 @@ def submit_dossier() -> tuple[Response, int]:
         raise ApiError(422, "invalid", str(err), err.fields) from None
     except CommandError as err:
         raise ApiError(422, "invalid", str(err)) from None
-    # The answer reads the new dossier's row, not its whole file (steps, events, papers) as tracking does.
-    with platform().read_session() as db:
-        dossier = db.get(Dossier, done.dossier_id, options=[load_only(
-            Dossier.status, Dossier.legal_clock, Dossier.total_due_at, Dossier.received_at, Dossier.created_at)])
+    with _reads() as db:
+        found = _SUBMITTED.rows(db.connection(), {"dossier_id": done.dossier_id})
+        dossier = _Received(**{k: found[0][k] for k in _Received.__dataclass_fields__})
+        opened = [(w["id"], w["task_spec"], w["name"], w["role"]) for w in found if w["id"] is not None]
         started = bool(dossier.legal_clock) and LegalClock.from_dict(dossier.legal_clock).started
-        appointment = promised_at(dossier, facts, calendar(), clock_started=started)
+        appointment = promised_at(dossier, facts, lambda: calendar(db), clock_started=started)
         # The receipt is made by the outbox right after this answer (within seconds), unless already done.
         issued = db.get(Document, done.receipt.document_id) if done.receipt.document_id is not None else None
         receipt = _document_ref(done.code, issued) if issued is not None else None
         mailed = issued is not None and mail_status(db, done.receipt) == OutboxStatus.DONE
-        opened = db.scalars(select(WorkItem).where(WorkItem.dossier_id == done.dossier_id,
-                                                   WorkItem.status == WorkItemStatus.OPEN)
-                            .order_by(WorkItem.id)).all()
         status, received_at = dossier.status, dossier.received_at or dossier.created_at
     return current_app.json.response(_schema(s.SubmittedSchema).dump({
         "code": done.code, "secret": done.secret, "status": status, "received_at": received_at,
         "appointment_on": last_day(appointment) if appointment else None,
         "receipt_number": done.receipt.number or "", "receipt": receipt,
         "mail_sent": mailed,
-        "work_items": [{"id": w.id, "task": w.task_spec, "name": w.name, "role": w.role} for w in opened],
+        "work_items": [{"id": id_, "task": task, "name": name, "role": role} for id_, task, name, role in opened],
     })), 201
 
 
-# The dossier and its items of the token's roles in one statement (a dossier with none has one row); built once.
-_ITEMS_OF = (select(Dossier.id, WorkItem)
-             .outerjoin(WorkItem, (WorkItem.dossier_id == Dossier.id)
-                        & WorkItem.role.in_(bindparam("roles", expanding=True)))
-             .where(Dossier.code == bindparam("code")).order_by(WorkItem.id))
+# The dossier and its items in one statement (a dossier with none has one row), compiled once and run on the
+# driver's cursor (an integration asks at every dossier it handles); the token's roles pick the items.
+_ITEMS_OF = Prepared(select(Dossier.id.label("dossier"), WorkItem.id, WorkItem.task_spec, WorkItem.name,
+                            WorkItem.role, WorkItem.status, WorkItem.assignee, WorkItem.created_at,
+                            WorkItem.due_at, WorkItem.closed_at)
+                     .outerjoin(WorkItem, WorkItem.dossier_id == Dossier.id)
+                     .where(Dossier.code == bindparam("code")).order_by(WorkItem.id), ("code",))
 
 
 @operation("/dossiers/<code>/work-items", "GET", "The work items of one dossier that the token's roles hold",
@@ -463,16 +507,16 @@ _ITEMS_OF = (select(Dossier.id, WorkItem)
            scope="work_items:read")
 def dossier_work_items(code: str) -> Response:
     holder = _require("work_items:read")
-    with platform().read_session() as db:
-        found = db.execute(_ITEMS_OF, {"roles": sorted(holder.roles), "code": normal_code(code)}).all()
-    if not found or not _may_see(holder, found[0][0]):
+    with _reads() as db:
+        found = _ITEMS_OF.rows(db.connection(), {"code": normal_code(code)})
+    if not found or not _may_see(holder, found[0]["dossier"]):
         raise ApiError(404, "not_found", NOT_FOUND_DOSSIER)
-    rows = [w for _dossier, w in found if w is not None]
+    rows = [w for w in found if w["id"] is not None and w["role"] in holder.roles]
     return current_app.json.response(_schema(s.DossierWorkItemsSchema).dump({
         "dossier_code": normal_code(code),  # found by it (engine.onestop.tracking.dossier_by_code)
-        "items": [{"id": w.id, "task": w.task_spec, "name": w.name, "role": w.role, "status": w.status,
-                   "assignee": w.assignee, "created_at": w.created_at, "due_at": w.due_at,
-                   "closed_at": w.closed_at} for w in rows],
+        "items": [{"id": w["id"], "task": w["task_spec"], "name": w["name"], "role": w["role"],
+                   "status": w["status"], "assignee": w["assignee"], "created_at": w["created_at"],
+                   "due_at": w["due_at"], "closed_at": w["closed_at"]} for w in rows],
     }))
 
 
@@ -480,7 +524,9 @@ def dossier_work_items(code: str) -> Response:
            {200: ("The dossier as its applicant sees it", s.DossierStatusSchema)}, scope="dossiers:read",
            secret=True)
 def dossier_status(code: str) -> Response:
-    view = applicant_view(_readable_dossier(code, "dossiers:read"))
+    dossier_id = _readable_dossier(code, "dossiers:read")
+    _end_reads()  # the applicant's view reads in sessions of its own
+    view = applicant_view(dossier_id)
     return current_app.json.response(_schema(s.DossierStatusSchema).dump(_status_view(view)))
 
 
@@ -488,7 +534,7 @@ def dossier_status(code: str) -> Response:
            "dossiers", {200: ("The PDF", PDF)}, scope="documents:read", secret=True)
 def dossier_document(code: str, document_id: int) -> Response:
     dossier_id = _readable_dossier(code, "documents:read")
-    with platform().read_session() as db:
+    with _reads() as db:
         row = document(db, dossier_id, document_id) if document_id <= MAX_ID else None
         if row is None:
             raise ApiError(404, "not_found", "Hồ sơ không có văn bản này")
@@ -510,8 +556,8 @@ def work_items() -> Response:
     after = Cursor.decode(query.get("after"))
     if query.get("after") and after is None:
         raise ApiError(422, "invalid", "Dữ liệu chưa hợp lệ", {"after": "Không phải giá trị `next` của trang trước"})
-    with platform().read_session() as db:
-        page = inbox_page(db, set(holder.roles & ACTING_ROLES), clock.now(), calendar(), after=after,
+    with _reads() as db:
+        page = inbox_page(db, set(holder.roles & ACTING_ROLES), clock.now(), calendar(db), after=after,
                           process_id=query.get("procedure"),
                           state=ClockFilter(query["state"]) if query.get("state") else None,
                           mine=holder.username if query.get("mine") else None, limit=query["limit"])
@@ -533,7 +579,7 @@ _ITEM = (select(WorkItem, Dossier, ProcessDefinition.content_hash)
 
 
 def _work_item(holder: TokenHolder, item_id: int) -> tuple[WorkItem, Dossier, str]:
-    with platform().read_session() as db:
+    with _reads() as db:
         row = db.execute(_ITEM, {"item_id": item_id}).first() if item_id <= MAX_ID else None
     if row is None or row[0].role not in holder.roles:
         raise ApiError(404, "not_found", NO_WORK_ITEM)
@@ -554,6 +600,7 @@ def _ready(item: WorkItem) -> ReadyTask | None:
 def work_item(item_id: int) -> Response:
     holder = _require("work_items:read")
     item, dossier, content_hash = _work_item(holder, item_id)
+    _end_reads()  # the ready tasks are read in a session of their own
     task = _ready(item)
     form, _problem = task_form(dossier, item, content_hash)
     return current_app.json.response(_schema(s.WorkItemDetailSchema).dump({
@@ -573,6 +620,7 @@ def complete_work_item(item_id: int) -> Response:
     if item_id > MAX_ID:
         raise ApiError(404, "not_found", NO_WORK_ITEM)
     p = platform()
+    _end_reads()
     try:
         done = p.commands.complete_work_item(item_id, body["data"], holder.username, holder.roles,
                                              expected_version=body["version"])
@@ -588,11 +636,13 @@ def complete_work_item(item_id: int) -> Response:
         raise ApiError(422, "invalid", str(err), err.fields) from None
     except ProcessError as err:
         raise ApiError(422, "invalid", str(err)) from None
+    code = done.code or ""
     # The papers the step issued, as in the officers' workspace (they are mailed to the applicant).
-    with p.read_session() as db:
-        code = db.scalar(select(Dossier.code).where(Dossier.id == done.outcome.dossier_id)) or ""
-        refs = [_document_ref(code, db.get(Document, paper.document_id)) for paper in done.papers
-                if paper.document_id is not None]
+    issued = [paper.document_id for paper in done.papers if paper.document_id is not None]
+    refs: list[dict[str, Any]] = []
+    if issued:
+        with _reads() as db:
+            refs = [_document_ref(code, db.get(Document, document_id)) for document_id in issued]
     return current_app.json.response(_schema(s.CompletedSchema).dump({
         "dossier_code": code, "status": done.outcome.status, "version": done.outcome.version,
         "next": [{"name": t.name, "role": t.role} for t in done.outcome.ready], "documents": refs,
@@ -609,6 +659,7 @@ def complete_work_item(item_id: int) -> Response:
 def send_message() -> tuple[Response, int]:
     holder = _require("messages:send")
     body = _load(s.MessageSchema, _json_body())
+    _end_reads()
     try:
         delivery = platform().commands.deliver_message(
             body["name"], body["correlation_key"], body["payload"], f"api:{holder.name}", body["message_id"])

@@ -62,8 +62,8 @@ def procedure_labels(names: dict[str, str]) -> dict[str, str]:
     return {**names, **{p.process_id: p.label(locale()) for p in startable_procedures()}}
 
 
-def find_procedure(process_id: str) -> ProcedureFacts | None:
-    return next((p for p in startable_procedures() if p.process_id == process_id), None)
+def find_procedure(process_id: str, db: Session | None = None) -> ProcedureFacts | None:
+    return next((p for p in startable_procedures(db) if p.process_id == process_id), None)
 
 
 def calendar(db: Session | None = None) -> Any:

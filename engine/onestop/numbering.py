@@ -8,12 +8,12 @@ transaction that rolls back gives its number back.
 
 from __future__ import annotations
 
-from sqlalchemy import String
+from sqlalchemy import String, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from engine.runtime.db import Base
+from engine.runtime.db import Base, Prepared
 
 
 class NumberSequence(Base):
@@ -23,15 +23,19 @@ class NumberSequence(Base):
     last_value: Mapped[int]
 
 
+def _take(dialect: type[postgresql.Insert] | type[sqlite.Insert]) -> Prepared:
+    table = NumberSequence.__table__
+    return Prepared(dialect(table).values(book=bindparam("book"), last_value=1)
+                    .on_conflict_do_update(index_elements=[table.c.book], set_={"last_value": table.c.last_value + 1})
+                    .returning(table.c.last_value), ("book",))
+
+
+# Every submission takes two numbers (its code, its receipt's): compiled once, run on the driver's cursor.
+# The upsert is each dialect's own construct, so each has its statement.
+_TAKE = {"postgresql": _take(postgresql.Insert), "sqlite": _take(sqlite.Insert)}
+
+
 def take_number(connection: Connection | Session, book: str) -> int:
     """The next number of `book` (1 for a new book), inside the caller's transaction."""
-    bind = connection.get_bind() if isinstance(connection, Session) else connection
-    dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
-    table = NumberSequence.__table__
-    statement = (
-        dialect.insert(table)
-        .values(book=book, last_value=1)
-        .on_conflict_do_update(index_elements=[table.c.book], set_={"last_value": table.c.last_value + 1})
-        .returning(table.c.last_value)
-    )
-    return int(connection.execute(statement).scalar_one())
+    conn = connection.connection() if isinstance(connection, Session) else connection
+    return int(_TAKE[conn.dialect.name].rows(conn, {"book": book})[0]["last_value"])

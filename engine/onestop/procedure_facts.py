@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.legal_time.business_calendar import Duration
+from engine.runtime.db import Prepared
 from engine.runtime.definition import ProcessDefinition
 
 
@@ -117,17 +118,18 @@ _BY_VERSION: dict[tuple[str, str, str], ProcedureFacts | None] = {}
 
 _LATEST = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("v"))
            .group_by(ProcessDefinition.process_id).subquery())
-# Built once: composing the statement cost more than running it (every portal page and submission asks).
-_PUBLISHED = (select(ProcessDefinition.id, ProcessDefinition.process_id, ProcessDefinition.name,
-                     ProcessDefinition.content_hash)
-              .join(_LATEST, (_LATEST.c.process_id == ProcessDefinition.process_id)
-                    & (_LATEST.c.v == ProcessDefinition.version)))
+# Compiled once and run on the driver's cursor: every portal page and submission asks, and composing and
+# executing the statement through SQLAlchemy cost more than running it.
+_PUBLISHED = Prepared(select(ProcessDefinition.id, ProcessDefinition.process_id, ProcessDefinition.name,
+                             ProcessDefinition.content_hash)
+                      .join(_LATEST, (_LATEST.c.process_id == ProcessDefinition.process_id)
+                            & (_LATEST.c.v == ProcessDefinition.version)))
 
 
 def published(session: Session) -> list[ProcedureFacts]:
     """The procedures people can start (deployed with a procedure sheet), latest version each, by number."""
-    rows = session.execute(_PUBLISHED).all()
-    keys = {r.id: (r.process_id, r.content_hash, r.name) for r in rows}
+    rows = _PUBLISHED.rows(session.connection(), {})
+    keys = {r["id"]: (r["process_id"], r["content_hash"], r["name"]) for r in rows}
     unread = [i for i, key in keys.items() if key not in _BY_VERSION]
     if unread:
         for definition_id, catalogue in session.execute(

@@ -15,11 +15,12 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.legal_time.business_calendar import BusinessCalendar
@@ -28,7 +29,7 @@ from engine.onestop.documents import KINDS, Document
 from engine.onestop.dossier_file import load_dossier_file
 from engine.onestop.paperwork import PAPER
 from engine.onestop.procedure_facts import ProcedureFacts, facts_from_mapping
-from engine.runtime.db import Base
+from engine.runtime.db import Base, Prepared
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import ReadyTask
@@ -68,8 +69,13 @@ def _digest(code: str, secret: str) -> str:
     return hashlib.sha256(f"{normal_code(code)}\n{typed}".encode()).hexdigest()
 
 
+# Every online submission writes one: compiled once and run on the driver's cursor (no ORM flush).
+_KEEP = Prepared(insert(TrackingSecret.__table__), ("dossier_id", "secret_hash", "created_at"))
+
+
 def keep_secret(session: Session, dossier_id: int, code: str, secret: str, at: datetime) -> None:
-    session.add(TrackingSecret(dossier_id=dossier_id, secret_hash=_digest(code, secret), created_at=at))
+    _KEEP.execute(session.connection(), {"dossier_id": dossier_id, "secret_hash": _digest(code, secret),
+                                         "created_at": at})
 
 
 _UNKNOWN = "0" * 64
@@ -178,13 +184,27 @@ def _asked(facts: ProcedureFacts, data: dict[str, Any]) -> list[str]:
     return lines
 
 
-def promised_at(dossier: Dossier, facts: ProcedureFacts, calendar: BusinessCalendar, *,
+class Appointed(Protocol):
+    """What the appointment needs of a dossier (the ORM row, or the columns a caller read)."""
+
+    @property
+    def total_due_at(self) -> datetime | None: ...
+
+    @property
+    def received_at(self) -> datetime | None: ...
+
+    @property
+    def created_at(self) -> datetime: ...
+
+
+def promised_at(dossier: Appointed, facts: ProcedureFacts, calendar: Callable[[], BusinessCalendar], *,
                 clock_started: bool) -> datetime | None:
     """The day the result is promised: the legal clock's total, or before the clock starts the procedure's total
-    counted from receipt (e.g. TT 2 d) "kể từ ngày tiếp nhận hồ sơ")."""
+    counted from receipt (e.g. TT 2 d) "kể từ ngày tiếp nhận hồ sơ"). The calendar is asked for only then (it
+    may be a query)."""
     if dossier.total_due_at is not None or clock_started or facts.total is None:
         return dossier.total_due_at
-    return calendar.due_at(dossier.received_at or dossier.created_at, facts.total)
+    return calendar().due_at(dossier.received_at or dossier.created_at, facts.total)
 
 
 def track(
@@ -213,7 +233,7 @@ def track(
             task.data.get("fee_notified", task.data.get("fee_amount")) if kind == "fee" else None,
         ))
     received_at = dossier.received_at or dossier.created_at
-    appointment_at = promised_at(dossier, facts, calendar, clock_started=file.clock is not None)
+    appointment_at = promised_at(dossier, facts, lambda: calendar, clock_started=file.clock is not None)
     fee_since = next((a.since for a in awaited if a.kind == "fee"), None)
     proof_sent = fee_since is not None and any(
         a.item == FEE_PROOF_ITEM and a.uploaded_at >= fee_since for a in file.attachments)

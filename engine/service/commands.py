@@ -25,9 +25,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from engine.access import assignment
 from engine.access.api_token import ApiToken, create_token, revoke_token
@@ -47,7 +47,9 @@ from engine.onestop.vietnamese_text import local
 from engine.oversight import alerts, escalation, supervision
 from engine.runtime import audit, outbox
 from engine.runtime.attachment import Upload, add_attachments, check_uploads
+from engine.runtime.db import Prepared, make_session_factory
 from engine.runtime.deployment import Deployed, deploy_files, deploy_folders
+from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import DossierService, Outcome, ReadyTask
 from engine.runtime.errors import Conflict, InvalidData, NotFound, TaskNotReady
 from engine.runtime.messages import Delivery, MessageService
@@ -85,6 +87,7 @@ class Done:
     outcome: Outcome
     task: ReadyTask
     papers: list[Paper] = field(default_factory=list)
+    code: str | None = None  # the dossier's code, when the command read it (complete_work_item)
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,25 @@ def mail_status(session: Session, paper: Paper) -> str | None:
     return mail.status if mail is not None else None
 
 
+def read_sessions(engine: Engine) -> sessionmaker:
+    """Sessions that only read (the pages', the API's, the commands' checks before their transaction). On
+    PostgreSQL they run outside a transaction: at READ COMMITTED each statement sees the latest commits either
+    way, and each session saves the round trips of its BEGIN and ROLLBACK."""
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return make_session_factory(engine)
+
+
+# What completing a work item checks before its transaction, with the dossier's code for the answer: one
+# statement, compiled once (every completion runs it).
+_ITEM_CHECK = Prepared(
+    select(WorkItem.role, WorkItem.status, WorkItem.assignee, WorkItem.dossier_id, WorkItem.task_id, Dossier.code)
+    .join(Dossier, Dossier.id == WorkItem.dossier_id).where(WorkItem.id == bindparam("p_id")), ("p_id",))
+
+# Who holds the item, read again under the write lock.
+_ASSIGNEE = Prepared(select(WorkItem.assignee).where(WorkItem.id == bindparam("p_id")), ("p_id",))
+
+
 class _Unit:
     """The state of one unit of work: its session and the dossiers whose outbox rows it wrote."""
 
@@ -126,6 +148,7 @@ class Commands:
         self.paperwork = paperwork
         self.outbox = runner
         self.mail_inline = mail_inline
+        self.read_session = read_sessions(dossiers.engine)
         # An online receipt after the answer, by the outbox runner, unless every effect is carried out inline.
         self.receipt_later = not mail_inline
 
@@ -159,7 +182,7 @@ class Commands:
             return []
         if not unit.papers_now:  # as the command left them: nothing to read back
             return [Paper(e.id, e.payload["kind"], e.status, None, e.payload["number"]) for e in unit.papers]
-        with self.dossiers.read_session() as session:
+        with self.read_session() as session:
             rows = session.scalars(select(OutboxEntry).where(OutboxEntry.id.in_(ids)).order_by(OutboxEntry.id))
             # A paper not made yet has its number already (Paperwork.enqueue).
             return [Paper(r.id, r.payload["kind"], r.status, (r.result or {}).get("document_id"),
@@ -182,17 +205,19 @@ class Commands:
         bad = control_characters(dict(data))
         if bad:
             raise InvalidData(next(iter(bad.values())), fields=bad)
-        with self.dossiers.read_session() as session:
-            item = session.get(WorkItem, item_id)
-            if item is None or item.role not in roles:
+        with self.read_session() as session:
+            found = _ITEM_CHECK.rows(session.connection(), {"p_id": item_id})
+            item = found[0] if found else None
+            if item is None or item["role"] not in roles:
                 raise NotFound("no such work item among your roles")
-            if item.status != WorkItemStatus.OPEN:
+            if item["status"] != WorkItemStatus.OPEN:
                 raise TaskNotReady("this work item is no longer open")
-            if not assignment.may_act_for(session, actor, item.assignee):
-                raise Claimed(item.assignee or "")
-            dossier_id, task_id = item.dossier_id, item.task_id
-        return self._complete(dossier_id, task_id, dict(data), actor, expected_version=expected_version,
-                              uploads=list(uploads), form_only=True, item_id=item_id)
+            if not assignment.may_act_for(session, actor, item["assignee"]):
+                raise Claimed(item["assignee"] or "")
+        done = self._complete(item["dossier_id"], item["task_id"], dict(data), actor,
+                              expected_version=expected_version, uploads=list(uploads), form_only=True,
+                              item_id=item_id)
+        return replace(done, code=item["code"])
 
     def complete_task(self, dossier_id: int, task_id: str, data: Mapping[str, Any], actor: str, *,
                       expected_version: int | None = None, uploads: list[Upload] | tuple[Upload, ...] = ()) -> Done:
@@ -209,7 +234,8 @@ class Commands:
             session = unit.session
             if item_id is not None:
                 # Read again under the write lock: the claim may have moved since the check above.
-                assignee = session.scalar(select(WorkItem.assignee).where(WorkItem.id == item_id))
+                found = _ASSIGNEE.rows(session.connection(), {"p_id": item_id})
+                assignee = found[0]["assignee"] if found else None
                 if not assignment.may_act_for(session, actor, assignee):
                     raise Claimed(assignee or "")
             done = self.dossiers.complete_in(session, dossier_id, task_id, data, actor,

@@ -364,10 +364,15 @@ def test_officers_list_and_complete_their_work_items(app: Flask, token_for: Call
                        json={"data": data, "version": detail["version"]}, headers=desk)
     assert done.status_code == 200, done.json
     assert done.json["next"] == [{"name": "Kiểm tra tính đầy đủ, hợp lệ", "role": "specialist"}]
+    assert done.json["dossier_code"] == code
     again = client.post(f"/api/v1/work-items/{item['id']}/complete", json={"data": data}, headers=desk)
     assert again.status_code == 409 and again.json["error"] == "not_ready"
 
     specialist = bearer(token_for("chuyenvien"))
+    # The dossier's items as each token sees them: those of its own roles only.
+    for token, seen in ((desk, [("reception", "completed")]), (specialist, [("specialist", "open")])):
+        listed = client.get(f"/api/v1/dossiers/{code}/work-items", headers=token).json["items"]
+        assert [(i["role"], i["status"]) for i in listed] == seen
     check = client.get("/api/v1/work-items?state=on_track", headers=specialist).json["items"][0]
     assert check["due_at"] and check["clock_state"] == "on_track"
     # Another role's item does not exist for this token.
