@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, load_only
 from werkzeug.exceptions import HTTPException
 
 from engine.access.api_token import TokenHolder, authenticate
+from engine.access.signatory import API_PREFIX
 from engine.legal_time.clock import clock
 from engine.legal_time.dossier_clock import clock_report
 from engine.legal_time.legal_clock import LegalClock
@@ -467,7 +468,7 @@ def submit_dossier() -> tuple[Response, int]:
     submission = Submission(facts.process_id, body["applicant"], body["form"], form, uploads, body["received_at"])
     _end_reads()
     try:
-        done = platform().commands.submit_online(submission, facts, f"api:{holder.name}",
+        done = platform().commands.submit_online(submission, facts, f"{API_PREFIX}{holder.name}",
                                                  url_for("portal.track", _external=True))
     except InvalidData as err:
         raise ApiError(422, "invalid", str(err), err.fields) from None
@@ -662,7 +663,7 @@ def send_message() -> tuple[Response, int]:
     _end_reads()
     try:
         delivery = platform().commands.deliver_message(
-            body["name"], body["correlation_key"], body["payload"], f"api:{holder.name}", body["message_id"])
+            body["name"], body["correlation_key"], body["payload"], f"{API_PREFIX}{holder.name}", body["message_id"])
     except NotFound:
         raise ApiError(404, "not_found", f"Không có hồ sơ nào đang chờ hoặc sẽ nhận thông điệp “{body['name']}” "
                                          f"với khoá “{body['correlation_key']}”") from None
