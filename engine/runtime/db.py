@@ -300,6 +300,23 @@ def connection(session: Session) -> Connection:
     return conn
 
 
+def make_read_session_factory(engine: Engine) -> sessionmaker:
+    """Sessions that only read (pages, the API, the engine's queries, the checks before a command). On
+    PostgreSQL they run outside a transaction: at READ COMMITTED each statement sees the latest commits either
+    way, and each session saves the round trips of its BEGIN and ROLLBACK. Outside a transaction whatever a
+    session flushed would be committed at once, so a read session refuses to flush anything."""
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    factory = make_session_factory(engine)
+    event.listen(factory, "before_flush", _refuse_writes)
+    return factory
+
+
+def _refuse_writes(session: Session, _context: object, _instances: object) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a read session does not write: change data in a command (a write session)")
+
+
 def make_session_factory(engine: Engine, *, write: bool = False) -> sessionmaker:
     """Sessions for reads, or (write=True) for commands that change state."""
     if write:

@@ -44,7 +44,7 @@ from engine.onestop.paper_numbers import step_paper_facts
 from engine.onestop.registry import RegistryError, record_result
 from engine.runtime import audit, completion_guard, message_catching, timer_bell
 from engine.runtime.command_budget import CommandBudget
-from engine.runtime.db import Prepared, connection, make_session_factory, pipelined
+from engine.runtime.db import Prepared, connection, make_read_session_factory, make_session_factory, pipelined
 from engine.runtime.definition import ProcessDefinition, procedure_result
 from engine.runtime.deployment import form_cache, latest_definition, spec_cache
 from engine.runtime.dossier import Dossier, DossierStatus
@@ -296,7 +296,7 @@ def advance(workflow: BpmnWorkflow, completed: list[Task] | None = None) -> None
 class DossierService:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.read_session = make_session_factory(engine)
+        self.read_session = make_read_session_factory(engine)
         self.write_session = make_session_factory(engine, write=True)
 
     # -- transactions -------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from engine.access import assignment
 from engine.access.api_token import ApiToken, create_token, revoke_token
@@ -47,7 +47,7 @@ from engine.onestop.vietnamese_text import local
 from engine.oversight import alerts, escalation, supervision
 from engine.runtime import audit, outbox
 from engine.runtime.attachment import Upload, add_attachments, check_uploads
-from engine.runtime.db import Prepared, make_session_factory
+from engine.runtime.db import Prepared, make_read_session_factory
 from engine.runtime.deployment import Deployed, deploy_files, deploy_folders
 from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import DossierService, Outcome, ReadyTask
@@ -112,15 +112,6 @@ def mail_status(session: Session, paper: Paper) -> str | None:
     return mail.status if mail is not None else None
 
 
-def read_sessions(engine: Engine) -> sessionmaker:
-    """Sessions that only read (the pages', the API's, the commands' checks before their transaction). On
-    PostgreSQL they run outside a transaction: at READ COMMITTED each statement sees the latest commits either
-    way, and each session saves the round trips of its BEGIN and ROLLBACK."""
-    if engine.dialect.name == "postgresql":
-        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return make_session_factory(engine)
-
-
 # What completing a work item checks before its transaction, with the dossier's code for the answer: one
 # statement, compiled once (every completion runs it).
 _ITEM_CHECK = Prepared(
@@ -148,7 +139,7 @@ class Commands:
         self.paperwork = paperwork
         self.outbox = runner
         self.mail_inline = mail_inline
-        self.read_session = read_sessions(dossiers.engine)
+        self.read_session = make_read_session_factory(dossiers.engine)
         # An online receipt after the answer, by the outbox runner, unless every effect is carried out inline.
         self.receipt_later = not mail_inline
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from engine.runtime.db import connection, make_engine, make_session_factory
+from engine.runtime.db import connection, make_engine, make_read_session_factory, make_session_factory
 from engine.runtime.definition import ProcessDefinition
 
 
@@ -60,3 +61,15 @@ def test_a_sqlite_writer_that_cannot_get_the_lock_gets_sqlalchemys_error_and_the
     with db.connect() as conn:
         assert conn.execute(text("SELECT body FROM note")).scalars().all() == ["held"]
     db.dispose()
+
+
+def test_a_read_session_refuses_to_write_and_nothing_lands(db: Engine) -> None:
+    """On PostgreSQL a read session runs outside a transaction: a flush there would be committed at once."""
+    with make_read_session_factory(db)() as session:
+        session.add(ProcessDefinition(process_id="p", name="p", version=1, content_hash="h", spec_json="{}",
+                                      files={}, catalogue={}, deployed_at=datetime(2026, 3, 2, 2, tzinfo=UTC),
+                                      deployed_by="test"))
+        with pytest.raises(RuntimeError, match="a read session does not write"):
+            session.execute(select(ProcessDefinition.id))  # the query's autoflush
+        session.rollback()
+    assert _definitions(db) == 0
