@@ -47,7 +47,7 @@ from engine.onestop.vietnamese_text import local
 from engine.oversight import alerts, escalation, supervision
 from engine.runtime import audit, outbox
 from engine.runtime.attachment import Upload, add_attachments, check_uploads
-from engine.runtime.db import Prepared, make_read_session_factory
+from engine.runtime.db import Prepared, make_read_session_factory, make_session_factory
 from engine.runtime.deployment import Deployed, deploy_files, deploy_folders
 from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import DossierService, Outcome, ReadyTask
@@ -147,8 +147,10 @@ class Commands:
     def build(cls, engine: Engine, office: Office, *, mail_inline: bool = False) -> Commands:
         dossiers = DossierService(engine)
         paperwork = Paperwork(dossiers, office)
-        return cls(dossiers, paperwork, OutboxRunner(dossiers.write_session, paperwork.effects(),
-                                                     dossiers.read_session), mail_inline=mail_inline)
+        # Papers are drawn in a transaction that is rolled back: a result paper previews the registry in it.
+        drawing = make_session_factory(dossiers.engine)
+        return cls(dossiers, paperwork, OutboxRunner(dossiers.write_session, paperwork.effects(), drawing),
+                   mail_inline=mail_inline)
 
     # -- the unit of work -------------------------------------------------------------------------
 
