@@ -54,45 +54,15 @@ def _migrate(url: str, step: Callable[..., None], revision: str) -> None:
     engine.dispose()
 
 
-def _stored_state(url: str) -> object:
-    engine = make_engine(url)
-    with engine.connect() as conn:
-        stored = conn.execute(text("SELECT state FROM dossier WHERE id = 1")).scalar_one()
-    engine.dispose()
-    return stored
-
-
-def test_the_migration_packs_existing_states_and_unpacks_them_on_downgrade(empty_database: str) -> None:
-    url = empty_database
-    _migrate(url, command.upgrade, "0009")
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("INSERT INTO process_definition (id, process_id, name, version, content_hash, spec_json, "
-                          "files, catalogue, deployed_at, deployed_by) VALUES (1, 'p', 'P', 1, 'h', '{}', '{}', '{}', "
-                          "CURRENT_TIMESTAMP, 't')"))
-        conn.execute(text("INSERT INTO dossier (id, process_id, definition_id, status, title, channel, state, summary, "
-                          "clock_paused, milestones_fired, created_at, created_by, updated_at, version) VALUES "
-                          "(1, 'p', 1, 'running', '', 'desk', :state, '{}', false, '[]', CURRENT_TIMESTAMP, 't', "
-                          "CURRENT_TIMESTAMP, 1)"), {"state": STATE})
-    engine.dispose()
-
-    _migrate(url, command.upgrade, "head")
-    packed = _stored_state(url)
-    assert isinstance(packed, bytes) and zlib.decompress(packed).decode("utf-8") == STATE
-    assert len(packed) < len(STATE.encode("utf-8")) / 3
-    engine = make_engine(url)
-    with engine.connect() as conn:
-        assert conn.scalar(select(Dossier.state).where(Dossier.id == 1)) == STATE
-    engine.dispose()
-
-    _migrate(url, command.downgrade, "0009")
-    assert _stored_state(url) == STATE
-
-
-CLOCK = {"total": None, "events": [{"event": "start", "at": "2026-03-02T02:00:00.123456+00:00", "phase": "check",
-                                   "duration": "5:working-days"}], "dates": [], "corrections": [], "others": {}}
-FACTS = {"extra": {"applicant": {"name": "Bệnh viện Đa khoa Đồng Nai"}, "officer": "Nguyễn Thị Tiếp Nhận",
-                   "checklist": [{"label": f"Thành phần hồ sơ số {i}", "form": "Bản chính"} for i in range(7)]}}
+# Rows as an older schema holds them, written before migrating.
+_DEFINITION = text("INSERT INTO process_definition (id, process_id, name, version, content_hash, spec_json, files, "
+                   "catalogue, deployed_at, deployed_by) VALUES (1, 'p', 'P', 1, 'h', '{}', '{}', '{}', "
+                   "CURRENT_TIMESTAMP, 't')")
+_DOSSIER = text("INSERT INTO dossier (id, process_id, definition_id, status, title, channel, state, summary, "
+                "legal_clock, clock_paused, milestones_fired, created_at, created_by, updated_at, version) VALUES "
+                "(:id, 'p', 1, :status, '', 'desk', :state, '{}', :clock, false, '[]', CURRENT_TIMESTAMP, 't', "
+                "CURRENT_TIMESTAMP, 1)")
+_STATE_OF_ONE = "SELECT state FROM dossier WHERE id = 1"
 
 
 def _stored(url: str, sql: str) -> list[object]:
@@ -103,20 +73,43 @@ def _stored(url: str, sql: str) -> list[object]:
     return stored
 
 
+def test_the_migration_packs_existing_states_and_unpacks_them_on_downgrade(empty_database: str) -> None:
+    url = empty_database
+    _migrate(url, command.upgrade, "0009")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(_DEFINITION)
+        conn.execute(_DOSSIER, {"id": 1, "status": "running", "state": STATE, "clock": None})
+    engine.dispose()
+
+    _migrate(url, command.upgrade, "head")
+    [packed] = _stored(url, _STATE_OF_ONE)
+    assert isinstance(packed, bytes) and zlib.decompress(packed).decode("utf-8") == STATE
+    assert len(packed) < len(STATE.encode("utf-8")) / 3
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert conn.scalar(select(Dossier.state).where(Dossier.id == 1)) == STATE
+    engine.dispose()
+
+    _migrate(url, command.downgrade, "0009")
+    assert _stored(url, _STATE_OF_ONE) == [STATE]
+
+
+CLOCK = {"total": None, "events": [{"event": "start", "at": "2026-03-02T02:00:00.123456+00:00", "phase": "check",
+                                   "duration": "5:working-days"}], "dates": [], "corrections": [], "others": {}}
+FACTS = {"extra": {"applicant": {"name": "Bệnh viện Đa khoa Đồng Nai"}, "officer": "Nguyễn Thị Tiếp Nhận",
+                   "checklist": [{"label": f"Thành phần hồ sơ số {i}", "form": "Bản chính"} for i in range(7)]}}
+
+
 def test_the_migration_packs_legal_clocks_and_paper_facts_and_unpacks_them_on_downgrade(empty_database: str) -> None:
     url = empty_database
     _migrate(url, command.upgrade, "0011_scale")
     engine = make_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO process_definition (id, process_id, name, version, content_hash, spec_json, "
-                          "files, catalogue, deployed_at, deployed_by) VALUES (1, 'p', 'P', 1, 'h', '{}', '{}', '{}', "
-                          "CURRENT_TIMESTAMP, 't')"))
+        conn.execute(_DEFINITION)
         for dossier_id, clock in ((1, json.dumps(CLOCK, ensure_ascii=False)), (2, None)):
-            conn.execute(text("INSERT INTO dossier (id, process_id, definition_id, status, title, channel, state, "
-                              "summary, legal_clock, clock_paused, milestones_fired, created_at, created_by, "
-                              "updated_at, version) VALUES (:id, 'p', 1, 'completed', '', 'desk', :state, '{}', "
-                              ":clock, false, '[]', CURRENT_TIMESTAMP, 't', CURRENT_TIMESTAMP, 1)"),
-                         {"id": dossier_id, "state": zlib.compress(b"{}"), "clock": clock})
+            conn.execute(_DOSSIER, {"id": dossier_id, "status": "completed", "state": zlib.compress(b"{}"),
+                                    "clock": clock})
         conn.execute(text("INSERT INTO document (id, dossier_id, kind, number, title, created_at, created_by, "
                           "filename, size, facts, sha256) VALUES (1, 1, 'receipt', '01/TNHS', 'Giấy', "
                           "CURRENT_TIMESTAMP, 't', 'r.pdf', 1, :facts, 'h')"),
@@ -159,13 +152,8 @@ def test_the_inbox_indexes_hold_only_open_items_after_the_migration(empty_databa
     _migrate(url, command.upgrade, "0012_packed_json")
     engine = make_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO process_definition (id, process_id, name, version, content_hash, spec_json, "
-                          "files, catalogue, deployed_at, deployed_by) VALUES (1, 'p', 'P', 1, 'h', '{}', '{}', '{}', "
-                          "CURRENT_TIMESTAMP, 't')"))
-        conn.execute(text("INSERT INTO dossier (id, process_id, definition_id, status, title, channel, state, summary, "
-                          "clock_paused, milestones_fired, created_at, created_by, updated_at, version) VALUES "
-                          "(1, 'p', 1, 'running', '', 'desk', :state, '{}', false, '[]', CURRENT_TIMESTAMP, 't', "
-                          "CURRENT_TIMESTAMP, 1)"), {"state": zlib.compress(b"{}")})
+        conn.execute(_DEFINITION)
+        conn.execute(_DOSSIER, {"id": 1, "status": "running", "state": zlib.compress(b"{}"), "clock": None})
         for item_id, status in ((1, "completed"), (2, "open")):
             conn.execute(text("INSERT INTO work_item (id, dossier_id, task_id, task_spec, name, role, status, "
                               "created_at) VALUES (:id, 1, :task, 't', 'T', 'specialist', :status, CURRENT_TIMESTAMP)"),
