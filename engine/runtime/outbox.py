@@ -11,7 +11,7 @@ after its commit) then carries each row out exactly once:
   before that transaction, not inside it (SQLite's single writer would wait for the rendering): the row is
   claimed with a lease first, as below, and what was rendered is recorded with the row marked done only
   while the claim is still this runner's; a process killed while rendering leaves a claimed row whose lease
-  runs out and which is rendered again;
+  (PREPARED_LEASE, a minute) runs out and which is rendered again;
 - an effect outside (an SMTP conversation) cannot share a transaction: the row is claimed and committed
   first with a lease, the mail carries a Message-ID made from the row's id, and the row is marked done
   after the server's answer. A process killed during the conversation leaves a claimed row whose lease
@@ -50,6 +50,9 @@ RETRY_BASE = timedelta(seconds=30)
 RETRY_CAP = timedelta(hours=2)
 # An external effect taken by a runner that then died is taken up again after this long.
 LEASE = timedelta(minutes=5)
+# A prepared effect is local work (a paper is drawn in well under a second): one whose runner died is taken
+# up again sooner, and a runner that outlived its claim finds the row taken over and records nothing.
+PREPARED_LEASE = timedelta(minutes=1)
 
 
 class OutboxStatus(enum.StrEnum):
@@ -104,6 +107,11 @@ class Effect:
     run: Callable[..., dict[str, Any] | None]
     external: bool = False
     prepare: Callable[[Session, OutboxEntry], Any] | None = None
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a claim holds the row (an internal effect without `prepare` holds it in its transaction)."""
+        return LEASE if self.external else PREPARED_LEASE
 
 
 # Every submission writes one (its receipt): compiled once and run on the driver's cursor, as the ORM's flush of
@@ -176,17 +184,19 @@ class OutboxRunner:
 
     def _next(self, session: Session, dossier_ids: list[int] | None, kinds: list[str]) -> OutboxEntry | None:
         now = clock.now()
-        query = (select(_ENTRY.c.id).where(_claimable(now), _ENTRY.c.kind.in_(kinds))
+        query = (select(_ENTRY.c.id, _ENTRY.c.kind).where(_claimable(now), _ENTRY.c.kind.in_(kinds))
                  .order_by(_ENTRY.c.id).limit(1).with_for_update(skip_locked=True))
         if dossier_ids is not None:
             query = query.where(_ENTRY.c.dossier_id.in_(dossier_ids))
-        entry_id = session.execute(query).scalar()
-        if entry_id is None:
+        row = session.execute(query).first()
+        if row is None:
             return None
+        entry_id, kind = row
         # The conditional UPDATE is the claim on every backend: of two runners, one changes the row.
         taken = session.execute(
             update(_ENTRY).where(_ENTRY.c.id == entry_id, _claimable(now))
-            .values(status=OutboxStatus.RUNNING, attempts=_ENTRY.c.attempts + 1, claimed_until=now + LEASE)
+            .values(status=OutboxStatus.RUNNING, attempts=_ENTRY.c.attempts + 1,
+                    claimed_until=now + self.effects[kind].lease)
         ).rowcount
         return session.get(OutboxEntry, entry_id, populate_existing=True) if taken else None
 

@@ -23,7 +23,7 @@ from engine.legal_time.clock import clock
 from engine.onestop.documents import Document
 from engine.runtime.audit import AuditEvent
 from engine.runtime.db import make_session_factory
-from engine.runtime.outbox import LEASE, OutboxEntry, OutboxStatus, backoff
+from engine.runtime.outbox import LEASE, PREPARED_LEASE, OutboxEntry, OutboxStatus, backoff
 from engine.runtime.problems import ValidationFailed
 from engine.runtime.validation import read_folder
 from engine.runtime.work_item import WorkItem
@@ -127,6 +127,30 @@ def test_a_refused_mail_is_retried_with_backoff_until_the_server_takes_it(make_c
         tries = session.scalars(select(AuditEvent.data).where(AuditEvent.command == "notify")).all()
     assert [t["error"] is None for t in tries] == [False, False, True]
     assert commands.outbox.drain() == 0  # done stays done
+
+
+def test_a_paper_whose_runner_died_while_drawing_it_is_drawn_again_within_a_minute(make_commands, smtp,
+                                                                                    monkeypatch) -> None:
+    """Drawing a paper is local work: a dead runner's claim on it lasts a minute, not the mail's five."""
+    settings, _mailbox = smtp
+    commands = make_commands(settings, mail_inline=False)
+    with monkeypatch.context() as later:
+        later.setattr(commands.outbox, "drain", lambda *args, **kwargs: 0)  # the receipt waits in the outbox
+        opened = register(commands)
+    with commands.dossiers.write_session() as session:  # a runner claims the receipt, then dies
+        claimed = commands.outbox._next(session, [opened.dossier_id], ["paper"])
+        assert claimed is not None and claimed.claimed_until == clock.now() + PREPARED_LEASE
+        session.commit()
+    assert PREPARED_LEASE <= timedelta(minutes=1) < LEASE
+    clock.advance(PREPARED_LEASE - timedelta(seconds=1))
+    assert commands.outbox.drain(internal_only=True) == 0  # still the dead runner's
+    clock.advance(timedelta(seconds=1))
+    assert commands.outbox.drain(internal_only=True) == 1
+    [paper, mail] = outbox_rows(commands, opened.dossier_id)
+    assert (paper.status, paper.attempts, mail.kind) == (OutboxStatus.DONE, 2, "mail")
+    with commands.dossiers.read_session() as session:
+        assert session.scalars(select(Document.kind).where(Document.dossier_id == opened.dossier_id)).all() == [
+            "receipt"]
 
 
 def test_a_paper_rendered_by_a_runner_whose_claim_ran_out_is_recorded_once(make_commands, smtp,
