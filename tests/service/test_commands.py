@@ -27,7 +27,7 @@ from engine.runtime.outbox import LEASE, PREPARED_LEASE, OutboxEntry, OutboxStat
 from engine.runtime.problems import ValidationFailed
 from engine.runtime.validation import read_folder
 from engine.runtime.work_item import WorkItem
-from engine.service.commands import Claimed, Commands
+from engine.service.commands import Claimed, Commands, Opened
 from engine.service.outbox_process import outbox_runner
 from tests.service.conftest import APPLICANT_EMAIL, BPMN_ROOT, PROCESS, office, register
 from tests.webapp.conftest import csrf_token, sign_in
@@ -129,14 +129,20 @@ def test_a_refused_mail_is_retried_with_backoff_until_the_server_takes_it(make_c
     assert commands.outbox.drain() == 0  # done stays done
 
 
+def receipt_waiting(make_commands, settings, monkeypatch) -> tuple[Commands, Opened]:  # type: ignore[no-untyped-def]
+    """Commands without an inline outbox, and a dossier registered with them whose receipt waits in the outbox."""
+    commands = make_commands(settings, mail_inline=False)
+    with monkeypatch.context() as later:
+        later.setattr(commands.outbox, "drain", lambda *args, **kwargs: 0)
+        opened = register(commands)
+    return commands, opened
+
+
 def test_a_paper_whose_runner_died_while_drawing_it_is_drawn_again_within_a_minute(make_commands, smtp,
                                                                                     monkeypatch) -> None:
     """Drawing a paper is local work: a dead runner's claim on it lasts a minute, not the mail's five."""
     settings, _mailbox = smtp
-    commands = make_commands(settings, mail_inline=False)
-    with monkeypatch.context() as later:
-        later.setattr(commands.outbox, "drain", lambda *args, **kwargs: 0)  # the receipt waits in the outbox
-        opened = register(commands)
+    commands, opened = receipt_waiting(make_commands, settings, monkeypatch)
     with commands.dossiers.write_session() as session:  # a runner claims the receipt, then dies
         claimed = commands.outbox._next(session, [opened.dossier_id], ["paper"])
         assert claimed is not None and claimed.claimed_until == clock.now() + PREPARED_LEASE
@@ -156,10 +162,7 @@ def test_a_paper_whose_runner_died_while_drawing_it_is_drawn_again_within_a_minu
 def test_a_paper_rendered_by_a_runner_whose_claim_ran_out_is_recorded_once(make_commands, smtp,
                                                                             monkeypatch) -> None:
     settings, _mailbox = smtp
-    commands = make_commands(settings, mail_inline=False)
-    with monkeypatch.context() as later:
-        later.setattr(commands.outbox, "drain", lambda *args, **kwargs: 0)  # the receipt waits in the outbox
-        opened = register(commands)
+    commands, opened = receipt_waiting(make_commands, settings, monkeypatch)
     [paper] = outbox_rows(commands, opened.dossier_id)
     assert (paper.status, paper.payload["number"]) == (OutboxStatus.PENDING, "01/TNHS-SKHCN")
     other = make_commands(settings, mail_inline=False)
