@@ -60,8 +60,8 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 @contextmanager
 def _server(app: Flask) -> Iterator[int]:
     """The app served by waitress (8 threads) on a free port, as `motcua serve` runs it: the outbox process the
-    app started makes the receipts and the mails beside it; the bench's client runs in this
-    process."""
+    app started makes the receipts and the mails beside it; the bench's client runs in a process of its own
+    (http_sequence)."""
     from waitress.server import create_server
 
     server = create_server(app, host="127.0.0.1", port=0, threads=8)

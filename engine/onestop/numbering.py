@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from engine.runtime.db import Base, Prepared
+from engine.runtime.db import Base, Prepared, connection
 
 
 class NumberSequence(Base):
@@ -35,7 +35,7 @@ def _take(dialect: type[postgresql.Insert] | type[sqlite.Insert]) -> Prepared:
 _TAKE = {"postgresql": _take(postgresql.Insert), "sqlite": _take(sqlite.Insert)}
 
 
-def take_number(connection: Connection | Session, book: str) -> int:
+def take_number(within: Connection | Session, book: str) -> int:
     """The next number of `book` (1 for a new book), inside the caller's transaction."""
-    conn = connection.connection() if isinstance(connection, Session) else connection
+    conn = connection(within) if isinstance(within, Session) else within
     return int(_TAKE[conn.dialect.name].rows(conn, {"book": book})[0]["last_value"])

@@ -308,7 +308,6 @@ class Paperwork:
             "_mail_extra": dict(mail_extra or {}),
         }, actor=actor, dossier_id=dossier_id) for kind in kinds]
 
-
     def issue_in(
         self, session: Session, dossier_id: int, kind: str, actor: str, *, data: Mapping[str, Any],
         extra: Mapping[str, Any] | None = None, notify: bool = True, mail_extra: Mapping[str, Any] | None = None,

@@ -29,7 +29,7 @@ from engine.onestop.documents import KINDS, Document
 from engine.onestop.dossier_file import load_dossier_file
 from engine.onestop.paperwork import PAPER
 from engine.onestop.procedure_facts import ProcedureFacts, facts_from_mapping
-from engine.runtime.db import Base, Prepared
+from engine.runtime.db import Base, Prepared, connection
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import ReadyTask
@@ -74,7 +74,7 @@ _KEEP = Prepared(insert(TrackingSecret.__table__), ("dossier_id", "secret_hash",
 
 
 def keep_secret(session: Session, dossier_id: int, code: str, secret: str, at: datetime) -> None:
-    _KEEP.execute(session.connection(), {"dossier_id": dossier_id, "secret_hash": _digest(code, secret),
+    _KEEP.execute(connection(session), {"dossier_id": dossier_id, "secret_hash": _digest(code, secret),
                                          "created_at": at})
 
 

@@ -163,11 +163,21 @@ def _sqlite_begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
     sql = "BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN"
     cursor = conn.connection.dbapi_connection.cursor()
     try:
-        cursor.execute(sql)
-    except conn.dialect.loaded_dbapi.Error as err:  # e.g. still locked after busy_timeout
-        raise DBAPIError.instance(sql, (), err, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect) from err
+        with _driver_errors(conn.dialect, sql, ()):  # e.g. still locked after busy_timeout
+            cursor.execute(sql)
     finally:
         cursor.close()
+
+
+@contextmanager
+def _driver_errors(dialect: Dialect, sql: str | None = None, params: Any = None) -> Iterator[None]:
+    """The driver's errors raised as SQLAlchemy's (IntegrityError, OperationalError…), as `conn.execute`
+    raises them, for statements run on the driver's cursor."""
+    error = dialect.loaded_dbapi.Error
+    try:
+        yield
+    except error as err:
+        raise DBAPIError.instance(sql, params, err, error, dialect=dialect) from err
 
 
 @dataclass(frozen=True)
@@ -249,15 +259,12 @@ class Prepared:
     def _run(conn: Connection, form: _DriverForm, params: Any, many: bool = False) -> Any:
         if not conn.in_transaction():
             conn.begin()  # as conn.execute would (autobegin): on SQLite the BEGIN is ours (_sqlite_begin_immediate)
-        error = conn.dialect.loaded_dbapi.Error
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
+        with _driver_errors(conn.dialect, form.sql, params):
             if many:
                 cursor.executemany(form.sql, params)
             else:
                 cursor.execute(form.sql, params)
-        except error as err:
-            raise DBAPIError.instance(form.sql, params, err, error, dialect=conn.dialect) from err
         return cursor
 
     @staticmethod
@@ -277,12 +284,8 @@ def pipelined(conn: Connection) -> Iterator[None]:
     if conn.dialect.name != "postgresql":
         yield
         return
-    error = conn.dialect.loaded_dbapi.Error
-    try:
-        with conn.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
-            yield
-    except error as err:
-        raise DBAPIError.instance(None, None, err, error, dialect=conn.dialect) from err
+    with _driver_errors(conn.dialect), conn.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
+        yield
 
 
 _CONNECTION = "motcua_connection"

@@ -159,6 +159,8 @@ def _update_dossier_of(columns: tuple[str, ...]) -> Prepared:
     return Prepared(update(_DOSSIER).where(
         _DOSSIER.c.id == bindparam("p_id"), _DOSSIER.c.version == bindparam("p_version")
     ), (*columns, "version", "p_id", "p_version"))
+
+
 _CLOSE_ITEM = Prepared(update(_WORK_ITEM).where(_WORK_ITEM.c.task_id == bindparam("p_task")),
                        ("status", "closed_at", "closed_by", "p_task"))
 _DUE_ITEM = Prepared(update(_WORK_ITEM).where(_WORK_ITEM.c.task_id == bindparam("p_task")), ("due_at", "p_task"))

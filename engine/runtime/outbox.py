@@ -41,7 +41,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, and_, insert, or_,
 from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column, sessionmaker
 
 from engine.legal_time.clock import clock
-from engine.runtime.db import Base, Prepared
+from engine.runtime.db import Base, Prepared, connection
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +99,10 @@ class Effect:
     the row is marked done in) and the row; it returns what to keep as the row's result.
 
     An internal effect with a `prepare` step (rendering a paper) does its slow part without holding a
-    writer's lock: the row is claimed with a lease and committed, `prepare` reads in a read session, and
-    `run(session, entry, prepared)` writes what it made in one transaction with the row marked done — only
-    while the claim is still this runner's, so that it happens once even if the lease ran out meanwhile."""
+    writer's lock: the row is claimed with a lease and committed, `prepare` reads in a session of its own
+    (rolled back: nothing it might write is kept), and `run(session, entry, prepared)` writes what it made
+    in one transaction with the row marked done — only while the claim is still this runner's, so that it
+    happens once even if the lease ran out meanwhile."""
 
     kind: str
     run: Callable[..., dict[str, Any] | None]
@@ -130,7 +131,7 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any], *, actor: str,
         "available_at": now, "claimed_until": None, "last_error": None, "created_at": now, "created_by": actor,
         "done_at": None}
     session.flush()  # what the session holds goes first, as before any statement
-    entry = OutboxEntry(id=_INSERT.rows(session.connection(), values)[0]["id"], result=None, **values)
+    entry = OutboxEntry(id=_INSERT.rows(connection(session), values)[0]["id"], result=None, **values)
     # In the session as if read back: what the caller changes on it is flushed as an UPDATE.
     make_transient_to_detached(entry)
     session.add(entry)

@@ -47,7 +47,7 @@ from engine.onestop.vietnamese_text import local
 from engine.oversight import alerts, escalation, supervision
 from engine.runtime import audit, outbox
 from engine.runtime.attachment import Upload, add_attachments, check_uploads
-from engine.runtime.db import Prepared, make_read_session_factory, make_session_factory
+from engine.runtime.db import Prepared, connection, make_session_factory
 from engine.runtime.deployment import Deployed, deploy_files, deploy_folders
 from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import DossierService, Outcome, ReadyTask
@@ -139,7 +139,7 @@ class Commands:
         self.paperwork = paperwork
         self.outbox = runner
         self.mail_inline = mail_inline
-        self.read_session = make_read_session_factory(dossiers.engine)
+        self.read_session = dossiers.read_session  # the pages', the API's and the checks' reads
         # An online receipt after the answer, by the outbox runner, unless every effect is carried out inline.
         self.receipt_later = not mail_inline
 
@@ -227,7 +227,7 @@ class Commands:
             session = unit.session
             if item_id is not None:
                 # Read again under the write lock: the claim may have moved since the check above.
-                found = _ASSIGNEE.rows(session.connection(), {"p_id": item_id})
+                found = _ASSIGNEE.rows(connection(session), {"p_id": item_id})
                 assignee = found[0]["assignee"] if found else None
                 if not assignment.may_act_for(session, actor, assignee):
                     raise Claimed(assignee or "")
