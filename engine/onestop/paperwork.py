@@ -35,7 +35,9 @@ from engine.onestop.documents import KINDS, Agency, Document, Rendered, number_f
 from engine.onestop.dossier_code import agency_code_from_env
 from engine.onestop.notifications import Attachment as MailAttachment
 from engine.onestop.notifications import SmtpSettings, compose, mail_domain, notice_kind, send
+from engine.onestop.online_submission import CHANNEL as ONLINE
 from engine.onestop.procedure_facts import ProcedureFacts, load_facts
+from engine.onestop.reception import DELIVERY
 from engine.onestop.registry import preview_result
 from engine.onestop.signing import SigningKey
 from engine.oversight.alerts import link
@@ -50,11 +52,6 @@ from engine.runtime.serialization import WorkflowSerializer
 if TYPE_CHECKING:  # the service calls back into this package when a step numbers its papers
     from engine.runtime.dossier_service import DossierService
 
-DELIVERY = {
-    "desk": "Bộ phận tiếp nhận và trả kết quả",
-    "post": "Qua dịch vụ bưu chính công ích",
-    "email": "Qua thư điện tử",
-}
 NO_SERVER = "no SMTP server configured (MOTCUA_SMTP_HOST)"
 UNIT_WORDS = {Unit.WORKING_DAYS: "ngày làm việc", Unit.CALENDAR_DAYS: "ngày"}
 
@@ -223,9 +220,11 @@ def paper_context(
     uploaded: dict[str, int] = {}
     for row in attachments:
         uploaded[row.item] = uploaded.get(row.item, 0) + 1
+    # Filed online, every paper came electronic: uploaded, or filled in the portal's form (the Mẫu).
+    online = dossier.channel == ONLINE
     checklist = [
         {"label": item.label["vi"],
-         "form": "Bản điện tử" if uploaded.get(item.key) else "Bản giấy",
+         "form": "Bản điện tử" if online or uploaded.get(item.key) else "Bản giấy",
          "note": f"{uploaded[item.key]} tệp" if uploaded.get(item.key) else ""}
         for item in facts.checklist if item.key in received or uploaded.get(item.key)
     ]

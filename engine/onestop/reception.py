@@ -11,13 +11,18 @@ from typing import Any
 
 from engine.legal_time.clock import clock
 from engine.legal_time.event_dates import IN_FUTURE
-from engine.onestop.paperwork import DELIVERY
 from engine.onestop.vietnamese_text import local
 from engine.runtime.attachment import Upload, check_uploads
 from engine.runtime.errors import InvalidData
 from engine.runtime.forms import BAD_DATE, FormDefinition, load_form
 
 CHANNELS = ("desk", "post")
+# Where the applicant receives the result, as the receipt words it.
+DELIVERY = {
+    "desk": "Bộ phận tiếp nhận và trả kết quả",
+    "post": "Qua dịch vụ bưu chính công ích",
+    "email": "Qua thư điện tử",
+}
 DESK_SAME_DAY = "Hồ sơ nộp trực tiếp được tiếp nhận trong ngày; ngày khác chỉ dùng cho hồ sơ qua bưu chính"
 
 APPLICANT_FORM: FormDefinition = load_form({

@@ -231,3 +231,5 @@ def test_a_receipt_of_a_dossier_filed_on_the_portal_names_the_portal_as_receiver
                     .split())
     assert "NGƯỜI TIẾP NHẬN HỒ SƠ (Ký, ghi rõ họ tên) Cổng Dịch vụ công trực tuyến tỉnh Đồng Nai" in text, text
     assert "portal" not in text
+    # Nothing came on paper: the forms filled in the portal are electronic as the uploaded files are.
+    assert "Bản giấy" not in text and "(Mẫu kèm theo) Bản điện tử" in text
