@@ -501,7 +501,7 @@ def _only_deflated(stream: pikepdf.Stream) -> bool:
 def _without_unread_tables(program: bytes) -> bytes:
     """The font program without those tables, its other tables copied as they are (no decompiling)."""
     reader = SFNTReader(io.BytesIO(program))
-    kept = [tag for tag in reader.keys() if tag not in _UNREAD_FONT_TABLES]
+    kept = [tag for tag in reader.tables if tag not in _UNREAD_FONT_TABLES]
     slim = io.BytesIO()
     writer = SFNTWriter(slim, len(kept), reader.sfntVersion)
     for tag in kept:

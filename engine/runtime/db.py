@@ -6,7 +6,6 @@ import json
 import os
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +18,8 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.base import Executable
+
+from engine.runtime.packing import pack, unpack
 
 DEFAULT_URL = "sqlite:///instance/motcua.sqlite"
 WRITE_OPTION = "motcua_write"
@@ -58,42 +59,33 @@ class UtcDateTime(TypeDecorator[datetime]):
 _json = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 
 
-def _pack(data: bytes) -> bytes:
-    """`data` zlib-compressed at level 6 with a window just its size and a small hash table: as small as
-    zlib.compress(data, 6) up to a few KB (~2 % larger from 30 KB), in half its time or less, as setting up
-    zlib's default 256 KB of state is most of the cost at these sizes (a legal clock: 7 µs, not 45; an
-    engine state: 28, not 63)."""
-    packer = zlib.compressobj(6, zlib.DEFLATED, max(9, min(15, len(data).bit_length())), 4)
-    return packer.compress(data) + packer.flush()
-
-
 class PackedText(TypeDecorator[str]):
-    """Text kept zlib-compressed, for large values nothing queries inside (a dossier's engine state: ~5 KB of
-    JSON, mostly repeated keys, packs to ~1 KB). Readers and writers see the text."""
+    """Text kept packed (engine.runtime.packing), for large values nothing queries inside (a dossier's engine
+    state: ~5 KB of JSON, mostly repeated keys, packs to ~0.8 KB). Readers and writers see the text."""
 
     impl = LargeBinary
     cache_ok = True
 
     def process_bind_param(self, value: str | None, dialect: object) -> bytes | None:
-        return None if value is None else _pack(value.encode("utf-8"))
+        return None if value is None else pack(value.encode("utf-8"))
 
     def process_result_value(self, value: bytes | None, dialect: object) -> str | None:
-        return None if value is None else zlib.decompress(value).decode("utf-8")
+        return None if value is None else unpack(value).decode("utf-8")
 
 
 class PackedJSON(TypeDecorator[Any]):
-    """JSON kept zlib-compressed, for documents read whole and never queried inside (a dossier's legal clock,
-    what a paper was filled with): their repeated keys, timestamps and labels pack to less than half, where
-    neither database compresses values this small. Readers and writers see the JSON value."""
+    """JSON kept packed (engine.runtime.packing), for documents read whole and never queried inside (a
+    dossier's legal clock, what a paper was filled with): their repeated keys, timestamps and labels pack to
+    less than half, where neither database compresses values this small. Readers and writers see the JSON."""
 
     impl = LargeBinary
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: object) -> bytes | None:
-        return None if value is None else _pack(_json(value).encode("utf-8"))
+        return None if value is None else pack(_json(value).encode("utf-8"))
 
     def process_result_value(self, value: bytes | None, dialect: object) -> Any:
-        return None if value is None else json.loads(zlib.decompress(value))
+        return None if value is None else json.loads(unpack(value))
 
 
 class Base(DeclarativeBase):

@@ -1,6 +1,7 @@
 """What a dossier keeps, kept small, on both databases: its engine state, its legal clock and the facts of its
 papers are stored zlib-compressed (migrations 0010 and 0012 pack the existing rows and unpack them on
-downgrade), and the inbox's indexes of work items hold only the open ones (migration 0013)."""
+downgrade; 0014 repacks them with a preset dictionary), and the inbox's indexes of work items hold only the
+open ones (migration 0013)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sqlalchemy import select, text
 from engine.onestop.documents import Document
 from engine.runtime.db import PackedJSON, PackedText, make_engine
 from engine.runtime.dossier import Dossier
+from engine.runtime.packing import DICTIONARY_1, unpack
 from engine.runtime.schema import alembic_config
 from engine.runtime.work_item import IS_OPEN, WorkItem
 from tests.conftest import PG_URL, _postgres_available
@@ -84,7 +86,7 @@ def test_the_migration_packs_existing_states_and_unpacks_them_on_downgrade(empty
 
     _migrate(url, command.upgrade, "head")
     [packed] = _stored(url, _STATE_OF_ONE)
-    assert isinstance(packed, bytes) and zlib.decompress(packed).decode("utf-8") == STATE
+    assert isinstance(packed, bytes) and unpack(packed).decode("utf-8") == STATE
     assert len(packed) < len(STATE.encode("utf-8")) / 3
     engine = make_engine(url)
     with engine.connect() as conn:
@@ -119,8 +121,8 @@ def test_the_migration_packs_legal_clocks_and_paper_facts_and_unpacks_them_on_do
     _migrate(url, command.upgrade, "head")
     clock, no_clock = _stored(url, "SELECT legal_clock FROM dossier ORDER BY id")
     [facts] = _stored(url, "SELECT facts FROM document")
-    assert isinstance(clock, bytes) and json.loads(zlib.decompress(clock)) == CLOCK and no_clock is None
-    assert isinstance(facts, bytes) and json.loads(zlib.decompress(facts)) == FACTS
+    assert isinstance(clock, bytes) and json.loads(unpack(clock)) == CLOCK and no_clock is None
+    assert isinstance(facts, bytes) and json.loads(unpack(facts)) == FACTS
     assert len(facts) < len(json.dumps(FACTS, ensure_ascii=False).encode("utf-8")) / 2
     engine = make_engine(url)
     with engine.connect() as conn:
@@ -180,8 +182,54 @@ def test_packed_values_read_back_whatever_their_size(size: int) -> None:
     # The window is sized to each value (engine.runtime.db._pack): both ends of the range and its steps.
     value = ("Thẩm định hồ sơ tiếp nhận " * (size // 20 + 1))[:size]
     packed = PackedText().process_bind_param(value, None)
-    assert packed is not None and len(packed) <= len(zlib.compress(value.encode("utf-8"), 6)) * 1.03 + 1
-    assert zlib.decompress(packed).decode("utf-8") == value
+    # At most 4 bytes more than zlib alone: the dictionary's id in the header.
+    assert packed is not None and len(packed) <= len(zlib.compress(value.encode("utf-8"), 6)) * 1.03 + 5
+    assert zlib.decompressobj(zdict=DICTIONARY_1).decompress(packed).decode("utf-8") == value
     assert PackedText().process_result_value(packed, None) == value
     facts = {"extra": {"checklist": [value]}}
     assert PackedJSON().process_result_value(PackedJSON().process_bind_param(facts, None), None) == facts
+
+
+def test_the_migration_repacks_values_with_the_dictionary_and_without_it_on_downgrade(empty_database: str) -> None:
+    url = empty_database
+    _migrate(url, command.upgrade, "0013_open_item_indexes")
+    plain = {"state": zlib.compress(STATE.encode("utf-8"), 6),
+             "clock": zlib.compress(json.dumps(CLOCK, ensure_ascii=False).encode("utf-8"), 6),
+             "facts": zlib.compress(json.dumps(FACTS, ensure_ascii=False).encode("utf-8"), 6)}
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(_DEFINITION)
+        conn.execute(_DOSSIER, {"id": 1, "status": "running", "state": plain["state"], "clock": plain["clock"]})
+        conn.execute(_DOSSIER, {"id": 2, "status": "running", "state": plain["state"], "clock": None})
+        conn.execute(text("INSERT INTO document (id, dossier_id, kind, number, title, created_at, created_by, "
+                          "filename, size, facts, sha256) VALUES (1, 1, 'receipt', '01/TNHS', 'Giấy', "
+                          "CURRENT_TIMESTAMP, 't', 'r.pdf', 1, :facts, 'h')"), {"facts": plain["facts"]})
+    engine.dispose()
+
+    _migrate(url, command.upgrade, "head")
+    [state, _], [clock, no_clock] = (_stored(url, f"SELECT {c} FROM dossier ORDER BY id")
+                                     for c in ("state", "legal_clock"))
+    [facts] = _stored(url, "SELECT facts FROM document")
+    repacked = {"state": bytes(state), "clock": bytes(clock), "facts": bytes(facts)}
+    for name, value in repacked.items():
+        assert value[1] & 0x20 and int.from_bytes(value[2:6], "big") == zlib.adler32(DICTIONARY_1), name
+        assert len(value) < len(plain[name]) and unpack(value) == zlib.decompress(plain[name]), name
+    assert no_clock is None
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(select(Dossier.state, Dossier.legal_clock).where(Dossier.id == 1)).one() == (STATE, CLOCK)
+        assert conn.scalar(select(Document.facts)) == FACTS
+    engine.dispose()
+
+    _migrate(url, command.downgrade, "0013_open_item_indexes")
+    [state, _], [clock, _] = (_stored(url, f"SELECT {c} FROM dossier ORDER BY id") for c in ("state", "legal_clock"))
+    [facts] = _stored(url, "SELECT facts FROM document")
+    assert [zlib.decompress(v) for v in (state, clock, facts)] == [zlib.decompress(v) for v in plain.values()]
+
+
+def test_a_value_packed_with_an_unknown_dictionary_is_refused_clearly() -> None:
+    packer = zlib.compressobj(6, zlib.DEFLATED, 15, 8, zdict=b'{"a later dictionary":""}')
+    value = packer.compress(b'{"a later dictionary":"x"}') + packer.flush()
+    with pytest.raises(ValueError, match="dictionary this version does not know"):
+        unpack(value)
+    assert unpack(zlib.compress(STATE.encode("utf-8"))) == STATE.encode("utf-8")  # written before 0014
