@@ -261,6 +261,16 @@ class LegalClock:
                     item["at"] = at.isoformat()
         return LegalClock.from_dict(data)
 
+    def rewound(self, date_id: int) -> LegalClock:
+        """The clock as it stood before the events recorded on effective date `date_id`, with its corrections
+        and its clocks of their own: the engine runs again from that event and records them anew."""
+        data = self.to_dict()
+        first = next((i for i, e in enumerate(self._events) if e.date_id == date_id), len(self._events))
+        data["events"] = data["events"][:first]
+        kept = {e.date_id for e in self._events[:first]}
+        data["dates"] = [d for d in data["dates"] if d["id"] in kept]
+        return LegalClock.from_dict(data)
+
     @property
     def current_phase(self) -> str | None:
         return self._running

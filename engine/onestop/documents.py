@@ -69,10 +69,13 @@ from engine.runtime import audit
 from engine.runtime.db import Base, PackedJSON, Prepared, connection
 from engine.runtime.dossier import Dossier
 from engine.runtime.file_store import file_store
+from engine.runtime.outbox import OutboxEntry
 
 TEMPLATES = Path(__file__).parent / "document_templates"
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu",)
 FONT = "DocSerif"
+# The outbox's effect that draws a paper (engine.onestop.paperwork).
+PAPER = "paper"
 # Page contents compressed as binary: the ASCII85 text reportlab wraps them in by default is a quarter larger.
 rl_config.useA85 = 0
 
@@ -640,6 +643,16 @@ _REFUSAL = Prepared(select(Document.__table__.c.id)
                     .where(Document.__table__.c.dossier_id == bindparam("p_dossier"),
                            Document.__table__.c.kind == "refusal")
                     .limit(1), ("p_dossier",))
+
+
+def papers_numbered_after(session: Session, dossier_id: int, since: datetime) -> set[str]:
+    """The kinds of the dossier's papers numbered after `since`: issued, or still waiting in the outbox to be
+    drawn (a number taken is a paper issued: its book cannot take it back)."""
+    table, queued = Document.__table__, OutboxEntry.__table__
+    issued = session.scalars(select(table.c.kind).where(table.c.dossier_id == dossier_id, table.c.created_at > since))
+    waiting = session.scalars(select(queued.c.payload).where(
+        queued.c.dossier_id == dossier_id, queued.c.kind == PAPER, queued.c.created_at > since))
+    return {*issued, *(str(payload.get("kind", "")) for payload in waiting)}
 
 
 def documents_of(session: Session, dossier_id: int) -> list[Document]:

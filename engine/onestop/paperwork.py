@@ -31,7 +31,16 @@ from engine.access.signatory import signatory
 from engine.access.user import find_user
 from engine.legal_time.business_calendar import Duration, Unit, load_calendar
 from engine.legal_time.clock import clock
-from engine.onestop.documents import KINDS, Agency, Document, Rendered, number_for, render_document, store_document
+from engine.onestop.documents import (
+    KINDS,
+    PAPER,
+    Agency,
+    Document,
+    Rendered,
+    number_for,
+    render_document,
+    store_document,
+)
 from engine.onestop.dossier_code import agency_code_from_env
 from engine.onestop.notifications import Attachment as MailAttachment
 from engine.onestop.notifications import SmtpSettings, compose, mail_domain, notice_kind, send
@@ -271,7 +280,6 @@ def paper_context(
     return context
 
 
-PAPER = "paper"
 MAIL = "mail"
 _serializer = WorkflowSerializer()
 

@@ -257,3 +257,21 @@ def test_parse_phase_property() -> None:
 def test_parse_phase_property_says_what_is_wrong(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_phase_property(text)
+
+
+def test_rewound_forgets_what_was_recorded_on_a_date_and_after_it() -> None:
+    # Received Mon 2/3/2026 (the check starts), the fee paid Fri 6/3 (the appraisal starts on it); rewound to
+    # before the payment, the clock stands as the check left it, with its receipt and its corrections.
+    clock = LegalClock(total=wd(30))
+    clock.record_receipt("Tiếp nhận", local(2026, 3, 2, 9, 0), local(2026, 3, 2, 9, 0))
+    clock.start_phase("check", wd(5), local(2026, 3, 2, 9, 0))
+    clock.end_date()
+    clock.finish_phase("check", local(2026, 3, 4, 9, 0))
+    paid = clock.record_date("fee-paid", "Xác nhận đã nhận phí", local(2026, 3, 6, 0, 0), local(2026, 3, 9, 9, 0))
+    clock.start_phase("appraisal", wd(25), local(2026, 3, 6, 0, 0))
+    clock.end_date()
+    clock.corrections.append({"date": paid, "old": "2026-03-09", "new": "2026-03-06"})
+    rewound = clock.rewound(paid)
+    assert [p.name for p in rewound.phases(CALENDAR)] == ["check"] and rewound.current_phase is None
+    assert [d.event for d in rewound.dates] == ["received"] and rewound.corrections == clock.corrections
+    assert clock.rewound(0).started is False and clock.rewound(0).dates == []
