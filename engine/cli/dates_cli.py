@@ -26,6 +26,11 @@ def _dossier_id(code: str) -> int:
     return found
 
 
+# Why a correction left the decisions taken on the old day standing (DossierService.correct_event_date).
+_KEPT = {"later_step": "a person completed a later step", "outside": "a step dealt with the world beyond the dossier",
+         "paper": "a paper was issued after the event", "finished": "the dossier has ended"}
+
+
 @click.group("dates")
 def dates_group() -> None:
     """Effective dates of legal events (receipt, fee paid, supplement received, …)."""
@@ -58,7 +63,8 @@ def correct(code: str, date_id: int, day: datetime, reason: str, actor: str) -> 
 
     new_day: date = day.date()
     try:
-        DossierService(make_engine()).correct_event_date(_dossier_id(code), date_id, new_day, reason, actor)
+        corrected = DossierService(make_engine()).correct_event_date(_dossier_id(code), date_id, new_day, reason,
+                                                                     actor)
     except InvalidData as err:
         for name, message in err.fields.items():
             click.echo(f"{name}: {message}", err=True)
@@ -68,3 +74,12 @@ def correct(code: str, date_id: int, day: datetime, reason: str, actor: str) -> 
         click.echo(f"not corrected: {err}", err=True)
         sys.exit(1)
     click.echo(f"{code}: date {date_id} is now {new_day.isoformat()}; deadlines recomputed")
+    if corrected.rerun_from is not None:
+        click.echo(f"the engine's steps after the event ran again from '{corrected.rerun_from}' on the new day; "
+                   f"waiting at: {', '.join(t.name for t in corrected.outcome.ready) or '-'}")
+    elif corrected.field is None:
+        click.echo("no step recording this event was found: the dossier's data is unchanged")
+    else:
+        click.echo(f"the decisions already taken stand ({_KEPT[corrected.kept or '']}"
+                   f"{f': {corrected.kept_by}' if corrected.kept_by else ''}); later steps read "
+                   f"{corrected.field} = {new_day.isoformat()}")

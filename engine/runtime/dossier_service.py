@@ -19,7 +19,10 @@ from functools import cached_property, lru_cache
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.bpmn_task_spec import BpmnTaskSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.task import Task
@@ -35,10 +38,10 @@ from engine.legal_time import event_dates
 from engine.legal_time.business_calendar import BusinessCalendar, calendar_of, load_calendar, overrides_json
 from engine.legal_time.clock import clock
 from engine.legal_time.dossier_clock import other_due_at, sync_clock, sync_other_clocks, total_of
-from engine.legal_time.legal_clock import LegalClock
+from engine.legal_time.legal_clock import EffectiveDate, LegalClock
 from engine.legal_time.milestones import next_milestone_at
 from engine.onestop import daily_figures
-from engine.onestop.documents import refusal_issued
+from engine.onestop.documents import KINDS, papers_numbered_after, refusal_issued
 from engine.onestop.fees import FeeCheckedForm, record_fee_step
 from engine.onestop.paper_numbers import step_paper_facts
 from engine.onestop.registry import RegistryError, record_result
@@ -63,6 +66,8 @@ _FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\Z")
 # stops finding tasks (DESIGN.md: ~1,000 levels), and far above any lawful number of passes.
 MAX_ENGINE_PASSES = 200
 ACTIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
+# The field holding the day of receipt, set when the dossier opens (_start_in).
+RECEIVED_ON = "received_on"
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,22 @@ class Completed:
     def process_data(self) -> dict[str, Any]:
         # Read only by a step that issues papers: most steps never walk the tree for it.
         return latest_data(self.workflow) if self.workflow is not None else {}
+
+
+@dataclass(frozen=True)
+class Correction:
+    """What a supervisor's correction of an event's day did. `field`: the date field later steps now read
+    with the corrected day (None when no step of the workflow recorded the event). The engine's decisions
+    after the event were taken again from step `rerun_from` on the corrected day, or stand (`kept` says why:
+    "later_step" a person completed `kept_by`, step `kept_by` reached "outside" the dossier (a message, a
+    linked dossier), a "paper" of kind `kept_by` was issued after the event, the dossier is "finished", or
+    the recording step is unknown, "step_unknown")."""
+
+    outcome: Outcome
+    field: str | None
+    rerun_from: str | None = None
+    kept: str | None = None
+    kept_by: str | None = None
 
 
 @dataclass
@@ -188,14 +209,18 @@ class _Loaded:
     open_items: set[str] = field(default_factory=set)
     # Tasks completed by this command, for the platform actions they carry (bpmn/README.md).
     completed: list[Task] = field(default_factory=list)
-    # The legal event the completed step recorded, and its date (engine.legal_time.event_dates).
-    event: tuple[event_dates.EventDate, str, datetime] | None = None
+    # The legal event the completed step recorded, the step's name, the event's date and when it was recorded
+    # (engine.legal_time.event_dates).
+    event: tuple[event_dates.EventDate, str, datetime, datetime] | None = None
     # Whether the dossier was running when loaded: a command that ends it counts it as finished.
     was_running: bool = True
     # The user tasks ready as saved (its open work items), once saved: the outcome reads them again.
     ready: list[Task] | None = None
     # The written columns as loaded: a save sets only those that changed.
     stored: dict[str, Any] = field(default_factory=dict)
+    # Who withdrew the work items of tasks no longer waiting, when a person did (a supervisor's correction that
+    # ran the engine again): the officer's history names them. None: a deadline or a message did.
+    withdrawn_by: str | None = None
 
 
 def _task_error(err: SpiffWorkflowException) -> ProcessError:
@@ -293,6 +318,52 @@ def advance(workflow: BpmnWorkflow, completed: list[Task] | None = None) -> None
         if not any(not t.task_spec.manual for t in workflow.get_tasks(state=TaskState.READY)):
             return
     raise ProcessError("the process kept running without waiting: an endless loop in the diagram?")
+
+
+def _recording_step(workflow: BpmnWorkflow, entry: EffectiveDate) -> tuple[Task, event_dates.EventDate] | None:
+    """The completed step that recorded the event of clock date `entry`, with its date field. The receipt
+    recorded when the dossier opened was set at the start event; a step run more than once (a supplement
+    received twice) is the run whose field holds the entry's day, else the latest."""
+    done = workflow.get_tasks(state=TaskState.COMPLETED)
+    if not entry.task and entry.event == "received":
+        start = next((t for t in done if isinstance(t.task_spec, StartEvent) and t.workflow is workflow), None)
+        return None if start is None else (start, event_dates.EventDate(RECEIVED_ON, "received"))
+    old = event_dates.local_day(entry.at)
+    found = []
+    for task in done:
+        spec = event_dates.event_date_of(getattr(task.task_spec, "extensions", {}).get("properties", {}))
+        name = task.task_spec.bpmn_name or task.task_spec.bpmn_id
+        if spec is not None and spec.event == entry.event and name == entry.task:
+            found.append((task.data.get(spec.field) == old, task.last_state_change, task, spec))
+    if not found:
+        return None
+    _, _, task, spec = max(found, key=lambda f: f[:2])
+    return task, spec
+
+
+def _linked_opened(task: Task, calendar: BusinessCalendar) -> str | None:
+    """The procedure of the linked dossier a completed task opens (`starts-dossier`, when its
+    `starts-dossier-when` holds on the task's data), else None."""
+    properties = getattr(task.task_spec, "extensions", {}).get("properties", {})
+    process_id = properties.get("starts-dossier")
+    if not process_id:
+        return None
+    condition = properties.get("starts-dossier-when")
+    try:
+        if condition and not evaluate(condition, task.data, platform_functions(calendar)):
+            return None
+    except ExpressionError as err:
+        element = task.task_spec.bpmn_id
+        raise ProcessError(f"{element}: starts-dossier-when: {err}", element_id=element) from err
+    return process_id
+
+
+def _reaches_outside(task: Task, calendar: BusinessCalendar) -> bool:
+    """Whether a step dealt with the world beyond the dossier (a message sent or taken, a linked dossier
+    opened): running it again would send or open a second one, or lose what came."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    inner = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+    return any(isinstance(d, MessageEventDefinition) for d in inner) or _linked_opened(task, calendar) is not None
 
 
 class DossierService:
@@ -506,15 +577,15 @@ class DossierService:
         at = now
         if loaded.event is not None:
             # The clock counts from the day the event happened, not from the click (DESIGN.md, legal time).
-            spec, task_name, day_at = loaded.event
+            spec, task_name, day_at, recorded_at = loaded.event
             at = max(day_at, legal.last_event_at) if legal.last_event_at else day_at
             if spec.event == "received" and not legal.started:
                 if event_dates.local_day(at) == event_dates.local_day(received_at):
                     at = received_at  # the same day: keep the instant the desk or the portal recorded
-                legal.record_receipt(task_name, at, now)
+                legal.record_receipt(task_name, at, recorded_at)
                 dossier.received_at = received_at = at
             else:
-                legal.record_date(spec.event, task_name, at, now)
+                legal.record_date(spec.event, task_name, at, recorded_at)
         ended = dossier.status != DossierStatus.RUNNING
         sync_clock(legal, active, at, ended=ended, received_at=received_at)
         sync_other_clocks(legal, loaded.completed, at, ended)
@@ -552,7 +623,7 @@ class DossierService:
         closing = [
             {"p_task": t, "closed_at": now,
              "status": WorkItemStatus.COMPLETED if t == completed_task else WorkItemStatus.CANCELLED,
-             "closed_by": actor if t == completed_task else None}
+             "closed_by": actor if t == completed_task else loaded.withdrawn_by}
             for t in gone
         ]
         conn = connection(session)
@@ -623,7 +694,7 @@ class DossierService:
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=make_script_engine(calendar))
         received_at = received_at or clock.now()
         # The day of receipt every rule of the procedure counts from (e.g. TT 3 k), the 45 days before expiry).
-        workflow.task_tree.data.update({**data, "received_on": event_dates.local_day(received_at)})
+        workflow.task_tree.data.update({**data, RECEIVED_ON: event_dates.local_day(received_at)})
         completed: list[Task] = []
         try:
             advance(workflow, completed)
@@ -646,17 +717,11 @@ class DossierService:
         """Tasks with the property `starts-dossier` open a linked dossier of that procedure (bpmn/README.md),
         e.g. the worker-certificate application filed together with a licence dossier (TT 2 c))."""
         for task in loaded.completed:
-            properties = getattr(task.task_spec, "extensions", {}).get("properties", {})
-            process_id = properties.get("starts-dossier")
-            if not process_id:
+            process_id = _linked_opened(task, loaded.calendar)
+            if process_id is None:
                 continue
             element = task.task_spec.bpmn_id
-            condition = properties.get("starts-dossier-when")
-            try:
-                if condition and not evaluate(condition, task.data, platform_functions(loaded.calendar)):
-                    continue
-            except ExpressionError as err:
-                raise ProcessError(f"{element}: starts-dossier-when: {err}", element_id=element) from err
+            properties = getattr(task.task_spec, "extensions", {}).get("properties", {})
             if loaded.dossier.parent_id is not None:
                 raise ProcessError(f"{element}: a linked dossier cannot open another one", element_id=element)
             data = {target: task.data[source] for target, source in linked_fields(properties)
@@ -752,7 +817,7 @@ class DossierService:
         event_dates.check_day(spec, day, now=now, received_at=dossier.received_at or dossier.created_at,
                               last_event_at=last)
         loaded.event = (spec, task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-                        event_dates.instant_of(day, now, None))
+                        event_dates.instant_of(day, now, None), now)
         return {**data, spec.field: day}
 
     def fire_timers(self, dossier_id: int, actor: str = "timer") -> Outcome:
@@ -839,10 +904,15 @@ class DossierService:
             session.flush()
             return self._outcome(loaded)
 
-    def correct_event_date(self, dossier_id: int, date_id: int, day: date, reason: str, actor: str) -> Outcome:
+    def correct_event_date(self, dossier_id: int, date_id: int, day: date, reason: str, actor: str) -> Correction:
         """A supervisor corrects the day a legal event happened (engine.legal_time.event_dates): the clock is
         replayed on it and every deadline, milestone and work item due date computed again; the audit trail
-        keeps who, when, the old and new day and why."""
+        keeps who, when, the old and new day and why.
+
+        The step's date field takes the corrected day in the data later steps read. The engine's decisions
+        taken on the old day (a rule counting from it) are taken again when only the engine acted since the
+        event: the workflow is rewound to the steps after the event and runs on the corrected day. Once a
+        person completed a later step or a paper was issued, they stand, and the correction says so."""
         reason = event_dates.reason_checked(reason)
         with self.command() as session:
             loaded = self._load(session, dossier_id)
@@ -862,9 +932,71 @@ class DossierService:
             if entry.event == "received":
                 dossier.received_at = at
             dossier.legal_clock = moved.to_dict()
-            self._save(session, loaded, actor, event=_Event("correct_event_date", change))
+            step = _recording_step(loaded.workflow, entry)
+            field_name, rerun, kept = None, None, ("step_unknown", None)
+            if step is not None:
+                task, spec = step
+                field_name = spec.field
+                # The step's record and what the waiting steps carry on: later steps inherit from these.
+                for carrying in (task, *active_tasks(loaded.workflow)):
+                    carrying.data[spec.field] = day
+                kept = self._rerun_refused(session, loaded, task, entry)
+                if kept is None:
+                    rerun = self._rerun(loaded, task, spec, entry, at)
+                    loaded.withdrawn_by = actor
+            if rerun is not None:
+                audited = {**change, "rerun_from": rerun.bpmn_id}
+            else:
+                audited = {**change, "rerun": False, "kept": kept[0], "kept_by": kept[1]}
+            self._save(session, loaded, actor, event=_Event("correct_event_date", audited))
             session.flush()
-            return self._outcome(loaded)
+            if rerun is not None:
+                return Correction(self._outcome(loaded), field_name, rerun.bpmn_name or rerun.bpmn_id)
+            return Correction(self._outcome(loaded), field_name, kept=kept[0], kept_by=kept[1])
+
+    @staticmethod
+    def _rerun_refused(session: Session, loaded: _Loaded, task: Task,
+                       entry: EffectiveDate) -> tuple[str, str | None] | None:
+        """Why the engine's decisions after the event must stand, with what (None: they may be taken again).
+        A person's later step was done on what they saw, a message sent or taken cannot be undone, and a paper
+        once numbered cannot be taken back; the papers that record the event itself (the recording step's, the
+        receipt) are no decisions after it."""
+        if loaded.dossier.status != DossierStatus.RUNNING:
+            return "finished", loaded.dossier.status
+        later = sorted((t for t in loaded.workflow.get_tasks(state=TaskState.COMPLETED)
+                        if t is not task and t.last_state_change >= task.last_state_change),
+                       key=lambda t: t.last_state_change)
+        for kind, done in (("later_step", [t for t in later if t.task_spec.manual]),
+                           ("outside", [t for t in later if _reaches_outside(t, loaded.calendar)])):
+            if done:
+                return kind, done[-1].task_spec.bpmn_name or done[-1].task_spec.bpmn_id
+        own = {item.strip().rpartition(":")[2] for item in
+               getattr(task.task_spec, "extensions", {}).get("properties", {}).get("documents", "").split(",")}
+        if entry.event == "received":
+            own.add("receipt")  # the desk's receipt records the receipt itself, issued when the dossier opens
+        issued = sorted(kind for kind in papers_numbered_after(session, loaded.dossier.id, entry.recorded_at)
+                        if kind not in own and not ("result" in own and kind in KINDS and KINDS[kind].result))
+        return ("paper", issued[0]) if issued else None
+
+    @staticmethod
+    def _rerun(loaded: _Loaded, task: Task, spec: event_dates.EventDate, entry: EffectiveDate,
+               at: datetime) -> BpmnTaskSpec:
+        """Rewind the workflow to the steps after the event's (they take its data, the corrected day), and run
+        the engine on; the clock forgets what the discarded steps recorded and records the event again, so
+        that a phase a discarded wait had started does not keep counting. Returns the spec of the first step
+        run again."""
+        workflow = loaded.workflow
+        following = list(task.children)
+        try:
+            for child in following:
+                workflow.reset_from_task_id(child.id)
+            advance(workflow, loaded.completed)
+        except SpiffWorkflowException as err:
+            raise _task_error(err) from err
+        dossier = loaded.dossier
+        dossier.legal_clock = LegalClock.from_dict(dossier.legal_clock).rewound(entry.id).to_dict()
+        loaded.event = (spec, entry.task, at, entry.recorded_at)
+        return following[0].task_spec
 
     # -- queries ------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from engine.legal_time.business_calendar import ZONE
 from engine.runtime.audit import AuditEvent
 from engine.runtime.dossier_service import DossierService
 from engine.runtime.errors import InvalidData
+from engine.runtime.work_item import WorkItem
 
 
 def test_posted_quantity_mark_declaration_counts_from_the_friday_it_arrived(service: DossierService) -> None:
@@ -187,6 +188,8 @@ def test_correction_from_the_command_line(service: DossierService, db: Engine) -
     done = CliRunner().invoke(dates_group, ["correct", str(run.dossier_id), "0", "2026-02-27", "--reason",
                                             "Dấu bưu điện", "--actor", "giamsat"], env=env)
     assert done.exit_code == 0, done.output
+    # Only the engine acted after the receipt: its steps ran again on the corrected day.
+    assert "ran again from 'Ghi ngày tiếp nhận' on the new day; waiting at: Kiểm tra tính đầy đủ" in done.output
     assert run.phase_dues() == {"check": date(2026, 3, 6)}
     listed = CliRunner().invoke(dates_group, ["list", str(run.dossier_id)], env=env)
     assert "corrected 0: 2026-03-04 → 2026-02-27 by giamsat: Dấu bưu điện" in listed.stdout
@@ -386,3 +389,62 @@ def test_a_correction_may_not_pass_the_clocks_next_event(service: DossierService
     with pytest.raises(InvalidData) as refused:  # the check finished and the clock paused on 4/3
         service.correct_event_date(run.dossier_id, receipt.id, date(2026, 3, 5), "x", actor="giamsat")
     assert refused.value.fields["day"] == "Ngày này sau sự kiện tiếp theo của thời hạn giải quyết (04/03/2026)"
+
+
+def _items(service: DossierService, dossier_id: int) -> dict[str, tuple[str, str | None]]:
+    with service.read_session() as session:
+        rows = session.scalars(select(WorkItem).where(WorkItem.dossier_id == dossier_id)).all()
+    return {row.task_spec: (row.status, row.closed_by) for row in rows}
+
+
+def _correction_audited(service: DossierService, dossier_id: int) -> dict:
+    with service.read_session() as session:
+        return session.scalars(select(AuditEvent).where(AuditEvent.dossier_id == dossier_id,
+                                                        AuditEvent.command == "correct_event_date")).one().data
+
+
+def test_receipt_corrected_to_the_postmark_takes_the_renewal_decision_again(service: DossierService) -> None:
+    # TT 3 k): at least 45 days before the licence (10/5/2025 → 11/5/2026) expires. Entered as received Saturday
+    # 28/3/2026 (44 days: late), the renewal waits for its refusal letter; the postmark shows Thursday 26/3.
+    run = _renewal(service, date(2026, 3, 28), date(2026, 3, 30), "2025-05-10", "2026-05-11")
+    assert run.ready == ["refuse_late"]
+    # Check 5 working days from Sat 28/3: 30, 31 March, 1, 2, 3 April; total 30 (27/4, 30/4, 1/5 off) → 13/5.
+    assert run.phase_dues() == {"check": date(2026, 4, 3)} and run.total_due() == date(2026, 5, 13)
+    at(date(2026, 3, 31))
+    corrected = service.correct_event_date(run.dossier_id, 0, date(2026, 3, 26), "Dấu bưu điện 26/03",
+                                           actor="giamsat")
+    # 46 days before expiry: in time, so the fee path runs and the check waits.
+    assert corrected.rerun_from == "Tính thời gian còn lại của giấy phép" and corrected.kept is None
+    assert corrected.field == "received_on" and run.ready == ["check_dossier"]
+    data = run.data()
+    assert data["received_on"] == date(2026, 3, 26) and data["days_before_expiry"] == 46
+    assert data["renewal_on_time"] is True and run.task("check_dossier").data["received_on"] == date(2026, 3, 26)
+    items = _items(service, run.dossier_id)
+    assert items["refuse_late"] == ("cancelled", "giamsat") and items["check_dossier"] == ("open", None)
+    audited = _correction_audited(service, run.dossier_id)
+    assert audited["rerun_from"] == "prepare" and audited["old"] == "2026-03-28" and audited["new"] == "2026-03-26"
+    # The check counts from Thu 26/3: 27, 30, 31 March, 1, 2 April; the total from 26/3 ends Tue 12/5. One
+    # phase only: the refusal's wait, discarded, left nothing counting.
+    assert run.phase_dues() == {"check": date(2026, 4, 2)} and run.total_due() == date(2026, 5, 12)
+    assert [p.finished_at for p in run.phases()] == [None]
+    assert run.dossier().received_at == local_at(date(2026, 3, 26), 0)
+    assert [(x.event, x.at.astimezone(ZONE).date()) for x in run.clock().dates] == [("received", date(2026, 3, 26))]
+    assert run.clock().corrections[-1]["new"] == "2026-03-26"
+
+
+def test_receipt_corrected_after_the_refusal_was_written_keeps_the_decision(service: DossierService) -> None:
+    run = _renewal(service, date(2026, 3, 28), date(2026, 3, 30), "2025-05-10", "2026-05-11")
+    run.do("refuse_late", {**d.REFUSAL, "refusal_reasons": "Nộp muộn"})
+    assert run.ready == ["deliver"]
+    at(date(2026, 3, 31))
+    corrected = service.correct_event_date(run.dossier_id, 0, date(2026, 3, 26), "Dấu bưu điện 26/03",
+                                           actor="giamsat")
+    # A person acted on the old day: the refusal stands, and the supervisor is told why; later steps read the
+    # corrected day.
+    assert corrected.rerun_from is None and corrected.kept == "later_step"
+    assert corrected.kept_by == "Văn bản từ chối: nộp hồ sơ gia hạn muộn"
+    assert run.ready == ["deliver"] and run.task("deliver").data["received_on"] == date(2026, 3, 26)
+    assert _items(service, run.dossier_id)["deliver"] == ("open", None)
+    audited = _correction_audited(service, run.dossier_id)
+    assert audited["rerun"] is False and audited["kept"] == "later_step" and "rerun_from" not in audited
+    assert run.dossier().received_at == local_at(date(2026, 3, 26), 0)
