@@ -19,13 +19,15 @@ from engine.legal_time.clock import clock
 from engine.legal_time.dossier_clock import phase_labels
 from engine.legal_time.milestones import Milestone
 from engine.onestop import apology, fees, statistics
+from engine.onestop.documents import KINDS
 from engine.oversight import alerts, escalation, incidents, monitoring
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.dossier import Dossier
+from engine.runtime.dossier_service import Correction
 from engine.runtime.errors import CommandError, Conflict, InvalidData, NotFound
 from webapp.people import handover_reason
 from webapp.security import own_path, roles_required
-from webapp.views import calendar, label, platform, procedure_labels
+from webapp.views import calendar, label, paper_title, platform, procedure_labels
 
 MONITOR_ROLES = ("supervisor", "admin")
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor",
@@ -380,8 +382,8 @@ def correct_event_date(dossier_id: int, date_id: int) -> BaseResponse:
         flash(_("Ngày điều chỉnh: %(why)s", why=_("Ngày không hợp lệ")), "error")
         return redirect(back)
     try:
-        platform().dossiers.correct_event_date(dossier_id, date_id, day, request.form.get("reason", ""),
-                                               g.user.username)
+        corrected = platform().dossiers.correct_event_date(dossier_id, date_id, day, request.form.get("reason", ""),
+                                                           g.user.username)
     except InvalidData as err:
         for name, message in err.fields.items():
             label = _("Lý do") if name == "reason" else _("Ngày điều chỉnh")
@@ -393,4 +395,24 @@ def correct_event_date(dossier_id: int, date_id: int) -> BaseResponse:
         flash(_("Hồ sơ vừa được người khác thay đổi; xin thử lại."), "error")
         return redirect(back)
     flash(_("Đã điều chỉnh ngày; các thời hạn của hồ sơ đã được tính lại."), "success")
+    flash(*_correction_result(corrected))
     return redirect(back)
+
+
+def _correction_result(corrected: Correction) -> tuple[str, str]:
+    """What the correction did to the decisions taken on the old day, as the supervisor reads it."""
+    if corrected.rerun_from is not None:
+        return _("Các bước tự động sau sự kiện đã chạy lại từ bước «%(step)s» theo ngày mới; hồ sơ chờ ở bước "
+                 "pháp luật dẫn tới theo ngày này.", step=corrected.rerun_from), "success"
+    why = {
+        "later_step": _("bước «%(step)s» đã được thực hiện sau sự kiện", step=corrected.kept_by),
+        "outside": _("bước «%(step)s» đã trao đổi với bên ngoài hồ sơ (thông điệp hoặc hồ sơ liên thông)",
+                     step=corrected.kept_by),
+        "paper": _("giấy tờ «%(title)s» đã được phát hành sau sự kiện",
+                   title=paper_title(corrected.kept_by or "", KINDS[corrected.kept_by].title)
+                   if corrected.kept_by in KINDS else corrected.kept_by),
+        "finished": _("hồ sơ đã kết thúc"),
+    }.get(corrected.kept or "")
+    if why is None:  # no step of the workflow recorded the event
+        return _("Không tìm thấy bước đã ghi nhận sự kiện này: dữ liệu hồ sơ giữ nguyên."), "warning"
+    return _("Các quyết định đã có vẫn giữ nguyên vì %(why)s; các bước sau sẽ dùng ngày mới.", why=why), "warning"
