@@ -404,6 +404,8 @@ def _correction_result(corrected: Correction) -> tuple[str, str]:
     if corrected.rerun_from is not None:
         return _("Các bước tự động sau sự kiện đã chạy lại từ bước «%(step)s» theo ngày mới; hồ sơ chờ ở bước "
                  "pháp luật dẫn tới theo ngày này.", step=corrected.rerun_from), "success"
+    if corrected.kept == "no_decision":
+        return _("Chưa bước tự động nào quyết định theo ngày cũ; các bước sau sẽ dùng ngày mới."), "success"
     why = {
         "later_step": _("bước «%(step)s» đã được thực hiện sau sự kiện", step=corrected.kept_by),
         "outside": _("bước «%(step)s» đã trao đổi với bên ngoài hồ sơ (thông điệp hoặc hồ sơ liên thông)",

@@ -79,6 +79,9 @@ def correct(code: str, date_id: int, day: datetime, reason: str, actor: str) -> 
                    f"waiting at: {', '.join(t.name for t in corrected.outcome.ready) or '-'}")
     elif corrected.field is None:
         click.echo("no step recording this event was found: the dossier's data is unchanged")
+    elif corrected.kept == "no_decision":
+        click.echo(f"no step decided on the old day since the event; later steps read {corrected.field} = "
+                   f"{new_day.isoformat()}")
     else:
         click.echo(f"the decisions already taken stand ({_KEPT[corrected.kept or '']}"
                    f"{f': {corrected.kept_by}' if corrected.kept_by else ''}); later steps read "

@@ -23,6 +23,9 @@ from SpiffWorkflow.bpmn.specs.bpmn_task_spec import BpmnTaskSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptEngineTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.task import Task
@@ -33,6 +36,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from engine.access.roles import role_for_lane
+from engine.decisions.bpmn_task import DecisionTask
 from engine.expressions import ExpressionError, evaluate
 from engine.legal_time import event_dates
 from engine.legal_time.business_calendar import BusinessCalendar, calendar_of, load_calendar, overrides_json
@@ -66,6 +70,8 @@ _FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\Z")
 # stops finding tasks (DESIGN.md: ~1,000 levels), and far above any lawful number of passes.
 MAX_ENGINE_PASSES = 200
 ACTIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
+# The engine's steps that take decisions on the data: scripts and services, decision tables, routing gateways.
+_DECIDING = (ScriptEngineTask, DecisionTask, ExclusiveGateway, InclusiveGateway)
 # The field holding the day of receipt, set when the dossier opens (_start_in).
 RECEIVED_ON = "received_on"
 
@@ -114,8 +120,9 @@ class Correction:
     with the corrected day (None when no step of the workflow recorded the event). The engine's decisions
     after the event were taken again from step `rerun_from` on the corrected day, or stand (`kept` says why:
     "later_step" a person completed `kept_by`, step `kept_by` reached "outside" the dossier (a message, a
-    linked dossier), a "paper" of kind `kept_by` was issued after the event, the dossier is "finished", or
-    the recording step is unknown, "step_unknown")."""
+    linked dossier), a "paper" of kind `kept_by` was issued after the event, the dossier is "finished", no
+    step computed or routed on the data since the event ("no_decision": nothing to take again), or the
+    recording step is unknown, "step_unknown")."""
 
     outcome: Outcome
     field: str | None
@@ -976,7 +983,13 @@ class DossierService:
             own.add("receipt")  # the desk's receipt records the receipt itself, issued when the dossier opens
         issued = sorted(kind for kind in papers_numbered_after(session, loaded.dossier.id, entry.recorded_at)
                         if kind not in own and not ("result" in own and kind in KINDS and KINDS[kind].result))
-        return ("paper", issued[0]) if issued else None
+        if issued:
+            return "paper", issued[0]
+        # Only steps that compute or route on the data can have read the old day; without one (the dossier
+        # waits at the step right after the event) nothing is taken again, and the waiting work stays as it is.
+        if not any(isinstance(t.task_spec, _DECIDING) for t in later):
+            return "no_decision", None
+        return None
 
     @staticmethod
     def _rerun(loaded: _Loaded, task: Task, spec: event_dates.EventDate, entry: EffectiveDate,

@@ -76,8 +76,10 @@ def test_posted_dossier_keeps_its_day_and_a_supervisor_corrects_it(app: Flask, c
     assert local_day(before.total_due_at) == date(2026, 4, 11) and local_day(after.total_due_at) == date(2026, 4, 10)
     page = supervisor.get(page_url).get_data(as_text=True)
     assert "Dấu bưu điện ngày 26/02" in page and "2026-02-27" in page and "2026-02-26" in page
-    # Nobody acted after the receipt: the engine's steps ran again on the corrected day, and the page says so.
-    assert "Các bước tự động sau sự kiện đã chạy lại từ bước «" in page
+    # The dossier waits at the step right after the receipt: no step decided on the old day, nothing runs again
+    # (the waiting work item stays), and the page says so.
+    assert "Chưa bước tự động nào quyết định theo ngày cũ; các bước sau sẽ dùng ngày mới." in page
+    assert "Các bước tự động sau sự kiện đã chạy lại" not in page
     with make_session_factory(app.extensions["motcua"].engine)() as session:
         audited = session.scalars(select(AuditEvent).where(AuditEvent.dossier_id == dossier_id,
                                                            AuditEvent.command == "correct_event_date")).one()
