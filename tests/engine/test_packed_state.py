@@ -64,6 +64,9 @@ _DOSSIER = text("INSERT INTO dossier (id, process_id, definition_id, status, tit
                 "legal_clock, clock_paused, milestones_fired, created_at, created_by, updated_at, version) VALUES "
                 "(:id, 'p', 1, :status, '', 'desk', :state, '{}', :clock, false, '[]', CURRENT_TIMESTAMP, 't', "
                 "CURRENT_TIMESTAMP, 1)")
+_DOCUMENT = text("INSERT INTO document (id, dossier_id, kind, number, title, created_at, created_by, filename, "
+                 "size, facts, sha256) VALUES (1, 1, 'receipt', '01/TNHS', 'Giấy', CURRENT_TIMESTAMP, 't', 'r.pdf', "
+                 "1, :facts, 'h')")
 _STATE_OF_ONE = "SELECT state FROM dossier WHERE id = 1"
 
 
@@ -112,10 +115,7 @@ def test_the_migration_packs_legal_clocks_and_paper_facts_and_unpacks_them_on_do
         for dossier_id, clock in ((1, json.dumps(CLOCK, ensure_ascii=False)), (2, None)):
             conn.execute(_DOSSIER, {"id": dossier_id, "status": "completed", "state": zlib.compress(b"{}"),
                                     "clock": clock})
-        conn.execute(text("INSERT INTO document (id, dossier_id, kind, number, title, created_at, created_by, "
-                          "filename, size, facts, sha256) VALUES (1, 1, 'receipt', '01/TNHS', 'Giấy', "
-                          "CURRENT_TIMESTAMP, 't', 'r.pdf', 1, :facts, 'h')"),
-                     {"facts": json.dumps(FACTS, ensure_ascii=False)})
+        conn.execute(_DOCUMENT, {"facts": json.dumps(FACTS, ensure_ascii=False)})
     engine.dispose()
 
     _migrate(url, command.upgrade, "head")
@@ -201,9 +201,7 @@ def test_the_migration_repacks_values_with_the_dictionary_and_without_it_on_down
         conn.execute(_DEFINITION)
         conn.execute(_DOSSIER, {"id": 1, "status": "running", "state": plain["state"], "clock": plain["clock"]})
         conn.execute(_DOSSIER, {"id": 2, "status": "running", "state": plain["state"], "clock": None})
-        conn.execute(text("INSERT INTO document (id, dossier_id, kind, number, title, created_at, created_by, "
-                          "filename, size, facts, sha256) VALUES (1, 1, 'receipt', '01/TNHS', 'Giấy', "
-                          "CURRENT_TIMESTAMP, 't', 'r.pdf', 1, :facts, 'h')"), {"facts": plain["facts"]})
+        conn.execute(_DOCUMENT, {"facts": plain["facts"]})
     engine.dispose()
 
     _migrate(url, command.upgrade, "head")

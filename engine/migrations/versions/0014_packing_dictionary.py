@@ -3,7 +3,8 @@ keys they repeat (engine.runtime.packing): ~0.2 KB less per dossier row, three r
 of two. Existing values are repacked with it on upgrade and without it on downgrade, so that the earlier
 migrations' downgrades still read them.
 
-The dictionary is imported, not copied: a released dictionary never changes (the rows name it by checksum).
+The dictionary and the reader are imported, not copied: a released dictionary never changes (the rows name it
+by checksum), and the reader reads every released dictionary.
 
 Revision ID: 0014_packing_dictionary
 Revises: 0013_open_item_indexes
@@ -17,7 +18,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from alembic import op
 
-from engine.runtime.packing import DICTIONARY_1
+from engine.runtime.packing import DICTIONARY_1, unpack
 
 revision = "0014_packing_dictionary"
 down_revision = "0013_open_item_indexes"
@@ -44,13 +45,11 @@ def _rewrite(table: str, column: str, convert: Callable[[bytes], bytes]) -> None
 
 def _with_dictionary(value: bytes) -> bytes:
     packer = zlib.compressobj(6, zlib.DEFLATED, 15, 8, zdict=DICTIONARY_1)
-    unpacker = zlib.decompressobj(zdict=DICTIONARY_1)  # a value already repacked reads as well
-    return packer.compress(unpacker.decompress(value) + unpacker.flush()) + packer.flush()
+    return packer.compress(unpack(value)) + packer.flush()  # a value already repacked reads as well
 
 
 def _without_dictionary(value: bytes) -> bytes:
-    unpacker = zlib.decompressobj(zdict=DICTIONARY_1)
-    return zlib.compress(unpacker.decompress(value) + unpacker.flush(), 6)
+    return zlib.compress(unpack(value), 6)
 
 
 def upgrade() -> None:
