@@ -645,6 +645,18 @@ _REFUSAL = Prepared(select(Document.__table__.c.id)
                     .limit(1), ("p_dossier",))
 
 
+def kinds_asked(properties: Mapping[str, str], result: str) -> list[str]:
+    """Every kind of paper a task's `documents` property may issue, whatever its conditions (`result` stands
+    for the procedure's result paper)."""
+    kinds = []
+    for entry in filter(None, (e.strip() for e in properties.get("documents", "").split(","))):
+        kind = entry.rpartition(":")[2].strip()
+        kind = result if kind == "result" else kind
+        if kind in KINDS and kind not in kinds:
+            kinds.append(kind)
+    return kinds
+
+
 def papers_numbered_after(session: Session, dossier_id: int, since: datetime) -> set[str]:
     """The kinds of the dossier's papers numbered after `since`: issued, or still waiting in the outbox to be
     drawn (a number taken is a paper issued: its book cannot take it back)."""

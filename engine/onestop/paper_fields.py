@@ -28,7 +28,7 @@ from jinja2 import nodes
 
 from engine.expressions.parsing import parse_python
 from engine.onestop import registry
-from engine.onestop.documents import KINDS, TEMPLATES, _environment
+from engine.onestop.documents import KINDS, TEMPLATES, _environment, kinds_asked
 
 # Fixed by the step that issues a paper (engine.onestop.paper_numbers), never typed.
 STEP_FIELDS = frozenset({k.number_field for k in KINDS.values() if k.number_field} | {"result_signer"})
@@ -115,12 +115,8 @@ def issued_kinds(specs: Iterable[Any], result: str) -> dict[str, str]:
     kinds: dict[str, str] = {}
     for spec in specs:
         for task in spec.task_specs.values():
-            entries = (getattr(task, "extensions", {}) or {}).get("properties", {}).get("documents", "")
-            for entry in filter(None, (e.strip() for e in entries.split(","))):
-                kind = entry.rpartition(":")[2].strip()
-                kind = result if kind == "result" else kind
-                if kind in KINDS:
-                    kinds.setdefault(kind, task.bpmn_id)
+            for kind in kinds_asked((getattr(task, "extensions", {}) or {}).get("properties", {}), result):
+                kinds.setdefault(kind, task.bpmn_id)
     return kinds
 
 

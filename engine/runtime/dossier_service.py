@@ -45,7 +45,7 @@ from engine.legal_time.dossier_clock import other_due_at, sync_clock, sync_other
 from engine.legal_time.legal_clock import EffectiveDate, LegalClock
 from engine.legal_time.milestones import next_milestone_at
 from engine.onestop import daily_figures
-from engine.onestop.documents import KINDS, papers_numbered_after, refusal_issued
+from engine.onestop.documents import kinds_asked, papers_numbered_after, refusal_issued
 from engine.onestop.fees import FeeCheckedForm, record_fee_step
 from engine.onestop.paper_numbers import step_paper_facts
 from engine.onestop.registry import RegistryError, record_result
@@ -977,12 +977,11 @@ class DossierService:
                            ("outside", [t for t in later if _reaches_outside(t, loaded.calendar)])):
             if done:
                 return kind, done[-1].task_spec.bpmn_name or done[-1].task_spec.bpmn_id
-        own = {item.strip().rpartition(":")[2] for item in
-               getattr(task.task_spec, "extensions", {}).get("properties", {}).get("documents", "").split(",")}
+        result = procedure_result(session, loaded.dossier.definition_id, loaded.content_hash).get("kind")
+        own = set(kinds_asked(getattr(task.task_spec, "extensions", {}).get("properties", {}), str(result or "")))
         if entry.event == "received":
             own.add("receipt")  # the desk's receipt records the receipt itself, issued when the dossier opens
-        issued = sorted(kind for kind in papers_numbered_after(session, loaded.dossier.id, entry.recorded_at)
-                        if kind not in own and not ("result" in own and kind in KINDS and KINDS[kind].result))
+        issued = sorted(papers_numbered_after(session, loaded.dossier.id, entry.recorded_at) - own)
         if issued:
             return "paper", issued[0]
         # Only steps that compute or route on the data can have read the old day; without one (the dossier
