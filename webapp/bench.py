@@ -41,6 +41,7 @@ from engine.cli import bench as measure
 from engine.cli import bench_scale
 from engine.legal_time.business_calendar import ZONE
 from engine.legal_time.clock import clock
+from engine.runtime.collector import settle
 from engine.runtime.db import make_engine, make_session_factory
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.deployment import deploy_files, deploy_folders
@@ -268,6 +269,8 @@ def _report(label: str, url: Callable[[str], str], dossiers: int, rounds: int, t
 @click.option("--scale", default=0, show_default=True, help="Also load this many dossiers and time the pages.")
 def bench(dossiers: int, rounds: int, http_n: int, pg_url: str, scale: int) -> None:
     """Issue 16's figures, measured in one run: platform vs floor, HTTP, storage, timers, pages at scale."""
+    # The collector as `motcua serve` and `motcua worker` set it, for the floor and the platform alike.
+    settle()
     click.echo(f"in-process: {dossiers} dossiers of {measure.PROCESS} (start, {len(measure.STEPS)} user tasks, "
                f"end), best of {rounds} rounds; HTTP: {http_n} instances of {HTTP_PROCESS}")
     with tempfile.TemporaryDirectory() as tmp, measure.own_file_store(Path(tmp) / "files"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from engine.cli.main import cli
+from engine.runtime.collector import settle
 from webapp.bench import bench
 
 cli.add_command(bench)
@@ -29,6 +30,7 @@ def serve(host: str, port: int, no_scheduler: bool, tick: float) -> None:
 
         # Timers only: the outbox process takes every row (retries too), off the requests' GIL.
         TimerScheduler(platform.engine, interval=tick).start()
+    settle()
     click.echo(f"motcua on http://{host}:{port}/")
     waitress_serve(app, host=host, port=port, threads=8)
 

@@ -113,6 +113,7 @@ def validate(files: tuple[Path, ...]) -> None:
 @click.option("--once", is_flag=True, help="Run one tick and exit.")
 def worker(interval: float, once: bool) -> None:
     """Fire due timers and carry out the outbox (papers, mails) without the web server."""
+    from engine.runtime.collector import settle
     from engine.runtime.scheduler import TimerScheduler
 
     engine = make_engine()
@@ -121,6 +122,7 @@ def worker(interval: float, once: bool) -> None:
         click.echo(f"fired: {scheduler.tick()}")
         return
     scheduler.start()
+    settle()
     click.echo("worker running: it wakes when a timer falls due (Ctrl+C to stop)")
     try:
         while True:

@@ -30,7 +30,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import LargeBinary, bindparam, insert, select, type_coerce, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -58,10 +58,12 @@ from engine.runtime.dossier import Dossier, DossierStatus
 from engine.runtime.errors import Conflict, InvalidData, NotFound, ProcessError, TaskNotReady
 from engine.runtime.inbound_message import expire_kept
 from engine.runtime.message_events import Catcher
+from engine.runtime.packing import unpack
 from engine.runtime.script_engine import make_script_engine, platform_functions
 from engine.runtime.serialization import WorkflowSerializer
 from engine.runtime.timers import TIMER_CLASSES
 from engine.runtime.work_item import WorkItem, WorkItemStatus
+from engine.runtime.workflow_cache import WorkflowCache
 
 _serializer = WorkflowSerializer()
 _CHANGED_MEANWHILE = "the dossier was changed by someone else meanwhile; reload and try again"
@@ -167,7 +169,9 @@ _DOSSIER = Dossier.__table__
 _DEFINITION = ProcessDefinition.__table__
 _WORK_ITEM = WorkItem.__table__
 _LOAD = Prepared(
-    select(*(_DOSSIER.c[f] for f in DossierRecord.__dataclass_fields__ if f != "definition_version"),
+    # The state as stored (packed): unpacked only when the workflow is not in the cache.
+    select(*(_DOSSIER.c[f] for f in DossierRecord.__dataclass_fields__ if f not in ("definition_version", "state")),
+           type_coerce(_DOSSIER.c.state, LargeBinary).label("state"),
            _DEFINITION.c.version.label("definition_version"), _DEFINITION.c.content_hash,
            overrides_json().label("overrides"))
     .join(_DEFINITION, _DEFINITION.c.id == _DOSSIER.c.definition_id)
@@ -378,6 +382,7 @@ class DossierService:
         self.engine = engine
         self.read_session = make_read_session_factory(engine)
         self.write_session = make_session_factory(engine, write=True)
+        self.workflows = WorkflowCache.from_env()
 
     # -- transactions -------------------------------------------------------------------------
 
@@ -388,15 +393,18 @@ class DossierService:
                 yield session
                 session.commit()
                 timer_bell.committed(session)
+                self.workflows.committed(session)
             except DBAPIError as err:
                 session.rollback()
                 timer_bell.discarded(session)
+                self.workflows.discarded(session)
                 if getattr(err.orig, "sqlstate", None) in ("40001", "40P01"):
                     raise Conflict(_CHANGED_MEANWHILE) from err
                 raise
             except BaseException:
                 session.rollback()
                 timer_bell.discarded(session)
+                self.workflows.discarded(session)
                 raise
 
     # -- loading and saving -------------------------------------------------------------------
@@ -406,14 +414,17 @@ class DossierService:
         if not rows:
             raise NotFound(f"no dossier {dossier_id}")
         row = rows[0]
-        record = DossierRecord(**{k: row[k] for k in DossierRecord.__dataclass_fields__})
-        spec, subprocess_specs = spec_cache.get(session, record.definition_id, row["content_hash"])
-        workflow = _serializer.state_from_json(record.state, spec, subprocess_specs)
+        record = DossierRecord(**{k: row[k] for k in DossierRecord.__dataclass_fields__ if k != "state"}, state="")
+        workflow = self.workflows.take(dossier_id, record.version, row["content_hash"])
+        if workflow is None:
+            spec, subprocess_specs = spec_cache.get(session, record.definition_id, row["content_hash"])
+            workflow = _serializer.state_from_json(unpack(row["state"]).decode("utf-8"), spec, subprocess_specs)
         calendar = calendar_of(row["overrides"])
         workflow.script_engine = make_script_engine(calendar)
         open_items = {str(t.id) for t in ready_manual(active_tasks(workflow))}
         return _Loaded(record, workflow, calendar, row["content_hash"], open_items,
-                       was_running=record.status == DossierStatus.RUNNING, stored={k: row[k] for k in _WRITTEN})
+                       was_running=record.status == DossierStatus.RUNNING,
+                       stored={k: row[k] for k in _WRITTEN if k != "state"})
 
     def _save(self, session: Session, loaded: _Loaded, actor: str, completed_task: str | None = None,
               event: _Event | None = None) -> None:
@@ -467,6 +478,7 @@ class DossierService:
             if updated() != 1:
                 raise Conflict(_CHANGED_MEANWHILE)
             dossier.version += 1
+        self.workflows.saved(session, dossier.id, dossier.version, loaded.content_hash, workflow)
         if catchers:
             message_catching.sync(session, dossier.id, workflow, dossier.code,
                                   dossier.status == DossierStatus.RUNNING, key_of)

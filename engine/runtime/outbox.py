@@ -41,6 +41,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, and_, insert, or_,
 from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column, sessionmaker
 
 from engine.legal_time.clock import clock
+from engine.runtime.collector import settle
 from engine.runtime.db import Base, Prepared, connection
 
 log = logging.getLogger(__name__)
@@ -340,6 +341,7 @@ def _run_rows(build: Callable[..., OutboxRunner], args: tuple[Any, ...], wake: A
     """The loop of the outbox process (OutboxRunner.start_process); it ends with the server, however that
     ends (a killed server runs no exit handlers to stop it)."""
     runner = build(*args)
+    settle()
     ready.set()
     server = multiprocessing.parent_process()
     last = time.monotonic()

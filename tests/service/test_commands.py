@@ -348,12 +348,17 @@ def test_completing_a_work_item_deserializes_the_workflow_once(make_commands, mo
     from engine.runtime import dossier_service
 
     commands = make_commands()
+    kept = open_item(commands, register(commands).dossier_id)
+    commands.dossiers.workflows.capacity = 0  # from now on this process keeps no workflow between commands
     item = open_item(commands, register(commands).dossier_id)
     loads = []
     original = dossier_service._serializer.state_from_json
     monkeypatch.setattr(dossier_service._serializer, "state_from_json",
                         lambda *args: loads.append(args[0]) or original(*args))
     commands.complete_work_item(item.id, {"decision": "issue"}, "chuyenvien", {"specialist"})
+    assert len(loads) == 1
+    # The workflow its last command kept in this process (engine.runtime.workflow_cache): not rebuilt at all.
+    commands.complete_work_item(kept.id, {"decision": "issue"}, "chuyenvien", {"specialist"})
     assert len(loads) == 1
 
 

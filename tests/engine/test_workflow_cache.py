@@ -1,0 +1,86 @@
+"""The workflows a process keeps between commands (engine.runtime.workflow_cache), on SQLite and PostgreSQL:
+used only for the version its own commit wrote, never after a failed command or another writer's change."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from engine.runtime.dossier_service import DossierService
+from engine.runtime.errors import InvalidData
+from engine.runtime.workflow_cache import WorkflowCache
+from tests.engine.test_dossier_service import only
+
+
+def test_the_next_command_continues_on_the_workflow_its_predecessor_committed(service: DossierService) -> None:
+    out = service.start("licence_demo", {}, actor="tiepnhan")
+    kept = service.workflows._entries[out.dossier_id]
+    assert kept.version == out.version
+    out = service.complete(out.dossier_id, only(out.ready, "receive").id, {"devices": ["ct"]}, actor="tiepnhan")
+    # The same object moved on: nothing was rebuilt from the stored state.
+    assert service.workflows._entries[out.dossier_id].workflow is kept.workflow
+    assert service.workflows._entries[out.dossier_id].version == out.version
+    assert service.data(out.dossier_id)["devices"] == ["ct"]
+
+
+def test_a_failed_command_leaves_nothing_behind(service: DossierService) -> None:
+    out = service.start("licence_demo", {}, actor="tiepnhan")
+    receive = only(out.ready, "receive")
+    with pytest.raises(InvalidData), service.command() as session:
+        service.complete_in(session, out.dossier_id, receive.id, {"devices": ["ct"]}, actor="tiepnhan")
+        raise InvalidData("the step's paper could not be issued")  # after the engine ran, before the commit
+    assert out.dossier_id not in service.workflows._entries
+    # The task the rolled-back command completed in memory is still waiting, as the database says.
+    assert [t.spec for t in service.ready_tasks(out.dossier_id)] == ["receive"]
+    out = service.complete(out.dossier_id, receive.id, {"devices": ["dental"]}, actor="tiepnhan")
+    assert [t.spec for t in out.ready] == ["check"]
+    assert service.data(out.dossier_id)["devices"] == ["dental"]
+
+
+def test_a_change_by_another_process_is_never_overwritten(service: DossierService, db: Engine) -> None:
+    """Two processes (two services) on one database: each keeps the workflow of its own last command, and
+    the dossier moves on from what the other committed."""
+    elsewhere = DossierService(db)
+    out = service.start("licence_demo", {}, actor="tiepnhan")
+    out = service.complete(out.dossier_id, only(out.ready, "receive").id, {"devices": ["ct"]}, actor="tiepnhan")
+    stale = service.workflows._entries[out.dossier_id]
+    out = elsewhere.complete(out.dossier_id, only(out.ready, "check").id, {"dossier_complete": True},
+                             actor="chuyenvien")
+    assert [t.spec for t in out.ready] == ["appraise"]
+    # This process's entry is one version behind: its next command loads what the other one wrote.
+    appraise = only(out.ready, "appraise")
+    out = service.complete(out.dossier_id, appraise.id, {}, actor="chuyenvien")
+    assert out.status == "completed"
+    assert service.workflows._entries[out.dossier_id].workflow is not stale.workflow
+    assert service.data(out.dossier_id)["fee"] == 2_000_000
+
+
+def test_the_least_recently_used_workflow_goes_first() -> None:
+    cache = WorkflowCache(2)
+
+    class Info:
+        info: dict = {}
+
+    session = Info()
+    for dossier_id in (1, 2, 3):
+        cache.saved(session, dossier_id, 1, "h", object())  # type: ignore[arg-type]
+        cache.committed(session)  # type: ignore[arg-type]
+    assert list(cache._entries) == [2, 3]
+    assert cache.take(2, 2, "h") is None  # another version: dropped, not returned
+    assert list(cache._entries) == [3]
+
+
+@pytest.mark.parametrize("value", ["many", "-1"])
+def test_a_wrong_cache_size_is_refused_clearly(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("MOTCUA_WORKFLOW_CACHE", value)
+    with pytest.raises(ValueError, match="MOTCUA_WORKFLOW_CACHE"):
+        WorkflowCache.from_env()
+
+
+def test_size_zero_keeps_nothing(monkeypatch: pytest.MonkeyPatch, db: Engine, service: DossierService) -> None:
+    monkeypatch.setenv("MOTCUA_WORKFLOW_CACHE", "0")
+    uncached = DossierService(db)
+    out = uncached.start("licence_demo", {}, actor="tiepnhan")
+    out = uncached.complete(out.dossier_id, only(out.ready, "receive").id, {"devices": ["ct"]}, actor="tiepnhan")
+    assert len(uncached.workflows) == 0
+    assert [t.spec for t in out.ready] == ["check"]
