@@ -2,8 +2,8 @@
 storage per dossier, timer lateness, the inbox query; issue 16's targets are printed beside each figure.
 
 The floor is what SpiffWorkflow alone costs for the same diagram: run, serialize, deserialize and one
-SQLite commit per wait state, no platform. PostgreSQL figures run in a database the bench creates and
-drops (never a shared one).
+commit per wait state to the same database as the platform (SQLite or PostgreSQL), no platform. PostgreSQL
+figures run in a database the bench creates and drops (never a shared one).
 """
 
 from __future__ import annotations
@@ -61,9 +61,48 @@ def files() -> dict[str, str]:
             "forms/reception.json": (DIAGRAM.parent / "forms" / "reception.json").read_text(encoding="utf-8")}
 
 
+class _SqliteStates:
+    """The floor's store on SQLite: a file of its own, each write committed at once (autocommit)."""
+
+    def __init__(self, folder: str) -> None:
+        self._db = sqlite3.connect(Path(folder) / "floor.sqlite", isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("CREATE TABLE instance (id INTEGER PRIMARY KEY, state TEXT)")
+
+    def write(self, key: int, state: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO instance VALUES (?, ?)", (key, state))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class _PostgresStates:
+    """The floor's store on PostgreSQL: a table of its own in the bench's database, on the driver itself, each
+    write committed at once (autocommit, one round trip)."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        parts = make_url(url)
+        self._db = psycopg.connect(host=parts.host, port=parts.port or 5432, user=parts.username,
+                                   password=parts.password, dbname=parts.database, autocommit=True)
+        self._db.execute("DROP TABLE IF EXISTS floor_instance")
+        self._db.execute("CREATE TABLE floor_instance (id integer PRIMARY KEY, state text)")
+
+    def write(self, key: int, state: str) -> None:
+        self._db.execute("INSERT INTO floor_instance VALUES (%s, %s) ON CONFLICT (id) DO UPDATE SET state = "
+                         "excluded.state", (key, state), prepare=True)
+
+    def close(self) -> None:
+        self._db.execute("DROP TABLE floor_instance")
+        self._db.close()
+
+
 def floor(n: int, diagram: dict[str, str] | None = None, process: str = PROCESS,
-          steps: list[tuple[str, dict]] | None = None) -> float:
-    """Dossiers per second for SpiffWorkflow alone, with one SQLite commit per wait state."""
+          steps: list[tuple[str, dict]] | None = None, url: str = "sqlite://") -> float:
+    """Dossiers per second for SpiffWorkflow alone, with one commit per wait state to the database of `url`
+    (SQLite: a file of the floor's own; PostgreSQL: a table of its own in that database)."""
     steps = STEPS if steps is None else steps
     bundle = parse_bundle(diagram or files())
     spec, subprocess_specs = bundle.specs(process)
@@ -72,25 +111,23 @@ def floor(n: int, diagram: dict[str, str] | None = None, process: str = PROCESS,
     serializer = BpmnWorkflowSerializer(registry)
     engine = PythonScriptEngine(TaskDataEnvironment({**platform_functions(BusinessCalendar()), "Decimal": Decimal}))
     with tempfile.TemporaryDirectory() as tmp:
-        db = sqlite3.connect(Path(tmp) / "floor.sqlite", isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("CREATE TABLE instance (id INTEGER PRIMARY KEY, state TEXT)")
+        db = _PostgresStates(url) if url.startswith("postgresql") else _SqliteStates(tmp)
         started = time.perf_counter()
         for i in range(n):
             workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine)
             workflow.do_engine_steps()
             for _, data in steps:
                 state = serializer.serialize_json(workflow)
-                db.execute("INSERT OR REPLACE INTO instance VALUES (?, ?)", (i, state))
+                db.write(i, state)
                 workflow = serializer.deserialize_json(state)
                 workflow.script_engine = engine
                 task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
                 task.data.update(data)
                 task.run()
                 workflow.do_engine_steps()
-            db.execute("INSERT OR REPLACE INTO instance VALUES (?, ?)", (i, serializer.serialize_json(workflow)))
+            db.write(i, serializer.serialize_json(workflow))
         elapsed = time.perf_counter() - started
+        db.close()
     return n / elapsed
 
 
@@ -114,15 +151,18 @@ def _platform(service: DossierService, n: int) -> float:
     return n / (time.perf_counter() - started)
 
 
-def compare(url: str, n: int, rounds: int) -> tuple[float, float]:
-    """Best rate of each over interleaved rounds, so that load from elsewhere hits both alike."""
+def compare(url: str, n: int, rounds: int) -> tuple[float, float, float]:
+    """Best rate of each over interleaved rounds, so that load from elsewhere hits both alike: the floor on
+    the database of `url`, the platform on it, and (for PostgreSQL; else the same) the floor on SQLite."""
     service = _service(url)
-    floors, platforms = [], []
+    floors, platforms, sqlite_floors = [], [], []
     for _ in range(rounds):
-        floors.append(floor(n))
+        floors.append(floor(n, url=url))
         platforms.append(_platform(service, n))
+        if url.startswith("postgresql"):
+            sqlite_floors.append(floor(n))
     service.engine.dispose()
-    return max(floors), max(platforms)
+    return max(floors), max(platforms), max(sqlite_floors or floors)
 
 
 def inbox(url: str, items: int) -> tuple[float, int]:
