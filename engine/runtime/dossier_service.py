@@ -10,10 +10,11 @@ clean conflict instead of a lost update.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cached_property, lru_cache
 from typing import Any
@@ -1024,21 +1025,29 @@ class DossierService:
 
     # -- queries ------------------------------------------------------------------------------
 
-    def ready_tasks(self, dossier_id: int) -> list[ReadyTask]:
+    @contextmanager
+    def _reading(self, dossier_id: int) -> Iterator[_Loaded]:
+        """The dossier loaded to be read, not changed: its workflow goes back to the cache afterwards. What a read
+        returns of the task data is a copy, so that nobody changes the kept workflow through it."""
         with self.read_session() as session:
             loaded = self._load(session, dossier_id)
-            return self._outcome(loaded).ready
+        yield loaded
+        self.workflows.give_back(dossier_id, loaded.dossier.version, loaded.content_hash, loaded.workflow)
+
+    def ready_tasks(self, dossier_id: int) -> list[ReadyTask]:
+        with self._reading(dossier_id) as loaded:
+            return [replace(t, data=copy.deepcopy(t.data)) for t in self._outcome(loaded).ready]
 
     def data(self, dossier_id: int) -> dict[str, Any]:
         """The process data as the last completed task left it (latest_data)."""
-        with self.read_session() as session:
-            return latest_data(self._load(session, dossier_id).workflow)
+        with self._reading(dossier_id) as loaded:
+            return copy.deepcopy(latest_data(loaded.workflow))
 
     def trail(self, dossier_id: int) -> list[tuple[str, str, bool]]:
         """Where the dossier's run has been and is: (process id, diagram element id, still active) for every
         element reached, in the called processes too (a loop's element appears once, active if it is now)."""
-        with self.read_session() as session:
-            workflow = self._load(session, dossier_id).workflow
+        with self._reading(dossier_id) as loaded:
+            workflow = loaded.workflow
             reached: dict[tuple[str, str], bool] = {}
             for run in (workflow, *workflow.subprocesses.values()):
                 for task in run.tasks.values():

@@ -2,7 +2,8 @@
 ("sticky" cache): a dossier moved again soon after (the next step of the same officer, an integration driving
 it through the API, a timer right after a step) is not rebuilt from its stored state.
 
-A command takes its dossier's workflow out of the cache, so no two commands ever share one. The workflow is
+A command takes its dossier's workflow out of the cache, so no two commands ever share one; a read (the ready
+tasks, the data) takes it too and gives it back unchanged. The workflow is
 put back only when the command's transaction has committed, under the version that commit wrote: a command
 that fails leaves nothing behind, and any other writer (another process, a supervisor's correction) bumps
 the dossier's version, so a stale entry is never used, only dropped. A process holds at most
@@ -63,6 +64,17 @@ class WorkflowCache:
         if self.capacity:
             session.info.setdefault(_PENDING, {})[dossier_id] = _Entry(version, content_hash, workflow)
 
+    def give_back(self, dossier_id: int, version: int, content_hash: str, workflow: BpmnWorkflow) -> None:
+        """A workflow taken to be read, unchanged, back in the cache; unless a command kept a newer one
+        meanwhile."""
+        if not self.capacity:
+            return
+        with self._lock:
+            if dossier_id in self._entries:
+                return
+            self._entries[dossier_id] = _Entry(version, content_hash, workflow)
+            self._evict()
+
     def committed(self, session: Session) -> None:
         saved = session.info.pop(_PENDING, None)
         if not saved:
@@ -71,8 +83,11 @@ class WorkflowCache:
             for dossier_id, entry in saved.items():
                 self._entries[dossier_id] = entry
                 self._entries.move_to_end(dossier_id)
-            while len(self._entries) > self.capacity:
-                self._entries.popitem(last=False)
+            self._evict()
+
+    def _evict(self) -> None:
+        while len(self._entries) > self.capacity:
+            self._entries.popitem(last=False)
 
     @staticmethod
     def discarded(session: Session) -> None:

@@ -3,6 +3,8 @@ used only for the version its own commit wrote, never after a failed command or 
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from sqlalchemy.engine import Engine
 
@@ -56,12 +58,7 @@ def test_a_change_by_another_process_is_never_overwritten(service: DossierServic
 
 
 def test_the_least_recently_used_workflow_goes_first() -> None:
-    cache = WorkflowCache(2)
-
-    class Info:
-        info: dict = {}
-
-    session = Info()
+    cache, session = WorkflowCache(2), SimpleNamespace(info={})
     for dossier_id in (1, 2, 3):
         cache.saved(session, dossier_id, 1, "h", object())  # type: ignore[arg-type]
         cache.committed(session)  # type: ignore[arg-type]
@@ -84,3 +81,26 @@ def test_size_zero_keeps_nothing(monkeypatch: pytest.MonkeyPatch, db: Engine, se
     out = uncached.complete(out.dossier_id, only(out.ready, "receive").id, {"devices": ["ct"]}, actor="tiepnhan")
     assert len(uncached.workflows) == 0
     assert [t.spec for t in out.ready] == ["check"]
+
+
+def test_a_read_gives_the_workflow_back_and_hands_out_copies(service: DossierService) -> None:
+    out = service.start("licence_demo", {}, actor="tiepnhan")
+    out = service.complete(out.dossier_id, only(out.ready, "receive").id, {"devices": ["ct"]}, actor="tiepnhan")
+    kept = service.workflows._entries[out.dossier_id].workflow
+    [check] = service.ready_tasks(out.dossier_id)
+    check.data["devices"].append("dental")  # a caller changing what it read changes nothing kept
+    service.data(out.dossier_id)["devices"].append("mobile")
+    assert service.workflows._entries[out.dossier_id].workflow is kept
+    out = service.complete(out.dossier_id, check.id, {"dossier_complete": True}, actor="chuyenvien")
+    assert service.workflows._entries[out.dossier_id].workflow is kept
+    assert service.data(out.dossier_id)["devices"] == ["ct"]
+    assert service.data(out.dossier_id)["fee"] == 2_000_000
+
+
+def test_a_read_does_not_put_back_an_older_workflow_than_a_command_kept() -> None:
+    cache, session = WorkflowCache(4), SimpleNamespace(info={})
+    newer, older = object(), object()
+    cache.saved(session, 7, 6, "h", newer)  # type: ignore[arg-type]
+    cache.committed(session)  # type: ignore[arg-type]
+    cache.give_back(7, 5, "h", older)  # type: ignore[arg-type]
+    assert cache.take(7, 6, "h") is newer
