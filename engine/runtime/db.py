@@ -113,7 +113,34 @@ def make_engine(url: str | None = None, **kwargs: object) -> Engine:
     event.listen(engine.pool, "connect", _mark_idle)
     event.listen(engine.pool, "checkin", _mark_idle)
     event.listen(engine.pool, "checkout", _ping_if_idle)
+    event.listen(engine, "begin", _postgres_begin_later)
+    event.listen(engine, "before_cursor_execute", _postgres_begin_now)
+    event.listen(engine, "commit", _postgres_begun)
+    event.listen(engine, "rollback", _postgres_begun)
     return engine
+
+
+# A command's transaction on PostgreSQL: its connection is in the driver's autocommit mode and the BEGIN is
+# ours, sent with the transaction's first statement (`Prepared` puts it in the same round trip, e.g. with the
+# dossier's read at a command's start). psycopg would send its own BEGIN and wait for it alone: a round trip
+# per command. COMMIT and ROLLBACK are psycopg's, which sends them whenever the server is in a transaction.
+_BEGIN_PENDING = "motcua_begin_pending"
+
+
+def _postgres_begin_later(conn: Connection) -> None:
+    if conn.get_execution_options().get(WRITE_OPTION):
+        conn.info[_BEGIN_PENDING] = True
+
+
+def _postgres_begin_now(conn: Connection, cursor: Any, *_args: Any) -> None:
+    """Before a statement SQLAlchemy runs (the ORM's, a SAVEPOINT…): the pending BEGIN first."""
+    if conn.info.pop(_BEGIN_PENDING, False):
+        cursor.execute("BEGIN")
+
+
+def _postgres_begun(conn: Connection) -> None:
+    if not conn.invalidated:  # a lost connection's record is dropped with it
+        conn.info.pop(_BEGIN_PENDING, None)  # a transaction that ran no statement: nothing was begun
 
 
 # A connection is checked before use only when it sat idle this long (as HikariCP does): a busy server
@@ -239,13 +266,21 @@ class Prepared:
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Run a SELECT, or an INSERT … RETURNING: its rows as {column: value}, the values as
         `conn.execute` would give them."""
+        return self.rows_later(conn, params)()
+
+    def rows_later(self, conn: Connection, params: Mapping[str, Any]) -> Callable[[], list[dict[str, Any]]]:
+        """`rows`, read by the returned function: inside `pipelined` on PostgreSQL, once the block has ended (the
+        statement then shares its round trip with the others of the block, and with the transaction's BEGIN)."""
         form = self._form(conn.dialect)
         cursor = self._run(conn, form, self._bound(form, params))
-        try:
-            return [{c: v if r is None else r(v) for c, r, v in zip(form.columns, form.readers, row, strict=True)}
-                    for row in cursor.fetchall()]
-        finally:
-            cursor.close()
+
+        def read() -> list[dict[str, Any]]:
+            try:
+                return [{c: v if r is None else r(v) for c, r, v in zip(form.columns, form.readers, row, strict=True)}
+                        for row in cursor.fetchall()]
+            finally:
+                cursor.close()
+        return read
 
     @staticmethod
     def _run(conn: Connection, form: _DriverForm, params: Any, many: bool = False) -> Any:
@@ -253,6 +288,8 @@ class Prepared:
             conn.begin()  # as conn.execute would (autobegin): on SQLite the BEGIN is ours (_sqlite_begin_immediate)
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         with _driver_errors(conn.dialect, form.sql, params):
+            if conn.info.pop(_BEGIN_PENDING, False):
+                cursor.execute("BEGIN")  # PostgreSQL: inside `pipelined`, in the statement's round trip
             if many:
                 cursor.executemany(form.sql, params)
             else:
@@ -316,4 +353,6 @@ def make_session_factory(engine: Engine, *, write: bool = False) -> sessionmaker
     """Sessions for reads, or (write=True) for commands that change state."""
     if write:
         engine = engine.execution_options(**{WRITE_OPTION: True})
+        if engine.dialect.name == "postgresql":
+            engine = engine.execution_options(isolation_level="AUTOCOMMIT")  # the BEGIN is ours: see above
     return sessionmaker(bind=engine, expire_on_commit=False)

@@ -411,7 +411,10 @@ class DossierService:
     # -- loading and saving -------------------------------------------------------------------
 
     def _load(self, session: Session, dossier_id: int) -> _Loaded:
-        rows = _LOAD.rows(connection(session), {"p_id": dossier_id})
+        conn = connection(session)
+        with pipelined(conn):  # PostgreSQL: the command's BEGIN and this read in one round trip
+            found = _LOAD.rows_later(conn, {"p_id": dossier_id})
+        rows = found()
         if not rows:
             raise NotFound(f"no dossier {dossier_id}")
         row = rows[0]

@@ -1,0 +1,83 @@
+"""A command on PostgreSQL sends its BEGIN with its first statement (engine.runtime.db): completing a task is
+three round trips (BEGIN with the dossier's read, the writes, COMMIT), and every write is still inside the
+command's transaction, whichever way it is run."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from psycopg import pq
+from sqlalchemy import select, text, update
+from sqlalchemy.engine import Engine
+
+from engine.legal_time.clock import clock
+from engine.runtime.db import make_engine, make_session_factory
+from engine.runtime.deployment import deploy_files
+from engine.runtime.dossier import Dossier
+from engine.runtime.dossier_service import DossierService
+from engine.runtime.schema import create_schema
+from tests.conftest import PG_URL, _postgres_available
+from tests.engine.support import demo_files
+from tests.engine.test_dossier_service import only
+
+
+@pytest.fixture
+def postgres() -> Iterator[Engine]:
+    if not _postgres_available():
+        pytest.fail(f"PostgreSQL is not reachable at {PG_URL}")
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = make_engine(f"{PG_URL}?options=-csearch_path%3D{schema}")
+    create_schema(engine)
+    clock.freeze(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+    with make_session_factory(engine, write=True)() as session:
+        deploy_files(session, demo_files(), actor="test")
+        session.commit()
+    yield engine
+    engine.dispose()
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def test_completing_a_task_is_three_round_trips(postgres: Engine, tmp_path: Path) -> None:
+    service = DossierService(postgres)
+    first = service.start("licence_demo", {}, actor="tiepnhan")
+    # The procedure's form and catalogue are read once per deployed version, by the first command that needs them.
+    service.complete(first.dossier_id, only(first.ready, "receive").id, {"devices": ["ct"]}, actor="tiepnhan")
+    out = service.start("licence_demo", {}, actor="tiepnhan")
+    receive = only(out.ready, "receive")
+    # The pool hands the one connection this thread used back again: libpq's trace of it shows each message.
+    raw = postgres.raw_connection()
+    pgconn = raw.driver_connection.pgconn  # type: ignore[union-attr]
+    trace = tmp_path / "libpq.trace"
+    with trace.open("w") as sink:
+        pgconn.trace(sink.fileno())
+        pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+        raw.close()
+        out = service.complete(out.dossier_id, receive.id, {"devices": ["ct"]}, actor="tiepnhan")
+        pgconn.untrace()
+    messages = [line.split("\t") for line in trace.read_text().splitlines()]
+    sent = [m[2] for m in messages if m[0] == "F"]
+    answered = [m[2] for m in messages if m[0] == "B"]
+    assert answered.count("ReadyForQuery") == 3, sent
+    assert sent.index("Parse") < sent.index("Sync")  # the BEGIN went with the read, not alone
+    assert [t.spec for t in out.ready] == ["check"]
+
+
+def test_a_write_run_through_sqlalchemy_is_inside_the_command(postgres: Engine) -> None:
+    service = DossierService(postgres)
+    dossier_id = service.start("licence_demo", {}, actor="tiepnhan", title="BV Đa khoa").dossier_id
+    with pytest.raises(RuntimeError), service.command() as session:
+        session.execute(update(Dossier).where(Dossier.id == dossier_id).values(title="changed"))
+        with postgres.connect() as other:  # not visible outside: the write is in an open transaction
+            assert other.scalar(select(Dossier.title).where(Dossier.id == dossier_id)) == "BV Đa khoa"
+        raise RuntimeError("the command fails after its write")
+    with postgres.connect() as conn:
+        assert conn.scalar(select(Dossier.title).where(Dossier.id == dossier_id)) == "BV Đa khoa"
