@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from engine.access.roles import role_for_lane
+from engine.legal_time.business_calendar import overrides_json
 from engine.legal_time.clock import clock
 from engine.legal_time.event_dates import with_event_field
 from engine.runtime.db import Prepared, connection
@@ -133,13 +134,15 @@ def deploy_folders(session: Session, roots: list[Path], actor: str) -> list[Depl
 
 
 def latest_definition(session: Session, process_id: str) -> dict[str, Any] | None:
-    """The newest version of a process: its id, version and content hash (what starting a dossier needs)."""
+    """The newest version of a process: its id, version and content hash, and the calendar's overrides now in
+    the database (`overrides`, for calendar_of): what starting a dossier needs, in one statement."""
     rows = _LATEST.rows(connection(session), {"p_id": process_id})
     return rows[0] if rows else None
 
 
 # Built once (every start runs it); the columns only, not the definition's catalogue or files.
-_LATEST = Prepared(select(ProcessDefinition.id, ProcessDefinition.version, ProcessDefinition.content_hash)
+_LATEST = Prepared(select(ProcessDefinition.id, ProcessDefinition.version, ProcessDefinition.content_hash,
+                          overrides_json().label("overrides"))
                    .where(ProcessDefinition.process_id == bindparam("p_id"))
                    .order_by(ProcessDefinition.version.desc()).limit(1), ("p_id",))
 

@@ -40,7 +40,7 @@ from engine.access.roles import role_for_lane
 from engine.decisions.bpmn_task import DecisionTask
 from engine.expressions import ExpressionError, evaluate
 from engine.legal_time import event_dates
-from engine.legal_time.business_calendar import BusinessCalendar, calendar_of, load_calendar, overrides_json
+from engine.legal_time.business_calendar import BusinessCalendar, calendar_of, overrides_json
 from engine.legal_time.clock import clock
 from engine.legal_time.dossier_clock import other_due_at, sync_clock, sync_other_clocks, total_of
 from engine.legal_time.legal_clock import EffectiveDate, LegalClock
@@ -713,7 +713,7 @@ class DossierService:
         if definition is None:
             raise NotFound(f"no deployed procedure '{process_id}'")
         spec, subprocess_specs = spec_cache.get(session, definition["id"], definition["content_hash"])
-        calendar = load_calendar(session)
+        calendar = calendar_of(definition["overrides"])
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=make_script_engine(calendar))
         received_at = received_at or clock.now()
         # The day of receipt every rule of the procedure counts from (e.g. TT 3 k), the 45 days before expiry).
