@@ -64,7 +64,7 @@ from engine.runtime.script_engine import make_script_engine, platform_functions
 from engine.runtime.serialization import WorkflowSerializer
 from engine.runtime.timers import TIMER_CLASSES
 from engine.runtime.work_item import WorkItem, WorkItemStatus
-from engine.runtime.workflow_cache import WorkflowCache
+from engine.runtime.workflow_cache import Kept, WorkflowCache
 
 _serializer = WorkflowSerializer()
 _CHANGED_MEANWHILE = "the dossier was changed by someone else meanwhile; reload and try again"
@@ -419,13 +419,15 @@ class DossierService:
             raise NotFound(f"no dossier {dossier_id}")
         row = rows[0]
         record = DossierRecord(**{k: row[k] for k in DossierRecord.__dataclass_fields__ if k != "state"}, state="")
-        workflow = self.workflows.take(dossier_id, record.version, row["content_hash"])
-        if workflow is None:
+        kept = self.workflows.take(dossier_id, record.version, row["content_hash"])
+        if kept is not None:
+            workflow, open_items = kept.workflow, set(kept.waiting)
+        else:
             spec, subprocess_specs = spec_cache.get(session, record.definition_id, row["content_hash"])
             workflow = _serializer.state_from_json(unpack(row["state"]).decode("utf-8"), spec, subprocess_specs)
+            open_items = {str(t.id) for t in ready_manual(active_tasks(workflow))}
         calendar = calendar_of(row["overrides"])
         workflow.script_engine = make_script_engine(calendar)
-        open_items = {str(t.id) for t in ready_manual(active_tasks(workflow))}
         return _Loaded(record, workflow, calendar, row["content_hash"], open_items,
                        was_running=record.status == DossierStatus.RUNNING,
                        stored={k: row[k] for k in _WRITTEN if k != "state"})
@@ -482,7 +484,8 @@ class DossierService:
             if updated() != 1:
                 raise Conflict(_CHANGED_MEANWHILE)
             dossier.version += 1
-        self.workflows.saved(session, dossier.id, dossier.version, loaded.content_hash, workflow)
+        self.workflows.saved(session, dossier.id, Kept(dossier.version, loaded.content_hash, workflow,
+                                                       frozenset(str(t.id) for t in loaded.ready)))
         if catchers:
             message_catching.sync(session, dossier.id, workflow, dossier.code,
                                   dossier.status == DossierStatus.RUNNING, key_of)
@@ -1035,7 +1038,8 @@ class DossierService:
         with self.read_session() as session:
             loaded = self._load(session, dossier_id)
         yield loaded
-        self.workflows.give_back(dossier_id, loaded.dossier.version, loaded.content_hash, loaded.workflow)
+        self.workflows.give_back(dossier_id, Kept(loaded.dossier.version, loaded.content_hash, loaded.workflow,
+                                                  frozenset(loaded.open_items)))
 
     def ready_tasks(self, dossier_id: int) -> list[ReadyTask]:
         with self._reading(dossier_id) as loaded:

@@ -26,16 +26,18 @@ _PENDING = "motcua_workflows_saved"
 
 
 @dataclass(frozen=True)
-class _Entry:
+class Kept:
     version: int
     content_hash: str
     workflow: BpmnWorkflow
+    # The ids of the user tasks it waits on (its open work items), so that they need no walk of its tree.
+    waiting: frozenset[str]
 
 
 class WorkflowCache:
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._entries: OrderedDict[int, _Entry] = OrderedDict()
+        self._entries: OrderedDict[int, Kept] = OrderedDict()
         self._lock = threading.Lock()
 
     @classmethod
@@ -49,22 +51,21 @@ class WorkflowCache:
             raise ValueError("MOTCUA_WORKFLOW_CACHE cannot be negative")
         return cls(capacity)
 
-    def take(self, dossier_id: int, version: int, content_hash: str) -> BpmnWorkflow | None:
+    def take(self, dossier_id: int, version: int, content_hash: str) -> Kept | None:
         """The dossier's workflow as its `version` left it, removed from the cache; None when not kept."""
         with self._lock:
             entry = self._entries.pop(dossier_id, None)
         if entry is None or entry.version != version or entry.content_hash != content_hash:
             return None
-        return entry.workflow
+        return entry
 
-    def saved(self, session: Session, dossier_id: int, version: int, content_hash: str,
-              workflow: BpmnWorkflow) -> None:
-        """The command in `session` wrote the dossier at `version`: kept once it commits (`committed`). The
-        workflow must not change after this."""
+    def saved(self, session: Session, dossier_id: int, kept: Kept) -> None:
+        """The command in `session` wrote the dossier at `kept.version`: kept once it commits (`committed`).
+        The workflow must not change after this."""
         if self.capacity:
-            session.info.setdefault(_PENDING, {})[dossier_id] = _Entry(version, content_hash, workflow)
+            session.info.setdefault(_PENDING, {})[dossier_id] = kept
 
-    def give_back(self, dossier_id: int, version: int, content_hash: str, workflow: BpmnWorkflow) -> None:
+    def give_back(self, dossier_id: int, kept: Kept) -> None:
         """A workflow taken to be read, unchanged, back in the cache; unless a command kept a newer one
         meanwhile."""
         if not self.capacity:
@@ -72,7 +73,7 @@ class WorkflowCache:
         with self._lock:
             if dossier_id in self._entries:
                 return
-            self._entries[dossier_id] = _Entry(version, content_hash, workflow)
+            self._entries[dossier_id] = kept
             self._evict()
 
     def committed(self, session: Session) -> None:

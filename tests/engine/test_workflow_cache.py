@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from engine.runtime.dossier_service import DossierService
 from engine.runtime.errors import InvalidData
-from engine.runtime.workflow_cache import WorkflowCache
+from engine.runtime.workflow_cache import Kept, WorkflowCache
 from tests.engine.test_dossier_service import only
 
 
@@ -22,6 +22,8 @@ def test_the_next_command_continues_on_the_workflow_its_predecessor_committed(se
     # The same object moved on: nothing was rebuilt from the stored state.
     assert service.workflows._entries[out.dossier_id].workflow is kept.workflow
     assert service.workflows._entries[out.dossier_id].version == out.version
+    # With the ids of the tasks it waits on: the open work items, found without walking the tree again.
+    assert service.workflows._entries[out.dossier_id].waiting == {t.id for t in out.ready}
     assert service.data(out.dossier_id)["devices"] == ["ct"]
 
 
@@ -60,7 +62,7 @@ def test_a_change_by_another_process_is_never_overwritten(service: DossierServic
 def test_the_least_recently_used_workflow_goes_first() -> None:
     cache, session = WorkflowCache(2), SimpleNamespace(info={})
     for dossier_id in (1, 2, 3):
-        cache.saved(session, dossier_id, 1, "h", object())  # type: ignore[arg-type]
+        cache.saved(session, dossier_id, Kept(1, "h", object(), frozenset()))  # type: ignore[arg-type]
         cache.committed(session)  # type: ignore[arg-type]
     assert list(cache._entries) == [2, 3]
     assert cache.take(2, 2, "h") is None  # another version: dropped, not returned
@@ -100,7 +102,8 @@ def test_a_read_gives_the_workflow_back_and_hands_out_copies(service: DossierSer
 def test_a_read_does_not_put_back_an_older_workflow_than_a_command_kept() -> None:
     cache, session = WorkflowCache(4), SimpleNamespace(info={})
     newer, older = object(), object()
-    cache.saved(session, 7, 6, "h", newer)  # type: ignore[arg-type]
+    cache.saved(session, 7, Kept(6, "h", newer, frozenset()))  # type: ignore[arg-type]
     cache.committed(session)  # type: ignore[arg-type]
-    cache.give_back(7, 5, "h", older)  # type: ignore[arg-type]
-    assert cache.take(7, 6, "h") is newer
+    cache.give_back(7, Kept(5, "h", older, frozenset()))  # type: ignore[arg-type]
+    kept = cache.take(7, 6, "h")
+    assert kept is not None and kept.workflow is newer
