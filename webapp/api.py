@@ -30,6 +30,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine.access.api_token import TokenHolder, authenticate
 from engine.access.signatory import API_PREFIX
+from engine.legal_time.business_calendar import calendar_of, overrides_json
 from engine.legal_time.clock import clock
 from engine.legal_time.dossier_clock import clock_report
 from engine.legal_time.legal_clock import LegalClock
@@ -444,7 +445,7 @@ class _Received:
 # open work items, in one statement (a dossier with none has one row), compiled once and run on the driver's
 # cursor.
 _SUBMITTED = Prepared(select(*(Dossier.__table__.c[f] for f in _Received.__dataclass_fields__), WorkItem.id,
-                             WorkItem.task_spec, WorkItem.name, WorkItem.role)
+                             WorkItem.task_spec, WorkItem.name, WorkItem.role, overrides_json().label("overrides"))
                       .outerjoin(WorkItem, (WorkItem.dossier_id == Dossier.id)
                                  & (WorkItem.status == WorkItemStatus.OPEN))
                       .where(Dossier.id == bindparam("dossier_id")).order_by(WorkItem.id), ("dossier_id",))
@@ -479,7 +480,7 @@ def submit_dossier() -> tuple[Response, int]:
         dossier = _Received(**{k: found[0][k] for k in _Received.__dataclass_fields__})
         opened = [(w["id"], w["task_spec"], w["name"], w["role"]) for w in found if w["id"] is not None]
         started = bool(dossier.legal_clock) and LegalClock.from_dict(dossier.legal_clock).started
-        appointment = promised_at(dossier, facts, lambda: calendar(db), clock_started=started)
+        appointment = promised_at(dossier, facts, lambda: calendar_of(found[0]["overrides"]), clock_started=started)
         # The receipt is made by the outbox right after this answer (within seconds), unless already done.
         issued = db.get(Document, done.receipt.document_id) if done.receipt.document_id is not None else None
         receipt = _document_ref(done.code, issued) if issued is not None else None

@@ -138,6 +138,12 @@ def _postgres_begin_now(conn: Connection, cursor: Any, *_args: Any) -> None:
         cursor.execute("BEGIN")
 
 
+def _begins(conn: Connection) -> bool:
+    """Whether the next statement on `conn` opens its transaction, outside a pipeline: the BEGIN and the statement
+    then go in one (PostgreSQL)."""
+    return bool(conn.info.get(_BEGIN_PENDING)) and not conn.connection.dbapi_connection.pgconn.pipeline_status
+
+
 def _postgres_begun(conn: Connection) -> None:
     if not conn.invalidated:  # a lost connection's record is dropped with it
         conn.info.pop(_BEGIN_PENDING, None)  # a transaction that ran no statement: nothing was begun
@@ -251,6 +257,10 @@ class Prepared:
 
     def execute(self, conn: Connection, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> None:
         """Run a write with one set of parameters, or with many (executemany)."""
+        if _begins(conn):
+            with pipelined(conn):
+                self.execute(conn, params)
+            return
         form = self._form(conn.dialect)
         if isinstance(params, Mapping):
             self._run(conn, form, self._bound(form, params)).close()
@@ -266,6 +276,10 @@ class Prepared:
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Run a SELECT, or an INSERT … RETURNING: its rows as {column: value}, the values as
         `conn.execute` would give them."""
+        if _begins(conn):
+            with pipelined(conn):
+                later = self.rows_later(conn, params)
+            return later()
         return self.rows_later(conn, params)()
 
     def rows_later(self, conn: Connection, params: Mapping[str, Any]) -> Callable[[], list[dict[str, Any]]]:
