@@ -8,6 +8,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,24 @@ def _postgres_available() -> bool:
         return True
     except Exception:
         return False
+
+
+@contextmanager
+def postgres_schema(prefix: str = "t") -> Iterator[str]:
+    """The URL of a PostgreSQL schema of its own, dropped at the end; the schema travels in the URL, so that a
+    subprocess given it sees the same tables. Fails when PostgreSQL is not reachable."""
+    if not _postgres_available():
+        pytest.fail(f"PostgreSQL is not reachable at {PG_URL}; start it (see .ci/run)")
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
 
 
 def pytest_configure(config):  # type: ignore[no-untyped-def]
@@ -63,20 +82,11 @@ def db_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         engine.dispose()
         yield engine
         return
-    if not _postgres_available():
-        pytest.fail(f"PostgreSQL is not reachable at {PG_URL}; start it (see .ci/run)")
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    # The schema travels in the URL, so that a subprocess given db.url sees the same tables.
-    engine = make_engine(f"{PG_URL}?options=-csearch_path%3D{schema}")
-    create_schema(engine)
-    yield engine
-    engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with postgres_schema() as url:
+        engine = make_engine(url)
+        create_schema(engine)
+        yield engine
+        engine.dispose()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from engine.runtime.dossier import Dossier
 from engine.runtime.packing import DICTIONARY_1, unpack
 from engine.runtime.schema import alembic_config
 from engine.runtime.work_item import IS_OPEN, WorkItem
-from tests.conftest import PG_URL, _postgres_available
+from tests.conftest import postgres_schema
 
 # Shaped like SpiffWorkflow's state: the same keys over and over, task ids, Vietnamese data.
 STATE = json.dumps({"data": {"applicant": "Bệnh viện Đa khoa Đồng Nai"}, "tasks": {
@@ -35,16 +35,8 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'old.sqlite'}"
         return
-    if not _postgres_available():
-        pytest.fail(f"PostgreSQL is not reachable at {PG_URL}")
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with postgres_schema() as url:
+        yield url
 
 
 def _migrate(url: str, step: Callable[..., None], revision: str) -> None:

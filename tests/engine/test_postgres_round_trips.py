@@ -4,14 +4,13 @@ command's transaction, whichever way it is run."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from psycopg import pq
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from engine.legal_time.clock import clock
@@ -20,30 +19,22 @@ from engine.runtime.deployment import deploy_files
 from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import DossierService
 from engine.runtime.schema import create_schema
-from tests.conftest import PG_URL, _postgres_available
+from tests.conftest import postgres_schema
 from tests.engine.support import demo_files
 from tests.engine.test_dossier_service import only
 
 
 @pytest.fixture
 def postgres() -> Iterator[Engine]:
-    if not _postgres_available():
-        pytest.fail(f"PostgreSQL is not reachable at {PG_URL}")
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = make_engine(f"{PG_URL}?options=-csearch_path%3D{schema}")
-    create_schema(engine)
-    clock.freeze(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
-    with make_session_factory(engine, write=True)() as session:
-        deploy_files(session, demo_files(), actor="test")
-        session.commit()
-    yield engine
-    engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with postgres_schema() as url:
+        engine = make_engine(url)
+        create_schema(engine)
+        clock.freeze(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+        with make_session_factory(engine, write=True)() as session:
+            deploy_files(session, demo_files(), actor="test")
+            session.commit()
+        yield engine
+        engine.dispose()
 
 
 def test_completing_a_task_is_three_round_trips(postgres: Engine, tmp_path: Path) -> None:

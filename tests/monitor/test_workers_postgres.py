@@ -8,14 +8,13 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from engine.legal_time.clock import clock
@@ -24,7 +23,7 @@ from engine.runtime.db import make_engine, make_session_factory
 from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import DossierService
 from engine.runtime.schema import create_schema
-from tests.conftest import PG_URL, _postgres_available
+from tests.conftest import postgres_schema
 from tests.monitor.conftest import MONDAY_9AM, PROCESS, add_people, deploy
 
 pytestmark = pytest.mark.postgres_only
@@ -35,24 +34,16 @@ FRIDAY_9AM = MONDAY_9AM + timedelta(days=4)  # the checks' deadline timers fell 
 @pytest.fixture
 def pg() -> Iterator[Engine]:
     """A PostgreSQL schema of this test's own (the subprocesses reach it through the URL)."""
-    if not _postgres_available():
-        pytest.fail(f"PostgreSQL is not reachable at {PG_URL}")
-    schema = f"mon_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = make_engine(f"{PG_URL}?options=-csearch_path%3D{schema}")
-    create_schema(engine)
-    clock.freeze(MONDAY_9AM)
-    deploy(engine)
-    add_people(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with postgres_schema("mon") as url:
+        engine = make_engine(url)
+        create_schema(engine)
+        clock.freeze(MONDAY_9AM)
+        deploy(engine)
+        add_people(engine)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def waiting_dossiers(engine: Engine, n: int) -> list[int]:
