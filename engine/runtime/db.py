@@ -277,14 +277,13 @@ class Prepared:
         """Run a SELECT, or an INSERT … RETURNING: its rows as {column: value}, the values as
         `conn.execute` would give them."""
         if _begins(conn):
-            with pipelined(conn):
-                later = self.rows_later(conn, params)
+            with pipelined(conn):  # the statement and the transaction's BEGIN in one round trip
+                later = self._rows_later(conn, params)
             return later()
-        return self.rows_later(conn, params)()
+        return self._rows_later(conn, params)()
 
-    def rows_later(self, conn: Connection, params: Mapping[str, Any]) -> Callable[[], list[dict[str, Any]]]:
-        """`rows`, read by the returned function: inside `pipelined` on PostgreSQL, once the block has ended (the
-        statement then shares its round trip with the others of the block, and with the transaction's BEGIN)."""
+    def _rows_later(self, conn: Connection, params: Mapping[str, Any]) -> Callable[[], list[dict[str, Any]]]:
+        """`rows`, read by the returned function: inside `pipelined` on PostgreSQL, once the block has ended."""
         form = self._form(conn.dialect)
         cursor = self._run(conn, form, self._bound(form, params))
 

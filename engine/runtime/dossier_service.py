@@ -411,10 +411,7 @@ class DossierService:
     # -- loading and saving -------------------------------------------------------------------
 
     def _load(self, session: Session, dossier_id: int) -> _Loaded:
-        conn = connection(session)
-        with pipelined(conn):  # PostgreSQL: the command's BEGIN and this read in one round trip
-            found = _LOAD.rows_later(conn, {"p_id": dossier_id})
-        rows = found()
+        rows = _LOAD.rows(connection(session), {"p_id": dossier_id})  # on PostgreSQL with the command's BEGIN
         if not rows:
             raise NotFound(f"no dossier {dossier_id}")
         row = rows[0]
