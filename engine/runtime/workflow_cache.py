@@ -3,10 +3,10 @@
 it through the API, a timer right after a step) is not rebuilt from its stored state.
 
 A command takes its dossier's workflow out of the cache, so no two commands ever share one; a read (the ready
-tasks, the data) takes it too and gives it back unchanged. The workflow is
-put back only when the command's transaction has committed, under the version that commit wrote: a command
-that fails leaves nothing behind, and any other writer (another process, a supervisor's correction) bumps
-the dossier's version, so a stale entry is never used, only dropped. A process holds at most
+tasks, the data) takes it too and gives it back unchanged. A command's workflow is put back only when its
+transaction has committed, under the version that commit wrote: a command that fails leaves nothing behind,
+and any other writer (another process, a supervisor's correction) bumps the dossier's version, so a stale
+entry is never used, only dropped. A process holds at most
 MOTCUA_WORKFLOW_CACHE workflows (default 256; a demo dossier of the real procedures takes 77–161 KB in
 memory, so ~25 MB in all; 0 turns the cache off).
 """
