@@ -19,15 +19,12 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.legal_time.business_calendar import BusinessCalendar, Duration
 from engine.legal_time.legal_clock import EffectiveDate, LegalClock, Pause, PhaseRecord, PhaseSpec, parse_phase_property
-
-
-def _properties(task_spec) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return getattr(task_spec, "extensions", {}).get("properties", {})
+from engine.runtime.task_properties import properties_of
 
 
 def total_of(workflow: BpmnWorkflow) -> Duration | None:
     for task_spec in workflow.spec.task_specs.values():
-        total = _properties(task_spec).get("legal-total")
+        total = properties_of(task_spec).get("legal-total")
         if total:
             return Duration.parse(total)
     return None
@@ -46,7 +43,7 @@ def phase_labels(catalogue: dict[str, Any]) -> dict[str, str]:
 def _active_phases(active: list[Task]) -> list[PhaseSpec]:
     phases: dict[str, PhaseSpec] = {}
     for task in active:
-        text = _properties(task.task_spec).get("legal-phase")
+        text = properties_of(task.task_spec).get("legal-phase")
         if text:
             spec = parse_phase_property(text)
             phases.setdefault(spec.name, spec)
@@ -57,7 +54,7 @@ def _pause_reasons(active: list[Task]) -> list[str]:
     return [
         t.task_spec.bpmn_name or t.task_spec.bpmn_id
         for t in active
-        if t.state == TaskState.READY and t.task_spec.manual and _properties(t.task_spec).get("clock") == "pause"
+        if t.state == TaskState.READY and t.task_spec.manual and properties_of(t.task_spec).get("clock") == "pause"
     ]
 
 
@@ -91,7 +88,7 @@ def sync_other_clocks(clock: LegalClock, completed: list[Task], now: datetime, e
     """Clocks of their own: started by a task with `starts-clock`, finished by one with `ends-clock` naming it
     (or when the dossier ends), on the step's effective date when it names one."""
     for task in completed:
-        properties = _properties(task.task_spec)
+        properties = properties_of(task.task_spec)
         if properties.get("starts-clock"):
             name, duration = parse_other_clock(properties["starts-clock"], task.data)
             clock.start_other(name, duration, now)

@@ -29,6 +29,7 @@ from jinja2 import nodes
 from engine.expressions.parsing import parse_python
 from engine.onestop import registry
 from engine.onestop.documents import KINDS, TEMPLATES, _environment, kinds_asked
+from engine.runtime.task_properties import properties_of
 
 # Fixed by the step that issues a paper (engine.onestop.paper_numbers), never typed.
 STEP_FIELDS = frozenset({k.number_field for k in KINDS.values() if k.number_field} | {"result_signer"})
@@ -115,7 +116,7 @@ def issued_kinds(specs: Iterable[Any], result: str) -> dict[str, str]:
     kinds: dict[str, str] = {}
     for spec in specs:
         for task in spec.task_specs.values():
-            for kind in kinds_asked((getattr(task, "extensions", {}) or {}).get("properties", {}), result):
+            for kind in kinds_asked(properties_of(task), result):
                 kinds.setdefault(kind, task.bpmn_id)
     return kinds
 

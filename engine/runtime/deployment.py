@@ -26,6 +26,7 @@ from engine.runtime.definition import ProcessDefinition
 from engine.runtime.forms import FormDefinition, load_form
 from engine.runtime.problems import ValidationFailed
 from engine.runtime.serialization import WorkflowSerializer
+from engine.runtime.task_properties import properties_of
 from engine.runtime.validation import PROCEDURE_FILE, ParsedBundle, parse_bundle, read_folder
 
 _serializer = WorkflowSerializer()
@@ -48,7 +49,7 @@ def _catalogue(
         for ts in process.task_specs.values():
             if not getattr(ts, "bpmn_id", None):
                 continue
-            properties = getattr(ts, "extensions", {}).get("properties", {})
+            properties = properties_of(ts)
             role = role_for_lane(ts.lane) if isinstance(ts, UserTask | ManualTask) else None
             form_file = bundle.form_path(bpmn_file, properties["form"]) if properties.get("form") else None
             if form_file:

@@ -62,6 +62,7 @@ from engine.runtime.message_events import Catcher
 from engine.runtime.packing import unpack
 from engine.runtime.script_engine import make_script_engine, platform_functions
 from engine.runtime.serialization import WorkflowSerializer
+from engine.runtime.task_properties import properties_of
 from engine.runtime.timers import TIMER_CLASSES
 from engine.runtime.work_item import WorkItem, WorkItemStatus
 from engine.runtime.workflow_cache import Kept, WorkflowCache
@@ -249,7 +250,7 @@ def _task_error(err: SpiffWorkflowException) -> ProcessError:
 def _ready_task(task: Task) -> ReadyTask:
     spec = task.task_spec
     role = role_for_lane(spec.lane)
-    properties = dict(getattr(spec, "extensions", {}).get("properties", {}))
+    properties = dict(properties_of(spec))
     return ReadyTask(
         id=str(task.id),
         spec=spec.bpmn_id,
@@ -343,7 +344,7 @@ def _recording_step(workflow: BpmnWorkflow, entry: EffectiveDate) -> tuple[Task,
     old = event_dates.local_day(entry.at)
     found = []
     for task in done:
-        spec = event_dates.event_date_of(getattr(task.task_spec, "extensions", {}).get("properties", {}))
+        spec = event_dates.event_date_of(properties_of(task.task_spec))
         name = task.task_spec.bpmn_name or task.task_spec.bpmn_id
         if spec is not None and spec.event == entry.event and name == entry.task:
             found.append((task.data.get(spec.field) == old, task.last_state_change, task, spec))
@@ -356,7 +357,7 @@ def _recording_step(workflow: BpmnWorkflow, entry: EffectiveDate) -> tuple[Task,
 def _linked_opened(task: Task, calendar: BusinessCalendar) -> str | None:
     """The procedure of the linked dossier a completed task opens (`starts-dossier`, when its
     `starts-dossier-when` holds on the task's data), else None."""
-    properties = getattr(task.task_spec, "extensions", {}).get("properties", {})
+    properties = properties_of(task.task_spec)
     process_id = properties.get("starts-dossier")
     if not process_id:
         return None
@@ -744,7 +745,7 @@ class DossierService:
             if process_id is None:
                 continue
             element = task.task_spec.bpmn_id
-            properties = getattr(task.task_spec, "extensions", {}).get("properties", {})
+            properties = properties_of(task.task_spec)
             if loaded.dossier.parent_id is not None:
                 raise ProcessError(f"{element}: a linked dossier cannot open another one", element_id=element)
             data = {target: task.data[source] for target, source in linked_fields(properties)
@@ -806,7 +807,7 @@ class DossierService:
         elif form_only:
             data = {}
         data = self._event_date(loaded, task, data)
-        completion_guard.check(getattr(task.task_spec, "extensions", {}).get("properties", {}),
+        completion_guard.check(properties_of(task.task_spec),
                                task.task_spec.bpmn_id, {**task.data, **data}, platform_functions(loaded.calendar))
         data = {**data, **step_paper_facts(session, dossier_id, loaded.dossier.definition_id,
                                            loaded.dossier.process_id, before.properties, data, actor, task.data,
@@ -828,7 +829,7 @@ class DossierService:
     def _event_date(loaded: _Loaded, task: Task, data: dict[str, Any]) -> dict[str, Any]:
         """The hook of effective dates (engine.legal_time.event_dates): a step that records a legal event
         gets its date checked (or defaulted) here, and the clock replays on it when the dossier is saved."""
-        spec = event_dates.event_date_of(getattr(task.task_spec, "extensions", {}).get("properties", {}))
+        spec = event_dates.event_date_of(properties_of(task.task_spec))
         if spec is None:
             return data
         dossier, now = loaded.dossier, clock.now()
@@ -994,7 +995,7 @@ class DossierService:
             if done:
                 return kind, done[-1].task_spec.bpmn_name or done[-1].task_spec.bpmn_id
         result = procedure_result(session, loaded.dossier.definition_id, loaded.content_hash).get("kind")
-        own = set(kinds_asked(getattr(task.task_spec, "extensions", {}).get("properties", {}), str(result or "")))
+        own = set(kinds_asked(properties_of(task.task_spec), str(result or "")))
         if entry.event == "received":
             own.add("receipt")  # the desk's receipt records the receipt itself, issued when the dossier opens
         issued = sorted(papers_numbered_after(session, loaded.dossier.id, entry.recorded_at) - own)

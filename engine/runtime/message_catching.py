@@ -38,6 +38,7 @@ from engine.runtime.message_events import (
     upcoming_catchers,
     waiting_catchers,
 )
+from engine.runtime.task_properties import properties_of
 
 # A kept message wakes a catcher whose branch may wait for the next one: bounded like the engine's passes.
 MAX_CATCHES = 50
@@ -155,7 +156,7 @@ def thrown_messages(workflow: BpmnWorkflow, completed: list[Task], code: str | N
     for event in events:
         thrower = next((t for t in reversed(throwers)
                         if t.task_spec.event_definition == event.event_definition), None)
-        properties = dict(getattr(thrower.task_spec, "extensions", {}).get("properties", {})) if thrower else {}
+        properties = dict(properties_of(thrower.task_spec)) if thrower else {}
         element = thrower.task_spec.bpmn_id if thrower else ""
         probe = Catcher(event.event_definition.name, "", element, properties.get(KEY_PROPERTY),
                         properties.get(FORM_PROPERTY))

@@ -29,6 +29,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.expressions import ExpressionError
 from engine.runtime.errors import InvalidData
+from engine.runtime.task_properties import properties_of
 
 KEY_PROPERTY = "message-key"
 FORM_PROPERTY = "form"
@@ -64,10 +65,6 @@ class Catcher:
     label: str = ""  # the element's name, for the dossier's history
 
 
-def _properties(spec: Any) -> dict[str, str]:
-    return dict(getattr(spec, "extensions", {}).get("properties", {}))
-
-
 def message_problems(task_spec: Any) -> list[str]:
     """What would keep a catcher from ever receiving its message, or an event-based gateway from timing out."""
     problems = []
@@ -95,12 +92,12 @@ def catchers_of_spec(task_spec: Any) -> Iterator[tuple[MessageEventDefinition, C
         # The gateway holds its branches' event definitions in the order of its outgoing branches.
         for branch, inner in zip(task_spec.outputs, definition.event_definitions, strict=False):
             if isinstance(inner, MessageEventDefinition) and inner.name:
-                props = _properties(branch)
+                props = properties_of(branch)
                 yield inner, Catcher(inner.name, branch._wf_spec.name, branch.bpmn_id, props.get(KEY_PROPERTY),
                                      props.get(FORM_PROPERTY), branch.bpmn_name or branch.bpmn_id)
         return
     if isinstance(definition, MessageEventDefinition) and definition.name:
-        props = _properties(task_spec)
+        props = properties_of(task_spec)
         yield definition, Catcher(definition.name, task_spec._wf_spec.name, task_spec.bpmn_id,
                                   props.get(KEY_PROPERTY), props.get(FORM_PROPERTY),
                                   task_spec.bpmn_name or task_spec.bpmn_id)

@@ -43,6 +43,7 @@ from engine.runtime.horizon import BeyondHorizon, check_timer_text
 from engine.runtime.message_events import KEY_PROPERTY, message_problems
 from engine.runtime.problems import Problem, ValidationFailed
 from engine.runtime.script_engine import PLATFORM_FUNCTIONS, platform_functions
+from engine.runtime.task_properties import properties_of
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -230,7 +231,7 @@ def _check_spec(bundle: ParsedBundle, name: str, spec: BpmnProcessSpec) -> list[
                 problems.append(Problem(name, task_spec.bpmn_id,
                                         f"lane '{task_spec.lane}' of task '{label}' is not a known role"))
         problems.extend(Problem(name, task_spec.bpmn_id, message) for message in message_problems(task_spec))
-        properties = getattr(task_spec, "extensions", {}).get("properties", {})
+        properties = properties_of(task_spec)
         problems.extend(Problem(name, task_spec.bpmn_id, message) for message in _property_problems(properties))
         linked = properties.get("starts-dossier")
         if linked and linked not in bundle.executable:
@@ -250,7 +251,7 @@ def _paper_field_problems(bundle: ParsedBundle, pid: str, specs: list[BpmnProces
     forms_of: dict[str, list[str]] = {}
     for spec in specs:
         for task in spec.task_specs.values():
-            form = getattr(task, "extensions", {}).get("properties", {}).get("form")
+            form = properties_of(task).get("form")
             path = bundle.form_path(bundle.process_files.get(spec.name, ""), form) if form else None
             if path is not None:
                 forms_of[form] = [f.name for f in bundle.forms[path].fields]
@@ -338,7 +339,7 @@ def _check_result_paper(bundle: ParsedBundle, name: str, pid: str, specs: list[B
                                                 f"({', '.join(sorted(REGISTRY_ENTRIES))})"))
     for spec in specs:
         for task_spec in spec.task_specs.values():
-            documents = getattr(task_spec, "extensions", {}).get("properties", {}).get("documents", "")
+            documents = properties_of(task_spec).get("documents", "")
             asks = any(e.rpartition(":")[2].strip() == "result" for e in documents.split(","))
             if asks and kind is None:
                 problems.append(Problem(name, task_spec.bpmn_id, f"property documents: 'result' in procedure "
