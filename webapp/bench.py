@@ -32,7 +32,7 @@ from typing import Any
 import click
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from engine.access.api_token import create_token
@@ -41,6 +41,7 @@ from engine.cli import bench as measure
 from engine.cli import bench_scale
 from engine.legal_time.business_calendar import ZONE
 from engine.legal_time.clock import clock
+from engine.onestop.documents import Document
 from engine.runtime.collector import settle
 from engine.runtime.db import make_engine, make_session_factory
 from engine.runtime.definition import ProcessDefinition
@@ -119,10 +120,12 @@ def _drive(port: int, token: str, n: int) -> tuple[float, dict[str, list[float]]
     return rate, timings
 
 
-def http_sequence(url: str, n: int) -> tuple[float, dict[str, list[float]]]:
-    """Instances per second of the four calls done one after the other, and each call's timings (ms). The
-    client runs in a process of its own, as clients do: in the server's process it would take turns with the
-    server's threads for the interpreter lock."""
+def http_sequence(url: str, n: int, rounds: int) -> tuple[float, dict[str, list[float]], float]:
+    """Instances per second of the four calls done one after the other (the best of `rounds` runs of `n`
+    against one server, as the in-process figures are the best of their rounds), each call's timings (ms)
+    over all runs, and how long after the last call the last receipt was made (s). The client runs in a
+    process of its own, as clients do: in the server's process it would take turns with the server's threads
+    for the interpreter lock."""
     engine = make_engine(url)
     upgrade(engine)
     with make_session_factory(engine, write=True)() as session:
@@ -131,16 +134,36 @@ def http_sequence(url: str, n: int) -> tuple[float, dict[str, list[float]]]:
         session.commit()
         _row, token = create_token(session, "bench", "tiepnhan", "bench")
         session.commit()
-    engine.dispose()
     from webapp import create_app
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "SMTP": None, "BPMN_ROOT": str(HTTP_ROOT),
                       "API_SUBMIT_LIMIT": "1000000 per hour"})
+    best, timings = 0.0, {call: [] for call in CALLS}
     with (_server(app) as port,
           ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as client):
-        rate, timings = client.submit(_drive, port, token, n).result()
+        for _ in range(rounds):
+            rate, run = client.submit(_drive, port, token, n).result()
+            best = max(best, rate)
+            for call, values in run.items():
+                timings[call].extend(values)
+        last_call = time.perf_counter()
+        lag = _receipts_done(engine, n * rounds) - last_call
     app.extensions["motcua"].engine.dispose()
-    return rate, timings
+    engine.dispose()
+    return best, timings, lag
+
+
+def _receipts_done(engine: Engine, expected: int, timeout: float = 120) -> float:
+    """When the outbox process had made every receipt (perf_counter), polled every 10 ms."""
+    made = select(func.count()).select_from(Document).where(Document.kind == "receipt")
+    deadline = time.perf_counter() + timeout
+    with engine.connect() as conn:
+        while conn.scalar(made) < expected:
+            if time.perf_counter() > deadline:
+                raise click.ClickException(f"the receipts were not all made within {timeout:.0f} s of the last call")
+            conn.rollback()
+            time.sleep(0.01)
+    return time.perf_counter()
 
 
 def _http_floor(n: int, url: str) -> float:
@@ -240,15 +263,16 @@ def _report(label: str, url: Callable[[str], str], dossiers: int, rounds: int, t
         clock.reset()
     if http_n:
         same = _http_floor(http_n, url("platform"))
-        over_http, timings = http_sequence(url("http"), http_n)
+        over_http, timings, lag = http_sequence(url("http"), http_n, rounds)
         # The issue states the target against the in-process floor above (~144/s when it was written: 0.5x of it
         # is 15x the peer's 4.44/s); the floor of the HTTP diagram itself, a smaller one, is printed beside it.
         click.echo(f"{label}: HTTP four calls {over_http:6.1f} instances/s: ratio {over_http / floor:.2f} to the "
                    f"in-process floor above (target >= 0.5)"
                    + (f", {over_http / sqlite_floor:.2f} to the SQLite floor" if sqlite_floor != floor else "")
                    + f", {over_http / same:.2f} to the floor of the same "
-                   f"diagram ({same:.1f}/s); server: waitress, 8 threads, and its outbox process (the receipts "
-                   f"and the mails), as `motcua serve`; the client in a process of its own")
+                   f"diagram ({same:.1f}/s); best of {rounds} runs of {http_n}; server: waitress, 8 threads, and its "
+                   f"outbox process (the receipts and the mails), as `motcua serve`; the client in a process of its "
+                   f"own; the last receipt made {lag:.1f} s after the last call")
         for call, values in timings.items():
             click.echo(f"{label}:   {call:26s} p50 {measure.percentile(values, 0.5):6.1f} ms"
                        f"  p95 {measure.percentile(values, 0.95):6.1f} ms")

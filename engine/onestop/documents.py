@@ -455,8 +455,9 @@ def render_pdf(paper: Paper) -> bytes:
     _register_fonts()
     buffer = io.BytesIO()
     # Decree 30/2020, appendix I: A4, margins top/bottom 20–25 mm, left 30–35 mm, right 15–20 mm.
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=30 * mm, rightMargin=18 * mm, topMargin=20 * mm,
-                            bottomMargin=20 * mm, title=f"{paper.kind.title} {paper.number}",
+    # Streams are written plain and deflated once, by packed().
+    doc = SimpleDocTemplate(buffer, pagesize=A4, pageCompression=0, leftMargin=30 * mm, rightMargin=18 * mm,
+                            topMargin=20 * mm, bottomMargin=20 * mm, title=f"{paper.kind.title} {paper.number}",
                             author=paper.agency.name, subject=str(paper.dossier.get("code") or ""))
     story = [_header(paper, doc.width), *_flowables(render_text(paper), doc.width)]
     if paper.extra.get("verify_url"):
@@ -476,14 +477,15 @@ DEFLATE_LEVEL = 10
 def packed(pdf: bytes) -> bytes:
     """The paper repacked as PDF 1.5 by qpdf: reportlab writes every dictionary as plain text with a classic
     cross-reference table; in compressed object streams a receipt is ~3 KB smaller and reads the same. The
-    embedded fonts lose the tables no reader uses (−0.5 KB a receipt), and the streams are deflated again by
-    libdeflate's exhaustive search: plain zlib data any reader inflates, ~2 % smaller than zlib's best."""
+    embedded fonts lose the tables no reader uses (−0.5 KB a receipt), and the streams reportlab left plain
+    are deflated by libdeflate's exhaustive search: plain zlib data any reader inflates, ~2 % smaller than
+    zlib's best (deflating in reportlab first, to inflate it here again, cost ~1 ms a paper)."""
     out = io.BytesIO()
     with pikepdf.open(io.BytesIO(pdf)) as document:
         programs = {d.FontFile2.objgen for d in document.objects
                     if isinstance(d, pikepdf.Dictionary) and "/FontFile2" in d}
         for stream in document.objects:
-            if isinstance(stream, pikepdf.Stream) and _only_deflated(stream):
+            if isinstance(stream, pikepdf.Stream) and _plain(stream):
                 data = stream.read_bytes()
                 if stream.objgen in programs:
                     data = _without_unread_tables(data)
@@ -493,12 +495,9 @@ def packed(pdf: bytes) -> bytes:
     return out.getvalue()
 
 
-def _only_deflated(stream: pikepdf.Stream) -> bool:
-    """Deflated and nothing else (no predictor, no second filter): reportlab writes `[/FlateDecode]`."""
-    filters = stream.get("/Filter")
-    if isinstance(filters, pikepdf.Array):
-        filters = filters[0] if len(filters) == 1 else None
-    return filters == pikepdf.Name.FlateDecode and "/DecodeParms" not in stream
+def _plain(stream: pikepdf.Stream) -> bool:
+    """Written without a filter: reportlab leaves compressing to packed()."""
+    return "/Filter" not in stream
 
 
 def _without_unread_tables(program: bytes) -> bytes:

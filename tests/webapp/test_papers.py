@@ -226,7 +226,7 @@ def test_a_long_agency_name_wraps_in_the_header_within_its_column() -> None:
 
 def test_compacting_keeps_every_page_and_word_of_a_paper() -> None:
     raw = io.BytesIO()
-    pages = Canvas(raw, pageCompression=1)
+    pages = Canvas(raw, pageCompression=0)  # as render_pdf writes them
     pages.setTitle("Phiếu thử")
     for number in (1, 2, 3):
         pages.drawString(72, 720, f"Page {number} of the paper")
@@ -234,6 +234,7 @@ def test_compacting_keeps_every_page_and_word_of_a_paper() -> None:
     pages.save()
     smaller = packed(raw.getvalue())
     assert smaller.startswith(b"%PDF-1.5") and b"/ObjStm" in smaller and b"\nxref" not in smaller
+    assert b"/FlateDecode" not in raw.getvalue() and b"/FlateDecode" in smaller
     assert len(smaller) < len(raw.getvalue())
     before, after = PdfReader(io.BytesIO(raw.getvalue())), PdfReader(io.BytesIO(smaller), strict=True)
     texts = [p.extract_text() for p in after.pages]
