@@ -173,6 +173,7 @@ def http_sequence(url: str, n: int, floor_url: str) -> OverHttp:
                 timings[call].extend(values)
             in_process += floor.submit(_floor_chunk, floor_url, measure.CHUNK).result()
             floor_count += measure.CHUNK
+        floor.submit(_floor_closed, floor_url).result()
     app.extensions["motcua"].engine.dispose()
     engine.dispose()
     return OverHttp(n / calls, n / (calls + waits), floor_count / in_process, timings, lag)
@@ -187,6 +188,12 @@ def _floor_of(url: str) -> measure.Floor:
 def _floor_chunk(url: str, count: int) -> float:
     """In the floor's process: how long its next `count` dossiers took (s)."""
     return _floor_of(url).seconds(count)
+
+
+def _floor_closed(url: str) -> None:
+    """In the floor's process, before it ends (a pool's process runs no exit handlers): its store dropped."""
+    _floor_of(url).close()
+    _floor_of.cache_clear()
 
 
 def _receipts_done(engine: Engine, expected: int, timeout: float = 120) -> float:
