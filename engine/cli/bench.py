@@ -84,9 +84,9 @@ class _PostgresStates:
     def __init__(self, url: str) -> None:
         import psycopg
 
-        parts = make_url(url)
-        self._db = psycopg.connect(host=parts.host, port=parts.port or 5432, user=parts.username,
-                                   password=parts.password, dbname=parts.database, autocommit=True)
+        # libpq takes the URL as it is, with its options (a schema of its own: search_path).
+        plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self._db = psycopg.connect(plain, autocommit=True)
         self._db.execute("DROP TABLE IF EXISTS floor_instance")
         self._db.execute("CREATE TABLE floor_instance (id integer PRIMARY KEY, state text)")
 
