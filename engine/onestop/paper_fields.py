@@ -100,8 +100,7 @@ def provided_fields(specs: Iterable[Any], forms_of: Mapping[str, Iterable[str]])
     for spec in specs:
         for task in spec.task_specs.values():
             extensions = getattr(task, "extensions", {}) or {}
-            properties = extensions.get("properties", {})
-            fields.update(forms_of.get(properties.get("form", ""), ()))
+            fields.update(forms_of.get(properties_of(task).get("form", ""), ()))
             for text in (getattr(task, "script", None), extensions.get("preScript"), extensions.get("postScript")):
                 if text:
                     fields |= _assigned(text)
