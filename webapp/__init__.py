@@ -73,7 +73,7 @@ def _secret_key(app: Flask) -> str:
     return path.read_text().strip()
 
 
-# Rate limits in Flask-Limiter's notation ("600 per hour", several joined by ";"), per deployment.
+# Rate limits in the notation of `limits` ("600 per hour", several joined by ";"), per deployment.
 LIMIT_VARIABLES = {
     "MOTCUA_LIMIT_API_SUBMIT": "API_SUBMIT_LIMIT",
     "MOTCUA_LIMIT_PORTAL_SUBMIT": "PORTAL_SUBMIT_LIMIT",
@@ -121,7 +121,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         BABEL_DEFAULT_TIMEZONE="Asia/Ho_Chi_Minh",
         LANGUAGES=("vi", "en"),
         LOGIN_LIMITS=("5 per minute", "30 per minute"),  # per IP and user name; per IP
-        RATELIMIT_STORAGE_URI="motcua-memory://",  # webapp.security.MemoryCounts: this process's memory
+        RATELIMIT_STORAGE_URI="motcua-memory://",  # webapp.rate_limits.MemoryCounts: this process's memory
         # How many reverse proxies stand in front (each adds itself to X-Forwarded-For): rate limits then key on
         # the applicant's address, not the proxy's. 0, the default, trusts no forwarded header at all.
         PROXY_HOPS=_proxy_hops(),

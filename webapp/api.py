@@ -22,7 +22,6 @@ from urllib.parse import quote
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
-from flask_limiter import Limiter
 from marshmallow import Schema, ValidationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, load_only
@@ -54,6 +53,7 @@ from engine.service.commands import Claimed, mail_status
 from webapp import api_schemas as s
 from webapp.form_fields import form_for, task_form
 from webapp.portal import applicant_view
+from webapp.rate_limits import RateLimits, Rule
 from webapp.security import ACTING_ROLES, csrf, limit_tracking
 from webapp.views import calendar, find_procedure, platform, startable_procedures
 
@@ -706,8 +706,6 @@ def _limits(state: Any) -> None:
     and only the failed ones count (a guesser fails, an applicant checking often does not)."""
     app: Flask = state.app
     app.config.setdefault("API_SUBMIT_LIMIT", "600 per hour")
-    limiter: Limiter = app.extensions["motcua_limiter"]
-    views = app.view_functions
-    views["api.submit_dossier"] = limiter.limit(lambda: current_app.config["API_SUBMIT_LIMIT"],
-                                                key_func=_token_key)(views["api.submit_dossier"])
+    limits: RateLimits = app.extensions["motcua_limits"]
+    limits.limit(app, "api.submit_dossier", Rule(lambda: current_app.config["API_SUBMIT_LIMIT"], key=_token_key))
     limit_tracking(app, "api.dossier_status", "api.dossier_document")

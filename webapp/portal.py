@@ -13,7 +13,6 @@ from urllib.parse import quote
 
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_limiter import Limiter
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
@@ -29,6 +28,7 @@ from engine.runtime.errors import CommandError, InvalidData, TaskNotReady
 from engine.runtime.forms import FormDefinition
 from engine.service.commands import mail_status
 from webapp.form_fields import errors_by_input, form_for, read_posted, view_values
+from webapp.rate_limits import RateLimits, Rule
 from webapp.security import limit_tracking
 from webapp.views import calendar, find_procedure, platform, startable_procedures
 
@@ -285,9 +285,8 @@ def _limits(state: Any) -> None:
     """Submissions and uploads per address; failed tracking attempts share the API's lookup limit."""
     app: Flask = state.app
     app.config.setdefault("PORTAL_SUBMIT_LIMIT", "20 per hour")
-    limiter: Limiter = app.extensions["motcua_limiter"]
-    views = app.view_functions
+    limits: RateLimits = app.extensions["motcua_limits"]
     for endpoint in ("portal.create", "portal.supplement", "portal.fee"):
-        views[endpoint] = limiter.limit(lambda: current_app.config["PORTAL_SUBMIT_LIMIT"],
-                                        methods=["POST"])(views[endpoint])
+        limits.limit(app, endpoint, Rule(lambda: current_app.config["PORTAL_SUBMIT_LIMIT"],
+                                         methods=frozenset({"POST"})))
     limit_tracking(app, "portal.track")

@@ -1,20 +1,16 @@
 """Who is signed in, what they may open, and the protections every page gets: CSRF tokens on every
-form (Flask-WTF), a rate limit on sign-in attempts (Flask-Limiter), HttpOnly SameSite cookies."""
+form (Flask-WTF), a rate limit on sign-in attempts (webapp.rate_limits), HttpOnly SameSite cookies."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, g, redirect, request, session, url_for
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
-from limits.storage import MemoryStorage
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
@@ -22,27 +18,10 @@ from engine.access.roles import BY_CODE
 from engine.access.sign_in_session import close_session, open_session
 from engine.access.user import User, signed_in
 from engine.onestop.tracking import normal_code
+from webapp.rate_limits import RateLimits, Rule, remote_address
 
 F = TypeVar("F", bound=Callable[..., Any])
 csrf = CSRFProtect()
-
-
-class MemoryCounts(MemoryStorage):
-    """limits' in-process counts without the timer thread it starts at the first hit after 10 ms without one:
-    starting a thread waits for the GIL, 0.3 ms on an idle server and tens of ms beside a busy request, paid
-    by every submission. Expired counts are dropped when read (MemoryStorage.get) and, so that keys never
-    asked again do not pile up, swept at most once a minute by the hits themselves."""
-
-    STORAGE_SCHEME = ["motcua-memory"]
-    SWEEP_EVERY = 60.0
-    _next_sweep = 0.0
-
-    # The hook MemoryStorage calls at every hit (its private name): a sweep now and then, in this thread.
-    def _MemoryStorage__schedule_expiry(self) -> None:
-        now = time.monotonic()
-        if now >= self._next_sweep:
-            self._next_sweep = now + self.SWEEP_EVERY
-            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
 
 
 # Roles whose people do the steps of dossiers (the lanes), as opposed to watching or configuring.
@@ -132,26 +111,27 @@ def tracking_key() -> str:
     an applicant fails on the codes they guess, not on the applicant's (a looser limit per address still
     stops spraying many codes: TRACKING_ADDRESS_LIMIT)."""
     code = request.form.get("code") or (request.view_args or {}).get("code") or ""
-    return f"{get_remote_address()}|{normal_code(str(code)[:60])}"
+    return f"{remote_address()}|{normal_code(str(code)[:60])}"
 
 
 def limit_tracking(app: Flask, *endpoints: str) -> None:
     """The failed lookups of a dossier by code and secret (portal and API share the counts)."""
-    limiter: Limiter = app.extensions["motcua_limiter"]
+    limits: RateLimits = app.extensions["motcua_limits"]
     app.config.setdefault("TRACKING_LIMIT", "10 per minute;60 per hour")
     app.config.setdefault("TRACKING_ADDRESS_LIMIT", "30 per minute;300 per hour")
+
     # Only failures count; integrations sign their lookups with a token, and the empty form is free.
-    failed: dict[str, Any] = {
-        "deduct_when": lambda response: response.status_code == 404,
-        "exempt_when": lambda: "Authorization" in request.headers or (
-            request.method == "GET" and request.endpoint == "portal.track"),
-    }
+    def failed(response: Response) -> bool:
+        return response.status_code == 404
+
+    def exempt() -> bool:
+        return "Authorization" in request.headers or (request.method == "GET" and request.endpoint == "portal.track")
+
     for endpoint in endpoints:
-        view = app.view_functions[endpoint]
-        view = limiter.shared_limit(lambda: current_app.config["TRACKING_ADDRESS_LIMIT"], scope="tracking-address",
-                                    **failed)(view)
-        app.view_functions[endpoint] = limiter.shared_limit(lambda: current_app.config["TRACKING_LIMIT"],
-                                                            scope="tracking", key_func=tracking_key, **failed)(view)
+        limits.limit(app, endpoint, Rule(lambda: current_app.config["TRACKING_ADDRESS_LIMIT"], scope="tracking-address",
+                                         deduct_when=failed, exempt_when=exempt))
+        limits.limit(app, endpoint, Rule(lambda: current_app.config["TRACKING_LIMIT"], key=tracking_key,
+                                         scope="tracking", deduct_when=failed, exempt_when=exempt))
 
 
 def own_path(target: str | None) -> str | None:
@@ -174,14 +154,13 @@ def own_path(target: str | None) -> str | None:
 
 
 def _ip_and_username() -> str:
-    return f"{get_remote_address()}|{request.form.get('username', '').strip().casefold()}"
+    return f"{remote_address()}|{request.form.get('username', '').strip().casefold()}"
 
 
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.before_request(_load_user)
-    app.extensions["motcua_limiter"] = Limiter(get_remote_address, app=app, default_limits=[],
-                                               storage_uri=app.config["RATELIMIT_STORAGE_URI"])
+    app.extensions["motcua_limits"] = RateLimits(app.config["RATELIMIT_STORAGE_URI"])
 
     @app.after_request
     def _headers(response):  # type: ignore[no-untyped-def]
@@ -199,8 +178,7 @@ def init_app(app: Flask) -> None:
 
 def limit_login(app: Flask) -> None:
     """Sign-in attempts: a few per minute per IP and user name (guessing), more per IP (spraying)."""
-    limiter: Limiter = app.extensions["motcua_limiter"]
+    limits: RateLimits = app.extensions["motcua_limits"]
     per_user, per_ip = app.config["LOGIN_LIMITS"]
-    view = app.view_functions["auth.login"]
-    view = limiter.limit(per_ip, methods=["POST"])(view)
-    app.view_functions["auth.login"] = limiter.limit(per_user, key_func=_ip_and_username, methods=["POST"])(view)
+    limits.limit(app, "auth.login", Rule(per_ip, methods=frozenset({"POST"})))
+    limits.limit(app, "auth.login", Rule(per_user, key=_ip_and_username, methods=frozenset({"POST"})))

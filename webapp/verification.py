@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, render_template, request
-from flask_limiter import Limiter
 
 from engine.onestop.verification import verify
+from webapp.rate_limits import RateLimits, Rule
 from webapp.views import platform
 
 bp = Blueprint("verification", __name__)
@@ -33,6 +33,5 @@ def _limits(state: Any) -> None:
     """Lookups per address, like the tracking of dossiers: numbers are not secrets, but not for harvesting."""
     app: Flask = state.app
     app.config.setdefault("VERIFY_LIMIT", "30 per minute;300 per hour")
-    limiter: Limiter = app.extensions["motcua_limiter"]
-    app.view_functions["verification.page"] = limiter.limit(
-        lambda: current_app.config["VERIFY_LIMIT"])(app.view_functions["verification.page"])
+    limits: RateLimits = app.extensions["motcua_limits"]
+    limits.limit(app, "verification.page", Rule(lambda: current_app.config["VERIFY_LIMIT"]))

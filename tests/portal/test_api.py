@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -424,6 +425,25 @@ def test_the_submission_limit_set_in_the_environment_holds(make_app, token_for, 
     answers = [client.post("/api/v1/dossiers", json=submission(), headers=bearer(token)).status_code
                for _ in range(3)]
     assert answers == [201, 201, 429]
+
+
+def test_a_limited_route_tells_its_count_and_when_to_come_back_and_others_say_nothing(
+        make_app, token_for) -> None:  # type: ignore[no-untyped-def]
+    client = make_app(API_SUBMIT_LIMIT="2 per minute;100 per hour").test_client()
+    desk = bearer(token_for("congdvc"))
+    answers = [client.post("/api/v1/dossiers", json=submission(), headers=desk) for _ in range(3)]
+    assert [a.status_code for a in answers] == [201, 201, 429]
+    # The tightest of the two limits is the one told.
+    assert [(a.headers["X-RateLimit-Limit"], a.headers["X-RateLimit-Remaining"]) for a in answers] == \
+        [("2", "1"), ("2", "0"), ("2", "0")]
+    refused = answers[2]
+    assert refused.json["error"] == "too_many_requests"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 61
+    assert abs(int(refused.headers["X-RateLimit-Reset"]) - time.time() - int(refused.headers["Retry-After"])) <= 2
+    assert "Retry-After" not in answers[0].headers
+    # Routes without a limit neither count nor carry the headers.
+    listed = client.get("/api/v1/work-items", headers=bearer(token_for("tiepnhan")))
+    assert listed.status_code == 200 and not [k for k, _v in listed.headers.items() if k.startswith("X-RateLimit")]
 
 
 def test_work_items_refuse_without_token_scope_or_with_bad_query(app: Flask, token_for: Callable[..., str]) -> None:

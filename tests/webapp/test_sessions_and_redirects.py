@@ -14,7 +14,7 @@ from engine.runtime.db import make_session_factory
 from engine.runtime.work_item import WorkItem
 from tests.webapp.conftest import csrf_token, sign_in
 from tests.webapp.test_inbox import fill
-from webapp.security import MemoryCounts
+from webapp.rate_limits import MemoryCounts
 
 COOKIE = "motcua_session"
 
@@ -134,7 +134,7 @@ def test_limits_key_on_the_client_behind_a_configured_proxy(db, demo_hash) -> No
 
 
 def test_rate_limit_counts_start_no_thread_per_hit_and_sweep_what_expired(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    storage = app.extensions["motcua_limiter"].storage
+    storage = app.extensions["motcua_limits"].storage
     assert isinstance(storage, MemoryCounts)  # the default (MOTCUA_RATELIMIT_STORAGE unset)
     storage.timer.join()  # the one timer its constructor starts
     started: list[threading.Timer] = []
