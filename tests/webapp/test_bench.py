@@ -3,10 +3,13 @@ side of a comparison drove every dossier it counts, and that the HTTP run waited
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import click
 import pytest
 from sqlalchemy import func, select, text
 
@@ -70,3 +73,40 @@ def test_the_http_run_completes_every_instance_and_waits_for_its_receipt(backend
         receipts = select(func.count()).select_from(Document).where(Document.kind == "receipt")
         assert _count(url, receipts) == n + bench.WARM_UP
         assert measured.rate >= measured.with_receipts > 0 and measured.floor > 0
+
+
+def test_the_bench_client_reads_answers_by_their_length_on_one_connection_and_stops_at_a_refusal() -> None:
+    from waitress.server import create_server
+
+    seen: list[tuple[str, str, bytes]] = []
+
+    def app(environ, start_response):  # type: ignore[no-untyped-def]
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        seen.append((environ["REQUEST_METHOD"], environ["PATH_INFO"], body))
+        if environ["PATH_INFO"] == "/streamed":  # no Content-Length: waitress sends it chunked
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return iter([b"{", b"}"])
+        status, answer = ("401 Unauthorized", b'{"error":"unauthorised"}') \
+            if environ["HTTP_AUTHORIZATION"] != "Bearer right" else ("200 OK", b'{"path":"%s"}' % environ[
+                "PATH_INFO"].encode())
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(answer)))])
+        return [answer]
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=1)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        client = bench._Client(int(server.effective_port), "right")
+        assert client.call("POST", "/a", {"n": 1}) == {"path": "/a"}
+        assert client.call("GET", "/b") == {"path": "/b"}
+        assert seen == [("POST", "/a", b'{"n": 1}'), ("GET", "/b", b"")]
+        with pytest.raises(click.ClickException, match="without Content-Length"):
+            client.call("GET", "/streamed")
+        client.close()
+        refused = bench._Client(int(server.effective_port), "wrong")
+        with pytest.raises(click.ClickException, match=re.escape('GET /c: 401 b\'{"error":"unauthorised"}\'')):
+            refused.call("GET", "/c")
+        refused.close()
+    finally:
+        server.close()
+        thread.join(5)
