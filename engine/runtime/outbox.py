@@ -43,7 +43,7 @@ from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_c
 
 from engine.legal_time.clock import clock
 from engine.runtime.collector import settle
-from engine.runtime.db import Base, Prepared, connection
+from engine.runtime.db import Base, Prepared, checkpoint, connection
 
 log = logging.getLogger(__name__)
 
@@ -338,6 +338,7 @@ class OutboxRunner:
 
 
 NICENESS = 10
+CHECKPOINT_EVERY = 1.0  # s: the outbox process copies the SQLite WAL into the database at most this often
 
 
 def _run_rows(build: Callable[..., OutboxRunner], args: tuple[Any, ...], wake: Any, stop: Any, ready: Any,
@@ -352,6 +353,8 @@ def _run_rows(build: Callable[..., OutboxRunner], args: tuple[Any, ...], wake: A
     ready.set()
     server = multiprocessing.parent_process()
     last = time.monotonic()
+    engine = runner.write_session.kw["bind"]
+    next_checkpoint = last
     while not stop.is_set() and (server is None or server.is_alive()):
         # Woken by a commit, or every `interval` for retries; a look at the server each second meanwhile.
         if not wake.wait(min(interval, 1.0)) and time.monotonic() - last < interval:
@@ -360,5 +363,8 @@ def _run_rows(build: Callable[..., OutboxRunner], args: tuple[Any, ...], wake: A
         last = time.monotonic()
         try:
             runner.drain()
+            if last >= next_checkpoint:  # woken by commits: there are pages to copy, off the requests' path
+                checkpoint(engine)
+                next_checkpoint = last + CHECKPOINT_EVERY
         except Exception:
             log.exception("outbox run failed; the next one retries")
