@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -62,24 +63,49 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @contextmanager
-def _server(app: Flask) -> Iterator[int]:
-    """The app served by waitress (8 threads) on a free port, as `motcua serve` runs it: the outbox process the
-    app started makes the receipts and the mails beside it; the bench's client runs in a process of its own
-    (http_sequence)."""
-    from waitress.server import create_server
-
-    server = create_server(app, host="127.0.0.1", port=0, threads=8)
-    # A server takes traffic once started: its outbox process's imports are not part of the figures.
-    if not app.extensions["motcua"].commands.outbox.process_ready(60):
-        raise click.ClickException("the server's outbox process did not start within 60 s")
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+def _server(config: dict[str, Any]) -> Iterator[int]:
+    """The app served in a process of its own as `motcua serve` runs it (webapp.server: waitress, 8 threads,
+    the timer scheduler, the collector settled after loading), with the outbox process the app starts making
+    the receipts and the mails beside it; its port. Served from the bench's process it shared a collector
+    with what the in-process phases left behind."""
+    spawn = multiprocessing.get_context("spawn")
+    ours, theirs = spawn.Pipe()
+    process = spawn.Process(target=_serve, args=(config, theirs), name="motcua-bench-server")
+    process.start()
     try:
-        yield int(server.effective_port)
+        if not ours.poll(120):
+            raise click.ClickException("the bench's server did not start within 120 s")
+        port = ours.recv()
+        if port is None:
+            raise click.ClickException("the bench's server started without its outbox process (60 s)")
+        yield port
     finally:
+        ours.send("stop")
+        process.join(30)
+        if process.is_alive():
+            process.terminate()
+            raise click.ClickException("the bench's server did not stop within 30 s")
+
+
+def _serve(config: dict[str, Any], bench: Connection) -> None:
+    """In the server's process: serve until the bench says stop, then stop the outbox process too."""
+    from webapp import create_app
+    from webapp.server import server_for
+
+    app = create_app(config)
+    server = server_for(app, "127.0.0.1", 0, 60.0)
+    outbox = app.extensions["motcua"].commands.outbox
+    # A server takes traffic once started: its outbox process's imports are not part of the figures.
+    bench.send(server.effective_port if outbox.process_ready(60) else None)
+
+    def stop() -> None:
+        bench.recv()
         server.close()
-        app.extensions["motcua"].commands.outbox.stop_process()
-        thread.join(5)
+
+    threading.Thread(target=stop, daemon=True).start()
+    server.run()
+    outbox.stop_process()
+    app.extensions["motcua"].engine.dispose()
 
 
 class _Client:
@@ -176,15 +202,13 @@ def http_sequence(url: str, n: int, floor_url: str) -> OverHttp:
         session.commit()
         _row, token = create_token(session, "bench", "tiepnhan", "bench")
         session.commit()
-    from webapp import create_app
-
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "SMTP": None, "BPMN_ROOT": str(HTTP_ROOT),
-                      "API_SUBMIT_LIMIT": "1000000 per hour"})
+    config = {"DATABASE_URL": url, "SECRET_KEY": "bench", "SMTP": None, "BPMN_ROOT": str(HTTP_ROOT),
+              "API_SUBMIT_LIMIT": "1000000 per hour"}
     timings: dict[str, list[float]] = {call: [] for call in CALLS}
     calls = waits = in_process = lag = 0.0
     floor_count = 0
     spawn = multiprocessing.get_context("spawn")
-    with (_server(app) as port, ProcessPoolExecutor(max_workers=1, mp_context=spawn) as client,
+    with (_server(config) as port, ProcessPoolExecutor(max_workers=1, mp_context=spawn) as client,
           ProcessPoolExecutor(max_workers=1, mp_context=spawn) as floor):
         client.submit(_drive, port, token, WARM_UP).result()
         submitted = WARM_UP
@@ -201,7 +225,6 @@ def http_sequence(url: str, n: int, floor_url: str) -> OverHttp:
             in_process += floor.submit(_floor_chunk, floor_url, measure.CHUNK).result()
             floor_count += measure.CHUNK
         floor.submit(_floor_closed, floor_url).result()
-    app.extensions["motcua"].engine.dispose()
     engine.dispose()
     return OverHttp(n / calls, n / (calls + waits), floor_count / in_process, timings, lag)
 
@@ -339,8 +362,8 @@ def _report(label: str, url: Callable[[str], str], dossiers: int, target: float,
         click.echo(f"{label}: HTTP four calls {rate:6.1f} instances/s: ratio {rate / measured.floor:.2f} "
                    f"to the in-process floor measured between its chunks ({measured.floor:.1f}/s; target >= 0.5), "
                    f"{rate / same:.2f} to the floor of the same diagram ({same:.1f}/s); "
-                   f"{http_n} instances in chunks of {HTTP_CHUNK}; server: waitress, 8 threads, and its outbox "
-                   f"process (the receipts and the mails), as `motcua serve`; the client in a process of its own")
+                   f"{http_n} instances in chunks of {HTTP_CHUNK}; server: `motcua serve`'s (waitress, 8 threads, "
+                   f"and its outbox process making the receipts and the mails); the client in a process of its own")
         click.echo(f"{label}: HTTP with the receipts made {measured.with_receipts:6.1f} instances/s (ratio "
                    f"{measured.with_receipts / measured.floor:.2f}): a chunk's last receipt at most "
                    f"{measured.lag:.1f} s after its last call")

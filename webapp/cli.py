@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 
 from engine.cli.main import cli
-from engine.runtime.collector import settle
 from webapp.bench import bench
 
 cli.add_command(bench)
@@ -19,20 +20,14 @@ cli.add_command(bench)
               help="Longest sleep of the scheduler when no timer is due (at most 60 s).")
 def serve(host: str, port: int, no_scheduler: bool, tick: float) -> None:
     """Serve the web app (with the embedded timer scheduler unless --no-scheduler)."""
-    from waitress import serve as waitress_serve
-
     from webapp import create_app
+    from webapp.server import server_for
 
-    app = create_app()  # with the outbox process that makes the papers and mails the requests' commands leave
-    platform = app.extensions["motcua"]
-    if not no_scheduler:
-        from engine.runtime.scheduler import TimerScheduler
-
-        # Timers only: the outbox process takes every row (retries too), off the requests' GIL.
-        TimerScheduler(platform.engine, interval=tick).start()
-    settle()
+    logging.basicConfig()  # waitress's warnings (a queue of waiting requests) and the app's errors, on stderr
+    # With the outbox process that makes the papers and mails the requests' commands leave.
+    server = server_for(create_app(), host, port, None if no_scheduler else tick)
     click.echo(f"motcua on http://{host}:{port}/")
-    waitress_serve(app, host=host, port=port, threads=8)
+    server.run()
 
 
 def main() -> None:

@@ -384,7 +384,7 @@ class Paperwork:
 
     def effects(self) -> list[outbox.Effect]:
         return [outbox.Effect(PAPER, self._record_paper, prepare=self._render_paper),
-                outbox.Effect(MAIL, self._run_mail, external=True)]
+                outbox.Effect(MAIL, self._run_mail, external=True, prepare=self._attachments)]
 
     def _render_paper(self, session: Session, entry: outbox.OutboxEntry) -> Drafted | None:
         if "number" not in entry.payload:
@@ -405,15 +405,20 @@ class Paperwork:
                                      notify=payload.get("notify", True), mail_extra=payload.get("_mail_extra"))
         return {"document_id": document.id, "number": document.number, "mail": mail}
 
-    def _run_mail(self, session: Session, entry: outbox.OutboxEntry) -> dict[str, Any]:
+    @staticmethod
+    def _attachments(session: Session, entry: outbox.OutboxEntry) -> list[MailAttachment]:
+        """The paper a mail carries, read before the conversation with the mail server (outbox.Effect)."""
+        if not entry.payload.get("document_id"):
+            return []
+        paper = session.get(Document, entry.payload["document_id"])
+        return [MailAttachment(paper.filename, paper.content)]
+
+    def _run_mail(self, session: Session, entry: outbox.OutboxEntry,
+                  attachments: list[MailAttachment]) -> dict[str, Any]:
         payload = entry.payload
         settings = self.office.smtp
         if settings is None:
             raise outbox.EffectRefused(NO_SERVER, final=True)
-        attachments = []
-        if payload.get("document_id"):
-            paper = session.get(Document, payload["document_id"])
-            attachments.append(MailAttachment(paper.filename, paper.content))
         extra = ""
         if payload.get("_secret"):
             extra = secret_lines(payload["_secret"], payload.get("track_url", ""))

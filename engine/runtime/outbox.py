@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, and_, insert, or_, select, update
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, and_, case, insert, or_, select, update
 from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column, sessionmaker
 
 from engine.legal_time.clock import clock
@@ -97,14 +97,16 @@ class EffectRefused(Exception):
 
 @dataclass(frozen=True)
 class Effect:
-    """How to carry out one kind of row. `run` gets the runner's session (for an internal effect, the one
-    the row is marked done in) and the row; it returns what to keep as the row's result.
+    """How to carry out one kind of row. `run` gets the runner's session (the one the row is marked done in)
+    and the row; it returns what to keep as the row's result.
 
-    An internal effect with a `prepare` step (rendering a paper) does its slow part without holding a
-    writer's lock: the row is claimed with a lease and committed, `prepare` reads in a session of its own
-    (rolled back: nothing it might write is kept), and `run(session, entry, prepared)` writes what it made
-    in one transaction with the row marked done — only while the claim is still this runner's, so that it
-    happens once even if the lease ran out meanwhile."""
+    An effect with a `prepare` step does its reads and its slow part without holding a writer's lock: the
+    row is claimed with a lease and committed, `prepare` reads in a session of its own (rolled back: nothing
+    it might write is kept), and `run(session, entry, prepared)` writes what it made in one transaction with
+    the row marked done — for an internal effect (rendering a paper) only while the claim is still this
+    runner's, so that it happens once even if the lease ran out meanwhile. An external effect's `run` reads
+    nothing through its session before the outside has answered (what it needs comes from `prepare`): on
+    SQLite that read would take the write lock for the whole conversation."""
 
     kind: str
     run: Callable[..., dict[str, Any] | None]
@@ -185,44 +187,47 @@ class OutboxRunner:
 
     # -- one row ------------------------------------------------------------------------------
 
-    def _next(self, session: Session, dossier_ids: list[int] | None, kinds: list[str]) -> OutboxEntry | None:
+    def _claim(self, session: Session, dossier_ids: list[int] | None, kinds: list[str]) -> tuple[int, str, int] | None:
+        """The oldest due row of `kinds` claimed (with the lease of its effect) in one statement: its id, kind and
+        attempts, or None. On SQLite the claim holds the write lock for that statement only."""
         now = clock.now()
-        query = (select(_ENTRY.c.id, _ENTRY.c.kind).where(_claimable(now), _ENTRY.c.kind.in_(kinds))
-                 .order_by(_ENTRY.c.id).limit(1).with_for_update(skip_locked=True))
+        oldest = (select(_ENTRY.c.id).where(_claimable(now), _ENTRY.c.kind.in_(kinds))
+                  .order_by(_ENTRY.c.id).limit(1).with_for_update(skip_locked=True))
         if dossier_ids is not None:
-            query = query.where(_ENTRY.c.dossier_id.in_(dossier_ids))
-        row = session.execute(query).first()
-        if row is None:
-            return None
-        entry_id, kind = row
-        # The conditional UPDATE is the claim on every backend: of two runners, one changes the row.
-        taken = session.execute(
-            update(_ENTRY).where(_ENTRY.c.id == entry_id, _claimable(now))
+            oldest = oldest.where(_ENTRY.c.dossier_id.in_(dossier_ids))
+        # The condition is checked again by the UPDATE itself: of two runners, one changes the row.
+        row = session.execute(
+            update(_ENTRY).where(_ENTRY.c.id == oldest.scalar_subquery(), _claimable(now))
             .values(status=OutboxStatus.RUNNING, attempts=_ENTRY.c.attempts + 1,
-                    claimed_until=now + self.effects[kind].lease)
-        ).rowcount
-        return session.get(OutboxEntry, entry_id, populate_existing=True) if taken else None
+                    claimed_until=case({k: now + self.effects[k].lease for k in kinds}, value=_ENTRY.c.kind))
+            .returning(_ENTRY.c.id, _ENTRY.c.kind, _ENTRY.c.attempts)
+        ).first()
+        return None if row is None else (row.id, row.kind, row.attempts)
 
     def run_next(self, dossier_ids: list[int] | None = None, *, internal_only: bool = False) -> bool:
         """Carry out the oldest due row (of these dossiers; only the database effects when `internal_only`);
         False when none is due."""
         kinds = sorted(k for k, e in self.effects.items() if not (internal_only and e.external))
         with self.write_session() as session:
-            entry = self._next(session, dossier_ids, kinds)
-            if entry is None:
+            claimed = self._claim(session, dossier_ids, kinds)
+            if claimed is None:
                 session.commit()
                 return False
-            effect = self.effects[entry.kind]
-            if effect.external or effect.prepare is not None:
-                session.commit()  # the claim, before the conversation with the outside or the slow part
-            entry_id, payload, attempts = entry.id, dict(entry.payload), entry.attempts
+            entry_id, kind, attempts = claimed
+            effect = self.effects[kind]
+            aside = effect.external or effect.prepare is not None
+            if aside:
+                # The claim, before the conversation with the outside or the slow part, which read in a
+                # session of their own: on SQLite a read in the runner's session would take the write lock.
+                session.commit()
             try:
-                if effect.prepare is None:
-                    result = effect.run(session, entry)
-                else:
+                if aside:
                     with self.read_session() as reading:
-                        prepared = effect.prepare(reading, entry)
-                    result = effect.run(session, entry, prepared)
+                        entry = reading.get(OutboxEntry, entry_id)
+                        prepared = None if effect.prepare is None else effect.prepare(reading, entry)
+                else:
+                    entry, prepared = session.get(OutboxEntry, entry_id), None
+                result = effect.run(session, entry) if effect.prepare is None else effect.run(session, entry, prepared)
             except EffectRefused as err:
                 session.rollback()
                 self._refused(entry_id, str(err), final=err.final)
@@ -232,15 +237,16 @@ class OutboxRunner:
                 log.exception("outbox row %s (%s) failed", entry_id, effect.kind)
                 self._refused(entry_id, f"{type(err).__name__}: {err}")
                 return True
-            # Keys starting with "_" (e.g. the applicant's tracking secret a receipt mail carries) are kept
-            # only until the effect is done.
             mine = [_ENTRY.c.id == entry_id]
-            if effect.prepare is not None:
+            if effect.prepare is not None and not effect.external:
                 # Still this runner's claim (a claim counts an attempt): else another runner took the row over.
                 mine += [_ENTRY.c.status == OutboxStatus.RUNNING, _ENTRY.c.attempts == attempts]
             marked = session.execute(update(_ENTRY).where(*mine).values(
                 status=OutboxStatus.DONE, done_at=clock.now(), claimed_until=None, last_error=None,
-                result=result or {}, payload={k: v for k, v in payload.items() if not k.startswith("_")})).rowcount
+                result=result or {},
+                # Keys starting with "_" (e.g. the applicant's tracking secret a receipt mail carries) are kept
+                # only until the effect is done.
+                payload={k: v for k, v in entry.payload.items() if not k.startswith("_")})).rowcount
             if not marked:
                 session.rollback()
                 log.warning("outbox row %s (%s) was taken over by another runner; its work here is undone",
@@ -269,9 +275,21 @@ class OutboxRunner:
     def drain(self, limit: int = 200, dossier_ids: list[int] | None = None, *, internal_only: bool = False) -> int:
         """Carry out due rows until none is left (at most `limit`); how many were taken."""
         taken = 0
-        while taken < limit and self.run_next(dossier_ids, internal_only=internal_only):
+        while (taken < limit and self._due(dossier_ids, internal_only)
+               and self.run_next(dossier_ids, internal_only=internal_only)):
             taken += 1
         return taken
+
+    def _due(self, dossier_ids: list[int] | None, internal_only: bool) -> bool:
+        """Whether a row may be due, looked at without the write lock: most commits that wake a runner leave
+        no row (or one that the last run took), and on SQLite the claim's BEGIN IMMEDIATE that found nothing
+        still made a command of the server wait for it."""
+        kinds = [k for k, e in self.effects.items() if not (internal_only and e.external)]
+        query = select(_ENTRY.c.id).where(_claimable(clock.now()), _ENTRY.c.kind.in_(kinds)).limit(1)
+        if dossier_ids is not None:
+            query = query.where(_ENTRY.c.dossier_id.in_(dossier_ids))
+        with self.read_session() as session:
+            return session.execute(query).first() is not None
 
     # -- the background thread of the single-process server -----------------------------------------
 

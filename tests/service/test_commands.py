@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 from engine.access.api_token import create_token
 from engine.legal_time.clock import clock
 from engine.onestop.documents import Document
+from engine.runtime import audit
+from engine.runtime import db as db_module
 from engine.runtime.audit import AuditEvent
 from engine.runtime.db import make_session_factory
 from engine.runtime.outbox import LEASE, NICENESS, PREPARED_LEASE, OutboxEntry, OutboxStatus, backoff
@@ -131,6 +133,31 @@ def test_a_refused_mail_is_retried_with_backoff_until_the_server_takes_it(make_c
     assert commands.outbox.drain() == 0  # done stays done
 
 
+def test_a_command_commits_while_a_mail_is_being_sent(make_commands, smtp, monkeypatch) -> None:
+    """The conversation with the mail server holds no writer's lock: on SQLite a runner that read the receipt
+    to attach through its own session held the write lock until the server answered, and every command waited."""
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT", 0.5)
+    settings, mailbox = smtp
+    commands, opened = receipt_waiting(make_commands, settings, monkeypatch)
+    assert commands.outbox.drain(internal_only=True) == 1  # the receipt, and its mail queued
+    accept = mailbox.handle_DATA
+    written: list[str] = []
+
+    async def meanwhile(server, session, envelope):  # type: ignore[no-untyped-def]
+        with commands.dossiers.write_session() as other:  # a command of the server's, before the answer
+            audit.record(other, actor="tiepnhan", command="note", dossier_id=opened.dossier_id, data={})
+            other.commit()
+        written.append("note")
+        return await accept(server, session, envelope)
+
+    monkeypatch.setattr(mailbox, "handle_DATA", meanwhile)
+    assert commands.outbox.drain() == 1
+    [_, mail] = outbox_rows(commands, opened.dossier_id)
+    assert (mail.status, written) == (OutboxStatus.DONE, ["note"])
+    assert mailbox.subjects() == [f"Tiếp nhận hồ sơ {opened.code}"]
+    assert len(list(mailbox.messages[0].iter_attachments())) == 1  # the receipt the runner read before
+
+
 def receipt_waiting(make_commands, settings, monkeypatch) -> tuple[Commands, Opened]:  # type: ignore[no-untyped-def]
     """Commands without an inline outbox, and a dossier registered with them whose receipt waits in the outbox."""
     commands = make_commands(settings, mail_inline=False)
@@ -146,9 +173,10 @@ def test_a_paper_whose_runner_died_while_drawing_it_is_drawn_again_within_a_minu
     settings, _mailbox = smtp
     commands, opened = receipt_waiting(make_commands, settings, monkeypatch)
     with commands.dossiers.write_session() as session:  # a runner claims the receipt, then dies
-        claimed = commands.outbox._next(session, [opened.dossier_id], ["paper"])
-        assert claimed is not None and claimed.claimed_until == clock.now() + PREPARED_LEASE
+        claimed = commands.outbox._claim(session, [opened.dossier_id], ["paper"])
         session.commit()
+    [paper] = outbox_rows(commands, opened.dossier_id)
+    assert claimed == (paper.id, "paper", 1) and paper.claimed_until == clock.now() + PREPARED_LEASE
     assert PREPARED_LEASE <= timedelta(minutes=1) < LEASE
     clock.advance(PREPARED_LEASE - timedelta(seconds=1))
     assert commands.outbox.drain(internal_only=True) == 0  # still the dead runner's
