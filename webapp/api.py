@@ -592,7 +592,9 @@ def _ready(item: WorkItem) -> ReadyTask | None:
     if item.status != WorkItemStatus.OPEN:
         return None
     try:
-        return next((t for t in platform().dossiers.ready_tasks(item.dossier_id) if t.id == item.task_id), None)
+        with _reads() as db:
+            return next((t for t in platform().dossiers.ready_tasks(item.dossier_id, db) if t.id == item.task_id),
+                        None)
     except CommandError:
         return None
 
@@ -602,7 +604,6 @@ def _ready(item: WorkItem) -> ReadyTask | None:
 def work_item(item_id: int) -> Response:
     holder = _require("work_items:read")
     item, dossier, content_hash = _work_item(holder, item_id)
-    _end_reads()  # the ready tasks are read in a session of their own
     task = _ready(item)
     form, _problem = task_form(dossier, item, content_hash)
     return current_app.json.response(_schema(s.WorkItemDetailSchema).dump({

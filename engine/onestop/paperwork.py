@@ -373,11 +373,10 @@ class Paperwork:
         mail = outbox.enqueue(session, MAIL, {
             "notice": notice, "to": drafted.to, "applicant": drafted.applicant, "code": drafted.code,
             "procedure": drafted.procedure, "document_id": document.id, **(mail_extra or {}),
-        }, actor=drafted.actor, dossier_id=dossier_id)
-        if self.office.smtp is None:
-            # Failed at once with the reason an officer reads (and retries from once a server is configured):
-            # no runner takes the write lock twice to find that out.
-            mail.status, mail.last_error = outbox.OutboxStatus.FAILED, NO_SERVER
+        }, actor=drafted.actor, dossier_id=dossier_id,
+            # Without a mail server, failed at once with the reason an officer reads (and retries from once a
+            # server is configured): no runner takes the write lock twice to find that out.
+            failed=NO_SERVER if self.office.smtp is None else None)
         return document, mail.id
 
     # -- after the commit: the outbox's effects ------------------------------------------------------

@@ -1030,17 +1030,22 @@ class DossierService:
     # -- queries ------------------------------------------------------------------------------
 
     @contextmanager
-    def _reading(self, dossier_id: int) -> Iterator[_Loaded]:
-        """The dossier loaded to be read, not changed: its workflow goes back to the cache afterwards. What a read
-        returns of the task data is a copy, so that nobody changes the kept workflow through it."""
-        with self.read_session() as session:
+    def _reading(self, dossier_id: int, session: Session | None = None) -> Iterator[_Loaded]:
+        """The dossier loaded to be read, not changed (in the caller's read session, else one of its own): its
+        workflow goes back to the cache afterwards. What a read returns of the task data is a copy, so that
+        nobody changes the kept workflow through it."""
+        if session is not None:
             loaded = self._load(session, dossier_id)
+        else:
+            with self.read_session() as own:
+                loaded = self._load(own, dossier_id)
         yield loaded
         self.workflows.give_back(dossier_id, Kept(loaded.dossier.version, loaded.content_hash, loaded.workflow,
                                                   frozenset(loaded.open_items)))
 
-    def ready_tasks(self, dossier_id: int) -> list[ReadyTask]:
-        with self._reading(dossier_id) as loaded:
+    def ready_tasks(self, dossier_id: int, session: Session | None = None) -> list[ReadyTask]:
+        """The dossier's ready tasks, read in `session` when the caller holds one (an API request's)."""
+        with self._reading(dossier_id, session) as loaded:
             return [replace(t, data=copy.deepcopy(t.data)) for t in self._outcome(loaded).ready]
 
     def data(self, dossier_id: int) -> dict[str, Any]:

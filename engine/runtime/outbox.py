@@ -127,12 +127,14 @@ _INSERT = Prepared(insert(OutboxEntry.__table__).returning(OutboxEntry.__table__
 
 
 def enqueue(session: Session, kind: str, payload: dict[str, Any], *, actor: str,
-            dossier_id: int | None = None) -> OutboxEntry:
-    """One effect to carry out after the caller's transaction commits (the caller commits)."""
+            dossier_id: int | None = None, failed: str | None = None) -> OutboxEntry:
+    """One effect to carry out after the caller's transaction commits (the caller commits); with `failed`, one
+    known to fail, for that reason, recorded for a person to retry."""
     now = clock.now()
     values: dict[str, Any] = {
-        "dossier_id": dossier_id, "kind": kind, "payload": payload, "status": OutboxStatus.PENDING, "attempts": 0,
-        "available_at": now, "claimed_until": None, "last_error": None, "created_at": now, "created_by": actor,
+        "dossier_id": dossier_id, "kind": kind, "payload": payload,
+        "status": OutboxStatus.PENDING if failed is None else OutboxStatus.FAILED, "attempts": 0,
+        "available_at": now, "claimed_until": None, "last_error": failed, "created_at": now, "created_by": actor,
         "done_at": None}
     session.flush()  # what the session holds goes first, as before any statement
     entry = OutboxEntry(id=_INSERT.rows(connection(session), values)[0]["id"], result=None, **values)
