@@ -125,7 +125,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # How many reverse proxies stand in front (each adds itself to X-Forwarded-For): rate limits then key on
         # the applicant's address, not the proxy's. 0, the default, trusts no forwarded header at all.
         PROXY_HOPS=_proxy_hops(),
-        RATELIMIT_HEADERS_ENABLED=True,
     )
     app.config.update(limits_from_env(os.environ, app.config["LOGIN_LIMITS"]))
     app.json = BoundedJSONProvider(app)
