@@ -80,7 +80,8 @@ def _server(config: dict[str, Any]) -> Iterator[int]:
             raise click.ClickException("the bench's server started without its outbox process (60 s)")
         yield port
     finally:
-        ours.send("stop")
+        if process.is_alive():  # a server that died before starting has no end of the pipe to hear it
+            ours.send("stop")
         process.join(30)
         if process.is_alive():
             process.terminate()

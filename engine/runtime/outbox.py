@@ -171,6 +171,12 @@ def _claimable(now: datetime) -> Any:
                and_(_ENTRY.c.status == OutboxStatus.RUNNING, _ENTRY.c.claimed_until <= now))
 
 
+def _oldest_due(now: datetime, dossier_ids: list[int] | None, kinds: list[str]) -> Any:
+    """The id of the oldest row of `kinds` (of these dossiers) that a runner may take now."""
+    query = select(_ENTRY.c.id).where(_claimable(now), _ENTRY.c.kind.in_(kinds)).order_by(_ENTRY.c.id).limit(1)
+    return query if dossier_ids is None else query.where(_ENTRY.c.dossier_id.in_(dossier_ids))
+
+
 class OutboxRunner:
     """Carries out due outbox rows with the effects registered by kind."""
 
@@ -193,10 +199,7 @@ class OutboxRunner:
         """The oldest due row of `kinds` claimed (with the lease of its effect) in one statement: its id, kind and
         attempts, or None. On SQLite the claim holds the write lock for that statement only."""
         now = clock.now()
-        oldest = (select(_ENTRY.c.id).where(_claimable(now), _ENTRY.c.kind.in_(kinds))
-                  .order_by(_ENTRY.c.id).limit(1).with_for_update(skip_locked=True))
-        if dossier_ids is not None:
-            oldest = oldest.where(_ENTRY.c.dossier_id.in_(dossier_ids))
+        oldest = _oldest_due(now, dossier_ids, kinds).with_for_update(skip_locked=True)
         # The condition is checked again by the UPDATE itself: of two runners, one changes the row.
         row = session.execute(
             update(_ENTRY).where(_ENTRY.c.id == oldest.scalar_subquery(), _claimable(now))
@@ -209,7 +212,7 @@ class OutboxRunner:
     def run_next(self, dossier_ids: list[int] | None = None, *, internal_only: bool = False) -> bool:
         """Carry out the oldest due row (of these dossiers; only the database effects when `internal_only`);
         False when none is due."""
-        kinds = sorted(k for k, e in self.effects.items() if not (internal_only and e.external))
+        kinds = self._kinds(internal_only)
         with self.write_session() as session:
             claimed = self._claim(session, dossier_ids, kinds)
             if claimed is None:
@@ -286,12 +289,12 @@ class OutboxRunner:
         """Whether a row may be due, looked at without the write lock: most commits that wake a runner leave
         no row (or one that the last run took), and on SQLite the claim's BEGIN IMMEDIATE that found nothing
         still made a command of the server wait for it."""
-        kinds = [k for k, e in self.effects.items() if not (internal_only and e.external)]
-        query = select(_ENTRY.c.id).where(_claimable(clock.now()), _ENTRY.c.kind.in_(kinds)).limit(1)
-        if dossier_ids is not None:
-            query = query.where(_ENTRY.c.dossier_id.in_(dossier_ids))
+        oldest = _oldest_due(clock.now(), dossier_ids, self._kinds(internal_only))
         with self.read_session() as session:
-            return session.execute(query).first() is not None
+            return session.execute(oldest).first() is not None
+
+    def _kinds(self, internal_only: bool) -> list[str]:
+        return sorted(k for k, e in self.effects.items() if not (internal_only and e.external))
 
     # -- the background thread of the single-process server -----------------------------------------
 
