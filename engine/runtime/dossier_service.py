@@ -99,6 +99,13 @@ class Outcome:
     ready: list[ReadyTask]
 
 
+@dataclass
+class Incident:
+    """The dossier a failing command is recorded against (DossierService.incident_on_failure)."""
+
+    dossier_id: int | None
+
+
 @dataclass(frozen=True)
 class Completed:
     """What completing a task did: the outcome, the task as it stood, the data it took (validated by its
@@ -896,14 +903,16 @@ class DossierService:
 
     @contextmanager
     def incident_on_failure(self, command: str, actor: str, *, dossier_id: int | None = None,
-                            process_id: str | None = None) -> Iterator[None]:
+                            process_id: str | None = None) -> Iterator[Incident]:
         """Around a command's transaction: when its diagram fails (a script error, a budget exceeded) the
         command is rolled back whole, then the failure is recorded in a transaction of its own, so that the
-        supervisor sees it (engine.oversight.incidents)."""
+        supervisor sees it (engine.oversight.incidents). A command that finds its dossier inside the
+        transaction names it on the yielded Incident."""
+        incident = Incident(dossier_id)
         try:
-            yield
+            yield incident
         except ProcessError as err:
-            self._record_failure(command, dossier_id, process_id, actor, str(err))
+            self._record_failure(command, incident.dossier_id, process_id, actor, str(err))
             raise
 
     def _record_failure(self, command: str, dossier_id: int | None, process_id: str | None, actor: str,

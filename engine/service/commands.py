@@ -112,14 +112,25 @@ def mail_status(session: Session, paper: Paper) -> str | None:
     return mail.status if mail is not None else None
 
 
-# What completing a work item checks before its transaction, with the dossier's code for the answer: one
-# statement, compiled once (every completion runs it).
+# What completing a work item checks, under the command's write lock (so no claim moves meanwhile), with the
+# dossier's code for the answer: one statement, compiled once (every completion runs it).
 _ITEM_CHECK = Prepared(
     select(WorkItem.role, WorkItem.status, WorkItem.assignee, WorkItem.dossier_id, WorkItem.task_id, Dossier.code)
     .join(Dossier, Dossier.id == WorkItem.dossier_id).where(WorkItem.id == bindparam("p_id")), ("p_id",))
 
-# Who holds the item, read again under the write lock.
-_ASSIGNEE = Prepared(select(WorkItem.assignee).where(WorkItem.id == bindparam("p_id")), ("p_id",))
+
+def _item_to_complete(session: Session, item_id: int, roles: set[str] | frozenset[str],
+                      actor: str) -> tuple[int, str, str]:
+    """The dossier, the task and the dossier's code of a work item the actor may complete now."""
+    found = _ITEM_CHECK.rows(connection(session), {"p_id": item_id})
+    item = found[0] if found else None
+    if item is None or item["role"] not in roles:
+        raise NotFound("no such work item among your roles")
+    if item["status"] != WorkItemStatus.OPEN:
+        raise TaskNotReady("this work item is no longer open")
+    if not assignment.may_act_for(session, actor, item["assignee"]):
+        raise Claimed(item["assignee"] or "")
+    return item["dossier_id"], item["task_id"], item["code"]
 
 
 class _Unit:
@@ -198,19 +209,8 @@ class Commands:
         bad = control_characters(dict(data))
         if bad:
             raise InvalidData(next(iter(bad.values())), fields=bad)
-        with self.read_session() as session:
-            found = _ITEM_CHECK.rows(session.connection(), {"p_id": item_id})
-            item = found[0] if found else None
-            if item is None or item["role"] not in roles:
-                raise NotFound("no such work item among your roles")
-            if item["status"] != WorkItemStatus.OPEN:
-                raise TaskNotReady("this work item is no longer open")
-            if not assignment.may_act_for(session, actor, item["assignee"]):
-                raise Claimed(item["assignee"] or "")
-        done = self._complete(item["dossier_id"], item["task_id"], dict(data), actor,
-                              expected_version=expected_version, uploads=list(uploads), form_only=True,
-                              item_id=item_id)
-        return replace(done, code=item["code"])
+        return self._complete(None, "", dict(data), actor, expected_version=expected_version, uploads=list(uploads),
+                              form_only=True, item=(item_id, roles))
 
     def complete_task(self, dossier_id: int, task_id: str, data: Mapping[str, Any], actor: str, *,
                       expected_version: int | None = None, uploads: list[Upload] | tuple[Upload, ...] = ()) -> Done:
@@ -218,19 +218,21 @@ class Commands:
         return self._complete(dossier_id, task_id, dict(data), actor, expected_version=expected_version,
                               uploads=list(uploads))
 
-    def _complete(self, dossier_id: int, task_id: str, data: dict[str, Any], actor: str, *,
+    def _complete(self, dossier_id: int | None, task_id: str, data: dict[str, Any], actor: str, *,
                   expected_version: int | None, uploads: list[Upload], form_only: bool = False,
-                  item_id: int | None = None) -> Done:
+                  item: tuple[int, set[str] | frozenset[str]] | None = None) -> Done:
+        """Complete the task `task_id` of the dossier, or the task of the work item `item` (its id and the
+        actor's roles), which is checked in the command's transaction."""
         if uploads:
             check_uploads(uploads)
-        with self.dossiers.incident_on_failure("complete", actor, dossier_id=dossier_id), self._unit() as unit:
+        code = None
+        with (self.dossiers.incident_on_failure("complete", actor, dossier_id=dossier_id) as incident,
+              self._unit() as unit):
             session = unit.session
-            if item_id is not None:
-                # Read again under the write lock: the claim may have moved since the check above.
-                found = _ASSIGNEE.rows(connection(session), {"p_id": item_id})
-                assignee = found[0]["assignee"] if found else None
-                if not assignment.may_act_for(session, actor, assignee):
-                    raise Claimed(assignee or "")
+            if item is not None:
+                dossier_id, task_id, code = _item_to_complete(session, *item, actor)
+                incident.dossier_id = dossier_id
+            assert dossier_id is not None
             done = self.dossiers.complete_in(session, dossier_id, task_id, data, actor,
                                              expected_version=expected_version, form_only=form_only)
             if done.refused is None:
@@ -244,7 +246,7 @@ class Commands:
         if done.refused is not None:
             raise done.refused  # after the commit of the timers that fell due meanwhile
         assert done.task is not None
-        return Done(done.outcome, done.task, self._papers(unit))
+        return Done(done.outcome, done.task, self._papers(unit), code)
 
     def claim(self, item_id: int, actor: str, roles: set[str]) -> WorkItem:
         with self._unit() as unit:

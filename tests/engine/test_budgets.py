@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from engine.onestop.documents import Agency
+from engine.onestop.paperwork import Office
 from engine.oversight import incidents
 from engine.runtime import command_budget
 from engine.runtime.db import make_session_factory
@@ -20,7 +22,8 @@ from engine.runtime.dossier_service import DossierService
 from engine.runtime.errors import ProcessError
 from engine.runtime.validation import parse_bundle
 from engine.runtime.work_item import WorkItem
-from tests.engine.support import read
+from engine.service.commands import Commands
+from tests.engine.support import DATA, read
 from tests.engine.test_dossier_service import only
 
 SCRIPT = 'fee = Decimal("2000000") * len(devices)'
@@ -97,6 +100,26 @@ def test_a_command_over_a_budget_fails_alone_and_leaves_an_incident(service_with
     assert incident.dossier_id == dossier.id and incident.actor == "chuyenvien" and words in incident.message
     # The write lock was released: another command on the same database goes through at once.
     assert service.start("licence_demo", {"received": date(2026, 3, 2)}, actor="tiepnhan").dossier_id
+
+
+def test_a_work_item_whose_step_fails_leaves_its_incident_on_its_dossier(db, service_with, session) -> None:  # type: ignore[no-untyped-def]
+    # The service layer finds the item's dossier inside the command's transaction: the incident still names it.
+    # The check step has no form, so an officer's fields are dropped and its gateway meets an undefined name.
+    service = service_with()
+    commands = Commands.build(db, Office(agency=Agency(), agency_code="000.00.19.H19", bpmn_root=DATA, smtp=None))
+    out = service.start("licence_demo", {"received": date(2026, 3, 2)}, actor="tiepnhan", title="BV")
+    service.complete(out.dossier_id, only(out.ready, "receive").id, {"devices": ["ct"]}, actor="tiepnhan")
+    item_id, role = session.execute(select(WorkItem.id, WorkItem.role).where(
+        WorkItem.dossier_id == out.dossier_id, WorkItem.status == "open")).one()
+    session.rollback()
+    with pytest.raises(ProcessError) as raised:
+        commands.complete_work_item(item_id, {"dossier_complete": True}, "chuyenvien", {role})
+    words = "'dossier_complete' is not defined"
+    assert words in str(raised.value)
+    [incident] = incidents.recent(session)
+    assert incident.dossier_id == out.dossier_id and incident.actor == "chuyenvien" and words in incident.message
+    assert words in session.get(Dossier, out.dossier_id).incident
+    assert session.get(WorkItem, item_id).status == "open"
 
 
 LOOP = """<bpmn:scriptTask id="compute_fee" name="Compute the fee">
