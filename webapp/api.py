@@ -14,7 +14,6 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from typing import Any
 from urllib.parse import quote
@@ -29,7 +28,6 @@ from werkzeug.exceptions import HTTPException
 
 from engine.access.api_token import TokenHolder, authenticate
 from engine.access.signatory import API_PREFIX
-from engine.legal_time.business_calendar import calendar_of, overrides_json
 from engine.legal_time.clock import clock
 from engine.legal_time.dossier_clock import clock_report
 from engine.legal_time.legal_clock import LegalClock
@@ -430,27 +428,6 @@ def procedure(process_id: str) -> Response:
 # -- dossiers -----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Received:
-    """The columns of a new dossier the submission's answer reads."""
-
-    status: str
-    legal_clock: dict[str, Any] | None
-    total_due_at: datetime | None
-    received_at: datetime | None
-    created_at: datetime
-
-
-# The answer reads the new dossier's row, not its whole file (steps, events, papers) as tracking does, with its
-# open work items, in one statement (a dossier with none has one row), compiled once and run on the driver's
-# cursor.
-_SUBMITTED = Prepared(select(*(Dossier.__table__.c[f] for f in _Received.__dataclass_fields__), WorkItem.id,
-                             WorkItem.task_spec, WorkItem.name, WorkItem.role, overrides_json().label("overrides"))
-                      .outerjoin(WorkItem, (WorkItem.dossier_id == Dossier.id)
-                                 & (WorkItem.status == WorkItemStatus.OPEN))
-                      .where(Dossier.id == bindparam("dossier_id")).order_by(WorkItem.id), ("dossier_id",))
-
-
 @operation("/dossiers", "POST", "Submit a dossier online (documents as base64)", "dossiers",
            {201: ("Received: the code, the tracking secret and the receipt", s.SubmittedSchema)},
            body=s.SubmissionSchema, scope="dossiers:submit")
@@ -475,23 +452,22 @@ def submit_dossier() -> tuple[Response, int]:
         raise ApiError(422, "invalid", str(err), err.fields) from None
     except CommandError as err:
         raise ApiError(422, "invalid", str(err)) from None
-    with _reads() as db:
-        found = _SUBMITTED.rows(db.connection(), {"dossier_id": done.dossier_id})
-        dossier = _Received(**{k: found[0][k] for k in _Received.__dataclass_fields__})
-        opened = [(w["id"], w["task_spec"], w["name"], w["role"]) for w in found if w["id"] is not None]
-        started = bool(dossier.legal_clock) and LegalClock.from_dict(dossier.legal_clock).started
-        appointment = promised_at(dossier, facts, lambda: calendar_of(found[0]["overrides"]), clock_started=started)
-        # The receipt is made by the outbox right after this answer (within seconds), unless already done.
-        issued = db.get(Document, done.receipt.document_id) if done.receipt.document_id is not None else None
-        receipt = _document_ref(done.code, issued) if issued is not None else None
-        mailed = issued is not None and mail_status(db, done.receipt) == OutboxStatus.DONE
-        status, received_at = dossier.status, dossier.received_at or dossier.created_at
+    started = done.started
+    appointment = promised_at(started, facts, lambda: started.calendar, clock_started=started.clock_started)
+    # The receipt is made by the outbox right after this answer (within seconds), unless already done.
+    receipt, mailed = None, False
+    if done.receipt.document_id is not None:
+        with _reads() as db:
+            issued = db.get(Document, done.receipt.document_id)
+            receipt = _document_ref(done.code, issued) if issued is not None else None
+            mailed = issued is not None and mail_status(db, done.receipt) == OutboxStatus.DONE
     return current_app.json.response(_schema(s.SubmittedSchema).dump({
-        "code": done.code, "secret": done.secret, "status": status, "received_at": received_at,
+        "code": done.code, "secret": done.secret, "status": started.status, "received_at": started.received_at,
         "appointment_on": last_day(appointment) if appointment else None,
         "receipt_number": done.receipt.number or "", "receipt": receipt,
         "mail_sent": mailed,
-        "work_items": [{"id": id_, "task": task, "name": name, "role": role} for id_, task, name, role in opened],
+        "work_items": sorted(({"id": started.items[t.id], "task": t.spec, "name": t.name, "role": t.role}
+                              for t in started.ready if t.id in started.items), key=lambda w: w["id"]),
     })), 201
 
 

@@ -333,11 +333,11 @@ class Prepared:
         `conn.execute` would give them."""
         if _begins(conn):
             with pipelined(conn):  # the statement and the transaction's BEGIN in one round trip
-                later = self._rows_later(conn, params)
+                later = self.rows_later(conn, params)
             return later()
-        return self._rows_later(conn, params)()
+        return self.rows_later(conn, params)()
 
-    def _rows_later(self, conn: Connection, params: Mapping[str, Any]) -> Callable[[], list[dict[str, Any]]]:
+    def rows_later(self, conn: Connection, params: Mapping[str, Any]) -> Callable[[], list[dict[str, Any]]]:
         """`rows`, read by the returned function: inside `pipelined` on PostgreSQL, once the block has ended."""
         form = self._form(conn.dialect)
         cursor = self._run(conn, form, self._bound(form, params))

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cached_property, lru_cache
 from typing import Any
 from uuid import UUID
@@ -97,6 +97,20 @@ class Outcome:
     status: str
     version: int
     ready: list[ReadyTask]
+    # The work items the command opened, by their task's id (an item open before keeps its id).
+    items: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Started(Outcome):
+    """A dossier opened, with what its applicant is told at once: when it counts as received and what its legal
+    clock promises (engine.onestop.tracking.promised_at, on its calendar)."""
+
+    received_at: datetime
+    created_at: datetime
+    total_due_at: datetime | None
+    clock_started: bool
+    calendar: BusinessCalendar = field(repr=False)
 
 
 @dataclass
@@ -205,8 +219,9 @@ def _update_dossier_of(columns: tuple[str, ...]) -> Prepared:
 _CLOSE_ITEM = Prepared(update(_WORK_ITEM).where(_WORK_ITEM.c.task_id == bindparam("p_task")),
                        ("status", "closed_at", "closed_by", "p_task"))
 _DUE_ITEM = Prepared(update(_WORK_ITEM).where(_WORK_ITEM.c.task_id == bindparam("p_task")), ("due_at", "p_task"))
-_INSERT_ITEM = Prepared(insert(_WORK_ITEM), ("dossier_id", "task_id", "task_spec", "name", "role", "form", "status",
-                                             "created_at", "due_at"))
+# With its id: the command that opened it names it in its answer (the API's submission).
+_INSERT_ITEM = Prepared(insert(_WORK_ITEM).returning(_WORK_ITEM.c.id), (
+    "dossier_id", "task_id", "task_spec", "name", "role", "form", "status", "created_at", "due_at"))
 
 
 @dataclass(frozen=True)
@@ -238,6 +253,8 @@ class _Loaded:
     ready: list[Task] | None = None
     # The written columns as loaded: a save sets only those that changed.
     stored: dict[str, Any] = field(default_factory=dict)
+    # The work items the save opened, by their task's id.
+    items: dict[str, int] = field(default_factory=dict)
     # Who withdrew the work items of tasks no longer waiting, when a person did (a supervisor's correction that
     # ran the engine again): the officer's history names them. None: a deadline or a message did.
     withdrawn_by: str | None = None
@@ -475,7 +492,7 @@ class DossierService:
         try:
             with pipelined(connection(session)):
                 updated = None if new else self._update_dossier(session, dossier, loaded.stored)
-                self._sync_work_items(session, loaded, loaded.ready, actor, completed_task, now)
+                opened = self._sync_work_items(session, loaded, loaded.ready, actor, completed_task, now)
                 daily_figures.add(session, figures)
                 if event is not None:
                     audit.record(session, actor=actor, command=event.command, dossier_id=dossier.id,
@@ -489,6 +506,7 @@ class DossierService:
             if updated() != 1:
                 raise Conflict(_CHANGED_MEANWHILE)
             dossier.version += 1
+        loaded.items = opened()
         self.workflows.saved(session, dossier.id, Kept(dossier.version, loaded.content_hash, workflow,
                                                        frozenset(str(t.id) for t in loaded.ready)))
         if catchers:
@@ -640,10 +658,12 @@ class DossierService:
     def _sync_work_items(
         self, session: Session, loaded: _Loaded, ready_tasks: list[Task], actor: str, completed_task: str | None,
         now: datetime,
-    ) -> None:
-        """Close the rows of tasks no longer ready, open rows for new ones, carry the legal due date.
+    ) -> Callable[[], dict[str, int]]:
+        """Close the rows of tasks no longer ready, open rows for new ones, carry the legal due date; the returned
+        function gives the ids of the rows opened, by task id (inside `pipelined` on PostgreSQL, once the block
+        has ended).
 
-        Plain statements, not ORM objects: this runs in every command and the rows are never read back.
+        Plain statements, not ORM objects: this runs in every command.
         """
         dossier = loaded.dossier
         due = dossier.due_at or dossier.total_due_at
@@ -662,13 +682,11 @@ class DossierService:
             _CLOSE_ITEM.execute(conn, closing)
         if still:
             _DUE_ITEM.execute(conn, [{"p_task": t, "due_at": due} for t in still])
-        new = [_ready_task(ready[t]) for t in ready if t not in still]
-        if new:
-            _INSERT_ITEM.execute(conn, [
-                {"dossier_id": dossier.id, "task_id": v.id, "task_spec": v.spec, "name": v.name, "role": v.role,
-                 "form": v.form, "status": WorkItemStatus.OPEN, "created_at": now, "due_at": due}
-                for v in new
-            ])
+        opened = {t: _INSERT_ITEM.rows_later(conn, {
+            "dossier_id": dossier.id, "task_id": v.id, "task_spec": v.spec, "name": v.name, "role": v.role,
+            "form": v.form, "status": WorkItemStatus.OPEN, "created_at": now, "due_at": due})
+            for t, v in ((t, _ready_task(ready[t])) for t in ready if t not in still)}
+        return lambda: {t: rows()[0]["id"] for t, rows in opened.items()}
 
     def _outcome(self, loaded: _Loaded) -> Outcome:
         if loaded.dossier.status != DossierStatus.RUNNING:
@@ -676,7 +694,17 @@ class DossierService:
         else:
             ready = loaded.ready if loaded.ready is not None else ready_manual(active_tasks(loaded.workflow))
         return Outcome(loaded.dossier.id, loaded.dossier.status, loaded.dossier.version,
-                       [_ready_task(t) for t in ready])
+                       [_ready_task(t) for t in ready], loaded.items)
+
+    def _started(self, loaded: _Loaded) -> Started:
+        outcome, dossier = self._outcome(loaded), loaded.dossier
+        assert dossier.received_at is not None  # set by _start_in
+        # In UTC, as the database gives them back (a caller may have given the day of receipt in its own zone).
+        return Started(outcome.dossier_id, outcome.status, outcome.version, outcome.ready, outcome.items,
+                       received_at=dossier.received_at.astimezone(UTC), created_at=dossier.created_at.astimezone(UTC),
+                       total_due_at=dossier.total_due_at and dossier.total_due_at.astimezone(UTC),
+                       calendar=loaded.calendar,
+                       clock_started=bool(dossier.legal_clock) and LegalClock.from_dict(dossier.legal_clock).started)
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -705,12 +733,12 @@ class DossierService:
     def start_in(
         self, session: Session, process_id: str, data: dict[str, Any], actor: str, *, title: str = "",
         channel: str = "desk", code: str | None = None, received_at: datetime | None = None,
-    ) -> Outcome:
+    ) -> Started:
         """start inside the caller's transaction (the service layer's commands open dossiers with it)."""
         check_form_data(data)
         if received_at is not None:
             event_dates.check_received_at(received_at, clock.now())
-        return self._outcome(self._start_in(session, process_id, data, actor, title=title, channel=channel,
+        return self._started(self._start_in(session, process_id, data, actor, title=title, channel=channel,
                                             code=code, received_at=received_at))
 
     def _start_in(

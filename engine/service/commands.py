@@ -50,7 +50,7 @@ from engine.runtime.attachment import Upload, add_attachments, check_uploads
 from engine.runtime.db import Prepared, connection, make_session_factory
 from engine.runtime.deployment import Deployed, deploy_files, deploy_folders
 from engine.runtime.dossier import Dossier
-from engine.runtime.dossier_service import DossierService, Outcome, ReadyTask
+from engine.runtime.dossier_service import DossierService, Outcome, ReadyTask, Started
 from engine.runtime.errors import Conflict, InvalidData, NotFound, TaskNotReady
 from engine.runtime.messages import Delivery, MessageService
 from engine.runtime.outbox import OutboxEntry, OutboxRunner, OutboxStatus
@@ -92,11 +92,12 @@ class Done:
 
 @dataclass(frozen=True)
 class Opened:
-    """A dossier opened at the desk or online: its code, the secret (online), its receipt."""
+    """A dossier opened at the desk or online: its code, how it started (its work items, its dates), its receipt
+    and the secret (online)."""
 
     dossier_id: int
     code: str
-    ready: list[ReadyTask]
+    started: Started
     receipt: Paper
     secret: str | None = None
 
@@ -305,7 +306,7 @@ class Commands:
                 keep_secret(session, dossier_id, code, secret, clock.now())
                 mail_extra = {"_secret": secret, "track_url": track_url}
             self._enqueue_papers(unit, dossier_id, ["receipt"], actor, data, mail_extra=mail_extra)
-        return Opened(dossier_id, code, started.ready, self._papers(unit)[0], secret)
+        return Opened(dossier_id, code, started, self._papers(unit)[0], secret)
 
     def attach(self, dossier_id: int, uploads: list[Upload], actor: str) -> None:
         """Papers an officer adds to a dossier (scanned later, received by post)."""
