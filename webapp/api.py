@@ -547,8 +547,9 @@ def work_items() -> Response:
     }))
 
 
-# The item, what the answer names of its dossier (not the engine state or the clock: _ready reads those if the
-# task is open) and the version's content hash (task_form's key), in one statement.
+# The item, what the answer names of its dossier (not the engine state or the clock: _ready takes the workflow
+# this process keeps of that version, else reads it, if the task is open) and the version's content hash
+# (task_form's key), in one statement.
 _ITEM = (select(WorkItem, Dossier, ProcessDefinition.content_hash)
          .join(Dossier, Dossier.id == WorkItem.dossier_id)
          .join(ProcessDefinition, ProcessDefinition.id == Dossier.definition_id)
@@ -564,15 +565,15 @@ def _work_item(holder: TokenHolder, item_id: int) -> tuple[WorkItem, Dossier, st
     return row[0], row[1], row[2]
 
 
-def _ready(item: WorkItem) -> ReadyTask | None:
+def _ready(item: WorkItem, dossier: Dossier, content_hash: str) -> ReadyTask | None:
     if item.status != WorkItemStatus.OPEN:
         return None
     try:
         with _reads() as db:
-            return next((t for t in platform().dossiers.ready_tasks(item.dossier_id, db) if t.id == item.task_id),
-                        None)
+            ready = platform().dossiers.ready_tasks(item.dossier_id, db, seen=(dossier.version, content_hash))
     except CommandError:
         return None
+    return next((t for t in ready if t.id == item.task_id), None)
 
 
 @operation("/work-items/<int:item_id>", "GET", "One work item, with its form and data", "work items",
@@ -580,7 +581,7 @@ def _ready(item: WorkItem) -> ReadyTask | None:
 def work_item(item_id: int) -> Response:
     holder = _require("work_items:read")
     item, dossier, content_hash = _work_item(holder, item_id)
-    task = _ready(item)
+    task = _ready(item, dossier, content_hash)
     form, _problem = task_form(dossier, item, content_hash)
     return current_app.json.response(_schema(s.WorkItemDetailSchema).dump({
         "id": item.id, "dossier_code": dossier.code, "procedure": dossier.process_id, "task": item.task_spec,

@@ -286,6 +286,11 @@ def _ready_task(task: Task) -> ReadyTask:
     )
 
 
+def _copied(ready: list[ReadyTask]) -> list[ReadyTask]:
+    """Ready tasks whose data is a copy: nobody changes a kept workflow through what a read returns."""
+    return [replace(t, data=copy.deepcopy(t.data)) for t in ready]
+
+
 def linked_fields(properties: dict[str, str]) -> list[tuple[str, str]]:
     """`starts-dossier-data` = "full_name=so_name, email": fields the linked dossier receives (target=source)."""
     pairs = []
@@ -1080,10 +1085,19 @@ class DossierService:
         self.workflows.give_back(dossier_id, Kept(loaded.dossier.version, loaded.content_hash, loaded.workflow,
                                                   frozenset(loaded.open_items)))
 
-    def ready_tasks(self, dossier_id: int, session: Session | None = None) -> list[ReadyTask]:
-        """The dossier's ready tasks, read in `session` when the caller holds one (an API request's)."""
+    def ready_tasks(self, dossier_id: int, session: Session | None = None, *,
+                    seen: tuple[int, str] | None = None) -> list[ReadyTask]:
+        """The dossier's ready tasks, read in `session` when the caller holds one (an API request's). `seen`:
+        the version and the content hash of the dossier the caller has just read; when the workflow kept in
+        memory is that version, the tasks come from it and the dossier is not read again."""
+        kept = self.workflows.take(dossier_id, *seen) if seen is not None else None
+        if kept is not None:
+            try:  # a finished dossier's workflow has no ready task, as _outcome says of it
+                return _copied([_ready_task(t) for t in ready_manual(active_tasks(kept.workflow))])
+            finally:
+                self.workflows.give_back(dossier_id, kept)
         with self._reading(dossier_id, session) as loaded:
-            return [replace(t, data=copy.deepcopy(t.data)) for t in self._outcome(loaded).ready]
+            return _copied(self._outcome(loaded).ready)
 
     def data(self, dossier_id: int) -> dict[str, Any]:
         """The process data as the last completed task left it (latest_data)."""

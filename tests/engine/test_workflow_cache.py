@@ -107,3 +107,27 @@ def test_a_read_does_not_put_back_an_older_workflow_than_a_command_kept() -> Non
     cache.give_back(7, Kept(5, "h", older, frozenset()))  # type: ignore[arg-type]
     kept = cache.take(7, 6, "h")
     assert kept is not None and kept.workflow is newer
+
+
+def test_the_ready_tasks_of_a_version_just_read_come_from_the_kept_workflow(service: DossierService, db: Engine,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The API's work item: its query read the dossier's version, so the kept workflow of that version answers
+    without a second read; any other version is read from the database."""
+    out = service.start("licence_demo", {}, actor="tiepnhan")
+    out = service.complete(out.dossier_id, only(out.ready, "receive").id, {"devices": ["ct"]}, actor="tiepnhan")
+    kept = service.workflows._entries[out.dossier_id]
+    reading = service.read_session
+
+    def no_read() -> None:
+        raise AssertionError("the dossier was read again")
+
+    monkeypatch.setattr(service, "read_session", no_read)
+    [check] = service.ready_tasks(out.dossier_id, seen=(out.version, kept.content_hash))
+    assert check.spec == "check" and check.data["devices"] == ["ct"]
+    check.data["devices"].append("dental")  # a copy, as from a read
+    assert service.workflows._entries[out.dossier_id].workflow is kept.workflow
+    # Another process moves the dossier on: the version its reader saw is newer than the one kept here.
+    out = DossierService(db).complete(out.dossier_id, check.id, {"dossier_complete": True}, actor="chuyenvien")
+    monkeypatch.setattr(service, "read_session", reading)
+    [appraise] = service.ready_tasks(out.dossier_id, seen=(out.version, kept.content_hash))
+    assert appraise.spec == "appraise" and appraise.data["devices"] == ["ct"]
