@@ -1,10 +1,10 @@
 """A command on PostgreSQL sends its BEGIN with its first statement (engine.runtime.db): completing a task is
-three round trips (BEGIN with the dossier's read, the writes, COMMIT), and every write is still inside the
-command's transaction, whichever way it is run."""
+three round trips (BEGIN with the dossier's read, the writes, COMMIT), an online submission eight, and every
+write is still inside the command's transaction, whichever way it is run."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,11 +14,18 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from engine.legal_time.clock import clock
+from engine.onestop.documents import Agency
+from engine.onestop.online_submission import Submission
+from engine.onestop.paperwork import Office
+from engine.onestop.procedure_facts import facts_from_mapping
+from engine.onestop.tracking import TrackingSecret
 from engine.runtime.db import make_engine, make_session_factory
 from engine.runtime.deployment import deploy_files
 from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import DossierService
 from engine.runtime.schema import create_schema
+from engine.runtime.work_item import WorkItem
+from engine.service.commands import Commands, Opened
 from tests.conftest import postgres_schema
 from tests.engine.support import demo_files
 from tests.engine.test_dossier_service import only
@@ -60,6 +67,49 @@ def test_completing_a_task_is_three_round_trips(postgres: Engine, tmp_path: Path
     assert answered.count("ReadyForQuery") == 3, sent
     assert sent.index("Parse") < sent.index("Sync")  # the BEGIN went with the read, not alone
     assert [t.spec for t in out.ready] == ["check"]
+
+
+def _messages(engine: Engine, trace: Path, run: Callable[[], object]) -> list[list[str]]:
+    """What `run` sent and received on the connection this thread last used (the pool hands it back)."""
+    raw = engine.raw_connection()
+    pgconn = raw.driver_connection.pgconn  # type: ignore[union-attr]
+    with trace.open("w") as sink:
+        pgconn.trace(sink.fileno())
+        pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+        raw.close()
+        run()
+        pgconn.untrace()
+    return [line.split("\t") for line in trace.read_text().splitlines()]
+
+
+def _waits(messages: list[list[str]]) -> int:
+    """The round trips: each time the client sent and then the server answered (a pipeline's Flush included,
+    which has the server answer without a ReadyForQuery)."""
+    return sum(1 for sent, answer in zip(messages, messages[1:]) if sent[0] == "F" and answer[0] == "B")
+
+
+def test_an_online_submission_is_eight_round_trips(postgres: Engine, tmp_path: Path) -> None:
+    # BEGIN with the code's number, the procedure's version, the dossier's row (its id), its other rows with its
+    # work items' ids, the tracking secret, the receipt's number, its outbox row (its id), COMMIT. The API's
+    # answer reads nothing more: the command hands back the work items it opened.
+    commands = Commands.build(postgres, Office(agency=Agency(), agency_code="000.00.19.H19", bpmn_root=tmp_path,
+                                               smtp=None))
+    submission = Submission("licence_demo", {"applicant_name": "Bệnh viện Đa khoa Đồng Nai",
+                                             "applicant_email": "bv@example.vn", "delivery": "email"})
+    facts = facts_from_mapping("licence_demo", {})
+    commands.submit_online(submission, facts, "api:test", "http://127.0.0.1/track")  # the statements prepared
+    opened: list[Opened] = []
+    messages = _messages(postgres, tmp_path / "libpq.trace", lambda: opened.append(
+        commands.submit_online(submission, facts, "api:test", "http://127.0.0.1/track")))
+    assert _waits(messages) == 8, [m[2] for m in messages]
+    [started] = opened
+    with make_session_factory(postgres)() as session:
+        items = session.execute(select(WorkItem.id, WorkItem.task_spec)
+                                .where(WorkItem.dossier_id == started.dossier_id)).all()
+        assert session.scalar(select(TrackingSecret.dossier_id)
+                              .where(TrackingSecret.dossier_id == started.dossier_id)) == started.dossier_id
+    assert [(started.started.items[t.id], t.spec) for t in started.started.ready] == [tuple(i) for i in items]
+    assert started.receipt.number and started.secret
 
 
 def test_a_write_run_through_sqlalchemy_is_inside_the_command(postgres: Engine) -> None:
