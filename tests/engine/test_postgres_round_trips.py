@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -85,7 +86,7 @@ def _messages(engine: Engine, trace: Path, run: Callable[[], object]) -> list[li
 def _waits(messages: list[list[str]]) -> int:
     """The round trips: each time the client sent and then the server answered (a pipeline's Flush included,
     which has the server answer without a ReadyForQuery)."""
-    return sum(1 for sent, answer in zip(messages, messages[1:]) if sent[0] == "F" and answer[0] == "B")
+    return sum(1 for sent, answer in pairwise(messages) if sent[0] == "F" and answer[0] == "B")
 
 
 def test_an_online_submission_is_eight_round_trips(postgres: Engine, tmp_path: Path) -> None:
