@@ -114,7 +114,7 @@ class Started(Outcome):
 
 
 @dataclass
-class Incident:
+class IncidentScope:
     """The dossier a failing command is recorded against (DossierService.incident_on_failure)."""
 
     dossier_id: int | None
@@ -936,12 +936,12 @@ class DossierService:
 
     @contextmanager
     def incident_on_failure(self, command: str, actor: str, *, dossier_id: int | None = None,
-                            process_id: str | None = None) -> Iterator[Incident]:
+                            process_id: str | None = None) -> Iterator[IncidentScope]:
         """Around a command's transaction: when its diagram fails (a script error, a budget exceeded) the
         command is rolled back whole, then the failure is recorded in a transaction of its own, so that the
         supervisor sees it (engine.oversight.incidents). A command that finds its dossier inside the
-        transaction names it on the yielded Incident."""
-        incident = Incident(dossier_id)
+        transaction names it on the yielded IncidentScope."""
+        incident = IncidentScope(dossier_id)
         try:
             yield incident
         except ProcessError as err:
