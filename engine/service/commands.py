@@ -25,7 +25,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -47,10 +47,16 @@ from engine.onestop.vietnamese_text import local
 from engine.oversight import alerts, escalation, supervision
 from engine.runtime import audit, outbox
 from engine.runtime.attachment import Upload, add_attachments, check_uploads
-from engine.runtime.db import Prepared, connection, make_session_factory
+from engine.runtime.db import make_session_factory
 from engine.runtime.deployment import Deployed, deploy_files, deploy_folders
-from engine.runtime.dossier import Dossier
-from engine.runtime.dossier_service import DossierService, Outcome, ReadyTask, Started
+from engine.runtime.dossier_service import (
+    DossierService,
+    ItemToComplete,
+    Outcome,
+    ReadyTask,
+    SeenItem,
+    Started,
+)
 from engine.runtime.errors import Conflict, InvalidData, NotFound, TaskNotReady
 from engine.runtime.messages import Delivery, MessageService
 from engine.runtime.outbox import OutboxEntry, OutboxRunner, OutboxStatus
@@ -113,25 +119,16 @@ def mail_status(session: Session, paper: Paper) -> str | None:
     return mail.status if mail is not None else None
 
 
-# What completing a work item checks, under the command's write lock (so no claim moves meanwhile), with the
-# dossier's code for the answer: one statement, compiled once (every completion runs it).
-_ITEM_CHECK = Prepared(
-    select(WorkItem.role, WorkItem.status, WorkItem.assignee, WorkItem.dossier_id, WorkItem.task_id, Dossier.code)
-    .join(Dossier, Dossier.id == WorkItem.dossier_id).where(WorkItem.id == bindparam("p_id")), ("p_id",))
-
-
-def _item_to_complete(session: Session, item_id: int, roles: set[str] | frozenset[str],
-                      actor: str) -> tuple[int, str, str]:
-    """The dossier, the task and the dossier's code of a work item the actor may complete now."""
-    found = _ITEM_CHECK.rows(connection(session), {"p_id": item_id})
-    item = found[0] if found else None
-    if item is None or item["role"] not in roles:
+def _check_item(session: Session, item: SeenItem | None, roles: set[str] | frozenset[str], actor: str) -> SeenItem:
+    """The work item, if the actor may complete it now: one of their roles', open, not held by another (read
+    with its dossier under the command's write lock, where no claim moves meanwhile)."""
+    if item is None or item.role not in roles:
         raise NotFound("no such work item among your roles")
-    if item["status"] != WorkItemStatus.OPEN:
+    if item.status != WorkItemStatus.OPEN:
         raise TaskNotReady("this work item is no longer open")
-    if not assignment.may_act_for(session, actor, item["assignee"]):
-        raise Claimed(item["assignee"] or "")
-    return item["dossier_id"], item["task_id"], item["code"]
+    if not assignment.may_act_for(session, actor, item.assignee):
+        raise Claimed(item.assignee or "")
+    return item
 
 
 class _Unit:
@@ -211,7 +208,7 @@ class Commands:
         if bad:
             raise InvalidData(next(iter(bad.values())), fields=bad)
         return self._complete(None, "", dict(data), actor, expected_version=expected_version, uploads=list(uploads),
-                              form_only=True, item=(item_id, roles))
+                              form_only=True, item_id=item_id, roles=roles)
 
     def complete_task(self, dossier_id: int, task_id: str, data: Mapping[str, Any], actor: str, *,
                       expected_version: int | None = None, uploads: list[Upload] | tuple[Upload, ...] = ()) -> Done:
@@ -221,21 +218,25 @@ class Commands:
 
     def _complete(self, dossier_id: int | None, task_id: str, data: dict[str, Any], actor: str, *,
                   expected_version: int | None, uploads: list[Upload], form_only: bool = False,
-                  item: tuple[int, set[str] | frozenset[str]] | None = None) -> Done:
-        """Complete the task `task_id` of the dossier, or the task of the work item `item` (its id and the
-        actor's roles), which is checked in the command's transaction."""
+                  item_id: int | None = None, roles: set[str] | frozenset[str] = frozenset()) -> Done:
+        """Complete the task `task_id` of the dossier, or the task of the work item `item_id`, which is checked
+        against the actor's `roles` in the command's transaction."""
         if uploads:
             check_uploads(uploads)
-        code = None
+        seen: list[SeenItem] = []
         with (self.dossiers.incident_on_failure("complete", actor, dossier_id=dossier_id) as incident,
               self._unit() as unit):
             session = unit.session
-            if item is not None:
-                dossier_id, task_id, code = _item_to_complete(session, *item, actor)
-                incident.dossier_id = dossier_id
-            assert dossier_id is not None
+
+            def check(found: SeenItem | None) -> None:
+                allowed = _check_item(session, found, roles, actor)
+                incident.dossier_id = allowed.dossier_id  # before the engine runs: a failing step's incident names it
+                seen.append(allowed)
+
             done = self.dossiers.complete_in(session, dossier_id, task_id, data, actor,
-                                             expected_version=expected_version, form_only=form_only)
+                                             expected_version=expected_version, form_only=form_only,
+                                             item=None if item_id is None else ItemToComplete(item_id, check))
+            dossier_id = done.outcome.dossier_id
             if done.refused is None:
                 assert done.task is not None
                 if uploads:
@@ -247,7 +248,7 @@ class Commands:
         if done.refused is not None:
             raise done.refused  # after the commit of the timers that fell due meanwhile
         assert done.task is not None
-        return Done(done.outcome, done.task, self._papers(unit), code)
+        return Done(done.outcome, done.task, self._papers(unit), seen[0].code if seen else None)
 
     def claim(self, item_id: int, actor: str, roles: set[str]) -> WorkItem:
         with self._unit() as unit:

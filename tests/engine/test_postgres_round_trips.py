@@ -1,6 +1,7 @@
 """A command on PostgreSQL sends its BEGIN with its first statement (engine.runtime.db): completing a task is
-three round trips (BEGIN with the dossier's read, the writes, COMMIT), an online submission eight, and every
-write is still inside the command's transaction, whichever way it is run."""
+three round trips (BEGIN with the dossier's read, the writes, COMMIT), and so is completing a work item (its
+check travels with that read); an online submission is eight; every write is still inside the command's
+transaction, whichever way it is run."""
 
 from __future__ import annotations
 
@@ -23,10 +24,10 @@ from engine.onestop.tracking import TrackingSecret
 from engine.runtime.db import make_engine, make_session_factory
 from engine.runtime.deployment import deploy_files
 from engine.runtime.dossier import Dossier
-from engine.runtime.dossier_service import DossierService
+from engine.runtime.dossier_service import DossierService, Outcome
 from engine.runtime.schema import create_schema
 from engine.runtime.work_item import WorkItem
-from engine.service.commands import Commands, Opened
+from engine.service.commands import Commands, Done, Opened
 from tests.conftest import postgres_schema
 from tests.engine.support import demo_files
 from tests.engine.test_dossier_service import only
@@ -111,6 +112,29 @@ def test_an_online_submission_is_eight_round_trips(postgres: Engine, tmp_path: P
                               .where(TrackingSecret.dossier_id == started.dossier_id)) == started.dossier_id
     assert [(started.started.items[t.id], t.spec) for t in started.started.ready] == [tuple(i) for i in items]
     assert started.receipt.number and started.secret
+
+
+def test_completing_a_work_item_reads_it_with_its_dossier(postgres: Engine, tmp_path: Path) -> None:
+    # The officer's and the API's completion: the item's check travels with the dossier's read, so it costs
+    # the three round trips of completing a task.
+    commands = Commands.build(postgres, Office(agency=Agency(), agency_code="000.00.19.H19", bpmn_root=tmp_path,
+                                               smtp=None))
+    first = commands.dossiers.start("licence_demo", {}, actor="tiepnhan")
+    commands.dossiers.complete(first.dossier_id, only(first.ready, "receive").id, {"devices": ["ct"]},
+                               actor="tiepnhan")
+    out = commands.dossiers.start("licence_demo", {}, actor="tiepnhan")
+    with make_session_factory(postgres)() as session:
+        item_id = session.scalar(select(WorkItem.id).where(WorkItem.dossier_id == out.dossier_id))
+    done: list[Done] = []
+    messages = _messages(postgres, tmp_path / "libpq.trace", lambda: done.append(
+        commands.complete_work_item(item_id, {"devices": ["ct"]}, "tiepnhan", {"reception"})))
+    assert _waits(messages) == 3, [m[2] for m in messages]
+    assert [t.spec for t in done[0].outcome.ready] == ["check"] and done[0].code == _code_of(postgres, out)
+
+
+def _code_of(engine: Engine, out: Outcome) -> str | None:
+    with make_session_factory(engine)() as session:
+        return session.scalar(select(Dossier.code).where(Dossier.id == out.dossier_id))
 
 
 def test_a_write_run_through_sqlalchemy_is_inside_the_command(postgres: Engine) -> None:
