@@ -48,7 +48,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlalchemy import ForeignKey, Index, String, bindparam, insert, select
-from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.legal_time.business_calendar import load_calendar
 from engine.legal_time.clock import clock
@@ -66,7 +66,7 @@ from engine.onestop.vietnamese_text import (
     short_date,
 )
 from engine.runtime import audit
-from engine.runtime.db import Base, PackedJSON, Prepared, connection
+from engine.runtime.db import Base, PackedJSON, Prepared, connection, insert_as_read
 from engine.runtime.dossier import Dossier
 from engine.runtime.file_store import file_store
 from engine.runtime.outbox import OutboxEntry
@@ -620,11 +620,7 @@ def store_document(session: Session, rendered: Rendered, actor: str) -> Document
             legal = LegalClock.from_dict(dossier.legal_clock) if dossier.legal_clock else None
             daily_figures.refused_after_finish(session, dossier.process_id, dossier.channel, legal,
                                                dossier.finished_at, load_calendar(session))
-    session.flush()  # what the session holds goes first, as before any statement
-    document = Document(id=_INSERT_DOCUMENT.rows(connection(session), values)[0]["id"], **values)
-    # In the session as if read back: what the caller changes on it is flushed as an UPDATE.
-    make_transient_to_detached(document)
-    session.add(document)
+    document = insert_as_read(session, _INSERT_DOCUMENT, Document, values)
     audit.record(session, actor=actor, command="document", dossier_id=dossier_id,
                  data={"document_id": document.id, "kind": kind, "number": rendered.number})
     return document

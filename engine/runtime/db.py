@@ -12,12 +12,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, LargeBinary, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.sql.base import Executable
 
 from engine.runtime.packing import pack, unpack
@@ -398,6 +398,22 @@ def connection(session: Session) -> Connection:
     conn = session.connection()
     session.info[_CONNECTION] = (session.get_transaction(), conn)
     return conn
+
+
+_Row = TypeVar("_Row")
+
+
+def insert_as_read(session: Session, statement: Prepared, model: type[_Row], values: dict[str, Any],
+                   **unwritten: Any) -> _Row:
+    """Run `statement`, an INSERT of `values` RETURNING the new id, in the caller's transaction, and put the row's
+    object in the session as if read back, so that what the caller changes on it is flushed as an UPDATE (the
+    ORM's flush of a new object costs more than the INSERT). `unwritten`: attributes the INSERT leaves to their
+    column's default. What the session holds is flushed first, as before any statement."""
+    session.flush()
+    row = model(id=statement.rows(connection(session), values)[0]["id"], **values, **unwritten)
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
 
 
 def make_read_session_factory(engine: Engine) -> sessionmaker:

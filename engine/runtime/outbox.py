@@ -39,11 +39,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, and_, case, insert, or_, select, update
-from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from engine.legal_time.clock import clock
 from engine.runtime.collector import settle
-from engine.runtime.db import Base, Prepared, checkpoint, connection
+from engine.runtime.db import Base, Prepared, checkpoint, insert_as_read
 
 log = logging.getLogger(__name__)
 
@@ -136,12 +136,7 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any], *, actor: str,
         "status": OutboxStatus.PENDING if failed is None else OutboxStatus.FAILED, "attempts": 0,
         "available_at": now, "claimed_until": None, "last_error": failed, "created_at": now, "created_by": actor,
         "done_at": None}
-    session.flush()  # what the session holds goes first, as before any statement
-    entry = OutboxEntry(id=_INSERT.rows(connection(session), values)[0]["id"], result=None, **values)
-    # In the session as if read back: what the caller changes on it is flushed as an UPDATE.
-    make_transient_to_detached(entry)
-    session.add(entry)
-    return entry
+    return insert_as_read(session, _INSERT, OutboxEntry, values, result=None)
 
 
 def entries_of(session: Session, dossier_id: int) -> list[OutboxEntry]:
