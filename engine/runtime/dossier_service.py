@@ -115,10 +115,9 @@ class Started(Outcome):
 
 @dataclass(frozen=True)
 class SeenItem:
-    """A work item as completing it by its id reads it, with its dossier's id and code."""
+    """A work item as completing it by its id reads it, with its dossier's id."""
 
     dossier_id: int
-    code: str | None
     role: str
     status: str
     assignee: str | None
@@ -150,6 +149,7 @@ class Completed:
     workflow: BpmnWorkflow | None = field(repr=False)
     definition_id: int
     content_hash: str
+    code: str | None  # the dossier's
     refused: TaskNotReady | None = None
 
     @cached_property
@@ -475,8 +475,8 @@ class DossierService:
         """The dossier of a work item, and the item's task, once `item.check` has let the item through."""
         rows = _LOAD_ITEM.rows(connection(session), {"p_item": item.id})  # on PostgreSQL with the BEGIN
         row = rows[0] if rows else None
-        item.check(None if row is None else SeenItem(
-            row["id"], row["code"], row["item_role"], row["item_status"], row["item_assignee"]))
+        item.check(None if row is None else SeenItem(row["id"], row["item_role"], row["item_status"],
+                                                     row["item_assignee"]))
         assert row is not None  # the check refuses an item that is not there
         return self._loaded(session, row), row["item_task_id"]
 
@@ -881,8 +881,8 @@ class DossierService:
             self._save(session, loaded, actor="timer")
             session.flush()
             return Completed(self._outcome(loaded), None, {}, None, loaded.dossier.definition_id, loaded.content_hash,
-                             TaskNotReady("this task is no longer waiting: it was completed by someone else or "
-                                          "cancelled by a deadline"))
+                             loaded.dossier.code, TaskNotReady("this task is no longer waiting: it was completed by "
+                                                               "someone else or cancelled by a deadline"))
         before = _ready_task(task)
         form = form_cache.for_task(session, loaded.dossier.definition_id, loaded.content_hash,
                                    task.workflow.spec.name, task.task_spec.bpmn_id)
@@ -907,7 +907,7 @@ class DossierService:
             "complete", _serializer.jsonable(data), task_id, task.task_spec.bpmn_name or task.task_spec.bpmn_id))
         session.flush()
         return Completed(self._outcome(loaded), before, data, workflow, loaded.dossier.definition_id,
-                         loaded.content_hash)
+                         loaded.content_hash, loaded.dossier.code)
 
     @staticmethod
     def _event_date(loaded: _Loaded, task: Task, data: dict[str, Any]) -> dict[str, Any]:

@@ -93,7 +93,7 @@ class Done:
     outcome: Outcome
     task: ReadyTask
     papers: list[Paper] = field(default_factory=list)
-    code: str | None = None  # the dossier's code, when the command read it (complete_work_item)
+    code: str | None = None  # the dossier's code
 
 
 @dataclass(frozen=True)
@@ -223,15 +223,13 @@ class Commands:
         against the actor's `roles` in the command's transaction."""
         if uploads:
             check_uploads(uploads)
-        seen: list[SeenItem] = []
         with (self.dossiers.incident_on_failure("complete", actor, dossier_id=dossier_id) as incident,
               self._unit() as unit):
             session = unit.session
 
             def check(found: SeenItem | None) -> None:
-                allowed = _check_item(session, found, roles, actor)
-                incident.dossier_id = allowed.dossier_id  # before the engine runs: a failing step's incident names it
-                seen.append(allowed)
+                # Before the engine runs: a failing step's incident names the dossier.
+                incident.dossier_id = _check_item(session, found, roles, actor).dossier_id
 
             done = self.dossiers.complete_in(session, dossier_id, task_id, data, actor,
                                              expected_version=expected_version, form_only=form_only,
@@ -248,7 +246,7 @@ class Commands:
         if done.refused is not None:
             raise done.refused  # after the commit of the timers that fell due meanwhile
         assert done.task is not None
-        return Done(done.outcome, done.task, self._papers(unit), seen[0].code if seen else None)
+        return Done(done.outcome, done.task, self._papers(unit), done.code)
 
     def claim(self, item_id: int, actor: str, roles: set[str]) -> WorkItem:
         with self._unit() as unit:
