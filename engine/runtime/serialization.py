@@ -13,10 +13,12 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnSubWorkflowConverter, BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.helpers.dictionary import DictionaryConverter
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.event_definition import MessageEventDefinitionConverter
@@ -28,13 +30,66 @@ from engine.runtime.timers import TIMER_CLASSES
 STATE_FORMAT = f"motcua-1/spiff-{VERSION}"
 
 
+def _tasks_to_dict(registry: DictionaryConverter, tasks: dict[UUID, Any]) -> dict[str, dict[str, Any]]:
+    """What SpiffWorkflow 3.2 writes for a workflow's tasks (BpmnConverter.mapping_to_dict of TaskConverter.to_dict,
+    through the registry), written here directly: the registry's dispatch for every task and for each of its
+    values, and each task id formatted three or four times over, made 60 % of the time (~80 µs of a save of 15
+    tasks). A task's data is written as what changed from its parent's, as there."""
+    ids = {key: str(key) for key in tasks}
+    convert = registry.convert
+    written = {}
+    for key, task in tasks.items():
+        parent = tasks.get(task._parent)
+        if parent is None:
+            data, delta = task.data, {}
+        else:
+            before, after = parent.data, task.data
+            data = {}
+            delta = {"updates": {k: after[k] for k in after if k not in before or after[k] != before[k]},
+                     "deletions": [k for k in before if k not in after]}
+        internal = task.internal_data
+        written[ids[key]] = {
+            "id": ids[key],
+            "parent": None if parent is None else ids[task._parent],
+            "children": [ids.get(child) or str(child) for child in task._children],
+            "last_state_change": task.last_state_change,
+            "state": task.state,
+            "task_spec": task.task_spec.name,
+            "triggered": task.triggered,
+            "internal_data": convert(internal) if internal else {},
+            "data": data,
+            "delta": delta,
+            "typename": "Task",
+        }
+    return written
+
+
+def _workflow_to_dict(registry: DictionaryConverter, workflow: BpmnWorkflow | BpmnSubWorkflow) -> dict[str, Any]:
+    """SpiffWorkflow 3.2's WorkflowConverter.to_dict, the tasks written by `_tasks_to_dict`."""
+    return {
+        "data": registry.convert(registry.clean(workflow.data)),
+        "correlations": workflow.correlations,
+        "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+        "success": workflow.success,
+        "completed": workflow.completed,
+        "tasks": _tasks_to_dict(registry, workflow.tasks),
+        "root": str(workflow.task_tree.id),
+    }
+
+
+class _SubWorkflowConverter(BpmnSubWorkflowConverter):
+    def to_dict(self, workflow: BpmnSubWorkflow) -> dict[str, Any]:
+        return {**_workflow_to_dict(self.registry, workflow), "parent_task_id": str(workflow.parent_task_id),
+                "spec": workflow.spec.name}
+
+
 class _StatelessSpecWorkflowConverter(BpmnWorkflowConverter):
     """Writes a workflow without its specs and restores it onto specs the caller already holds."""
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
         # BpmnWorkflowConverter.to_dict without its specs: converting them only to drop them took half
         # the time of every save.
-        dct = WorkflowConverter.to_dict(self, workflow)
+        dct = _workflow_to_dict(self.registry, workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
@@ -64,6 +119,7 @@ class WorkflowSerializer:
     def __init__(self) -> None:
         config = serializer_config()
         config.pop(BpmnWorkflow)
+        config[BpmnSubWorkflow] = _SubWorkflowConverter
         registry = BpmnWorkflowSerializer.configure(config)
         self._state = _StatelessSpecWorkflowConverter(BpmnWorkflow, registry)
         # Task data holds dates and money; both must come back as the same types.
