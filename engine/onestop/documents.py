@@ -47,7 +47,7 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from sqlalchemy import ForeignKey, Index, String, bindparam, insert, select
+from sqlalchemy import BindParameter, ColumnElement, ForeignKey, Index, Select, String, bindparam, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.legal_time.business_calendar import load_calendar
@@ -636,16 +636,19 @@ def issue_document(
                                                    extra=extra, signing=signing, verify_url=verify_url), actor)
 
 
+def refusals_of(dossier_id: ColumnElement[int] | BindParameter[int]) -> Select[tuple[int]]:
+    """The refusal letters of a dossier (of a column: a correlated subquery)."""
+    table = Document.__table__
+    return select(table.c.id).where(table.c.dossier_id == dossier_id, table.c.kind == "refusal")
+
+
 def refusal_issued(session: Session, dossier_id: int) -> bool:
-    """Whether the dossier was refused by a paper (asked when it finishes, in the command's transaction)."""
+    """Whether the dossier was refused by a paper, this transaction's included."""
     session.flush()  # a paper added in this transaction counts
     return bool(_REFUSAL.rows(connection(session), {"p_dossier": dossier_id}))
 
 
-_REFUSAL = Prepared(select(Document.__table__.c.id)
-                    .where(Document.__table__.c.dossier_id == bindparam("p_dossier"),
-                           Document.__table__.c.kind == "refusal")
-                    .limit(1), ("p_dossier",))
+_REFUSAL = Prepared(refusals_of(bindparam("p_dossier")).limit(1), ("p_dossier",))
 
 
 def kinds_asked(properties: Mapping[str, str], result: str) -> list[str]:

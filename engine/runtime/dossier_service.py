@@ -46,7 +46,7 @@ from engine.legal_time.dossier_clock import other_due_at, sync_clock, sync_other
 from engine.legal_time.legal_clock import EffectiveDate, LegalClock
 from engine.legal_time.milestones import next_milestone_at
 from engine.onestop import daily_figures
-from engine.onestop.documents import kinds_asked, papers_numbered_after, refusal_issued
+from engine.onestop.documents import kinds_asked, papers_numbered_after, refusals_of
 from engine.onestop.fees import FeeCheckedForm, record_fee_step
 from engine.onestop.paper_numbers import step_paper_facts
 from engine.onestop.registry import RegistryError, record_result
@@ -216,6 +216,9 @@ _LOADED = select(
     type_coerce(_DOSSIER.c.state, LargeBinary).label("state"),
     _DEFINITION.c.version.label("definition_version"), _DEFINITION.c.content_hash,
     overrides_json().label("overrides"),
+    # A dossier that finishes counts as returned, not resolved, when it was refused by a letter: read with it
+    # here, so that the command that finishes it does not ask on its own (a round trip on PostgreSQL).
+    refusals_of(_DOSSIER.c.id).exists().label("refused"),
 ).join(_DEFINITION, _DEFINITION.c.id == _DOSSIER.c.definition_id)
 _LOAD = Prepared(_LOADED.where(_DOSSIER.c.id == bindparam("p_id")), ("p_id",))
 # A work item completed by its id: the item and its dossier in one statement (a round trip on PostgreSQL).
@@ -283,6 +286,8 @@ class _Loaded:
     # Who withdrew the work items of tasks no longer waiting, when a person did (a supervisor's correction that
     # ran the engine again): the officer's history names them. None: a deadline or a message did.
     withdrawn_by: str | None = None
+    # Whether a refusal letter of the dossier was stored when it was loaded (read with it).
+    refused: bool = False
 
 
 def _task_error(err: SpiffWorkflowException) -> ProcessError:
@@ -494,7 +499,7 @@ class DossierService:
         workflow.script_engine = make_script_engine(calendar)
         return _Loaded(record, workflow, calendar, row["content_hash"], open_items,
                        was_running=record.status == DossierStatus.RUNNING,
-                       stored={k: row[k] for k in _WRITTEN if k != "state"})
+                       stored={k: row[k] for k in _WRITTEN if k != "state"}, refused=row["refused"])
 
     def _save(self, session: Session, loaded: _Loaded, actor: str, completed_task: str | None = None,
               event: _Event | None = None) -> None:
@@ -612,8 +617,8 @@ class DossierService:
         dossier = loaded.dossier
         finished = None
         if loaded.was_running and dossier.status != DossierStatus.RUNNING and dossier.finished_at is not None:
-            refused = dossier.id is not None and dossier.status == DossierStatus.COMPLETED and refusal_issued(
-                session, dossier.id)
+            # A refusal stored later moves it again (store_document): papers are stored after the command.
+            refused = dossier.status == DossierStatus.COMPLETED and loaded.refused
             legal = LegalClock.from_dict(dossier.legal_clock) if dossier.legal_clock else None
             column = daily_figures.finish_column(
                 legal, dossier.finished_at, loaded.calendar,

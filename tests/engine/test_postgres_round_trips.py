@@ -1,12 +1,13 @@
 """A command on PostgreSQL sends its BEGIN with its first statement (engine.runtime.db): completing a task is
 three round trips (BEGIN with the dossier's read, the writes, COMMIT), and so is completing a work item (its
 check travels with that read); an online submission is eight; every write is still inside the command's
-transaction, whichever way it is run."""
+transaction, whichever way it is run. Completing the last task, which finishes the dossier, is three too."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from functools import partial
 from itertools import pairwise
 from pathlib import Path
 
@@ -69,6 +70,20 @@ def test_completing_a_task_is_three_round_trips(postgres: Engine, tmp_path: Path
     assert answered.count("ReadyForQuery") == 3, sent
     assert sent.index("Parse") < sent.index("Sync")  # the BEGIN went with the read, not alone
     assert [t.spec for t in out.ready] == ["check"]
+
+
+def test_completing_the_last_task_is_three_round_trips_too(postgres: Engine, tmp_path: Path) -> None:
+    # Whether a refusal letter makes the finished dossier count as returned was read with the dossier.
+    service = DossierService(postgres)
+    for _ in range(2):  # the first run reads the procedure's forms and catalogue once
+        out = service.start("licence_demo", {}, actor="tiepnhan")
+        for spec, data in (("receive", {"devices": ["ct"]}), ("check", {"dossier_complete": True})):
+            out = service.complete(out.dossier_id, only(out.ready, spec).id, data, actor="tiepnhan")
+        messages = _messages(postgres, tmp_path / "libpq.trace", partial(
+            service.complete, out.dossier_id, only(out.ready, "appraise").id, {}, actor="chuyenvien"))
+    assert _waits(messages) == 3, [m[2] for m in messages]
+    with make_session_factory(postgres)() as session:
+        assert session.scalar(select(Dossier.status).where(Dossier.id == out.dossier_id)) == "completed"
 
 
 def _messages(engine: Engine, trace: Path, run: Callable[[], object]) -> list[list[str]]:

@@ -125,6 +125,42 @@ def test_the_figures_counted_from_the_dossiers_equal_the_replay(service: Dossier
         assert report(session, start, end, now) == compute(session, start, end, now, calendar), (start, end, now)
 
 
+def _refuse(command, dossier_id: int) -> None:
+    from engine.onestop.documents import Agency, issue_document
+
+    issue_document(command, dossier_id, "refusal", "lanhdao", data={}, agency=Agency(),
+                   extra={"reasons": ["Không đủ điều kiện"], "procedure": "Cấp phép thử",
+                          "applicant": {"name": "Công ty Ánh Dương"}, "signer": signer(command, {}, Agency())})
+
+
+def _finish(service: DossierService, refused_before: bool, refused_by_the_last_step: bool) -> tuple[int, int]:
+    """A dossier driven to its end (a refusal letter stored while it ran, or in the transaction of the command
+    that ends it, before it runs); the month's resolved and returned counts."""
+    dossier_id = service.start(PROCESS, {}, "tiepnhan").dossier_id
+    while len(ready := service.ready_tasks(dossier_id)) == 1 and ready[0].spec != "sign":
+        service.complete(dossier_id, ready[0].id, {}, "chuyenvien")
+    last = service.ready_tasks(dossier_id)
+    assert [t.spec for t in last] == ["sign"]
+    if refused_before:
+        with service.command() as command:
+            _refuse(command, dossier_id)
+    with service.command() as command:
+        if refused_by_the_last_step:
+            _refuse(command, dossier_id)
+        done = service.complete_in(command, dossier_id, last[0].id, {}, "chuyenvien")
+    assert done.outcome.status == "completed"
+    with service.read_session() as read:
+        total = report(read, date(2026, 3, 1), date(2026, 3, 31), at("2026-03-31", 17)).total
+    return total.resolved, total.returned
+
+
+def test_a_dossier_refused_by_a_letter_before_it_finished_counts_as_returned(service: DossierService) -> None:
+    # Read with the dossier when the command that finishes it loads it.
+    assert _finish(service, refused_before=False, refused_by_the_last_step=False) == (1, 0)
+    assert _finish(service, refused_before=True, refused_by_the_last_step=False) == (1, 1)
+    assert _finish(service, refused_before=False, refused_by_the_last_step=True) == (1, 2)
+
+
 def test_figures_kept_by_the_commands_equal_the_replay_on_seeded_data(service: DossierService, session) -> None:
     """Sixty days of a random but seeded office: dossiers received on every channel, tasks done early or
     late, deadline timers firing, withdrawals and refusals; every report read from the figures the commands
