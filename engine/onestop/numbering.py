@@ -8,6 +8,8 @@ transaction that rolls back gives its number back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import String, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -39,3 +41,10 @@ def take_number(within: Connection | Session, book: str) -> int:
     """The next number of `book` (1 for a new book), inside the caller's transaction."""
     conn = connection(within) if isinstance(within, Session) else within
     return int(_TAKE[conn.dialect.name].rows(conn, {"book": book})[0]["last_value"])
+
+
+def take_number_later(conn: Connection, book: str) -> Callable[[], int]:
+    """`take_number`, read by the returned function: inside `pipelined` on PostgreSQL, once the block has ended
+    (so that it travels with the statements beside it)."""
+    rows = _TAKE[conn.dialect.name].rows_later(conn, {"book": book})
+    return lambda: int(rows()[0]["last_value"])

@@ -6,7 +6,7 @@ import hashlib
 import json
 import posixpath
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,13 +15,14 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.spiff.specs.defaults import ManualTask, UserTask
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from engine.access.roles import role_for_lane
 from engine.legal_time.business_calendar import overrides_json
 from engine.legal_time.clock import clock
 from engine.legal_time.event_dates import with_event_field
-from engine.runtime.db import Prepared, connection
+from engine.runtime.db import Prepared
 from engine.runtime.definition import ProcessDefinition
 from engine.runtime.forms import FormDefinition, load_form
 from engine.runtime.problems import ValidationFailed
@@ -134,11 +135,12 @@ def deploy_folders(session: Session, roots: list[Path], actor: str) -> list[Depl
     return deploy_files(session, files, actor)
 
 
-def latest_definition(session: Session, process_id: str) -> dict[str, Any] | None:
+def latest_definition_later(conn: Connection, process_id: str) -> Callable[[], dict[str, Any] | None]:
     """The newest version of a process: its id, version and content hash, and the calendar's overrides now in
-    the database (`overrides`, for calendar_of): what starting a dossier needs, in one statement."""
-    rows = _LATEST.rows(connection(session), {"p_id": process_id})
-    return rows[0] if rows else None
+    the database (`overrides`, for calendar_of): what starting a dossier needs, in one statement. Read by the
+    returned function: inside `pipelined` on PostgreSQL, once the block has ended."""
+    rows = _LATEST.rows_later(conn, {"p_id": process_id})
+    return lambda: next(iter(rows()), None)
 
 
 # Built once (every start runs it); the columns only, not the definition's catalogue or files.

@@ -32,7 +32,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import LargeBinary, bindparam, insert, select, type_coerce, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -54,7 +54,7 @@ from engine.runtime import audit, completion_guard, message_catching, timer_bell
 from engine.runtime.command_budget import CommandBudget
 from engine.runtime.db import Prepared, connection, make_read_session_factory, make_session_factory, pipelined
 from engine.runtime.definition import ProcessDefinition, procedure_result
-from engine.runtime.deployment import form_cache, latest_definition, spec_cache
+from engine.runtime.deployment import form_cache, latest_definition_later, spec_cache
 from engine.runtime.dossier import Dossier, DossierStatus
 from engine.runtime.errors import Conflict, InvalidData, NotFound, ProcessError, TaskNotReady
 from engine.runtime.inbound_message import expire_kept
@@ -101,11 +101,17 @@ class Outcome:
     items: dict[str, int] = field(default_factory=dict)
 
 
+# A dossier code taken in the command's transaction: given its connection, it takes the number (on PostgreSQL
+# inside the pipeline that also reads the procedure's version) and returns how to read the code.
+CodeTaker = Callable[[Connection], Callable[[], str]]
+
+
 @dataclass(frozen=True, kw_only=True)
 class Started(Outcome):
     """A dossier opened, with what its applicant is told at once: when it counts as received and what its legal
     clock promises (engine.onestop.tracking.promised_at, on its calendar)."""
 
+    code: str | None
     received_at: datetime
     created_at: datetime
     total_due_at: datetime | None
@@ -748,7 +754,8 @@ class DossierService:
         assert dossier.received_at is not None  # set by _start_in
         # In UTC, as the database gives them back (a caller may have given the day of receipt in its own zone).
         return Started(outcome.dossier_id, outcome.status, outcome.version, outcome.ready, outcome.items,
-                       received_at=dossier.received_at.astimezone(UTC), created_at=dossier.created_at.astimezone(UTC),
+                       code=dossier.code, received_at=dossier.received_at.astimezone(UTC),
+                       created_at=dossier.created_at.astimezone(UTC),
                        total_due_at=dossier.total_due_at and dossier.total_due_at.astimezone(UTC),
                        calendar=loaded.calendar,
                        clock_started=bool(dossier.legal_clock) and LegalClock.from_dict(dossier.legal_clock).started)
@@ -757,20 +764,18 @@ class DossierService:
 
     def start(
         self, process_id: str, data: dict[str, Any], actor: str, *, title: str = "", channel: str = "desk",
-        code: str | Callable[[Session], str] | None = None, within: Callable[[Session, int], None] | None = None,
+        code: str | CodeTaker | None = None, within: Callable[[Session, int], None] | None = None,
         received_at: datetime | None = None,
     ) -> Outcome:
-        """Open a dossier. `code` may be taken inside the transaction (a callable given the session), and
-        `within` does more work in it (e.g. storing the papers received), so that all of it or none lands.
-        `received_at` is when the dossier was received (a posted one, or one handed over by another system),
-        now when not given; it may not be in the future."""
+        """Open a dossier. `code` may be taken inside the transaction (a CodeTaker), and `within` does more work
+        in it (e.g. storing the papers received), so that all of it or none lands. `received_at` is when the
+        dossier was received (a posted one, or one handed over by another system), now when not given; it may
+        not be in the future."""
         check_form_data(data)
         now = clock.now()
         if received_at is not None:
             event_dates.check_received_at(received_at, now)
         with self.incident_on_failure("start", actor, process_id=process_id), self.command() as session:
-            if callable(code):
-                code = code(session)
             loaded = self._start_in(session, process_id, data, actor, title=title, channel=channel, code=code,
                                     received_at=received_at)
             if within is not None:
@@ -779,7 +784,7 @@ class DossierService:
 
     def start_in(
         self, session: Session, process_id: str, data: dict[str, Any], actor: str, *, title: str = "",
-        channel: str = "desk", code: str | None = None, received_at: datetime | None = None,
+        channel: str = "desk", code: str | CodeTaker | None = None, received_at: datetime | None = None,
     ) -> Started:
         """start inside the caller's transaction (the service layer's commands open dossiers with it)."""
         check_form_data(data)
@@ -790,9 +795,14 @@ class DossierService:
 
     def _start_in(
         self, session: Session, process_id: str, data: dict[str, Any], actor: str, *, title: str, channel: str,
-        code: str | None = None, parent_id: int | None = None, received_at: datetime | None = None,
+        code: str | CodeTaker | None = None, parent_id: int | None = None, received_at: datetime | None = None,
     ) -> _Loaded:
-        definition = latest_definition(session, process_id)
+        conn = connection(session)
+        with pipelined(conn):  # on PostgreSQL the code's number and the procedure's version in one round trip
+            taken = code(conn) if callable(code) else None
+            latest = latest_definition_later(conn, process_id)
+        code = taken() if taken is not None else code
+        definition = latest()
         if definition is None:
             raise NotFound(f"no deployed procedure '{process_id}'")
         spec, subprocess_specs = spec_cache.get(session, definition["id"], definition["content_hash"])

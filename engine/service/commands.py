@@ -35,7 +35,7 @@ from engine.legal_time.calendar_override import CalendarOverride, add_override, 
 from engine.legal_time.clock import clock
 from engine.legal_time.event_dates import instant_of
 from engine.onestop import apology
-from engine.onestop.dossier_code import next_code
+from engine.onestop.dossier_code import code_taker
 from engine.onestop.online_submission import CHANNEL, Submission, control_characters
 from engine.onestop.online_submission import clean as clean_submission
 from engine.onestop.paperwork import Issued, Office, Paperwork, documents_for, result_kind
@@ -293,11 +293,12 @@ class Commands:
         with self.dossiers.incident_on_failure("start", actor, process_id=process_id), self._unit() as unit:
             session = unit.session
             unit.papers_now = receipt_now
-            code = next_code(session, self.paperwork.office.agency_code, clock.now())
             started = self.dossiers.start_in(session, process_id, data, actor,
-                                             title=str(data.get("applicant_name", "")), channel=channel, code=code,
+                                             title=str(data.get("applicant_name", "")), channel=channel,
+                                             code=code_taker(self.paperwork.office.agency_code, clock.now()),
                                              received_at=received_at)
-            dossier_id = started.dossier_id
+            dossier_id, code = started.dossier_id, started.code
+            assert code is not None
             if uploads:
                 add_attachments(session, dossier_id, uploads, actor)
             mail_extra = None
