@@ -9,7 +9,8 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
+from flask import Flask, Request, Response, abort, current_app, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
@@ -157,7 +158,22 @@ def _ip_and_username() -> str:
     return f"{remote_address()}|{request.form.get('username', '').strip().casefold()}"
 
 
+# The integration API answers bearer tokens and the applicant's secret, never the session cookie.
+STATELESS = "/api/v1/"
+
+
+class _Sessions(SecureCookieSessionInterface):
+    """The pages' signed session cookie; the integration API neither reads nor sets it, so its answers do not
+    vary with it (and no cookie is opened for each of its calls)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(STATELESS):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = _Sessions()
     csrf.init_app(app)
     app.before_request(_load_user)
     app.extensions["motcua_limits"] = RateLimits(app.config["RATELIMIT_STORAGE_URI"])
@@ -171,7 +187,7 @@ def init_app(app: Flask) -> None:
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
         )
-        if g.get("user") is not None:
+        if g.get("user") is not None or request.path.startswith(STATELESS):  # what a person or a token may read
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 

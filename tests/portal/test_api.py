@@ -48,6 +48,24 @@ def session_of(app: Flask):  # type: ignore[no-untyped-def]
 # -- procedures ---------------------------------------------------------------------------------------------
 
 
+def test_the_api_neither_reads_nor_sets_the_session_cookie(app: Flask, token_for: Callable[..., str]) -> None:
+    # A signed-in officer's browser sends its cookie everywhere: the bearer API answers the token alone, and
+    # its answers do not vary with the cookie; /api/me, which the officers' pages call, still reads it.
+    from tests.webapp.conftest import sign_in
+
+    browser = app.test_client()
+    sign_in(browser, "tiepnhan")
+    assert browser.get("/api/me").json["username"] == "tiepnhan"
+    token = token_for("congdvc")
+    for answer in (browser.get("/api/v1/procedures", headers=bearer(token)),
+                   browser.post("/api/v1/dossiers", json=submission(), headers=bearer(token))):
+        assert answer.status_code in (200, 201), answer.json
+        assert "Set-Cookie" not in answer.headers and "Cookie" not in answer.headers.get("Vary", "")
+        assert answer.headers["Cache-Control"] == "no-store"  # what a token reads is kept by no cache
+    assert browser.get("/api/v1/procedures").status_code == 200  # no token: what anyone may read, as before
+    assert browser.get("/api/me").json["username"] == "tiepnhan"  # the cookie was left as it was
+
+
 def test_procedures_list_papers_and_form_schema(app: Flask) -> None:
     answer = app.test_client().get("/api/v1/procedures").json
     by_id = {p["id"]: p for p in answer["procedures"]}
