@@ -386,6 +386,10 @@ def test_officers_list_and_complete_their_work_items(app: Flask, token_for: Call
     assert done.json["dossier_code"] == code
     again = client.post(f"/api/v1/work-items/{item['id']}/complete", json={"data": data}, headers=desk)
     assert again.status_code == 409 and again.json["error"] == "not_ready"
+    closed = client.get(f"/api/v1/work-items/{item['id']}", headers=desk).json
+    assert (closed["status"], closed["ready"], closed["data"], closed["dossier_code"], closed["task"]) == (
+        "completed", False, {}, code, detail["task"])
+    assert closed["version"] == detail["version"] + 1 and closed["form"]["id"] == "licence_application"
 
     specialist = bearer(token_for("chuyenvien"))
     # The dossier's items as each token sees them: those of its own roles only.
