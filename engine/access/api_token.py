@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from engine.access.user import User, UserRole, find_user
 from engine.legal_time.clock import clock
 from engine.runtime import audit
-from engine.runtime.db import Base, Prepared
+from engine.runtime.db import Base, Prepared, connection
 
 PREFIX = "mc_"
 
@@ -147,7 +147,7 @@ def authenticate(session: Session, presented: str) -> TokenHolder | None:
     if not presented.startswith(PREFIX) or len(presented) > 200:
         return None
     digest = _digest(presented)
-    rows = _HOLDER.rows(session.connection(), {"digest": digest})
+    rows = _HOLDER.rows(connection(session), {"digest": digest})
     # The lookup is by the digest of a random token, so its timing tells nothing; the comparison stays exact.
     if not rows or not hmac.compare_digest(rows[0]["token_hash"], digest):
         return None

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.legal_time.business_calendar import Duration
-from engine.runtime.db import Prepared
+from engine.runtime.db import Prepared, connection
 from engine.runtime.definition import ProcessDefinition
 
 
@@ -128,7 +128,7 @@ _PUBLISHED = Prepared(select(ProcessDefinition.id, ProcessDefinition.process_id,
 
 def published(session: Session) -> list[ProcedureFacts]:
     """The procedures people can start (deployed with a procedure sheet), latest version each, by number."""
-    rows = _PUBLISHED.rows(session.connection(), {})
+    rows = _PUBLISHED.rows(connection(session), {})
     keys = {r["id"]: (r["process_id"], r["content_hash"], r["name"]) for r in rows}
     unread = [i for i, key in keys.items() if key not in _BY_VERSION]
     if unread:
