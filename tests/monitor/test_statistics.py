@@ -166,7 +166,6 @@ def test_figures_kept_by_the_commands_equal_the_replay_on_seeded_data(service: D
     late, deadline timers firing, withdrawals and refusals; every report read from the figures the commands
     kept equals the replay of every clock, for past periods and for the running one."""
     from engine.legal_time.clock import clock
-    from engine.onestop.documents import Agency, issue_document
 
     rng = random.Random(16)
     open_dossiers: list[int] = []
@@ -197,10 +196,7 @@ def test_figures_kept_by_the_commands_equal_the_replay_on_seeded_data(service: D
                 open_dossiers.remove(dossier_id)
                 if rng.random() < 0.2:
                     with service.command() as command:
-                        issue_document(command, dossier_id, "refusal", "lanhdao", data={}, agency=Agency(),
-                                       extra={"reasons": ["Không đủ điều kiện"], "procedure": "Cấp phép thử",
-                                              "applicant": {"name": "Công ty Ánh Dương"},
-                                              "signer": signer(command, {}, Agency())})
+                        _refuse(command, dossier_id)
         if day % 9 == 4:  # the running month, as of now
             today = clock.now().astimezone(ZONE).date()
             periods.append((today.replace(day=1), today))

@@ -17,6 +17,8 @@ APPLICANT: dict[str, Any] = {
     "head_id_issued_on": "2021-06-15",
     "head_id_issued_by": "Cục Cảnh sát quản lý hành chính về trật tự xã hội",
 }
+# The radiation work a licence dossier asks to carry out.
+WORKS = [{"name": "Sử dụng thiết bị X-quang chẩn đoán trong y tế", "place": "Khoa Chẩn đoán hình ảnh"}]
 
 
 def device(purpose: str, serial: str, **extra: Any) -> dict[str, Any]:

@@ -13,12 +13,10 @@ from procedure_driver import Run
 from engine.runtime.dossier_service import DossierService
 from engine.runtime.errors import InvalidData
 
-WORKS = [{"name": "Sử dụng thiết bị X-quang chẩn đoán trong y tế", "place": "Khoa Chẩn đoán hình ảnh"}]
-
 
 def checked(service: DossierService, devices: list[dict[str, object]]) -> Run:
     run = Run(service, "radiation_licence_issue").start("Bệnh viện Đa khoa Thống Nhất Đồng Nai")
-    run.do("receive", {**d.APPLICANT, "works": WORKS, "devices": devices, **d.SAFETY_OFFICER})
+    run.do("receive", {**d.APPLICANT, "works": d.WORKS, "devices": devices, **d.SAFETY_OFFICER})
     return run.do("check_dossier", d.CHECK_OK)
 
 

@@ -21,7 +21,6 @@ from engine.onestop.documents import Agency, Document
 from engine.onestop.paperwork import Office, Paperwork
 from engine.runtime.dossier_service import DossierService
 
-WORKS = [{"name": "Sử dụng thiết bị X-quang chẩn đoán trong y tế", "place": "Khoa Chẩn đoán hình ảnh"}]
 SEED_ADDRESS = "Số 1597 đường Phạm Văn Thuận, phường Thống Nhất, thành phố Biên Hòa, tỉnh Đồng Nai"
 
 
@@ -53,7 +52,7 @@ def issue(paperwork: Paperwork, run: Run, kind: str) -> tuple[str, str]:
 
 def licence_run(service: DossierService, devices: list[dict[str, object]]) -> Run:
     run = Run(service, "radiation_licence_issue").start("Bệnh viện Đa khoa Thống Nhất Đồng Nai")
-    return run.do("receive", {**d.APPLICANT, "works": WORKS, "devices": devices, **d.SAFETY_OFFICER})
+    return run.do("receive", {**d.APPLICANT, "works": d.WORKS, "devices": devices, **d.SAFETY_OFFICER})
 
 
 def signed(run: Run, valid_until: str | None = None) -> Run:
@@ -159,7 +158,7 @@ def test_certificate_names_the_individual_from_a_licence_dossier(
     licence_data = {**d.SAFETY_OFFICER, "so_certificate_filed_together": True, "so_worker_cert_number": None,
                     "so_worker_cert_date": None, "so_worker_cert_issuer": None}
     parent = Run(service, "radiation_licence_issue").start("Bệnh viện Đa khoa Thống Nhất Đồng Nai")
-    parent.do("receive", {**d.APPLICANT, "works": WORKS, "devices": d.MIXED_DEVICES, **licence_data})
+    parent.do("receive", {**d.APPLICANT, "works": d.WORKS, "devices": d.MIXED_DEVICES, **licence_data})
     child_id = session.scalars(select(Dossier.id).where(Dossier.parent_id == parent.dossier_id)).one()
     run = Run(service, "radiation_worker_certificate", dossier_id=child_id)
     run.do("receive", {**service.data(child_id), "submission_channel": "online", "job": "safety_officer",

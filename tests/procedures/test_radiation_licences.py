@@ -13,11 +13,9 @@ from engine.legal_time.business_calendar import ZONE
 from engine.runtime.dossier import Dossier
 from engine.runtime.dossier_service import DossierService
 
-WORKS = [{"name": "Sử dụng thiết bị X-quang chẩn đoán trong y tế", "place": "Khoa Chẩn đoán hình ảnh"}]
-
 
 def licence_dossier(**extra: object) -> dict[str, object]:
-    return {**d.APPLICANT, "works": WORKS, "devices": d.MIXED_DEVICES, **d.SAFETY_OFFICER, **extra}
+    return {**d.APPLICANT, "works": d.WORKS, "devices": d.MIXED_DEVICES, **d.SAFETY_OFFICER, **extra}
 
 
 def approve(run: Run, valid_until: str | None = None) -> Run:
@@ -54,7 +52,7 @@ def test_licence_mixed_devices_fee_supplement_round_trip_and_phases(service: Dos
 def test_dental_intraoral_only_facility_needs_no_safety_officer(service: DossierService) -> None:
     run = Run(service, "radiation_licence_issue").start("Nha khoa Kim Phượng")
     dental = d.device("dental", "DX9001", intraoral_film=True)
-    run.do("receive", {**d.APPLICANT, "applicant_name": "Phòng khám Nha khoa Kim Phượng", "works": WORKS,
+    run.do("receive", {**d.APPLICANT, "applicant_name": "Phòng khám Nha khoa Kim Phượng", "works": d.WORKS,
                        "devices": [dental]})
     data = run.data()
     assert data["safety_officer_required"] is False and data["fee_amount"] == Decimal("2000000")

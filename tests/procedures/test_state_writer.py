@@ -19,8 +19,6 @@ from engine.runtime import dossier_service
 from engine.runtime.dossier_service import DossierService
 from engine.runtime.serialization import serializer_config
 
-WORKS = [{"name": "Sử dụng thiết bị X-quang chẩn đoán trong y tế", "place": "Khoa Chẩn đoán hình ảnh"}]
-
 
 def _spiff_writer() -> Any:
     registry = BpmnWorkflowSerializer.configure(serializer_config())
@@ -54,7 +52,7 @@ def _text(dct: dict[str, Any]) -> str:
 def test_the_state_written_is_spiffworkflows_at_every_step(service: DossierService,
                                                            written: list[tuple[dict, dict]]) -> None:
     run = Run(service, "radiation_licence_issue").start("Bệnh viện Đa khoa Thống Nhất Đồng Nai")
-    run.do("receive", {**d.APPLICANT, "works": WORKS, "devices": d.MIXED_DEVICES, **d.SAFETY_OFFICER})
+    run.do("receive", {**d.APPLICANT, "works": d.WORKS, "devices": d.MIXED_DEVICES, **d.SAFETY_OFFICER})
     at(date(2026, 3, 4))
     run.do("check_dossier", d.CHECK_MISSING).do("request_supplement", d.SUPPLEMENT_REQUEST)
     at(date(2026, 3, 16))
