@@ -486,7 +486,7 @@ _ITEMS_OF = Prepared(select(Dossier.id.label("dossier"), WorkItem.id, WorkItem.t
 def dossier_work_items(code: str) -> Response:
     holder = _require("work_items:read")
     with _reads() as db:
-        found = _ITEMS_OF.rows(db.connection(), {"code": normal_code(code)})
+        found = _ITEMS_OF.rows(connection(db), {"code": normal_code(code)})
     if not found or not _may_see(holder, found[0]["dossier"]):
         raise ApiError(404, "not_found", NOT_FOUND_DOSSIER)
     rows = [w for w in found if w["id"] is not None and w["role"] in holder.roles]

@@ -47,7 +47,7 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from sqlalchemy import BindParameter, ColumnElement, ForeignKey, Index, Select, String, bindparam, insert, select
+from sqlalchemy import ColumnElement, ForeignKey, Index, Select, String, bindparam, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine.legal_time.business_calendar import load_calendar
@@ -636,7 +636,7 @@ def issue_document(
                                                    extra=extra, signing=signing, verify_url=verify_url), actor)
 
 
-def refusals_of(dossier_id: ColumnElement[int] | BindParameter[int]) -> Select[tuple[int]]:
+def refusals_of(dossier_id: ColumnElement[int]) -> Select[tuple[int]]:
     """The refusal letters of a dossier (of a column: a correlated subquery)."""
     table = Document.__table__
     return select(table.c.id).where(table.c.dossier_id == dossier_id, table.c.kind == "refusal")

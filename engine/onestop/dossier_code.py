@@ -14,10 +14,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 
 from engine.legal_time.business_calendar import ZONE
-from engine.onestop.numbering import take_number, take_number_later
+from engine.onestop.numbering import take_number_later
 
 DEFAULT_AGENCY_CODE = "000.00.19.H19"
 AGENCY_CODE = re.compile(r"^[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[0-9A-Z]{3}$")
@@ -42,15 +41,11 @@ def _book(agency: str, received_at: datetime) -> str:
     return f"dossier:{check_agency_code(agency)}:{received_at.astimezone(ZONE):%Y-%m-%d}"
 
 
-def next_code(connection: Connection | Session, agency: str, received_at: datetime) -> str:
-    """The next code of the agency's day of `received_at`, inside the caller's transaction."""
-    return format_code(agency, received_at, take_number(connection, _book(agency, received_at)))
-
-
 def code_taker(agency: str, received_at: datetime) -> Callable[[Connection], Callable[[], str]]:
-    """`next_code` for a command that opens the dossier (DossierService.start_in): given the transaction's
-    connection it takes the number, and the function it returns reads the code, so that on PostgreSQL the
-    number travels with the procedure's version in one round trip."""
+    """The next code of the agency's day of `received_at`, for the command that opens the dossier
+    (DossierService.start_in): given the transaction's connection it takes the number, and the function it
+    returns reads the code, so that on PostgreSQL the number travels with the procedure's version in one round
+    trip."""
     book = _book(agency, received_at)
 
     def take(connection: Connection) -> Callable[[], str]:

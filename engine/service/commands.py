@@ -101,11 +101,18 @@ class Opened:
     """A dossier opened at the desk or online: its code, how it started (its work items, its dates), its receipt
     and the secret (online)."""
 
-    dossier_id: int
-    code: str
     started: Started
     receipt: Paper
     secret: str | None = None
+
+    @property
+    def dossier_id(self) -> int:
+        return self.started.dossier_id
+
+    @property
+    def code(self) -> str:
+        assert self.started.code is not None  # _open takes one
+        return self.started.code
 
 
 def mail_status(session: Session, paper: Paper) -> str | None:
@@ -306,7 +313,7 @@ class Commands:
                 keep_secret(session, dossier_id, code, secret, clock.now())
                 mail_extra = {"_secret": secret, "track_url": track_url}
             self._enqueue_papers(unit, dossier_id, ["receipt"], actor, data, mail_extra=mail_extra)
-        return Opened(dossier_id, code, started, self._papers(unit)[0], secret)
+        return Opened(started, self._papers(unit)[0], secret)
 
     def attach(self, dossier_id: int, uploads: list[Upload], actor: str) -> None:
         """Papers an officer adds to a dossier (scanned later, received by post)."""
