@@ -54,22 +54,14 @@ def test_completing_a_task_is_three_round_trips(postgres: Engine, tmp_path: Path
     service.complete(first.dossier_id, only(first.ready, "receive").id, {"devices": ["ct"]}, actor="tiepnhan")
     out = service.start("licence_demo", {}, actor="tiepnhan")
     receive = only(out.ready, "receive")
-    # The pool hands the one connection this thread used back again: libpq's trace of it shows each message.
-    raw = postgres.raw_connection()
-    pgconn = raw.driver_connection.pgconn  # type: ignore[union-attr]
-    trace = tmp_path / "libpq.trace"
-    with trace.open("w") as sink:
-        pgconn.trace(sink.fileno())
-        pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
-        raw.close()
-        out = service.complete(out.dossier_id, receive.id, {"devices": ["ct"]}, actor="tiepnhan")
-        pgconn.untrace()
-    messages = [line.split("\t") for line in trace.read_text().splitlines()]
+    done: list[Outcome] = []
+    messages = _messages(postgres, tmp_path / "libpq.trace", lambda: done.append(
+        service.complete(out.dossier_id, receive.id, {"devices": ["ct"]}, actor="tiepnhan")))
     sent = [m[2] for m in messages if m[0] == "F"]
     answered = [m[2] for m in messages if m[0] == "B"]
     assert answered.count("ReadyForQuery") == 3, sent
     assert sent.index("Parse") < sent.index("Sync")  # the BEGIN went with the read, not alone
-    assert [t.spec for t in out.ready] == ["check"]
+    assert [t.spec for t in done[0].ready] == ["check"]
 
 
 def test_completing_the_last_task_is_three_round_trips_too(postgres: Engine, tmp_path: Path) -> None:
@@ -87,7 +79,8 @@ def test_completing_the_last_task_is_three_round_trips_too(postgres: Engine, tmp
 
 
 def _messages(engine: Engine, trace: Path, run: Callable[[], object]) -> list[list[str]]:
-    """What `run` sent and received on the connection this thread last used (the pool hands it back)."""
+    """What `run` sent and received on the connection this thread last used (the pool hands it back): libpq's
+    trace of it shows each message."""
     raw = engine.raw_connection()
     pgconn = raw.driver_connection.pgconn  # type: ignore[union-attr]
     with trace.open("w") as sink:
